@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Runs every compiled test file with Node's built-in runner. Node 20's --test takes no globs, so the
+// files are listed here; extra arguments (e.g. a folder or file filter) narrow the set.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function testFiles(dir) {
+  const found = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) found.push(...testFiles(path));
+    else if (name.endsWith('.test.js')) found.push(path);
+  }
+  return found;
+}
+
+const filters = process.argv.slice(2);
+const files = testFiles('dist/test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error(`no test files found under dist/test${filters.length ? ` matching ${filters.join(', ')}` : ''}; run \`npm run build\` first`);
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { UserError } from './util/errors.js';
+
+/**
+ * params.yaml holds every knob, grouped by stage (`data:`, `prepare:`, `train:`, `tune:`,
+ * `evaluate:`). Each stage declares the schema of its own group and reads it through
+ * `readParamsGroup`, which fills defaults, checks types and rejects unknown keys, so a typo in
+ * params.yaml fails loudly instead of being ignored.
+ */
+export type ParamType = 'number' | 'integer' | 'string' | 'boolean' | 'number[]' | 'integer[]' | 'string[]';
+
+export interface ParamSpec {
+  type: ParamType;
+  /** Used when the key is absent; a key without a default is required. */
+  default?: unknown;
+  min?: number;
+  max?: number;
+  /** Allowed values of a string (or of each element of a string list). */
+  choices?: readonly string[];
+  description?: string;
+}
+
+export type ParamSchema = Record<string, ParamSpec>;
+
+type ValueOf<T extends ParamType> = T extends 'number' | 'integer'
+  ? number
+  : T extends 'string'
+    ? string
+    : T extends 'boolean'
+      ? boolean
+      : T extends 'number[]' | 'integer[]'
+        ? number[]
+        : string[];
+
+export type ParamsOf<S extends ParamSchema> = { -readonly [K in keyof S]: ValueOf<S[K]['type']> };
+
+export const DEFAULT_PARAMS_FILE = 'params.yaml';
+
+export async function readParamsFile(file = DEFAULT_PARAMS_FILE): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read ${file}: ${(error as Error).message}; run from the project root or pass --params <file>`, { cause: error });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    throw new UserError(`${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`${file}: expected a mapping of groups (data:, train:, …) at the top level`);
+  return doc as Record<string, unknown>;
+}
+
+function checkValue(where: string, spec: ParamSpec, value: unknown): unknown {
+  const fail = (expected: string): never => {
+    throw new UserError(`${where}: expected ${expected}, got ${JSON.stringify(value)}`);
+  };
+  const checkNumber = (v: unknown, integer: boolean): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return fail(integer ? 'an integer' : 'a number');
+    if (integer && !Number.isInteger(v)) return fail('an integer');
+    if (spec.min !== undefined && v < spec.min) return fail(`a value ≥ ${spec.min}`);
+    if (spec.max !== undefined && v > spec.max) return fail(`a value ≤ ${spec.max}`);
+    return v;
+  };
+  const checkString = (v: unknown): string => {
+    if (typeof v !== 'string') return fail('a string');
+    if (spec.choices && !spec.choices.includes(v)) return fail(`one of ${spec.choices.join(', ')}`);
+    return v;
+  };
+  switch (spec.type) {
+    case 'number':
+      return checkNumber(value, false);
+    case 'integer':
+      return checkNumber(value, true);
+    case 'string':
+      return checkString(value);
+    case 'boolean':
+      return typeof value === 'boolean' ? value : fail('true or false');
+    case 'number[]':
+    case 'integer[]':
+    case 'string[]': {
+      const list = Array.isArray(value) ? value : [value];
+      if (spec.type === 'string[]') return list.map(checkString);
+      return list.map((v) => checkNumber(v, spec.type === 'integer[]'));
+    }
+  }
+}
+
+/** Validates `group` of an already-read params document against `schema`. */
+export function paramsGroup<S extends ParamSchema>(
+  doc: Record<string, unknown>,
+  group: string,
+  schema: S,
+  file = DEFAULT_PARAMS_FILE,
+): ParamsOf<S> {
+  const raw = doc[group] ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new UserError(`${file}: "${group}" must be a mapping of keys`);
+  }
+  const values = raw as Record<string, unknown>;
+  for (const key of Object.keys(values)) {
+    if (!(key in schema)) {
+      throw new UserError(`${file}: unknown key "${group}.${key}"; known keys of "${group}": ${Object.keys(schema).join(', ')}`);
+    }
+  }
+  const result: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(schema)) {
+    const where = `${file}: ${group}.${key}`;
+    if (values[key] === undefined || values[key] === null) {
+      if (spec.default === undefined) throw new UserError(`${where} is required`);
+      result[key] = spec.default;
+    } else {
+      result[key] = checkValue(where, spec, values[key]);
+    }
+  }
+  return result as ParamsOf<S>;
+}
+
+/** Reads `file` and validates one group: the one call a stage needs. */
+export async function readParamsGroup<S extends ParamSchema>(group: string, schema: S, file = DEFAULT_PARAMS_FILE): Promise<ParamsOf<S>> {
+  return paramsGroup(await readParamsFile(file), group, schema, file);
+}
