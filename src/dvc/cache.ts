@@ -1,0 +1,382 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { tempPathFor } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import {
+  DIR_SUFFIX,
+  dirHashInfo,
+  type HashedFile,
+  type HashInfo,
+  IgnoreRules,
+  isDirHash,
+  md5Bytes,
+  md5File,
+  type ManifestEntry,
+  parseManifest,
+} from './hash.js';
+import { DEFAULT_JOBS, mapLimit } from './pool.js';
+
+/**
+ * The DVC 3.x content-addressed cache (dvc-format.md §2): `<cache>/files/md5/xx/rest`, objects
+ * read-only (0444), a directory's manifest stored as `<id>.dir`.
+ */
+
+/** Where the cache lives and which repository's `.dvcignore` rules apply. A `Repo` satisfies it. */
+export interface CacheRepo {
+  root: string;
+  cacheDir: string;
+}
+
+export const READ_ONLY = 0o444;
+
+const MD5_PATTERN = /^[0-9a-f]{32}(\.dir)?$/;
+
+/** The object key of a hash, relative to a cache or remote root: `files/md5/28/994d….dir`. */
+export function objectKey(md5: string): string {
+  if (!MD5_PATTERN.test(md5)) throw new UserError(`"${md5}" is not a DVC md5 hash (32 lower-case hex digits, optionally .dir); fix the .dvc or dvc.lock file that holds it`);
+  return `files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
+}
+
+/** The hash an object key stands for (the inverse of `objectKey`). */
+export function md5OfKey(key: string): string {
+  const match = /^files\/md5\/([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/.exec(key);
+  if (!match) throw new Error(`not a DVC object key: ${key}`);
+  return match[1]! + match[2]!;
+}
+
+export function objectPath(cacheDir: string, md5: string): string {
+  return join(cacheDir, ...objectKey(md5).split('/'));
+}
+
+/** The MD5 an object's bytes must have: a `.dir` object is named after the MD5 of its manifest. */
+function contentMd5(md5: string): string {
+  return isDirHash(md5) ? md5.slice(0, -DIR_SUFFIX.length) : md5;
+}
+
+/** A cache or remote object whose bytes do not match its name. */
+export class CorruptObjectError extends UserError {
+  constructor(
+    readonly md5: string,
+    readonly where: string,
+    detail: string,
+  ) {
+    super(`${where} is corrupt (${detail}); it was removed from the cache: run \`cifar10 data pull\` (or \`data fetch\`) to fetch it again`);
+    this.name = 'CorruptObjectError';
+  }
+}
+
+/** An object the cache should hold but does not. */
+export class MissingObjectError extends UserError {
+  constructor(
+    readonly md5: string,
+    readonly where: string,
+  ) {
+    super(`${where} (object ${md5}) is not in the cache; run \`cifar10 data pull\` or \`data fetch\` first`);
+    this.name = 'MissingObjectError';
+  }
+}
+
+async function fileMode(path: string): Promise<{ mode: number; size: number } | undefined> {
+  try {
+    const info = await stat(path);
+    return { mode: info.mode & 0o777, size: info.size };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Stores `data` as object `md5` unless an object of the right size is already there. The bytes go
+ * to a temp file beside the object, then are renamed into place, so readers (and concurrent
+ * writers of the same object) only ever see a complete object.
+ */
+export async function putObjectBytes(cacheDir: string, md5: string, data: Uint8Array): Promise<void> {
+  const path = objectPath(cacheDir, md5);
+  const existing = await fileMode(path);
+  if (existing && existing.size === data.length && existing.mode === READ_ONLY) return;
+  await mkdir(dirname(path), { recursive: true });
+  await writeReadOnly(path, data);
+}
+
+async function writeReadOnly(path: string, data: Uint8Array): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    await writeFile(temp, data, { mode: READ_ONLY });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Files above this size are copied as a stream, hashing the chunks as they pass. */
+const STREAM_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Copies one file into the cache, hashing it on the way (one read of the source), and returns its
+ * hash and size. A file that changes while being read yields the hash of the bytes copied.
+ */
+export async function addFileToCache(cacheDir: string, src: string): Promise<{ md5: string; size: number }> {
+  const info = await stat(src);
+  if (info.size <= STREAM_LIMIT) {
+    const data = await readFile(src);
+    const md5 = md5Bytes(data);
+    await putObjectBytes(cacheDir, md5, data);
+    return { md5, size: data.length };
+  }
+  await mkdir(cacheDir, { recursive: true });
+  const temp = tempPathFor(join(cacheDir, 'stream'));
+  const hash = createHash('md5');
+  let size = 0;
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(src), tee, createWriteStream(temp, { mode: READ_ONLY }));
+    const md5 = hash.digest('hex');
+    const path = objectPath(cacheDir, md5);
+    const existing = await fileMode(path);
+    if (existing && existing.size === size && existing.mode === READ_ONLY) {
+      await rm(temp, { force: true });
+    } else {
+      await mkdir(dirname(path), { recursive: true });
+      await rename(temp, path);
+    }
+    return { md5, size };
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+export interface SaveOptions {
+  jobs?: number;
+  /** Shared `.dvcignore` rules; built from `repo.root` when absent. */
+  ignore?: IgnoreRules;
+  /** Called once per file stored, for progress bars. */
+  onFile?: () => void;
+  /** Called with the number of files once a directory has been listed. */
+  onTotal?: (files: number) => void;
+}
+
+/**
+ * Stores a file or a directory (every non-ignored file, then its `.dir` manifest last) in the
+ * cache and returns the hash a `.dvc` file or `dvc.lock` records for it.
+ */
+export async function saveToCache(repo: CacheRepo, path: string, options: SaveOptions = {}): Promise<HashInfo> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path} does not exist; create it or check the path`, { cause: error });
+    throw error;
+  }
+  if (!info.isDirectory()) {
+    options.onTotal?.(1);
+    const hashed = await addFileToCache(repo.cacheDir, path);
+    options.onFile?.();
+    return hashed;
+  }
+  const rules = options.ignore ?? new IgnoreRules(repo.root);
+  const relpaths = await rules.listFiles(path);
+  options.onTotal?.(relpaths.length);
+  await prepareObjectDirs(repo.cacheDir);
+  const files: HashedFile[] = await mapLimit(relpaths, options.jobs ?? DEFAULT_JOBS, async (relpath) => {
+    const hashed = await addFileToCache(repo.cacheDir, join(path, ...relpath.split('/')));
+    options.onFile?.();
+    return { relpath, ...hashed };
+  });
+  const { hash, manifest } = dirHashInfo(files);
+  await putObjectBytes(repo.cacheDir, hash.md5, manifest);
+  return hash;
+}
+
+/** Creates the 256 `files/md5/xx` folders once, so thousands of concurrent writes skip mkdir. */
+export async function prepareObjectDirs(cacheDir: string): Promise<void> {
+  const base = join(cacheDir, 'files', 'md5');
+  await mkdir(base, { recursive: true });
+  await Promise.all(Array.from({ length: 256 }, (_, i) => mkdir(join(base, i.toString(16).padStart(2, '0')), { recursive: true })));
+}
+
+export type ObjectState = 'ok' | 'missing' | 'corrupt';
+
+/** Re-hashes a cache object: `ok`, `missing`, or `corrupt` (bytes do not match its name). */
+export async function verifyObject(cacheDir: string, md5: string): Promise<ObjectState> {
+  try {
+    const { md5: actual } = await md5File(objectPath(cacheDir, md5));
+    return actual === contentMd5(md5) ? 'ok' : 'corrupt';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
+}
+
+/** Reads a cache object, checking its MD5; a mismatch removes it and throws `CorruptObjectError`. */
+export async function readObjectVerified(cacheDir: string, md5: string, what = `object ${md5}`): Promise<Buffer> {
+  const path = objectPath(cacheDir, md5);
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingObjectError(md5, what);
+    throw error;
+  }
+  const actual = md5Bytes(data);
+  if (actual !== contentMd5(md5)) {
+    await rm(path, { force: true });
+    throw new CorruptObjectError(md5, `cache object ${path} (${what})`, `its MD5 is ${actual}`);
+  }
+  return data;
+}
+
+/** The entries of a directory hash, read from its verified `.dir` object. */
+export async function readDirManifest(cacheDir: string, md5: string, what?: string): Promise<ManifestEntry[]> {
+  const data = await readObjectVerified(cacheDir, md5, what);
+  return parseManifest(data, objectPath(cacheDir, md5));
+}
+
+/**
+ * Every object hash an output needs: the file's md5, or a directory's file md5s followed by its
+ * `.dir` id (last, the order a push must respect). The `.dir` object must be in the cache.
+ */
+export async function objectsOfOutput(cacheDir: string, hash: Pick<HashInfo, 'md5'>, what?: string): Promise<string[]> {
+  if (!isDirHash(hash.md5)) return [hash.md5];
+  const entries = await readDirManifest(cacheDir, hash.md5, what);
+  return [...new Set(entries.map((e) => e.md5)), hash.md5];
+}
+
+export interface CheckoutOptions {
+  jobs?: number;
+  ignore?: IgnoreRules;
+  onFile?: () => void;
+  onTotal?: (files: number) => void;
+  /** Rewrite files even when their content already matches. */
+  force?: boolean;
+}
+
+export interface CheckoutResult {
+  /** Files written from the cache. */
+  written: number;
+  /** Files that already had the right content. */
+  unchanged: number;
+  /** Files removed because the directory in the cache does not have them. */
+  removed: number;
+}
+
+/** Writes a workspace file (writable) from verified bytes, atomically. */
+async function writeWorkspaceFile(path: string, data: Uint8Array): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    await writeFile(temp, data);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw workspaceError(path, error);
+  }
+}
+
+function workspaceError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new UserError(`cannot write ${path}: the workspace is read-only (${code}); make ${dirname(path)} writable and run the command again`, { cause: error });
+  }
+  if (code === 'ENOSPC') return new UserError(`cannot write ${path}: no space left on the device; free some space and run the command again`, { cause: error });
+  return error;
+}
+
+/** Removes whatever is at `path` if it is not a regular file (e.g. a folder where a file goes). */
+async function clearNonFile(path: string): Promise<boolean> {
+  try {
+    const info = await lstat(path);
+    if (info.isFile()) return true;
+    await rm(path, { recursive: true, force: true });
+    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw workspaceError(path, error);
+  }
+}
+
+/** Whether the file at `path` exists and has content `md5`. */
+async function hasContent(path: string, md5: string): Promise<boolean> {
+  try {
+    return (await md5File(path)).md5 === md5;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/**
+ * Makes the workspace at `path` match `hash` from the cache, as writable copies: every object is
+ * MD5-checked while it is copied (a corrupt one is removed from the cache and reported with
+ * `CorruptObjectError`), files already right are left alone, and a directory loses the files its
+ * manifest does not list (ignored files are kept).
+ */
+export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'md5'>, path: string, options: CheckoutOptions = {}): Promise<CheckoutResult> {
+  const result: CheckoutResult = { written: 0, unchanged: 0, removed: 0 };
+  if (!isDirHash(hash.md5)) {
+    options.onTotal?.(1);
+    const isFile = await clearNonFile(path);
+    if (!options.force && isFile && (await hasContent(path, hash.md5))) {
+      result.unchanged++;
+    } else {
+      const data = await readObjectVerified(repo.cacheDir, hash.md5, path);
+      await mkdir(dirname(path), { recursive: true }).catch((error) => Promise.reject(workspaceError(path, error)));
+      await writeWorkspaceFile(path, data);
+      result.written++;
+    }
+    options.onFile?.();
+    return result;
+  }
+  const entries = await readDirManifest(repo.cacheDir, hash.md5, path);
+  options.onTotal?.(entries.length);
+  const rules = options.ignore ?? new IgnoreRules(repo.root);
+  const wanted = new Map(entries.map((e) => [e.relpath, e.md5]));
+  let existing: string[] = [];
+  const current = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  if (current?.isDirectory()) existing = await rules.listFiles(path);
+  else if (current) await rm(path, { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
+  const present = new Set(existing);
+  const redundant = existing.filter((relpath) => !wanted.has(relpath));
+  await mapLimit(redundant, options.jobs ?? DEFAULT_JOBS, async (relpath) => {
+    await rm(join(path, ...relpath.split('/')), { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
+    result.removed++;
+  });
+  const folders = new Set(entries.map((e) => dirname(join(path, ...e.relpath.split('/')))));
+  for (const folder of folders) {
+    await mkdir(folder, { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' && error.code !== 'ENOTDIR') throw workspaceError(folder, error);
+      // A file stands where the manifest needs a folder: replace it.
+      await rm(folder, { force: true });
+      await mkdir(folder, { recursive: true });
+    });
+  }
+  await mapLimit(entries, options.jobs ?? DEFAULT_JOBS, async (entry) => {
+    const target = join(path, ...entry.relpath.split('/'));
+    if (!options.force && present.has(entry.relpath) && (await hasContent(target, entry.md5))) {
+      result.unchanged++;
+    } else {
+      const data = await readObjectVerified(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
+      if (!present.has(entry.relpath)) await clearNonFile(target);
+      await writeWorkspaceFile(target, data);
+      result.written++;
+    }
+    options.onFile?.();
+  });
+  return result;
+}
+
+/** Whether the object file exists (no hashing). */
+export async function hasObject(cacheDir: string, md5: string): Promise<boolean> {
+  return (await fileMode(objectPath(cacheDir, md5))) !== undefined;
+}

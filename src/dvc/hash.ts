@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { UserError } from '../util/errors.js';
+import { DEFAULT_JOBS, mapLimit } from './pool.js';
+
+/**
+ * DVC 3.x hashes (dvc-format.md §1): a file is the MD5 of its bytes; a directory is the MD5 of a
+ * JSON manifest of its files, serialised exactly as Python's `json.dumps(..., sort_keys=True)`,
+ * plus the suffix `.dir`.
+ */
+
+/** What a `.dvc` file or `dvc.lock` records about one output. `md5` ends in `.dir` for a directory. */
+export interface HashInfo {
+  md5: string;
+  size: number;
+  /** Directories only. */
+  nfiles?: number;
+}
+
+/** One file of a directory manifest; `relpath` uses `/` on every OS. */
+export interface ManifestEntry {
+  md5: string;
+  relpath: string;
+}
+
+/** A file found under a directory, with its hash and size. */
+export interface HashedFile extends ManifestEntry {
+  size: number;
+}
+
+export const DIR_SUFFIX = '.dir';
+
+export function isDirHash(md5: string): boolean {
+  return md5.endsWith(DIR_SUFFIX);
+}
+
+export function md5Bytes(data: Uint8Array | string): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+/** Files up to this size are read in one call: for small files one read beats a stream's overhead. */
+const WHOLE_READ_LIMIT = 8 * 1024 * 1024;
+
+/** MD5 and size of a file's bytes, streaming large files so memory stays flat. */
+export async function md5File(path: string): Promise<{ md5: string; size: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size <= WHOLE_READ_LIMIT) {
+      const data = await handle.readFile();
+      return { md5: md5Bytes(data), size: data.length };
+    }
+    const hash = createHash('md5');
+    let total = 0;
+    for await (const chunk of createReadStream('', { fd: handle, autoClose: false, highWaterMark: 1024 * 1024 })) {
+      hash.update(chunk as Buffer);
+      total += (chunk as Buffer).length;
+    }
+    return { md5: hash.digest('hex'), size: total };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Compares two strings by Unicode code point, as Python sorts `str` (JS `<` compares UTF-16 units). */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (0xD800–0xDFFF) encode code points above 0xFFFF, so they outrank every BMP unit
+    // above them (0xE000–0xFFFF) even though their unit value is lower.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+const SHORT_ESCAPES: Record<number, string> = {
+  0x22: '\\"',
+  0x5c: '\\\\',
+  0x08: '\\b',
+  0x0c: '\\f',
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x09: '\\t',
+};
+
+/** A JSON string literal exactly as Python's `json.dumps` (ensure_ascii=True) writes it. */
+export function pythonJsonString(text: string): string {
+  let out = '"';
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    const short = SHORT_ESCAPES[unit];
+    if (short !== undefined) out += short;
+    else if (unit < 0x20 || unit > 0x7e) out += `\\u${unit.toString(16).padStart(4, '0')}`;
+    else out += text[i];
+  }
+  return `${out}"`;
+}
+
+/** Sorts entries by relpath in code-point order (a copy; the input is left alone). */
+export function sortManifest<T extends ManifestEntry>(entries: readonly T[]): T[] {
+  return [...entries].sort((a, b) => compareCodePoints(a.relpath, b.relpath));
+}
+
+/**
+ * The manifest bytes of a directory, written by hand because `JSON.stringify` differs from
+ * Python's `json.dumps(entries, sort_keys=True)` in separators and non-ASCII escaping, and
+ * DVC's directory id is the MD5 of exactly these bytes.
+ */
+export function manifestBytes(entries: readonly ManifestEntry[]): Buffer {
+  const items = sortManifest(entries).map((e) => `{"md5": ${pythonJsonString(e.md5)}, "relpath": ${pythonJsonString(e.relpath)}}`);
+  return Buffer.from(`[${items.join(', ')}]`, 'ascii');
+}
+
+/** Parses the bytes of a `.dir` object back into entries, naming `source` when they are not a manifest. */
+export function parseManifest(bytes: Uint8Array | string, source: string): ManifestEntry[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new UserError(`${source} is not a DVC directory manifest (invalid JSON); delete it so it is fetched again`, { cause: error });
+  }
+  if (!Array.isArray(doc) || !doc.every((e) => e && typeof e.md5 === 'string' && typeof e.relpath === 'string')) {
+    throw new UserError(`${source} is not a DVC directory manifest (expected a list of {md5, relpath}); delete it so it is fetched again`);
+  }
+  return doc.map((e: ManifestEntry) => ({ md5: e.md5, relpath: e.relpath }));
+}
+
+/** The id, size and file count of a directory from its files' hashes, plus the manifest bytes. */
+export function dirHashInfo(files: readonly HashedFile[]): { hash: HashInfo; manifest: Buffer } {
+  const manifest = manifestBytes(files);
+  const size = files.reduce((sum, f) => sum + f.size, 0);
+  return { hash: { md5: md5Bytes(manifest) + DIR_SUFFIX, size, nfiles: files.length }, manifest };
+}
+
+/** Names DVC never looks into, whatever `.dvcignore` says. */
+const ALWAYS_IGNORED = new Set(['.git', '.hg', '.dvc']);
+export const DVCIGNORE_FILE = '.dvcignore';
+
+/**
+ * `.dvcignore` files (gitignore syntax, each relative to its own folder) from the repository root
+ * down. Matchers are read once per folder and shared by every walk of one operation.
+ */
+export class IgnoreRules {
+  private readonly matchers = new Map<string, Promise<Ignore | undefined>>();
+
+  /** `root` is the repository root; without one only the built-in names are left out. */
+  constructor(readonly root?: string) {}
+
+  private matcherOf(dir: string): Promise<Ignore | undefined> {
+    let found = this.matchers.get(dir);
+    if (!found) {
+      found = readFile(join(dir, DVCIGNORE_FILE), 'utf8').then(
+        (text) => ignore().add(text),
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+          throw error;
+        },
+      );
+      this.matchers.set(dir, found);
+    }
+    return found;
+  }
+
+  /** The folders from the root down to `dir` (inclusive) that may hold `.dvcignore` files. */
+  private ancestors(dir: string): string[] {
+    if (!this.root) return [];
+    const rel = relative(this.root, dir);
+    if (rel.startsWith('..') || resolve(this.root, rel) !== resolve(dir)) return [];
+    const parts = rel === '' ? [] : rel.split(sep);
+    return [this.root, ...parts.map((_, i) => join(this.root!, ...parts.slice(0, i + 1)))];
+  }
+
+  /** Whether `path` (absolute) is left out; `isDir` decides whether `dir/` patterns apply. */
+  async isIgnored(path: string, isDir: boolean): Promise<boolean> {
+    const abs = resolve(path);
+    const inRepo = this.root ? relative(this.root, abs) : '';
+    const names = this.root && !inRepo.startsWith('..') ? inRepo.split(sep) : [basename(abs)];
+    if (names.some((name) => ALWAYS_IGNORED.has(name))) return true;
+    const parent = resolve(abs, '..');
+    for (const dir of this.ancestors(parent)) {
+      const matcher = await this.matcherOf(dir);
+      if (!matcher) continue;
+      const rel = relative(dir, abs).split(sep).join('/');
+      if (matcher.ignores(isDir ? `${rel}/` : rel)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Every file below `dir` that is not ignored, as `/`-separated paths relative to `dir`, in
+   * code-point order. Symbolic links are followed, as DVC does.
+   */
+  async listFiles(dir: string): Promise<string[]> {
+    const found: string[] = [];
+    const visit = async (abs: string, rel: string): Promise<void> => {
+      const entries = await readdir(abs, { withFileTypes: true });
+      await Promise.all(
+        entries.map(async (entry) => {
+          const path = join(abs, entry.name);
+          let isDir = entry.isDirectory();
+          if (entry.isSymbolicLink()) isDir = (await stat(path)).isDirectory();
+          if (ALWAYS_IGNORED.has(entry.name)) return;
+          if (await this.isIgnored(path, isDir)) return;
+          const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+          if (isDir) await visit(path, childRel);
+          else found.push(childRel);
+        }),
+      );
+    };
+    await visit(resolve(dir), '');
+    return found.sort(compareCodePoints);
+  }
+}
+
+export interface HashOptions {
+  /** Repository root whose `.dvcignore` files apply. */
+  root?: string;
+  /** Shared ignore rules (read once per operation); built from `root` when absent. */
+  ignore?: IgnoreRules;
+  /** Files hashed at once. */
+  jobs?: number;
+  /** Called once per file hashed, for progress bars. */
+  onFile?: () => void;
+}
+
+/** Hashes every (non-ignored) file under `dir`, in manifest order. */
+export async function hashDirFiles(dir: string, options: HashOptions = {}): Promise<HashedFile[]> {
+  const rules = options.ignore ?? new IgnoreRules(options.root);
+  const relpaths = await rules.listFiles(dir);
+  return mapLimit(relpaths, options.jobs ?? DEFAULT_JOBS, async (relpath) => {
+    const { md5, size } = await md5File(join(dir, ...relpath.split('/')));
+    options.onFile?.();
+    return { md5, relpath, size };
+  });
+}
+
+/**
+ * The DVC hash of a file or directory, as a `.dvc` file records it: `{md5, size}` for a file,
+ * `{md5: '<id>.dir', size, nfiles}` for a directory.
+ */
+export async function hashPath(path: string, options: HashOptions = {}): Promise<HashInfo> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError(`${path} does not exist; create it or check the path`, { cause: error });
+    }
+    throw error;
+  }
+  if (info.isDirectory()) return dirHashInfo(await hashDirFiles(path, options)).hash;
+  const { md5, size } = await md5File(path);
+  options.onFile?.();
+  return { md5, size };
+}

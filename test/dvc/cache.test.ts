@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  checkoutFromCache,
+  CorruptObjectError,
+  MissingObjectError,
+  objectKey,
+  objectPath,
+  objectsOfOutput,
+  saveToCache,
+  verifyObject,
+} from '../../src/dvc/cache.js';
+import { hashPath } from '../../src/dvc/hash.js';
+import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
+
+async function repoWithData(t: import('node:test').TestContext, files: Record<string, string | Uint8Array>) {
+  const root = await tempDir(t);
+  await writeTree(join(root, 'data'), files);
+  return { root, cacheDir: join(root, '.dvc', 'cache'), data: join(root, 'data') };
+}
+
+test('object keys follow files/md5/<2 hex>/<rest>, keeping the .dir suffix', () => {
+  assert.equal(objectKey('28994df71f7bf0a12c1339ea7de537e9.dir'), 'files/md5/28/994df71f7bf0a12c1339ea7de537e9.dir');
+  assert.equal(objectKey('b1946ac92492d2347c6235b4d2611184'), 'files/md5/b1/946ac92492d2347c6235b4d2611184');
+  assert.throws(() => objectKey('../etc/passwd'), /not a DVC md5/);
+});
+
+test('saving a directory stores each file and the manifest as read-only objects and returns the golden hash', async (t) => {
+  const repo = await repoWithData(t, { 'a.txt': 'hello\n', 'sub/b.txt': 'world\r\n' });
+  const hash = await saveToCache(repo, repo.data);
+  assert.deepEqual(hash, { md5: '28994df71f7bf0a12c1339ea7de537e9.dir', size: 13, nfiles: 2 });
+  for (const md5 of ['b1946ac92492d2347c6235b4d2611184', '2d0ad13571bf807a3bdcfacc0d5d65f1', hash.md5]) {
+    const info = await stat(objectPath(repo.cacheDir, md5));
+    assert.equal(info.mode & 0o777, 0o444, `${md5} is read-only`);
+    assert.equal(await verifyObject(repo.cacheDir, md5), 'ok');
+  }
+  assert.equal(
+    await readFile(objectPath(repo.cacheDir, hash.md5), 'ascii'),
+    '[{"md5": "b1946ac92492d2347c6235b4d2611184", "relpath": "a.txt"}, {"md5": "2d0ad13571bf807a3bdcfacc0d5d65f1", "relpath": "sub/b.txt"}]',
+  );
+  assert.deepEqual(await objectsOfOutput(repo.cacheDir, hash), ['b1946ac92492d2347c6235b4d2611184', '2d0ad13571bf807a3bdcfacc0d5d65f1', hash.md5]);
+});
+
+test('saving twice (and saving a single file) is idempotent and agrees with hashPath', async (t) => {
+  const repo = await repoWithData(t, partitionLikeTree(3, 20));
+  const first = await saveToCache(repo, repo.data, { jobs: 4 });
+  const second = await saveToCache(repo, repo.data, { jobs: 4 });
+  assert.deepEqual(second, first);
+  assert.deepEqual(await hashPath(repo.data), first);
+  const file = join(repo.data, 'class0', 'img-00000.png');
+  assert.deepEqual(await saveToCache(repo, file), await hashPath(file));
+});
+
+test('checkout into an empty place restores identical bytes as writable copies', async (t) => {
+  const repo = await repoWithData(t, partitionLikeTree(3, 10));
+  const hash = await saveToCache(repo, repo.data);
+  const before = await readTree(repo.data);
+  const target = join(repo.root, 'restored');
+  const result = await checkoutFromCache(repo, hash, target);
+  assert.deepEqual(result, { written: 30, unchanged: 0, removed: 0 });
+  assert.deepEqual(await readTree(target), before);
+  const mode = (await stat(join(target, 'class1', 'img-00003.png'))).mode & 0o777;
+  assert.ok(mode & 0o200, 'workspace copies are writable');
+});
+
+test('checkout leaves right files alone, rewrites changed ones and removes files the manifest lacks', async (t) => {
+  const repo = await repoWithData(t, partitionLikeTree(2, 5));
+  const hash = await saveToCache(repo, repo.data);
+  const before = await readTree(repo.data);
+  await writeFile(join(repo.data, 'class0', 'img-00001.png'), 'changed');
+  await writeFile(join(repo.data, 'class1', 'extra.png'), 'extra');
+  const result = await checkoutFromCache(repo, hash, repo.data);
+  assert.deepEqual(result, { written: 1, unchanged: 9, removed: 1 });
+  assert.deepEqual(await readTree(repo.data), before);
+});
+
+test('a truncated cache object is detected during checkout, removed from the cache and nothing wrong is written', async (t) => {
+  const repo = await repoWithData(t, { 'a.txt': 'hello\n', 'sub/b.txt': 'world\r\n' });
+  const hash = await saveToCache(repo, repo.data);
+  await truncate(objectPath(repo.cacheDir, 'b1946ac92492d2347c6235b4d2611184'), 2);
+  assert.equal(await verifyObject(repo.cacheDir, 'b1946ac92492d2347c6235b4d2611184'), 'corrupt');
+  const target = join(repo.root, 'out');
+  await assert.rejects(checkoutFromCache(repo, hash, target), (error: unknown) => {
+    assert.ok(error instanceof CorruptObjectError);
+    assert.equal(error.md5, 'b1946ac92492d2347c6235b4d2611184');
+    assert.match(error.message, /corrupt.*data pull/);
+    return true;
+  });
+  assert.equal(await verifyObject(repo.cacheDir, 'b1946ac92492d2347c6235b4d2611184'), 'missing');
+  await assert.rejects(readFile(join(target, 'a.txt')), { code: 'ENOENT' });
+  await assert.rejects(checkoutFromCache(repo, hash, target), MissingObjectError);
+});
+
+test('a file output is checked out over a folder standing in its place', async (t) => {
+  const repo = await repoWithData(t, { 'model.bin': 'weights' });
+  const file = join(repo.data, 'model.bin');
+  const hash = await saveToCache(repo, file);
+  const target = join(repo.root, 'model.bin');
+  await mkdir(join(target, 'inner'), { recursive: true });
+  await checkoutFromCache(repo, hash, target);
+  assert.equal(await readFile(target, 'utf8'), 'weights');
+});
