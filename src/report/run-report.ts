@@ -1,0 +1,80 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readConfusionJson, readMetricsJson, REPORT_FILES, type ConfusionFile, type MetricsFile } from '../evaluate/report-files.js';
+import { fitMarkdownBudget, type BudgetOptions, type MarkdownSection } from './budget.js';
+import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, runFactsTable, trainingTable, verdictLine } from './markdown.js';
+import { readTrainLog, type TrainLogRow } from './train-log.js';
+
+/** Everything the markdown report of one run is made of. */
+export interface RunReport {
+  metrics: MetricsFile;
+  confusion: ConfusionFile;
+  trainLog?: TrainLogRow[];
+  /** Metrics to compare against (e.g. the main branch); adds a Δ column. */
+  baseline?: MetricsFile;
+  title?: string;
+  minAccuracy?: number;
+  /**
+   * Where the PNGs are, relative to the markdown file; absent: no image links (a PR comment or
+   * job summary cannot show local files).
+   */
+  imageDir?: string;
+}
+
+/** The report as ordered sections, for callers that add their own (the PR comment) before fitting a budget. */
+export function runReportSections(report: RunReport): MarkdownSection[] {
+  const { metrics, confusion } = report;
+  const sections: MarkdownSection[] = [
+    {
+      body: `## ${report.title ?? 'CIFAR-10 evaluation'}\n\n${verdictLine(metrics, { minAccuracy: report.minAccuracy, confusion })}`,
+      fold: 'never',
+    },
+    { title: 'Metrics', body: `${metricsTable(metrics, report.baseline)}\n\n${runFactsTable(metrics)}`, fold: 'never' },
+    { title: 'Confusion matrix', body: `${confusionTable(confusion)}\n\n${CONFUSION_LEGEND}` },
+    { title: 'Per class', body: perClassTable(metrics, confusion) },
+  ];
+  if (report.trainLog) sections.push({ title: 'Training', body: trainingTable(report.trainLog) });
+  if (report.imageDir !== undefined) {
+    const link = (file: string) => (report.imageDir ? `${report.imageDir.replace(/\/$/, '')}/${file}` : file);
+    sections.push({
+      title: 'Pictures',
+      body: [
+        `![Confusion matrix](${link(REPORT_FILES.confusionPng)})`,
+        `![Confusion matrix, row-normalised](${link(REPORT_FILES.confusionNormalisedPng)})`,
+        ...(report.trainLog ? [`![Learning curves](${link(REPORT_FILES.learningCurvesPng)})`] : []),
+        `![Most confidently misclassified test images](${link(REPORT_FILES.misclassifiedPng)})`,
+      ].join('\n\n'),
+    });
+  }
+  return sections;
+}
+
+/** The report as one markdown document within the budget (default: a GitHub comment). */
+export function runReportMarkdown(report: RunReport, budget: BudgetOptions = {}): string {
+  return `${fitMarkdownBudget(runReportSections(report), budget).markdown}\n`;
+}
+
+export interface RunReportFiles {
+  /** The folder `cifar10 evaluate` wrote (metrics.json, confusion.json). */
+  reports: string;
+  /** The training log; default `<reports>/train_log.tsv`, skipped when it does not exist. */
+  trainLog?: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Reads a run's report files; a missing metrics or confusion file is a UserError, a missing log is skipped. */
+export async function readRunReport(files: RunReportFiles): Promise<Pick<RunReport, 'metrics' | 'confusion' | 'trainLog'>> {
+  const logPath = files.trainLog ?? join(files.reports, REPORT_FILES.trainLog);
+  const [metrics, confusion, trainLog] = await Promise.all([
+    readMetricsJson(join(files.reports, REPORT_FILES.metrics)),
+    readConfusionJson(join(files.reports, REPORT_FILES.confusionJson)),
+    files.trainLog !== undefined || (await exists(logPath)) ? readTrainLog(logPath) : Promise.resolve(undefined),
+  ]);
+  return { metrics, confusion, trainLog };
+}
