@@ -52,7 +52,7 @@ const omittedNote = (chars: number): string =>
 
 /**
  * Joins sections into one document within the budget: sections stay open in order while the open
- * text fits `openBudget`, later ones are folded into `<details>`; if the whole is still too long,
+ * text fits `openBudget`; from the first that does not fit on, they are folded into `<details>`; if the whole is still too long,
  * section bodies are replaced by a note from the last section backwards, and as a last resort the
  * text is cut. The result is always shorter than `limit - reserve`.
  */
@@ -63,10 +63,13 @@ export function fitMarkdownBudget(sections: readonly MarkdownSection[], options:
   const result: BudgetResult = { markdown: '', folded: [], omitted: [] };
 
   let openLength = 0;
+  // Once one section overflows, later ones fold too, so the document reads open part, then details.
+  let overflowed = false;
   const parts = sections.map((section, i) => {
     const asOpen = open(section);
     const fold = section.fold ?? 'auto';
-    if (fold === 'never' || (fold === 'auto' && openLength + asOpen.length <= openBudget)) {
+    if (fold === 'auto' && !overflowed && openLength + asOpen.length > openBudget) overflowed = true;
+    if (fold === 'never' || (fold === 'auto' && !overflowed)) {
       openLength += asOpen.length + SEPARATOR.length;
       return asOpen;
     }

@@ -26,15 +26,15 @@ export const CONFUSION_SHADES = {
     { min: 0, mark: '🟥' },
   ],
   offDiagonal: [
-    { min: 0.1, mark: '🟥' },
-    { min: 0.05, mark: '🟧' },
-    { min: 0.02, mark: '🟨' },
+    { min: 0.15, mark: '🟥' },
+    { min: 0.1, mark: '🟧' },
+    { min: 0.05, mark: '🟨' },
   ],
 } as const;
 
 export const CONFUSION_LEGEND =
   'Rows are true classes, columns predicted classes. Diagonal: 🟩 recall ≥ 75%, 🟨 ≥ 50%, 🟥 below. ' +
-  'Elsewhere, share of the true class sent to the wrong column: 🟨 ≥ 2%, 🟧 ≥ 5%, 🟥 ≥ 10%.';
+  'Elsewhere, share of the true class sent to the wrong column: 🟨 ≥ 5%, 🟧 ≥ 10%, 🟥 ≥ 15%.';
 
 function shade(share: number, diagonal: boolean): string {
   const scale = diagonal ? CONFUSION_SHADES.diagonal : CONFUSION_SHADES.offDiagonal;

@@ -17,17 +17,7 @@ import {
 } from '../../src/evaluate/report-files.js';
 import { classificationMetrics } from '../../src/evaluate/metrics.js';
 import { UserError } from '../../src/util/errors.js';
-
-const CLASSES = ['cat', 'dog', 'frog'];
-// prettier-ignore
-const PROBABILITIES = new Float32Array([
-  0.61, 0.22, 0.17, // test-0: cat, right
-  0.1, 0.3, 0.6,    // test-1: frog, true dog: wrong with 0.6
-  0.05, 0.9, 0.05,  // test-2: dog, true frog: wrong with 0.9
-  0.2, 0.4, 0.4,    // test-3: tie dog/frog goes to dog (lower label), true dog
-]);
-const IDS = ['test-0', 'test-1', 'test-2', 'test-3'];
-const LABELS = [0, 1, 2, 1];
+import { CLASSES, IDS, LABELS, PROBABILITIES } from './fixtures.js';
 
 describe('report files', () => {
   const rows = predictionRows(IDS, LABELS, PROBABILITIES, CLASSES);

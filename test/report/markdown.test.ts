@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { confusionTable, metricsTable, perClassTable, trainingTable, verdictLine } from '../../src/report/markdown.js';
+import { runReportMarkdown } from '../../src/report/run-report.js';
+import { assertGolden } from './golden.js';
+import { sampleConfusion, sampleMetrics, sampleTrainLog } from './fixtures.js';
+
+/** The trimmed cells of a markdown table row. */
+const cellsOf = (line: string): string[] => line.split('|').slice(1, -1).map((c) => c.trim());
+const rowOf = (table: string, first: string): string[] => cellsOf(table.split('\n').find((l) => cellsOf(l)[0] === first)!);
+
+describe('report markdown', () => {
+  const confusion = sampleConfusion();
+  const metrics = sampleMetrics(confusion);
+
+  it('renders the whole run report exactly as the golden file', async () => {
+    await assertGolden('run-report.md', runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog(), minAccuracy: 0.5, imageDir: '' }));
+  });
+
+  it('renders metrics against a baseline with signed differences (golden)', async () => {
+    const baseline = sampleMetrics(sampleConfusion(2));
+    await assertGolden('metrics-vs-baseline.md', `${metricsTable(metrics, baseline)}\n`);
+  });
+
+  it('gives the same bytes on every call', () => {
+    const a = runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog() });
+    const b = runReportMarkdown({ metrics: sampleMetrics(sampleConfusion()), confusion: sampleConfusion(), trainLog: sampleTrainLog() });
+    assert.equal(a, b);
+  });
+
+  it('shades the confusion matrix so big mistakes and weak classes stand out', () => {
+    const table = confusionTable(confusion);
+    assert.equal(table.split('\n').length, 12);
+    const cat = rowOf(table, '**cat**');
+    assert.equal(cat[6], '🟥 22', 'cat → dog is 22% of the cats');
+    assert.equal(cat[4], '🟨 **66**', 'the diagonal is bold, yellow between 50% and 75% recall');
+    assert.equal(rowOf(table, '**automobile**')[2], '🟩 **93**');
+    assert.equal(rowOf(table, '**bird**')[5], '🟨 7');
+    assert.equal(rowOf(table, '**truck**')[2], '🟧 12');
+    assert.ok(!/🟨 [1-4] /.test(table), 'shares under 5% stay plain');
+    assert.deepEqual(cellsOf(table.split('\n')[0]!).slice(0, 3), ['true \\ predicted', 'plane', 'car']);
+  });
+
+  it('marks a weak diagonal red and leaves a row without support unshaded', () => {
+    const table = confusionTable({ classes: ['a', 'b', 'c'], matrix: [[4, 6, 0], [1, 1, 0], [0, 0, 0]] });
+    assert.deepEqual(rowOf(table, '**a**'), ['**a**', '🟥 **4**', '🟥 6', '0']);
+    assert.deepEqual(rowOf(table, '**c**'), ['**c**', '0', '0', '**0**']);
+  });
+
+  it('states pass or fail against the accuracy bar in the verdict', () => {
+    assert.match(verdictLine(metrics, { minAccuracy: 0.5, confusion }), /^✅ \*\*\d+\.\d%\*\* accuracy on 1,000 test images \(`v1\+v2`, seed 42\), at or above the 50\.0% bar; best \w+ \(F1 0\.\d\d\), worst cat \(F1 0\.\d\d\); most confused: cat → dog \(22\)\.$/);
+    assert.match(verdictLine(metrics, { minAccuracy: 0.99 }), /^❌ .* below the 99\.0% bar; /);
+    assert.match(verdictLine(metrics), /^📊 /);
+  });
+
+  it('names the class each class is most often mistaken for', () => {
+    assert.equal(rowOf(perClassTable(metrics, confusion), 'cat')[5], 'dog (22)');
+  });
+
+  it('summarises training with the best validation epoch', () => {
+    const table = trainingTable(sampleTrainLog(6));
+    assert.deepEqual(rowOf(table, '6').slice(0, 3), ['6', '57.0% (5)', '70.0%']);
+    assert.equal(trainingTable([]), '_The training log is empty._');
+  });
+});
