@@ -1,0 +1,95 @@
+import { chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempPathFor } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import type { RemoteConfig, RemoteStore } from './types.js';
+
+/** The folder a local remote URL points at: absolute, `file://`, or relative to `.dvc/`. */
+export function localRemoteRoot(url: string, dvcDir: string): string {
+  if (url.startsWith('file://')) return fileURLToPath(url);
+  return isAbsolute(url) ? url : resolve(dvcDir, url);
+}
+
+/**
+ * A folder used as a remote (DVC's "local remote"): the same `files/md5/xx/rest` layout as the
+ * cache, objects read-only, each upload copied to a temp file and renamed into place.
+ */
+export class LocalRemote implements RemoteStore {
+  readonly root: string;
+  /** Folders already made by this store, so thousands of uploads do not each call mkdir. */
+  private readonly madeFolders = new Set<string>();
+
+  constructor(readonly url: string, dvcDir: string) {
+    this.root = localRemoteRoot(url, dvcDir);
+  }
+
+  private pathOf(key: string): string {
+    return join(this.root, ...key.split('/'));
+  }
+
+  /** Lists each needed `files/md5/xx` folder once: a few hundred readdirs instead of one stat per object. */
+  async has(keys: readonly string[]): Promise<Set<string>> {
+    const byFolder = new Map<string, string[]>();
+    for (const key of keys) {
+      const folder = key.slice(0, key.lastIndexOf('/'));
+      byFolder.set(folder, [...(byFolder.get(folder) ?? []), key]);
+    }
+    const present = new Set<string>();
+    await Promise.all(
+      [...byFolder].map(async ([folder, wanted]) => {
+        let names: string[];
+        try {
+          names = await readdir(this.pathOf(folder));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ENOTDIR') return;
+          throw this.accessError(error);
+        }
+        const here = new Set(names);
+        for (const key of wanted) if (here.has(key.slice(key.lastIndexOf('/') + 1))) present.add(key);
+      }),
+    );
+    return present;
+  }
+
+  async download(key: string, destPath: string): Promise<void> {
+    try {
+      await copyFile(this.pathOf(key), destPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new UserError(`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (\`cifar10 data push\`)`, { cause: error });
+      }
+      throw this.accessError(error);
+    }
+  }
+
+  async upload(srcPath: string, key: string): Promise<void> {
+    const dest = this.pathOf(key);
+    const temp = tempPathFor(dest);
+    try {
+      if (!this.madeFolders.has(dirname(dest))) {
+        await mkdir(dirname(dest), { recursive: true });
+        this.madeFolders.add(dirname(dest));
+      }
+      await copyFile(srcPath, temp);
+      await chmod(temp, 0o444);
+      await rename(temp, dest);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw this.accessError(error);
+    }
+  }
+
+  private accessError(error: unknown): unknown {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      return new UserError(`cannot use remote ${this.url} (${this.root}): permission denied; make the folder readable and writable or pick another remote`, { cause: error });
+    }
+    return error;
+  }
+}
+
+export function openLocalRemote(config: RemoteConfig, dvcDir: string): RemoteStore {
+  return new LocalRemote(config.url, dvcDir);
+}

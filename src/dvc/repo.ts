@@ -1,0 +1,111 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { CONFIG_FILE, type IniDoc, readConfig } from './config.js';
+import { DVCIGNORE_FILE } from './hash.js';
+
+/** An opened DVC repository: its root, `.dvc/` folder, cache folder and merged config. */
+export interface Repo {
+  root: string;
+  dvcDir: string;
+  cacheDir: string;
+  config: IniDoc;
+}
+
+export const DVC_DIR = '.dvc';
+
+/** Exactly what `dvc init` writes (dvc-format.md §4). */
+export const DVC_GITIGNORE = '/config.local\n/tmp\n/cache\n';
+export const DVCIGNORE_TEXT =
+  '# Add patterns of files dvc should ignore, which could improve\n# the performance. Learn more at\n# https://dvc.org/doc/user-guide/dvcignore\n';
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest folder at or above `start` holding a `.dvc/` folder, or undefined. */
+export async function findRepoRoot(start: string = process.cwd()): Promise<string | undefined> {
+  let dir = resolve(start);
+  for (;;) {
+    if (await isDir(join(dir, DVC_DIR))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Opens the repository containing `start`, failing with the fix when there is none. */
+export async function openRepo(start: string = process.cwd()): Promise<Repo> {
+  const root = await findRepoRoot(start);
+  if (!root) {
+    throw new UserError(`${resolve(start)} is not inside a DVC repository (no ${DVC_DIR}/ folder here or above); run \`cifar10 data init\` at the project root first`);
+  }
+  return loadRepo(root);
+}
+
+/** Loads the repository whose root is `root` (re-reads the config, e.g. after a remote was added). */
+export async function loadRepo(root: string): Promise<Repo> {
+  const dvcDir = join(root, DVC_DIR);
+  const config = await readConfig(dvcDir);
+  const configured = config.get('cache')?.get('dir');
+  // A relative cache.dir is relative to .dvc/, like every path in the config.
+  const cacheDir = configured ? (isAbsolute(configured) ? configured : resolve(dvcDir, configured)) : join(dvcDir, 'cache');
+  return { root, dvcDir, cacheDir, config };
+}
+
+export interface InitResult {
+  repo: Repo;
+  /** False when the folder already was a DVC repository (nothing was changed). */
+  created: boolean;
+}
+
+async function writeIfAbsent(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/**
+ * `dvc init`: `.dvc/config` (empty), `.dvc/.gitignore`, `.dvcignore`. Running it again on a
+ * repository changes nothing; a missing file of a half-made repository is filled in.
+ */
+export async function initRepo(root: string): Promise<InitResult> {
+  const dvcDir = join(root, DVC_DIR);
+  const created = !(await isDir(dvcDir));
+  try {
+    await mkdir(dvcDir, { recursive: true });
+  } catch (error) {
+    throw new UserError(`cannot create ${dvcDir}: ${(error as Error).message}; check that ${root} exists and is writable`, { cause: error });
+  }
+  await writeIfAbsent(join(dvcDir, CONFIG_FILE), '');
+  await writeIfAbsent(join(dvcDir, '.gitignore'), DVC_GITIGNORE);
+  await writeIfAbsent(join(root, DVCIGNORE_FILE), DVCIGNORE_TEXT);
+  return { repo: await loadRepo(root), created };
+}
+
+/**
+ * Appends `/<name>` to the `.gitignore` beside `path`, as `dvc add` does, so git skips the data
+ * and commits the `.dvc` file instead. Nothing changes when the entry is already there.
+ */
+export async function addToGitignore(path: string): Promise<boolean> {
+  const abs = resolve(path);
+  const file = join(dirname(abs), '.gitignore');
+  const entry = `/${abs.slice(dirname(abs).length + 1)}`;
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (text.split(/\r?\n/).includes(entry)) return false;
+  const prefix = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  await writeFileAtomic(file, `${prefix}${entry}\n`);
+  return true;
+}
