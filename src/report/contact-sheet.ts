@@ -28,24 +28,31 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 }
 
-/**
- * Lays images out in a grid with captions and returns the PNG. Images are upscaled and composited
- * with sharp; all text goes in one SVG overlay that sharp rasterises, so no canvas or browser is
- * needed. Used for the misclassified-images grid and the experiments' hard-images picture.
- */
-export async function renderContactSheet(images: readonly ContactSheetImage[], options: ContactSheetOptions = {}): Promise<Buffer> {
+export interface ContactSheetLayout {
+  width: number;
+  height: number;
+  cellWidth: number;
+  cellHeight: number;
+  titleHeight: number;
+  /** Where each upscaled image goes on the sheet. */
+  tiles: { left: number; top: number; width: number; height: number }[];
+}
+
+/** Geometry of a sheet: cells wide enough for the longest caption, images centred in them. */
+export function contactSheetLayout(images: readonly ContactSheetImage[], options: ContactSheetOptions = {}): ContactSheetLayout {
   if (images.length === 0) throw new RangeError('a contact sheet needs at least one image');
   const scale = options.scale ?? 3;
   const fontSize = options.fontSize ?? 11;
   const lineHeight = Math.round(fontSize * 1.3);
   const columns = Math.max(1, Math.min(options.columns ?? 8, images.length));
   const rows = Math.ceil(images.length / columns);
-  const sizes = images.map((image) => ({ width: image.width ?? 32, height: image.height ?? 32, channels: image.channels ?? 3 }));
-  sizes.forEach((size, i) => {
+  const sizes = images.map((image, i) => {
+    const size = { width: image.width ?? 32, height: image.height ?? 32, channels: image.channels ?? 3 };
     const expected = size.width * size.height * size.channels;
-    if (images[i]!.pixels.length !== expected) {
-      throw new RangeError(`image ${i}: ${images[i]!.pixels.length} bytes, expected ${expected} (${size.width}×${size.height}×${size.channels})`);
+    if (image.pixels.length !== expected) {
+      throw new RangeError(`image ${i}: ${image.pixels.length} bytes, expected ${expected} (${size.width}×${size.height}×${size.channels})`);
     }
+    return size;
   });
   const captionLines = Math.max(0, ...images.map((image) => image.caption.length));
   const longestCaption = Math.max(0, ...images.flatMap((image) => image.caption.map((line) => (typeof line === 'string' ? line : line.text).length)));
@@ -53,19 +60,42 @@ export async function renderContactSheet(images: readonly ContactSheetImage[], o
   const cellWidth = Math.max(...sizes.map((s) => s.width * scale), Math.ceil(longestCaption * fontSize * 0.6)) + 2 * PADDING;
   const cellHeight = Math.max(...sizes.map((s) => s.height * scale)) + captionLines * lineHeight + 2 * PADDING;
   const titleHeight = options.title ? Math.round(fontSize * 2.4) : 0;
-  const width = columns * cellWidth;
-  const height = titleHeight + rows * cellHeight;
+  return {
+    width: columns * cellWidth,
+    height: titleHeight + rows * cellHeight,
+    cellWidth,
+    cellHeight,
+    titleHeight,
+    tiles: sizes.map((size, i) => {
+      const column = i % columns;
+      const row = Math.floor(i / columns);
+      const width = size.width * scale;
+      return { left: column * cellWidth + Math.round((cellWidth - width) / 2), top: titleHeight + row * cellHeight + PADDING, width, height: size.height * scale };
+    }),
+  };
+}
+
+/**
+ * Lays images out in a grid with captions and returns the PNG. Images are upscaled and composited
+ * with sharp; all text goes in one SVG overlay that sharp rasterises, so no canvas or browser is
+ * needed. Used for the misclassified-images grid and the experiments' hard-images picture.
+ */
+export async function renderContactSheet(images: readonly ContactSheetImage[], options: ContactSheetOptions = {}): Promise<Buffer> {
+  const layout = contactSheetLayout(images, options);
+  const fontSize = options.fontSize ?? 11;
+  const lineHeight = Math.round(fontSize * 1.3);
+  const { width, height, titleHeight } = layout;
 
   const tiles = await Promise.all(
     images.map(async (image, i) => {
-      const { width: w, height: h, channels } = sizes[i]!;
-      const input = await sharp(image.pixels, { raw: { width: w, height: h, channels } })
-        .resize(w * scale, h * scale, { kernel: 'nearest' })
+      const tile = layout.tiles[i]!;
+      const w = image.width ?? 32;
+      const h = image.height ?? 32;
+      const input = await sharp(image.pixels, { raw: { width: w, height: h, channels: image.channels ?? 3 } })
+        .resize(tile.width, tile.height, { kernel: 'nearest' })
         .png()
         .toBuffer();
-      const column = i % columns;
-      const row = Math.floor(i / columns);
-      return { input, left: column * cellWidth + Math.round((cellWidth - w * scale) / 2), top: titleHeight + row * cellHeight + PADDING };
+      return { input, left: tile.left, top: tile.top };
     }),
   );
 
@@ -74,13 +104,11 @@ export async function renderContactSheet(images: readonly ContactSheetImage[], o
     text.push(`<text x="${PADDING}" y="${Math.round(titleHeight * 0.7)}" font-size="${Math.round(fontSize * 1.4)}" font-weight="bold" fill="${DEFAULT_COLOR}">${escapeXml(options.title)}</text>`);
   }
   images.forEach((image, i) => {
-    const column = i % columns;
-    const row = Math.floor(i / columns);
-    const imageHeight = sizes[i]!.height * scale;
-    const x = column * cellWidth + cellWidth / 2;
+    const tile = layout.tiles[i]!;
+    const x = tile.left + tile.width / 2;
     image.caption.forEach((line, l) => {
       const { text: content, color } = typeof line === 'string' ? { text: line, color: DEFAULT_COLOR } : line;
-      const y = titleHeight + row * cellHeight + PADDING + imageHeight + (l + 1) * lineHeight - 2;
+      const y = tile.top + tile.height + (l + 1) * lineHeight - 2;
       text.push(`<text x="${x}" y="${y}" text-anchor="middle" font-size="${fontSize}" fill="${escapeXml(color)}">${escapeXml(content)}</text>`);
     });
   });
