@@ -1,0 +1,187 @@
+import { availableParallelism } from 'node:os';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { datasetFingerprint, type VerifiedBatch } from './batches.js';
+import { CLASS_NAMES, NUM_CLASSES } from './classes.js';
+import { pngEncoderInfo, type PngEncoderInfo } from './png.js';
+import { writePngChunk, type PngChunk } from './png-writer.js';
+import { RECORD_BYTES, recordId } from './records.js';
+
+/** Records per message to a worker: large enough to amortise messaging, small enough to balance. */
+const CHUNK_RECORDS = 500;
+
+/** Written into the image folder: which dataset and encoder its PNGs come from, and whether all are there. */
+export const EXPORT_STATE_FILE = '.export.json';
+
+/** The content of `.export.json`. */
+export interface ExportState {
+  fingerprint: string;
+  batches: VerifiedBatch[];
+  encoder: PngEncoderInfo;
+  images: number;
+  complete: boolean;
+}
+
+export interface ExportOptions {
+  /** A verified `cifar-10-batches-bin/` folder. */
+  batchesDir: string;
+  /** Its batches as verified (names, MD5s): they identify the dataset the folder holds. */
+  batches: readonly VerifiedBatch[];
+  /** The image folder, e.g. `data/cifar10`. */
+  outDir: string;
+  /** Encoding threads; 1 encodes on the calling thread. Default: one per core. */
+  workers?: number;
+  quiet?: boolean;
+}
+
+export interface ExportResult {
+  images: number;
+  written: number;
+  /** Already present from an earlier run of the same dataset and encoder. */
+  skipped: number;
+  /** Stale images (from another dataset) and temp files removed. */
+  removed: number;
+  workers: number;
+  seconds: number;
+}
+
+/** The export state of an image folder, or undefined when there is none. */
+export async function readExportState(imagesDir: string): Promise<ExportState | undefined> {
+  try {
+    return JSON.parse(await readFile(join(imagesDir, EXPORT_STATE_FILE), 'utf8')) as ExportState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `chunks` through `count` worker threads; rejects with the first failure after stopping them all. */
+async function runInWorkers(chunks: PngChunk[], count: number, onDone: (written: number) => void): Promise<void> {
+  const workers = Array.from({ length: count }, () => new Worker(new URL('./export-worker.js', import.meta.url)));
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const send = () => {
+              const chunk = chunks[next++];
+              if (!chunk) return resolve();
+              worker.postMessage(chunk, [chunk.records.buffer as ArrayBuffer]);
+            };
+            worker.on('message', (reply: { ok: boolean; written?: number; message?: string }) => {
+              if (!reply.ok) return reject(new Error(reply.message));
+              onDone(reply.written!);
+              send();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => reject(new Error(`PNG export worker exited with code ${code}`)));
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Writes every image of the verified batches as `outDir/<class>/<id>.png`. Idempotent and
+ * resumable: images already written for the same dataset and encoder are kept, images of another
+ * dataset are replaced or removed, and `.export.json` says `complete` only after the last one.
+ */
+export async function exportPngs(options: ExportOptions): Promise<ExportResult> {
+  const started = performance.now();
+  const { outDir, batchesDir } = options;
+  const workerCount = Math.max(1, options.workers ?? availableParallelism());
+  const fingerprint = datasetFingerprint(options.batches);
+  const encoder = pngEncoderInfo();
+  const statePath = join(outDir, EXPORT_STATE_FILE);
+  const previous = await readExportState(outDir);
+  const resumable = previous !== undefined && previous.fingerprint === fingerprint && JSON.stringify(previous.encoder) === JSON.stringify(encoder);
+
+  let removed = 0;
+  const present = new Set<string>();
+  for (const name of CLASS_NAMES) {
+    const dir = join(outDir, name);
+    await mkdir(dir, { recursive: true });
+    for (const file of await readdir(dir)) {
+      // Images of another dataset or encoder go first: after a crash the state file would otherwise
+      // vouch for them. Partitions hold hard links, so their copies survive this.
+      if (!resumable || file.includes('.tmp-')) {
+        await rm(join(dir, file), { recursive: true, force: true });
+        removed++;
+      } else {
+        present.add(`${name}/${file}`);
+      }
+    }
+  }
+  const images = options.batches.reduce((sum, b) => sum + b.records, 0);
+  await writeFileAtomic(statePath, `${JSON.stringify({ fingerprint, batches: [...options.batches], encoder, images, complete: false } satisfies ExportState, null, 2)}\n`);
+
+  const expected = new Set<string>();
+  const chunks: PngChunk[] = [];
+  let skipped = 0;
+  for (const batch of options.batches) {
+    const path = join(batchesDir, batch.name);
+    const bytes = await readFile(path);
+    if (bytes.length !== batch.records * RECORD_BYTES) {
+      throw new UserError(`${path} changed since it was verified (${bytes.length} bytes); re-run \`cifar10 download\``);
+    }
+    let pending: { start: number; paths: string[] } | undefined;
+    const flush = () => {
+      if (!pending) return;
+      const end = pending.start + pending.paths.length;
+      chunks.push({ records: bytes.slice(pending.start * RECORD_BYTES, end * RECORD_BYTES), paths: pending.paths });
+      pending = undefined;
+    };
+    for (let i = 0; i < batch.records; i++) {
+      const label = bytes[i * RECORD_BYTES]!;
+      if (label >= NUM_CLASSES) {
+        throw new UserError(`${path}: record ${i} has label ${label}, but CIFAR-10 labels are 0–9; the file is not CIFAR-10 data`);
+      }
+      const relative = `${CLASS_NAMES[label]}/${recordId(batch.idPrefix, i)}.png`;
+      expected.add(relative);
+      if (resumable && present.has(relative)) {
+        skipped++;
+        flush();
+        continue;
+      }
+      if (pending && pending.paths.length >= CHUNK_RECORDS) flush();
+      pending ??= { start: i, paths: [] };
+      pending.paths.push(join(outDir, relative));
+    }
+    flush();
+  }
+
+  const toWrite = images - skipped;
+  const progress = startProgress('PNG export', toWrite, { unit: 'images', quiet: options.quiet || toWrite === 0 });
+  let written = 0;
+  const onDone = (count: number) => {
+    written += count;
+    progress.increment(count);
+  };
+  const threads = Math.min(workerCount, chunks.length);
+  try {
+    if (threads <= 1) for (const chunk of chunks) onDone(writePngChunk(chunk));
+    else await runInWorkers(chunks, threads, onDone);
+  } catch (error) {
+    throw new UserError(`PNG export into ${outDir} stopped: ${(error as Error).message}. Fix the cause and re-run; the images already written are kept`, {
+      cause: error,
+    });
+  } finally {
+    progress.stop();
+  }
+
+  for (const relative of present) {
+    if (!expected.has(relative)) {
+      await rm(join(outDir, relative), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  await writeFileAtomic(statePath, `${JSON.stringify({ fingerprint, batches: [...options.batches], encoder, images, complete: true } satisfies ExportState, null, 2)}\n`);
+  return { images, written, skipped, removed, workers: Math.max(threads, 1), seconds: (performance.now() - started) / 1000 };
+}

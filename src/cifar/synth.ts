@@ -1,0 +1,144 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack as tarPack } from 'tar-stream';
+import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { Random } from '../util/random.js';
+import { BATCHES_DIR_NAME, META_FILE, META_TEXT, SYNTHETIC_MANIFEST, formatMd5Manifest, md5Hex } from './batches.js';
+import { NUM_CLASSES } from './classes.js';
+import { BATCH_FILES, IMAGE_SIZE, PIXELS_PER_IMAGE, RECORD_BYTES } from './records.js';
+
+export interface SynthOptions {
+  /** Images of each class in the whole dataset, dealt round-robin over the six batch files. */
+  imagesPerClass: number;
+  seed: number;
+}
+
+export interface SynthFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Per class: a hue (degrees) and a shape; both differ between classes, so a small CNN can tell them apart. */
+const CLASS_HUES = [0, 36, 72, 108, 144, 180, 216, 252, 288, 324];
+
+type Shape = (dx: number, dy: number, r: number) => boolean;
+const CLASS_SHAPES: readonly Shape[] = [
+  (dx, dy, r) => dx * dx + dy * dy <= r * r, // disc
+  (dx, dy, r) => Math.abs(dx) <= r * 0.8 && Math.abs(dy) <= r * 0.8, // square
+  (dx, dy, r) => Math.abs(Math.hypot(dx, dy) - r * 0.75) <= 1.6, // ring
+  (dx, dy, r) => Math.abs(dx) <= r && Math.abs(dy) <= r && Math.floor((dy + 32) / 3) % 2 === 0, // horizontal stripes
+  (dx, dy, r) => Math.abs(dx) <= r && Math.abs(dy) <= r && Math.floor((dx + 32) / 3) % 2 === 0, // vertical stripes
+  (dx, dy, r) => Math.abs(dx) <= r && Math.abs(dy) <= r && Math.floor((dx + dy + 64) / 3) % 2 === 0, // diagonal stripes
+  (dx, dy, r) => (Math.abs(dx) <= 2 || Math.abs(dy) <= 2) && Math.abs(dx) <= r && Math.abs(dy) <= r, // plus
+  (dx, dy, r) => (Math.abs(dx - dy) <= 2 || Math.abs(dx + dy) <= 2) && Math.abs(dx) <= r && Math.abs(dy) <= r, // X
+  (dx, dy, r) => dy <= r * 0.7 && dy >= -r && Math.abs(dx) <= (dy + r) * 0.6, // triangle
+  (dx, dy, r) => Math.abs(dx) <= r && Math.abs(dy) <= r && (Math.floor((dx + 32) / 4) + Math.floor((dy + 32) / 4)) % 2 === 0, // checkerboard
+];
+
+function hueToRgb(hue: number, saturation: number, value: number): [number, number, number] {
+  const c = value * saturation;
+  const h = (((hue % 360) + 360) % 360) / 60;
+  const x = c * (1 - Math.abs((h % 2) - 1));
+  const [r, g, b] = h < 1 ? [c, x, 0] : h < 2 ? [x, c, 0] : h < 3 ? [0, c, x] : h < 4 ? [0, x, c] : h < 5 ? [x, 0, c] : [c, 0, x];
+  const m = value - c;
+  return [(r + m) * 255, (g + m) * 255, (b + m) * 255];
+}
+
+const clampByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
+
+/** Writes one synthetic record (label byte + planar RGB) of class `label` into `out` at `offset`. */
+function drawRecord(label: number, rng: Random, out: Uint8Array, offset: number): void {
+  out[offset] = label;
+  const [fr, fg, fb] = hueToRgb(CLASS_HUES[label]! + (rng.next() - 0.5) * 24, 0.6 + rng.next() * 0.4, 0.6 + rng.next() * 0.4);
+  const [br, bg, bb] = hueToRgb(rng.next() * 360, rng.next() * 0.4, rng.next() * 0.5);
+  const cx = 15.5 + (rng.next() - 0.5) * 10;
+  const cy = 15.5 + (rng.next() - 0.5) * 10;
+  const radius = 7 + rng.next() * 5;
+  const shape = CLASS_SHAPES[label]!;
+  const noise = 12 + rng.next() * 14;
+  for (let y = 0; y < IMAGE_SIZE; y++) {
+    for (let x = 0; x < IMAGE_SIZE; x++) {
+      const p = y * IMAGE_SIZE + x;
+      const inside = shape(x - cx, y - cy, radius);
+      const base = offset + 1 + p;
+      out[base] = clampByte((inside ? fr : br) + rng.normal() * noise);
+      out[base + PIXELS_PER_IMAGE] = clampByte((inside ? fg : bg) + rng.normal() * noise);
+      out[base + 2 * PIXELS_PER_IMAGE] = clampByte((inside ? fb : bb) + rng.normal() * noise);
+    }
+  }
+}
+
+/**
+ * The six batch files of a synthetic CIFAR-format dataset, plus batches.meta.txt and the checksum
+ * manifest that lets `download` accept it from a local source. Same options → same bytes.
+ */
+export function synthesizeBatches(options: SynthOptions): SynthFile[] {
+  const { imagesPerClass, seed } = options;
+  if (!Number.isInteger(imagesPerClass) || imagesPerClass < 1) {
+    throw new UserError(`synth: images per class must be a positive integer, got ${imagesPerClass}`);
+  }
+  const rng = new Random(seed);
+  const labelsPerBatch: number[][] = BATCH_FILES.map(() => []);
+  for (let j = 0; j < imagesPerClass; j++) {
+    for (let label = 0; label < NUM_CLASSES; label++) labelsPerBatch[j % BATCH_FILES.length]!.push(label);
+  }
+  const files: SynthFile[] = BATCH_FILES.map((batch, b) => {
+    const labels = rng.shuffle(labelsPerBatch[b]!);
+    const bytes = new Uint8Array(labels.length * RECORD_BYTES);
+    labels.forEach((label, i) => drawRecord(label, rng, bytes, i * RECORD_BYTES));
+    return { name: batch.name, bytes };
+  });
+  const manifest = formatMd5Manifest(files.map((f) => ({ name: f.name, md5: md5Hex(f.bytes) })));
+  return [...files, { name: META_FILE, bytes: Buffer.from(META_TEXT) }, { name: SYNTHETIC_MANIFEST, bytes: Buffer.from(manifest) }];
+}
+
+export interface SynthResult {
+  /** The tarball or the `cifar-10-batches-bin/` folder written. */
+  path: string;
+  images: number;
+}
+
+/**
+ * Writes a synthetic dataset to `out`: a `.tar.gz`/`.tgz` shaped like the official tarball
+ * (members under `cifar-10-batches-bin/`), or else a folder holding `cifar-10-batches-bin/`.
+ * Either is written beside its target and renamed into place, so a crash leaves nothing behind.
+ */
+export async function writeSynthDataset(out: string, options: SynthOptions): Promise<SynthResult> {
+  const files = synthesizeBatches(options);
+  const images = options.imagesPerClass * NUM_CLASSES;
+  if (/\.(tar\.gz|tgz)$/.test(out)) {
+    await mkdir(dirname(out), { recursive: true });
+    const temp = tempPathFor(out);
+    const pack = tarPack();
+    const written = pipeline(pack, createGzip(), createWriteStream(temp));
+    try {
+      pack.entry({ name: `${BATCHES_DIR_NAME}/`, type: 'directory', mtime: new Date(0), mode: 0o755 });
+      for (const file of files) {
+        pack.entry({ name: `${BATCHES_DIR_NAME}/${file.name}`, size: file.bytes.length, mtime: new Date(0), mode: 0o644 }, Buffer.from(file.bytes));
+      }
+      pack.finalize();
+      await written;
+      await rename(temp, out);
+    } catch (error) {
+      pack.destroy();
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { path: out, images };
+  }
+  const target = join(out, BATCHES_DIR_NAME);
+  const temp = tempPathFor(target);
+  try {
+    for (const file of files) await writeFileAtomic(join(temp, file.name), file.bytes);
+    await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  return { path: target, images };
+}

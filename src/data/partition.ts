@@ -1,0 +1,255 @@
+import { copyFile, link, mkdir, readFile, readdir, rm, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { md5Hex, sourceOfId } from '../cifar/batches.js';
+import { CLASS_NAMES, NUM_CLASSES, type ClassName } from '../cifar/classes.js';
+import { EXPORT_STATE_FILE, readExportState } from '../cifar/export.js';
+import { pngEncoderInfo, type PngEncoderInfo } from '../cifar/png.js';
+import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { Random } from '../util/random.js';
+
+/** Names the selection algorithm, so a rebuild can refuse a recipe made by a different one. */
+export const PARTITION_ALGORITHM = 'per-class-shuffle/v1';
+export const RECIPE_FILE = 'partitions.json';
+export const MANIFEST_FILE = 'manifest.csv';
+
+export interface PartitionSpec {
+  count: number;
+  /** Images per partition. */
+  size: number;
+  seed: number;
+  /** Same number of images of each class in every partition (size must divide by 10). */
+  balanced: boolean;
+}
+
+export interface ImageEntry {
+  id: string;
+  class: ClassName;
+}
+
+export interface ManifestRow extends ImageEntry {
+  /** `batch file:record index`. */
+  source: string;
+}
+
+/** Everything an exact rebuild of the partitions needs; written to `partitions.json`. */
+export interface PartitionRecipe extends PartitionSpec {
+  algorithm: string;
+  /** MD5 of each source batch file the images came from. */
+  batches: { name: string; md5: string }[];
+  encoder: PngEncoderInfo;
+  /** Per partition: image count and the MD5 of its manifest.csv, to check a rebuild against. */
+  partitions: Record<string, { images: number; manifestMd5: string }>;
+}
+
+function checkSpec(spec: PartitionSpec): void {
+  const positive = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new UserError(`partition: --${name} must be a positive integer, got ${v}`);
+  };
+  positive('count', spec.count);
+  positive('size', spec.size);
+  if (!Number.isInteger(spec.seed)) throw new UserError(`partition: --seed must be an integer, got ${spec.seed}`);
+  if (spec.balanced && spec.size % NUM_CLASSES !== 0) {
+    throw new UserError(`partition: a balanced partition needs a size divisible by ${NUM_CLASSES}, got ${spec.size}; pick another --size or pass --no-balanced`);
+  }
+}
+
+/**
+ * Picks the images of each partition: pure, so a rebuild from the batches reproduces it exactly.
+ * Balanced: each class's ids, sorted, are shuffled with one Random(seed) (classes in label order),
+ * and partition k takes the k-th run of size/10 of them. Unbalanced: all ids, sorted, shuffled once,
+ * partition k takes the k-th run of `size`. Returns sorted ids per partition; too few images is a UserError.
+ */
+export function selectPartitions(images: readonly ImageEntry[], spec: PartitionSpec, source = 'the image folder'): ImageEntry[][] {
+  checkSpec(spec);
+  const rng = new Random(spec.seed);
+  const byId = (a: ImageEntry, b: ImageEntry) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const parts: ImageEntry[][] = Array.from({ length: spec.count }, () => []);
+  if (spec.balanced) {
+    const perClass = spec.size / NUM_CLASSES;
+    for (const name of CLASS_NAMES) {
+      const pool = images.filter((image) => image.class === name).sort(byId);
+      const needed = perClass * spec.count;
+      if (pool.length < needed) {
+        throw new UserError(
+          `${source} has ${pool.length} "${name}" images, but ${spec.count} balanced partitions of ${spec.size} need ${needed}; lower --count or --size, or run \`cifar10 download\` first`,
+        );
+      }
+      rng.shuffle(pool);
+      for (let k = 0; k < spec.count; k++) parts[k]!.push(...pool.slice(k * perClass, (k + 1) * perClass));
+    }
+  } else {
+    const pool = [...images].sort(byId);
+    const needed = spec.size * spec.count;
+    if (pool.length < needed) {
+      throw new UserError(`${source} has ${pool.length} images, but ${spec.count} partitions of ${spec.size} need ${needed}; lower --count or --size`);
+    }
+    rng.shuffle(pool);
+    for (let k = 0; k < spec.count; k++) parts[k]!.push(...pool.slice(k * spec.size, (k + 1) * spec.size));
+  }
+  return parts.map((part) => part.sort(byId));
+}
+
+/** The manifest text of one partition, `id,class,source`, rows in id order: byte-identical for the same selection. */
+export function formatManifest(entries: readonly ImageEntry[]): string {
+  const rows: ManifestRow[] = entries.map((e) => ({ id: e.id, class: e.class, source: sourceOfId(e.id) }));
+  return stringify(rows, { header: true, columns: ['id', 'class', 'source'] });
+}
+
+/** Every `<class>/<id>.png` of an image folder. */
+export async function listImages(imagesDir: string): Promise<ImageEntry[]> {
+  const images: ImageEntry[] = [];
+  for (const name of CLASS_NAMES) {
+    let files: string[];
+    try {
+      files = await readdir(join(imagesDir, name));
+    } catch {
+      throw new UserError(`${join(imagesDir, name)} is missing; run \`cifar10 download\` first to export the images`);
+    }
+    for (const file of files) {
+      if (file.endsWith('.png') && !file.includes('.tmp-')) images.push({ id: file.slice(0, -4), class: name });
+    }
+  }
+  return images;
+}
+
+
+/** Hard link, else (another filesystem, or links not allowed) a copy. */
+async function linkOrCopy(from: string, to: string): Promise<'link' | 'copy'> {
+  try {
+    await link(from, to);
+    return 'link';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw error;
+    await copyFile(from, to);
+    return 'copy';
+  }
+}
+
+export interface CreatePartitionsOptions extends PartitionSpec {
+  /** The exported image folder, e.g. `data/cifar10`. */
+  imagesDir: string;
+  /** e.g. `data/partitions`. */
+  outDir: string;
+  quiet?: boolean;
+}
+
+export interface CreatePartitionsResult {
+  recipe: PartitionRecipe;
+  recipePath: string;
+  /** Partition folders, v1..vN. */
+  dirs: string[];
+  /** True when an identical recipe and its folders were already in place. */
+  unchanged: boolean;
+  linked: number;
+  copied: number;
+}
+
+async function readRecipe(path: string): Promise<PartitionRecipe | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as PartitionRecipe;
+  } catch {
+    return undefined;
+  }
+}
+
+async function manifestMatches(dir: string, md5: string): Promise<boolean> {
+  try {
+    return md5Hex(await readFile(join(dir, MANIFEST_FILE))) === md5;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `outDir/vK/<class>/<id>.png` (hard links into `imagesDir`, else copies) and
+ * `outDir/vK/manifest.csv` for K = 1..count, then `outDir/partitions.json`. The recipe file is
+ * removed first and written last, so its presence means the folders are complete; each folder is
+ * built beside its target and renamed into place, never edited in place (DVC may have linked its
+ * files into its cache).
+ */
+export async function createPartitions(options: CreatePartitionsOptions): Promise<CreatePartitionsResult> {
+  const { imagesDir, outDir } = options;
+  const spec: PartitionSpec = { count: options.count, size: options.size, seed: options.seed, balanced: options.balanced };
+  checkSpec(spec);
+  const state = await readExportState(imagesDir);
+  if (!state?.complete) {
+    throw new UserError(`${imagesDir} is not a complete image export (${EXPORT_STATE_FILE} missing or incomplete); run \`cifar10 download\` (it resumes) first`);
+  }
+  const images = await listImages(imagesDir);
+  if (images.length !== state.images) {
+    throw new UserError(`${imagesDir} holds ${images.length} images but its export wrote ${state.images}; re-run \`cifar10 download\` to restore them`);
+  }
+  const parts = selectPartitions(images, spec, imagesDir);
+  const manifests = parts.map(formatManifest);
+  const names = parts.map((_, k) => `v${k + 1}`);
+  const recipe: PartitionRecipe = {
+    algorithm: PARTITION_ALGORITHM,
+    ...spec,
+    batches: state.batches.map((b) => ({ name: b.name, md5: b.md5 })),
+    encoder: pngEncoderInfo(),
+    partitions: Object.fromEntries(names.map((name, k) => [name, { images: parts[k]!.length, manifestMd5: md5Hex(Buffer.from(manifests[k]!)) }])),
+  };
+  const recipePath = join(outDir, RECIPE_FILE);
+  const dirs = names.map((name) => join(outDir, name));
+  const previous = await readRecipe(recipePath);
+  const recipeText = `${JSON.stringify(recipe, null, 2)}\n`;
+  if (previous && `${JSON.stringify(previous, null, 2)}\n` === recipeText) {
+    const intact = await Promise.all(dirs.map((dir, k) => manifestMatches(dir, recipe.partitions[names[k]!]!.manifestMd5)));
+    if (intact.every(Boolean)) return { recipe, recipePath, dirs, unchanged: true, linked: 0, copied: 0 };
+  }
+
+  await mkdir(outDir, { recursive: true });
+  await rm(recipePath, { force: true });
+  const total = parts.reduce((sum, p) => sum + p.length, 0);
+  const progress = startProgress('partitions', total, { unit: 'images', quiet: options.quiet });
+  let linked = 0;
+  let copied = 0;
+  try {
+    for (const [k, part] of parts.entries()) {
+      const temp = tempPathFor(dirs[k]!);
+      try {
+        for (const name of CLASS_NAMES) await mkdir(join(temp, name), { recursive: true });
+        for (const image of part) {
+          const from = join(imagesDir, image.class, `${image.id}.png`);
+          const to = join(temp, image.class, `${image.id}.png`);
+          try {
+            if ((await linkOrCopy(from, to)) === 'link') linked++;
+            else copied++;
+          } catch (error) {
+            throw new UserError(`cannot place ${from} into ${dirs[k]}: ${(error as Error).message}; fix it (re-run \`cifar10 download\` to restore the images) and re-run \`cifar10 partition\``, {
+              cause: error,
+            });
+          }
+          progress.increment();
+        }
+        await writeFileAtomic(join(temp, MANIFEST_FILE), manifests[k]!);
+        await rm(dirs[k]!, { recursive: true, force: true });
+        await rename(temp, dirs[k]!);
+      } catch (error) {
+        await rm(temp, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  for (const name of Object.keys(previous?.partitions ?? {})) {
+    if (!names.includes(name)) await rm(join(outDir, name), { recursive: true, force: true });
+  }
+  await writeFileAtomic(recipePath, recipeText);
+  return { recipe, recipePath, dirs, unchanged: false, linked, copied };
+}
+
+/** Reads `partitions.json`, for rebuilds and checks. */
+export async function readPartitionRecipe(path: string): Promise<PartitionRecipe> {
+  const recipe = await readRecipe(path);
+  if (!recipe) throw new UserError(`cannot read ${path}; run \`cifar10 partition\` to create it`);
+  if (recipe.algorithm !== PARTITION_ALGORITHM) {
+    throw new UserError(`${path} was made by partition algorithm "${recipe.algorithm}", this version implements "${PARTITION_ALGORITHM}"; re-run \`cifar10 partition\``);
+  }
+  return recipe;
+}
