@@ -17,7 +17,7 @@ export interface RunPicturesInput {
   predictions: readonly PredictionRow[];
   /** The split the predictions were made on, for the misclassified images' pixels. */
   split: PackedSplit;
-  /** How many misclassified images the grid shows. */
+  /** How many misclassified images the grid shows; 0: no grid. */
   misclassified: number;
   /** Pixel density of the charts (2 = twice the CSS size, sharp on high-DPI screens). */
   scale?: number;
@@ -32,9 +32,11 @@ export async function writeRunPictures(input: RunPicturesInput): Promise<string[
       reportPath(input.dir, 'confusionNormalisedPng'),
       renderVegaLitePng(confusionHeatmapSpec(input.confusion.classes, input.confusion.matrix, { normalised: true }), { scale }),
     ],
-    [reportPath(input.dir, 'misclassifiedPng'), renderMisclassifiedGrid(input.predictions, input.split, { limit: input.misclassified })],
   ];
   if (input.trainLog) jobs.push([reportPath(input.dir, 'learningCurvesPng'), renderVegaLitePng(learningCurvesSpec(input.trainLog), { scale })]);
+  if (input.misclassified > 0) {
+    jobs.push([reportPath(input.dir, 'misclassifiedPng'), renderMisclassifiedGrid(input.predictions, input.split, { limit: input.misclassified })]);
+  }
   // Render everything before writing anything, so a failed render leaves no mix of old and new pictures.
   const rendered = await Promise.all(jobs.map(async ([path, png]) => [path, await png] as const));
   for (const [path, png] of rendered) await writeFileAtomic(path, png);

@@ -15,10 +15,22 @@ export interface RunReport {
   title?: string;
   minAccuracy?: number;
   /**
-   * Where the PNGs are, relative to the markdown file; absent: no image links (a PR comment or
-   * job summary cannot show local files).
+   * Links to the run's PNGs, relative to the markdown file (e.g. `confusion.png`); absent: no
+   * pictures (a PR comment or job summary cannot show local files).
    */
-  imageDir?: string;
+  pictures?: readonly string[];
+}
+
+const PICTURE_TITLES: Record<string, string> = {
+  [REPORT_FILES.confusionPng]: 'Confusion matrix',
+  [REPORT_FILES.confusionNormalisedPng]: 'Confusion matrix, row-normalised',
+  [REPORT_FILES.learningCurvesPng]: 'Learning curves',
+  [REPORT_FILES.misclassifiedPng]: 'Most confidently misclassified test images',
+};
+
+function pictureTitle(link: string): string {
+  const name = link.slice(link.lastIndexOf('/') + 1);
+  return PICTURE_TITLES[name] ?? name.replace(/\.png$/, '').replace(/[_-]/g, ' ');
 }
 
 /** The report as ordered sections, for callers that add their own (the PR comment) before fitting a budget. */
@@ -34,17 +46,8 @@ export function runReportSections(report: RunReport): MarkdownSection[] {
     { title: 'Per class', body: perClassTable(metrics, confusion) },
   ];
   if (report.trainLog) sections.push({ title: 'Training', body: trainingTable(report.trainLog) });
-  if (report.imageDir !== undefined) {
-    const link = (file: string) => (report.imageDir ? `${report.imageDir.replace(/\/$/, '')}/${file}` : file);
-    sections.push({
-      title: 'Pictures',
-      body: [
-        `![Confusion matrix](${link(REPORT_FILES.confusionPng)})`,
-        `![Confusion matrix, row-normalised](${link(REPORT_FILES.confusionNormalisedPng)})`,
-        ...(report.trainLog ? [`![Learning curves](${link(REPORT_FILES.learningCurvesPng)})`] : []),
-        `![Most confidently misclassified test images](${link(REPORT_FILES.misclassifiedPng)})`,
-      ].join('\n\n'),
-    });
+  if (report.pictures && report.pictures.length > 0) {
+    sections.push({ title: 'Pictures', body: report.pictures.map((link) => `![${pictureTitle(link)}](${link})`).join('\n\n') });
   }
   return sections;
 }

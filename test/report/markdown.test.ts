@@ -14,7 +14,7 @@ describe('report markdown', () => {
   const metrics = sampleMetrics(confusion);
 
   it('renders the whole run report exactly as the golden file', async () => {
-    await assertGolden('run-report.md', runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog(), minAccuracy: 0.5, imageDir: '' }));
+    await assertGolden('run-report.md', runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog(), minAccuracy: 0.5, pictures: ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png'] }));
   });
 
   it('renders metrics against a baseline with signed differences (golden)', async () => {

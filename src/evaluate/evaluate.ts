@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CLASS_NAMES } from '../cifar/classes.js';
+import { readPackedSplit, type PackedSplit, type SplitName } from '../data/packed.js';
+import { paramsGroup, readParamsFile, type ParamsOf } from '../params.js';
+import { UserError } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
+import { EVALUATE_PARAMS } from './params.js';
+import { predictionRows, type PredictionRow } from './predictions.js';
+import {
+  reportPath,
+  toMetricsFile,
+  writeConfusionFiles,
+  writeMetricsJson,
+  writePredictionsCsv,
+  type ConfusionFile,
+  type MetricsFile,
+  type RunFacts,
+} from './report-files.js';
+
+export type EvaluateParams = ParamsOf<typeof EVALUATE_PARAMS>;
+
+/** Where a split's class probabilities come from: the trained tfjs model, or anything else that scores images. */
+export interface ProbabilitySource {
+  /** The backend that ran the predictions, as reported in metrics.json. */
+  backend: string;
+  /** Row-major `[split size × 10]` probabilities; calls `onBatch(images)` as batches finish. */
+  predict(split: PackedSplit, batchSize: number, onBatch: (images: number) => void): Promise<Float32Array>;
+}
+
+export interface Scored {
+  metrics: ClassificationMetrics;
+  rows: PredictionRow[];
+}
+
+/** Scores probabilities against the split's labels: metrics and per-image rows. Pure. */
+export function scoreSplit(split: PackedSplit, probabilities: Float32Array, classes: readonly string[] = CLASS_NAMES): Scored {
+  const predicted = new Uint8Array(split.labels.length);
+  const rows = predictionRows(split.ids, split.labels, probabilities, classes);
+  rows.forEach((row, i) => (predicted[i] = classes.indexOf(row.predictedClass)));
+  const metrics = classificationMetrics({ trueLabels: split.labels, predictedLabels: predicted, classes, probabilities });
+  return { metrics, rows };
+}
+
+/** What `data/prepared/info.json` tells about the data: its version spec and seed. */
+export interface PreparedFacts {
+  data_version: string;
+  seed: number;
+}
+
+/**
+ * Reads the data version and seed from `info.json` of the prepared folder (written by `cifar10
+ * prepare`), falling back to params.yaml's `data.versions` and `prepare.seed` for a folder
+ * prepared by an older version.
+ */
+export async function readPreparedFacts(prepared: string, params: Record<string, unknown>): Promise<PreparedFacts> {
+  const path = join(prepared, 'info.json');
+  let info: Record<string, unknown> = {};
+  try {
+    info = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new UserError(`cannot read ${path}: ${(error as Error).message}; re-run \`cifar10 prepare\``, { cause: error });
+    }
+  }
+  const group = (name: string) => (params[name] ?? {}) as Record<string, unknown>;
+  const versions = info.versions ?? info.data_version ?? info.spec ?? group('data').versions;
+  const seed = info.seed ?? group('prepare').seed;
+  if (versions === undefined || typeof seed !== 'number') {
+    throw new UserError(`${path}: no data version or seed, and params.yaml has no data.versions / prepare.seed; re-run \`cifar10 prepare\``);
+  }
+  return { data_version: Array.isArray(versions) ? versions.join('+') : String(versions), seed };
+}
+
+export interface EvaluateOptions {
+  params: string;
+  prepared: string;
+  out: string;
+  quiet?: boolean;
+}
+
+export interface EvaluateResult {
+  params: EvaluateParams;
+  metrics: MetricsFile;
+  confusion: ConfusionFile;
+  rows: PredictionRow[];
+  /** The scored split, for pictures of its images. */
+  split: PackedSplit;
+  files: string[];
+  seconds: number;
+}
+
+/**
+ * The scoring half of the evaluate stage: scores the prepared split with `source` and writes
+ * predictions.csv, confusion.json/.csv and metrics.json into `out`, each atomically and only
+ * after all scoring succeeded. (Pictures and markdown come from the report layer on top.)
+ */
+export async function evaluate(options: EvaluateOptions, source: ProbabilitySource): Promise<EvaluateResult> {
+  const doc = await readParamsFile(options.params);
+  const params = paramsGroup(doc, 'evaluate', EVALUATE_PARAMS, options.params);
+  const facts = await readPreparedFacts(options.prepared, doc);
+  const split = await readPackedSplit(options.prepared, params.split as SplitName);
+  if (split.labels.length === 0) {
+    throw new UserError(`the "${params.split}" split in ${options.prepared} is empty; prepare with a non-zero ${params.split} share`);
+  }
+  const started = performance.now();
+  const progress = startProgress(`evaluate ${params.split}`, split.labels.length, { unit: 'images', quiet: options.quiet });
+  let probabilities: Float32Array;
+  try {
+    probabilities = await source.predict(split, params.batch_size, (images) => progress.increment(images));
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { metrics, rows } = scoreSplit(split, probabilities);
+  const runFacts: RunFacts = { backend: source.backend, images_per_second: split.labels.length / Math.max(seconds, 1e-6), ...facts };
+  const metricsFile = toMetricsFile(metrics, runFacts);
+  const confusion = { classes: metrics.classes, matrix: metrics.confusion };
+  await writePredictionsCsv(reportPath(options.out, 'predictions'), rows);
+  await writeConfusionFiles(options.out, confusion);
+  await writeMetricsJson(reportPath(options.out, 'metrics'), metricsFile);
+  const files = (['predictions', 'confusionJson', 'confusionCsv', 'metrics'] as const).map((file) => reportPath(options.out, file));
+  return { params, metrics: metricsFile, confusion, rows, split, files, seconds };
+}
