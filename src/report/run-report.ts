@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { readConfusionJson, readMetricsJson, REPORT_FILES, type ConfusionFile, type MetricsFile } from '../evaluate/report-files.js';
 import { fitMarkdownBudget, type BudgetOptions, type MarkdownSection } from './budget.js';
 import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, runFactsTable, trainingTable, verdictLine } from './markdown.js';
@@ -74,10 +74,34 @@ async function exists(path: string): Promise<boolean> {
 /** Reads a run's report files; a missing metrics or confusion file is a UserError, a missing log is skipped. */
 export async function readRunReport(files: RunReportFiles): Promise<Pick<RunReport, 'metrics' | 'confusion' | 'trainLog'>> {
   const logPath = files.trainLog ?? join(files.reports, REPORT_FILES.trainLog);
+  const withLog = files.trainLog !== undefined || (await exists(logPath));
   const [metrics, confusion, trainLog] = await Promise.all([
     readMetricsJson(join(files.reports, REPORT_FILES.metrics)),
     readConfusionJson(join(files.reports, REPORT_FILES.confusionJson)),
-    files.trainLog !== undefined || (await exists(logPath)) ? readTrainLog(logPath) : Promise.resolve(undefined),
+    withLog ? readTrainLog(logPath) : undefined,
   ]);
   return { metrics, confusion, trainLog };
+}
+
+export interface ReportCommandOptions extends RunReportFiles {
+  /** Where the markdown will be written; picture links are made relative to it. Absent: no pictures. */
+  markdownPath?: string;
+  baseline?: string;
+  title?: string;
+  minAccuracy?: number;
+  budget?: BudgetOptions;
+}
+
+/** The markdown of one run from its report files: what `cifar10 report` prints or writes. */
+export async function buildRunReportMarkdown(options: ReportCommandOptions): Promise<string> {
+  const run = await readRunReport(options);
+  const baseline = options.baseline ? await readMetricsJson(options.baseline) : undefined;
+  let pictures: string[] | undefined;
+  if (options.markdownPath !== undefined) {
+    const from = dirname(options.markdownPath);
+    const candidates: string[] = [REPORT_FILES.confusionPng, REPORT_FILES.confusionNormalisedPng, REPORT_FILES.learningCurvesPng, REPORT_FILES.misclassifiedPng];
+    const present = await Promise.all(candidates.map(async (name) => ((await exists(join(options.reports, name))) ? name : undefined)));
+    pictures = present.filter((name): name is string => name !== undefined).map((name) => relative(from, join(options.reports, name)).split(sep).join('/'));
+  }
+  return runReportMarkdown({ ...run, baseline, title: options.title, minAccuracy: options.minAccuracy, pictures }, options.budget);
 }
