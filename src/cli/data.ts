@@ -1,5 +1,192 @@
 import type { Command } from 'commander';
+import { addRemote, defaultRemoteName, listRemotes, setDefaultRemote } from '../dvc/config.js';
+import { add, gitAddHint } from '../dvc/ops/add.js';
+import { checkout } from '../dvc/ops/checkout.js';
+import { fetch } from '../dvc/ops/fetch.js';
+import type { ProgressFactory } from '../dvc/ops/outputs.js';
+import { pull } from '../dvc/ops/pull.js';
+import { push } from '../dvc/ops/push.js';
+import { cloudStatus, status } from '../dvc/ops/status.js';
+import { versionData } from '../dvc/ops/version-data.js';
+import { parseJobs } from '../dvc/pool.js';
+import { initRepo, openRepo } from '../dvc/repo.js';
+import { startProgress } from '../util/progress.js';
+
+/** The `cifar10 data …` commands (DVC's verbs) and `cifar10 version-data`: parse, call the core, print. */
+
+interface CommonFlags {
+  jobs?: string;
+  quiet?: boolean;
+  remote?: string;
+}
+
+function progressFor(flags: CommonFlags): ProgressFactory {
+  return (label, total) => startProgress(label, total, { unit: 'files', quiet: flags.quiet });
+}
+
+function transferOptions(targets: string[], flags: CommonFlags) {
+  return { targets, jobs: parseJobs(flags.jobs), remote: flags.remote, progress: progressFor(flags) };
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const JOBS_HELP = 'files transferred or hashed at once';
 
 export function registerDataCommands(program: Command): void {
-  void program;
+  const data = program.command('data').description('Version data with DVC-compatible files: init, add, status, push, pull, fetch, checkout, remotes');
+
+  data
+    .command('init')
+    .description('make the current folder a DVC repository (.dvc/config, .dvc/.gitignore, .dvcignore)')
+    .action(async () => {
+      const { repo, created } = await initRepo(process.cwd());
+      out(created ? `Initialized a DVC repository in ${repo.root}; commit .dvc/ and .dvcignore with git` : `${repo.root} is already a DVC repository; nothing changed`);
+    });
+
+  data
+    .command('add')
+    .description('track files or folders: store them in the cache, write <path>.dvc and a .gitignore entry')
+    .argument('<paths...>', 'files or folders to track')
+    .option('-j, --jobs <n>', JOBS_HELP)
+    .option('-q, --quiet', 'no progress output')
+    .action(async (paths: string[], flags: CommonFlags) => {
+      const repo = await openRepo();
+      const added = await add(repo, paths, { jobs: parseJobs(flags.jobs), progress: progressFor(flags) });
+      for (const a of added) out(`${a.changed ? 'added' : 'unchanged'}: ${a.label} (${a.hash.md5}, ${a.hash.nfiles ?? 1} files, ${a.hash.size} bytes)`);
+      out(`To track the changes with git, run:\n    ${gitAddHint(repo, added)}`);
+    });
+
+  data
+    .command('status')
+    .description('show tracked data that changed in the workspace, or with --cloud what differs between cache and remote')
+    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .option('-c, --cloud', 'compare the cache with the remote instead of the workspace')
+    .option('-r, --remote <name>', 'remote to compare with (default: core.remote)')
+    .option('-j, --jobs <n>', JOBS_HELP)
+    .option('--json', 'print the result as JSON')
+    .action(async (targets: string[], flags: CommonFlags & { cloud?: boolean; json?: boolean }) => {
+      const repo = await openRepo();
+      if (flags.cloud) {
+        const result = await cloudStatus(repo, transferOptions(targets, { ...flags, quiet: true }));
+        if (flags.json) return out(JSON.stringify(result, null, 2));
+        const changed = result.filter((r) => r.state !== 'up to date');
+        if (changed.length === 0) return out('Cache and remote are in sync.');
+        for (const r of changed) out(`${r.state}: ${r.label} (${r.notOnRemote} not on remote, ${r.notInCache} not in cache, ${r.missing} missing, of ${r.objects} objects)`);
+        return;
+      }
+      const result = await status(repo, { targets, jobs: parseJobs(flags.jobs) });
+      if (flags.json) return out(JSON.stringify(result, null, 2));
+      const changed = result.filter((r) => r.state !== 'up to date');
+      if (changed.length === 0) return out('Data and pipelines are up to date.');
+      for (const r of changed) {
+        out(`${r.state}: ${r.label}`);
+        for (const [kind, files] of Object.entries(r.changes ?? {})) {
+          for (const f of (files as string[]).slice(0, 10)) out(`    ${kind}: ${f}`);
+          if ((files as string[]).length > 10) out(`    … ${(files as string[]).length - 10} more ${kind}`);
+        }
+      }
+    });
+
+  data
+    .command('push')
+    .description('upload the cached data of tracked outputs to a remote (files first, directory manifests last)')
+    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .option('-r, --remote <name>', 'remote to push to (default: core.remote)')
+    .option('-j, --jobs <n>', JOBS_HELP)
+    .option('-q, --quiet', 'no progress output')
+    .action(async (targets: string[], flags: CommonFlags) => {
+      const repo = await openRepo();
+      const result = await push(repo, transferOptions(targets, flags));
+      out(`${result.uploaded} object(s) pushed, ${result.present} already on the remote`);
+    });
+
+  data
+    .command('fetch')
+    .description('download the data of tracked outputs from a remote into the cache (workspace untouched)')
+    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .option('-r, --remote <name>', 'remote to fetch from (default: core.remote)')
+    .option('-j, --jobs <n>', JOBS_HELP)
+    .option('-q, --quiet', 'no progress output')
+    .action(async (targets: string[], flags: CommonFlags) => {
+      const repo = await openRepo();
+      const result = await fetch(repo, transferOptions(targets, flags));
+      out(`${result.downloaded} object(s) fetched, ${result.cached} already in the cache`);
+    });
+
+  data
+    .command('checkout')
+    .description('make the workspace match the .dvc files, from the cache')
+    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .option('-f, --force', 'overwrite workspace changes that are not in the cache')
+    .option('-j, --jobs <n>', JOBS_HELP)
+    .option('-q, --quiet', 'no progress output')
+    .action(async (targets: string[], flags: CommonFlags & { force?: boolean }) => {
+      const repo = await openRepo();
+      const result = await checkout(repo, { targets, jobs: parseJobs(flags.jobs), progress: progressFor(flags), force: flags.force });
+      for (const r of result) out(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);
+    });
+
+  data
+    .command('pull')
+    .description('fetch tracked data from a remote and check it out into the workspace')
+    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .option('-r, --remote <name>', 'remote to pull from (default: core.remote)')
+    .option('-f, --force', 'overwrite workspace changes that are not in the cache')
+    .option('-j, --jobs <n>', JOBS_HELP)
+    .option('-q, --quiet', 'no progress output')
+    .action(async (targets: string[], flags: CommonFlags & { force?: boolean }) => {
+      const repo = await openRepo();
+      const result = await pull(repo, { ...transferOptions(targets, flags), force: flags.force });
+      out(`${result.fetch.downloaded} object(s) fetched, ${result.fetch.cached} already in the cache`);
+      for (const r of result.checkout) out(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);
+    });
+
+  const remote = data.command('remote').description('manage DVC remotes in .dvc/config');
+  remote
+    .command('add')
+    .description('add a remote: a folder path (stored relative to .dvc/) or an http(s):// or s3:// URL')
+    .argument('<name>', 'remote name (lower-case)')
+    .argument('<url>', 'folder path or URL')
+    .option('-d, --default', 'make it the default remote (core.remote)')
+    .option('-f, --force', 'replace a remote of the same name')
+    .option('--local', 'write to .dvc/config.local (not committed) instead of .dvc/config')
+    .action(async (name: string, url: string, flags: { default?: boolean; force?: boolean; local?: boolean }) => {
+      const repo = await openRepo();
+      const added = await addRemote(repo.dvcDir, name, url, { makeDefault: flags.default, force: flags.force, local: flags.local });
+      out(`remote "${added.name}" → ${added.url}${flags.default ? ' (default)' : ''}`);
+    });
+  remote
+    .command('list')
+    .description('list remotes with their URLs')
+    .action(async () => {
+      const repo = await openRepo();
+      const current = defaultRemoteName(repo.config);
+      const remotes = listRemotes(repo.config);
+      if (remotes.length === 0) return out('no remotes; add one with `cifar10 data remote add -d <name> <path or URL>`');
+      for (const r of remotes) out(`${r.name}\t${r.url}${r.name === current ? '\t(default)' : ''}`);
+    });
+  remote
+    .command('default')
+    .description('print the default remote, or set it')
+    .argument('[name]', 'remote to make the default')
+    .option('--local', 'write to .dvc/config.local instead of .dvc/config')
+    .action(async (name: string | undefined, flags: { local?: boolean }) => {
+      const repo = await openRepo();
+      if (name === undefined) return out(defaultRemoteName(repo.config) ?? 'no default remote');
+      await setDefaultRemote(repo.dvcDir, name, { local: flags.local });
+      out(`default remote: ${name}`);
+    });
+
+  program
+    .command('version-data')
+    .description('version the partitions with DVC in one step: init, partition if needed, add v1/v2/v3, push, print what to commit')
+    .option('-r, --remote <path or URL>', 'remote to use (added as the default remote "storage" when none is configured)')
+    .option('-j, --jobs <n>', JOBS_HELP)
+    .option('-q, --quiet', 'no progress output')
+    .action(async (flags: CommonFlags) => {
+      const result = await versionData({ remote: flags.remote, jobs: parseJobs(flags.jobs), progress: progressFor(flags), log: out });
+      out(`\nNow commit the versions with git:\n    ${result.gitCommand}\n    git commit -m "data: partitions ${result.versions.join(', ')}"`);
+    });
 }

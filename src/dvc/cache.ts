@@ -306,12 +306,27 @@ async function clearNonFile(path: string): Promise<boolean> {
   }
 }
 
-/** Whether the file at `path` exists and has content `md5`. */
-async function hasContent(path: string, md5: string): Promise<boolean> {
+/** Temp files of `writeFileAtomic`/`tempPathFor`: another process's write in flight, never data. */
+const TEMP_NAME = /\.tmp-\d+-[0-9a-f]{8}$/;
+
+/** Workspace content that checkout would overwrite or delete although the cache has no copy of it. */
+export class UncachedChangesError extends UserError {
+  constructor(
+    readonly path: string,
+    readonly files: readonly string[],
+  ) {
+    const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? `, … (${files.length} files)` : '');
+    super(`${path} has changes that are not in the cache (${shown}); keep them with \`cifar10 data add ${path}\`, or discard them with \`cifar10 data checkout --force\``);
+    this.name = 'UncachedChangesError';
+  }
+}
+
+/** The MD5 of the file at `path`, or undefined when there is none. */
+async function contentOf(path: string): Promise<string | undefined> {
   try {
-    return (await md5File(path)).md5 === md5;
+    return (await md5File(path)).md5;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }
@@ -320,17 +335,22 @@ async function hasContent(path: string, md5: string): Promise<boolean> {
  * Makes the workspace at `path` match `hash` from the cache, as writable copies: every object is
  * MD5-checked while it is copied (a corrupt one is removed from the cache and reported with
  * `CorruptObjectError`), files already right are left alone, and a directory loses the files its
- * manifest does not list (ignored files are kept).
+ * manifest does not list (ignored files are kept). Before anything is written, workspace content
+ * that would be lost (changed or extra files the cache has no copy of) stops the checkout with
+ * `UncachedChangesError` unless `force` is set.
  */
 export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'md5'>, path: string, options: CheckoutOptions = {}): Promise<CheckoutResult> {
+  const jobs = options.jobs ?? DEFAULT_JOBS;
   const result: CheckoutResult = { written: 0, unchanged: 0, removed: 0 };
   if (!isDirHash(hash.md5)) {
     options.onTotal?.(1);
-    const isFile = await clearNonFile(path);
-    if (!options.force && isFile && (await hasContent(path, hash.md5))) {
+    const current = (await lstat(path).catch(() => undefined))?.isFile() ? await contentOf(path) : undefined;
+    if (!options.force && current === hash.md5) {
       result.unchanged++;
     } else {
+      if (!options.force && current !== undefined && !(await hasObject(repo.cacheDir, current))) throw new UncachedChangesError(path, [path]);
       const data = await readObjectVerified(repo.cacheDir, hash.md5, path);
+      await clearNonFile(path);
       await mkdir(dirname(path), { recursive: true }).catch((error) => Promise.reject(workspaceError(path, error)));
       await writeWorkspaceFile(path, data);
       result.written++;
@@ -342,14 +362,26 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   options.onTotal?.(entries.length);
   const rules = options.ignore ?? new IgnoreRules(repo.root);
   const wanted = new Map(entries.map((e) => [e.relpath, e.md5]));
-  let existing: string[] = [];
   const current = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
-  if (current?.isDirectory()) existing = await rules.listFiles(path);
-  else if (current) await rm(path, { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
-  const present = new Set(existing);
-  const redundant = existing.filter((relpath) => !wanted.has(relpath));
-  await mapLimit(redundant, options.jobs ?? DEFAULT_JOBS, async (relpath) => {
-    await rm(join(path, ...relpath.split('/')), { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
+  const existing = current?.isDirectory() ? (await rules.listFiles(path)).filter((rel) => !TEMP_NAME.test(rel)) : [];
+  // Plan: hash what is there, so nothing is touched before we know no uncached work is lost.
+  const actual = new Map<string, string | undefined>();
+  await mapLimit(existing, jobs, async (rel) => {
+    actual.set(rel, await contentOf(join(path, ...rel.split('/'))));
+  });
+  const redundant = existing.filter((rel) => !wanted.has(rel));
+  if (!options.force) {
+    const lost: string[] = [];
+    if (current && !current.isDirectory() && !(await hasObject(repo.cacheDir, (await contentOf(path)) ?? ''))) lost.push(path);
+    const changed = existing.filter((rel) => actual.get(rel) !== undefined && actual.get(rel) !== wanted.get(rel));
+    await mapLimit(changed, jobs, async (rel) => {
+      if (!(await hasObject(repo.cacheDir, actual.get(rel)!))) lost.push(`${path}/${rel}`);
+    });
+    if (lost.length > 0) throw new UncachedChangesError(path, lost.sort());
+  }
+  if (current && !current.isDirectory()) await rm(path, { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
+  await mapLimit(redundant, jobs, async (rel) => {
+    await rm(join(path, ...rel.split('/')), { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
     result.removed++;
   });
   const folders = new Set(entries.map((e) => dirname(join(path, ...e.relpath.split('/')))));
@@ -361,13 +393,13 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
       await mkdir(folder, { recursive: true });
     });
   }
-  await mapLimit(entries, options.jobs ?? DEFAULT_JOBS, async (entry) => {
+  await mapLimit(entries, jobs, async (entry) => {
     const target = join(path, ...entry.relpath.split('/'));
-    if (!options.force && present.has(entry.relpath) && (await hasContent(target, entry.md5))) {
+    if (!options.force && actual.get(entry.relpath) === entry.md5) {
       result.unchanged++;
     } else {
       const data = await readObjectVerified(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
-      if (!present.has(entry.relpath)) await clearNonFile(target);
+      if (!actual.has(entry.relpath)) await clearNonFile(target);
       await writeWorkspaceFile(target, data);
       result.written++;
     }

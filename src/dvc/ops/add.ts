@@ -1,0 +1,86 @@
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError } from '../../util/errors.js';
+import { saveToCache } from '../cache.js';
+import { dvcFileFor, dvcFileWithHash, readDvcFile, repoRelative, writeDvcFile } from '../dvcfile.js';
+import { type HashInfo, IgnoreRules } from '../hash.js';
+import { DEFAULT_JOBS } from '../pool.js';
+import { addToGitignore, DVC_DIR, type Repo } from '../repo.js';
+import { NO_PROGRESS, type ProgressFactory } from './outputs.js';
+
+export interface AddOptions {
+  jobs?: number;
+  progress?: ProgressFactory;
+  cwd?: string;
+}
+
+export interface AddedOutput {
+  /** Repository-relative path of the data. */
+  label: string;
+  /** Absolute path of the `.dvc` file written. */
+  dvcFile: string;
+  hash: HashInfo;
+  /** False when the `.dvc` file already recorded this exact hash. */
+  changed: boolean;
+}
+
+function checkInsideRepo(repo: Repo, abs: string, typed: string): void {
+  const rel = repoRelative(repo.root, abs);
+  if (rel === '.' || rel.startsWith('../') || rel === '..') {
+    throw new UserError(`${typed} is outside the DVC repository ${repo.root} (or is its root); add a file or folder inside it`);
+  }
+  if (rel.split('/').some((part) => part === DVC_DIR || part === '.git')) {
+    throw new UserError(`${typed} is inside ${DVC_DIR}/ or .git/, which DVC never tracks; add a data file or folder instead`);
+  }
+  if (abs.endsWith('.dvc')) throw new UserError(`${typed} is a .dvc file; pass the data path it tracks instead`);
+}
+
+/**
+ * `dvc add`: stores each path (file or folder) in the cache, writes `<path>.dvc` beside it and
+ * lists `/<name>` in the `.gitignore` there. Re-adding unchanged data changes nothing.
+ */
+export async function add(repo: Repo, paths: readonly string[], options: AddOptions = {}): Promise<AddedOutput[]> {
+  if (paths.length === 0) throw new UserError('nothing to add; name the files or folders to track, e.g. `cifar10 data add data/partitions/v1`');
+  const cwd = options.cwd ?? process.cwd();
+  const progress = options.progress ?? NO_PROGRESS;
+  const rules = new IgnoreRules(repo.root);
+  const results: AddedOutput[] = [];
+  for (const typed of paths) {
+    const abs = resolve(cwd, typed);
+    checkInsideRepo(repo, abs, typed);
+    await access(abs).catch((error) => Promise.reject(new UserError(`${typed} does not exist; create it or check the path`, { cause: error })));
+    if (await rules.isIgnored(abs, false)) throw new UserError(`${typed} is excluded by a .dvcignore pattern; remove the pattern or add another path`);
+    const label = repoRelative(repo.root, abs);
+    const bar = progress(`add ${label}`, 0);
+    let hash: HashInfo;
+    try {
+      hash = await saveToCache(repo, abs, {
+        jobs: options.jobs ?? DEFAULT_JOBS,
+        ignore: rules,
+        onTotal: (n) => bar.setTotal(n),
+        onFile: () => bar.increment(),
+      });
+    } finally {
+      bar.stop();
+    }
+    const file = dvcFileFor(abs);
+    const existing = await readDvcFile(file).catch(() => undefined);
+    const before = existing?.outs[0];
+    const changed = !(before && before.md5 === hash.md5 && before.size === hash.size && before.hash === 'md5' && existing?.outs.length === 1);
+    if (changed) await writeDvcFile(dvcFileWithHash(abs, hash, existing));
+    await addToGitignore(abs);
+    results.push({ label, dvcFile: file, hash, changed });
+  }
+  return results;
+}
+
+/** The git command that records what `add` wrote, for the CLI to print. */
+export function gitAddHint(repo: Repo, added: readonly AddedOutput[]): string {
+  const files = new Set<string>();
+  for (const a of added) {
+    files.add(repoRelative(repo.root, a.dvcFile));
+    const parent = a.label.includes('/') ? a.label.slice(0, a.label.lastIndexOf('/')) : '';
+    files.add(parent ? `${parent}/.gitignore` : '.gitignore');
+  }
+  return `git add ${[...files].join(' ')}`;
+}

@@ -1,0 +1,128 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { createPartitions, type PartitionSpec, readPartitionRecipe, RECIPE_FILE } from '../../data/partition.js';
+import { UserError } from '../../util/errors.js';
+import { addRemote, configUrlFor, defaultRemoteName, listRemotes } from '../config.js';
+import { repoRelative } from '../dvcfile.js';
+import { findRepoRoot, initRepo, loadRepo, type Repo } from '../repo.js';
+import { add } from './add.js';
+import { type ProgressFactory } from './outputs.js';
+import { push, type PushResult } from './push.js';
+
+/** The partition layout `cifar10 partition` makes by default (DESIGN.md §2). */
+export const DEFAULT_PARTITIONS = { count: 3, size: 20000, seed: 42, balanced: true } as const;
+export const PARTITIONS_DIR = 'data/partitions';
+export const IMAGES_DIR = 'data/cifar10';
+export const DEFAULT_REMOTE_NAME = 'storage';
+
+export interface VersionDataOptions {
+  /** Folder to work in (the project root); default the current folder. */
+  cwd?: string;
+  /** Remote path or URL; added as the default remote `storage` unless a remote with that URL exists. */
+  remote?: string;
+  jobs?: number;
+  progress?: ProgressFactory;
+  /** Whether a question may be asked on the terminal; default: stdin and stdout are TTYs. */
+  interactive?: boolean;
+  /** Asks the user for a remote (default: a readline prompt on the terminal). */
+  ask?: (question: string) => Promise<string>;
+  log?: (line: string) => void;
+  /** Partition layout when the partitions must be made; default DEFAULT_PARTITIONS. */
+  partitions?: Partial<PartitionSpec>;
+}
+
+export interface VersionDataResult {
+  versions: string[];
+  push: PushResult;
+  remote: string;
+  /** The `git add …` line that records the versions. */
+  gitCommand: string;
+}
+
+async function askOnTerminal(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Picks the remote to push to, adding `--remote` or the answer to a prompt to `.dvc/config` when needed. */
+async function ensureRemote(repo: Repo, options: VersionDataOptions, cwd: string): Promise<Repo> {
+  const remotes = listRemotes(repo.config);
+  if (options.remote !== undefined) {
+    const stored = configUrlFor(options.remote, cwd, repo.dvcDir);
+    const same = remotes.find((r) => r.url === stored);
+    if (same) {
+      if (defaultRemoteName(repo.config) !== same.name) await addRemote(repo.dvcDir, same.name, options.remote, { makeDefault: true, cwd, force: true });
+    } else {
+      const name = remotes.some((r) => r.name === DEFAULT_REMOTE_NAME) ? `${DEFAULT_REMOTE_NAME}-${remotes.length + 1}` : DEFAULT_REMOTE_NAME;
+      await addRemote(repo.dvcDir, name, options.remote, { makeDefault: true, cwd });
+    }
+    return loadRepo(repo.root);
+  }
+  if (defaultRemoteName(repo.config)) return repo;
+  const interactive = options.interactive ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  if (!interactive) {
+    throw new UserError(
+      `no DVC remote is configured in ${join(repo.dvcDir, 'config')} and there is no terminal to ask for one; pass --remote <folder or URL> (e.g. \`cifar10 version-data --remote ../dvc-storage\`) or run \`cifar10 data remote add -d storage <folder or URL>\` first`,
+    );
+  }
+  const answer = (await (options.ask ?? askOnTerminal)('No DVC remote is configured. Folder path or URL to push the data to (e.g. ../dvc-storage): ')).trim();
+  if (answer === '') throw new UserError('no remote given; run `cifar10 version-data --remote <folder or URL>`');
+  await addRemote(repo.dvcDir, DEFAULT_REMOTE_NAME, answer, { makeDefault: true, cwd });
+  return loadRepo(repo.root);
+}
+
+/**
+ * Seed Task 2's data half in one call: `data init` if needed, `partition` if the partition folders
+ * are missing, `data add` of each partition (one `.dvc` file each), `data push`, and the git
+ * command that records the result. Every step is idempotent, so a re-run after a failure
+ * finishes the job.
+ */
+export async function versionData(options: VersionDataOptions = {}): Promise<VersionDataResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const log = options.log ?? (() => {});
+  const root = (await findRepoRoot(cwd)) ?? cwd;
+  let repo: Repo;
+  if (await findRepoRoot(cwd)) repo = await loadRepo(root);
+  else {
+    repo = (await initRepo(root)).repo;
+    log(`Initialized a DVC repository in ${root}`);
+  }
+  repo = await ensureRemote(repo, options, cwd);
+
+  const partitionsDir = join(root, PARTITIONS_DIR);
+  const recipePath = join(partitionsDir, RECIPE_FILE);
+  const spec: PartitionSpec = { ...DEFAULT_PARTITIONS, ...options.partitions };
+  let versions: string[] = Array.from({ length: spec.count }, (_, k) => `v${k + 1}`);
+  if (await exists(recipePath)) versions = Object.keys((await readPartitionRecipe(recipePath)).partitions);
+  const present = await Promise.all(versions.map((v) => exists(join(partitionsDir, v))));
+  if (!(await exists(recipePath)) || present.some((p) => !p)) {
+    log(`Partitions missing in ${PARTITIONS_DIR}; creating them from ${IMAGES_DIR}`);
+    const made = await createPartitions({ imagesDir: join(root, IMAGES_DIR), outDir: partitionsDir, ...spec });
+    versions = Object.keys(made.recipe.partitions);
+  }
+
+  const added = await add(
+    repo,
+    versions.map((v) => join(partitionsDir, v)),
+    { jobs: options.jobs, progress: options.progress, cwd: root },
+  );
+  for (const a of added) log(`${a.changed ? 'added' : 'unchanged'}: ${a.label} (${a.hash.md5}, ${a.hash.nfiles} files)`);
+  const pushed = await push(repo, { targets: added.map((a) => a.dvcFile), jobs: options.jobs, progress: options.progress, cwd: root });
+  const remote = listRemotes(repo.config).find((r) => r.name === defaultRemoteName(repo.config))!;
+  log(`pushed ${pushed.uploaded} object(s) to "${remote.name}" (${remote.url}); ${pushed.present} were already there`);
+  const files = ['.dvc/config', '.dvc/.gitignore', '.dvcignore', ...added.map((a) => repoRelative(root, a.dvcFile)), `${PARTITIONS_DIR}/.gitignore`];
+  if (await exists(recipePath)) files.push(`${PARTITIONS_DIR}/${RECIPE_FILE}`);
+  return { versions, push: pushed, remote: remote.url, gitCommand: `git add ${files.join(' ')}` };
+}
