@@ -10,6 +10,7 @@ import {
   objectPath,
   objectsOfOutput,
   saveToCache,
+  UncachedChangesError,
   verifyObject,
 } from '../../src/dvc/cache.js';
 import { hashPath } from '../../src/dvc/hash.js';
@@ -69,10 +70,30 @@ test('checkout leaves right files alone, rewrites changed ones and removes files
   const repo = await repoWithData(t, partitionLikeTree(2, 5));
   const hash = await saveToCache(repo, repo.data);
   const before = await readTree(repo.data);
-  await writeFile(join(repo.data, 'class0', 'img-00001.png'), 'changed');
-  await writeFile(join(repo.data, 'class1', 'extra.png'), 'extra');
+  // Swapping two files' contents changes the workspace without losing anything the cache lacks.
+  const a = join(repo.data, 'class0', 'img-00001.png');
+  const b = join(repo.data, 'class0', 'img-00002.png');
+  const [bytesA, bytesB] = [await readFile(a), await readFile(b)];
+  await writeFile(a, bytesB);
+  await writeFile(b, bytesA);
+  await writeFile(join(repo.data, 'class1', 'extra.png'), before['class1/img-00000.png']!, 'base64');
   const result = await checkoutFromCache(repo, hash, repo.data);
-  assert.deepEqual(result, { written: 1, unchanged: 9, removed: 1 });
+  assert.deepEqual(result, { written: 2, unchanged: 8, removed: 1 });
+  assert.deepEqual(await readTree(repo.data), before);
+});
+
+test('checkout refuses to overwrite changes the cache has no copy of, and --force discards them', async (t) => {
+  const repo = await repoWithData(t, partitionLikeTree(2, 5));
+  const hash = await saveToCache(repo, repo.data);
+  const before = await readTree(repo.data);
+  await writeFile(join(repo.data, 'class0', 'img-00001.png'), 'my unsaved edit');
+  await assert.rejects(checkoutFromCache(repo, hash, repo.data), (error: unknown) => {
+    assert.ok(error instanceof UncachedChangesError);
+    assert.match(error.message, /class0\/img-00001\.png.*data add.*--force/);
+    return true;
+  });
+  assert.equal(await readFile(join(repo.data, 'class0', 'img-00001.png'), 'utf8'), 'my unsaved edit');
+  await checkoutFromCache(repo, hash, repo.data, { force: true });
   assert.deepEqual(await readTree(repo.data), before);
 });
 
