@@ -70,7 +70,11 @@ async function runInWorkers(chunks: PngChunk[], count: number, onDone: (written:
             const send = () => {
               const chunk = chunks[next++];
               if (!chunk) return resolve();
-              worker.postMessage(chunk, [chunk.records.buffer as ArrayBuffer]);
+              try {
+                worker.postMessage(chunk, [chunk.records.buffer as ArrayBuffer]);
+              } catch (error) {
+                reject(error);
+              }
             };
             worker.on('message', (reply: { ok: boolean; written?: number; message?: string }) => {
               if (!reply.ok) return reject(new Error(reply.message));
@@ -135,7 +139,8 @@ export async function exportPngs(options: ExportOptions): Promise<ExportResult> 
     const flush = () => {
       if (!pending) return;
       const end = pending.start + pending.paths.length;
-      chunks.push({ records: bytes.slice(pending.start * RECORD_BYTES, end * RECORD_BYTES), paths: pending.paths });
+      // A copy, not a view: each chunk's buffer is transferred to a worker on its own.
+      chunks.push({ records: new Uint8Array(bytes.subarray(pending.start * RECORD_BYTES, end * RECORD_BYTES)), paths: pending.paths });
       pending = undefined;
     };
     for (let i = 0; i < batch.records; i++) {
