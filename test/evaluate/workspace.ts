@@ -1,0 +1,56 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IMAGE_BYTES } from '../../src/cifar/records.js';
+import { writePackedSplit, type PackedSplit } from '../../src/data/packed.js';
+import type { ProbabilitySource } from '../../src/evaluate/evaluate.js';
+
+/**
+ * A prepared test split whose image i is a flat colour with red = 20 × its label, except that
+ * `mislabelled` images carry the next class's label: a colour-reading scorer then gets exactly
+ * those wrong.
+ */
+export function colourSplit(perClass: number, mislabelled: readonly number[] = []): PackedSplit {
+  const count = perClass * 10;
+  const labels = new Uint8Array(count);
+  const pixels = new Uint8Array(count * IMAGE_BYTES);
+  for (let i = 0; i < count; i++) {
+    const label = i % 10;
+    labels[i] = mislabelled.includes(i) ? (label + 1) % 10 : label;
+    for (let p = 0; p < 1024; p++) pixels.set([20 * label, 100, 60 + 10 * label], i * IMAGE_BYTES + 3 * p);
+  }
+  return { ids: Array.from({ length: count }, (_, i) => `test-${String(i).padStart(5, '0')}`), labels, pixels };
+}
+
+/**
+ * Scores images by their red channel: probability 0.7 on class red / 20, the rest spread evenly.
+ * A real collaborator (it reads the pixels it is given, batch by batch), simple enough to predict by hand.
+ */
+export function colourSource(): ProbabilitySource & { batches: number[] } {
+  const batches: number[] = [];
+  return {
+    backend: 'colour-test',
+    batches,
+    async predict(split, batchSize, onBatch) {
+      const count = split.labels.length;
+      const out = new Float32Array(count * 10).fill(0.3 / 9);
+      for (let start = 0; start < count; start += batchSize) {
+        const end = Math.min(count, start + batchSize);
+        for (let i = start; i < end; i++) out[i * 10 + Math.round(split.pixels[i * IMAGE_BYTES]! / 20)] = 0.7;
+        batches.push(end - start);
+        onBatch(end - start);
+      }
+      return out;
+    },
+  };
+}
+
+/** A run folder: params.yaml, data/prepared/{test.bin,test.ids,info.json}. */
+export async function evaluateWorkspace(split: PackedSplit, params = 'evaluate:\n  batch_size: 8\n  misclassified: 4\n'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'evaluate-'));
+  await writeFile(join(dir, 'params.yaml'), `data:\n  versions: v1\nprepare:\n  seed: 1\n${params}`);
+  await mkdir(join(dir, 'data/prepared'), { recursive: true });
+  await writePackedSplit(join(dir, 'data/prepared'), 'test', split);
+  await writeFile(join(dir, 'data/prepared/info.json'), JSON.stringify({ versions: ['v1', 'v2'], seed: 42, counts: { test: split.labels.length } }));
+  return dir;
+}
