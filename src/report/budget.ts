@@ -52,9 +52,10 @@ const omittedNote = (chars: number): string =>
 
 /**
  * Joins sections into one document within the budget: sections stay open in order while the open
- * text fits `openBudget`; from the first that does not fit on, they are folded into `<details>`; if the whole is still too long,
- * section bodies are replaced by a note from the last section backwards, and as a last resort the
- * text is cut. The result is always shorter than `limit - reserve`.
+ * text fits `openBudget`; from the first that does not fit on, they are folded into `<details>`.
+ * If the whole is still too long, section bodies are replaced by a note from the last section
+ * backwards, and as a last resort the text is cut. The result is always shorter than
+ * `limit - reserve`.
  */
 export function fitMarkdownBudget(sections: readonly MarkdownSection[], options: BudgetOptions = {}): BudgetResult {
   const limit = (options.limit ?? GITHUB_COMMENT_LIMIT) - (options.reserve ?? 0);
