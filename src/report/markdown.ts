@@ -126,11 +126,14 @@ export interface VerdictOptions {
   /** Accuracy a run must reach; 0 or absent: no pass/fail, just the summary. */
   minAccuracy?: number;
   confusion?: ConfusionFile;
+  /** A baseline run (e.g. main): the verdict then states the accuracy change. */
+  baseline?: MetricsFile;
 }
 
 /** One line a reviewer reads first: accuracy, pass/fail against a threshold, best/worst class, top confusion. */
 export function verdictLine(metrics: MetricsFile, options: VerdictOptions = {}): string {
-  const accuracy = `**${formatPercent(metrics.accuracy)}** accuracy on ${formatCount(metrics.test_images)} test images (\`${metrics.data_version}\`, seed ${metrics.seed})`;
+  const change = options.baseline ? ` (${formatDelta(metrics.accuracy - options.baseline.accuracy, 'percent')} vs baseline)` : '';
+  const accuracy = `**${formatPercent(metrics.accuracy)}**${change} accuracy on ${formatCount(metrics.test_images)} test images (\`${metrics.data_version}\`, seed ${metrics.seed})`;
   let head: string;
   if (options.minAccuracy && options.minAccuracy > 0) {
     head =

@@ -38,7 +38,7 @@ export function runReportSections(report: RunReport): MarkdownSection[] {
   const { metrics, confusion } = report;
   const sections: MarkdownSection[] = [
     {
-      body: `## ${report.title ?? 'CIFAR-10 evaluation'}\n\n${verdictLine(metrics, { minAccuracy: report.minAccuracy, confusion })}`,
+      body: `## ${report.title ?? 'CIFAR-10 evaluation'}\n\n${verdictLine(metrics, { minAccuracy: report.minAccuracy, confusion, baseline: report.baseline })}`,
       fold: 'never',
     },
     { title: 'Metrics', body: `${metricsTable(metrics, report.baseline)}\n\n${runFactsTable(metrics)}`, fold: 'never' },

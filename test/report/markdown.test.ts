@@ -51,6 +51,7 @@ describe('report markdown', () => {
     assert.match(verdictLine(metrics, { minAccuracy: 0.5, confusion }), /^✅ \*\*\d+\.\d%\*\* accuracy on 1,000 test images \(`v1\+v2`, seed 42\), at or above the 50\.0% bar; best \w+ \(F1 0\.\d\d\), worst cat \(F1 0\.\d\d\); most confused: cat → dog \(22\)\.$/);
     assert.match(verdictLine(metrics, { minAccuracy: 0.99 }), /^❌ .* below the 99\.0% bar; /);
     assert.match(verdictLine(metrics), /^📊 /);
+    assert.match(verdictLine(metrics, { baseline: { ...metrics, accuracy: metrics.accuracy - 0.012 } }), /^📊 \*\*\d+\.\d%\*\* \(\+1\.2 pp vs baseline\) accuracy/);
   });
 
   it('names the class each class is most often mistaken for', () => {
