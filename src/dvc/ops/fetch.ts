@@ -1,4 +1,5 @@
-import { chmod, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { tempPathFor } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { objectKey, objectPath, prepareObjectDirs, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
@@ -32,6 +33,7 @@ export async function downloadObject(store: RemoteStore, cacheDir: string, md5: 
   const key = objectKey(md5);
   const dest = objectPath(cacheDir, md5);
   const temp = tempPathFor(dest);
+  await mkdir(dirname(dest), { recursive: true });
   try {
     await store.download(key, temp);
     const { md5: actual } = await md5File(temp);

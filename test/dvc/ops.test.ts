@@ -1,0 +1,208 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { objectKey, objectPath, verifyObject } from '../../src/dvc/cache.js';
+import { addRemote } from '../../src/dvc/config.js';
+import { add } from '../../src/dvc/ops/add.js';
+import { checkout } from '../../src/dvc/ops/checkout.js';
+import { fetch } from '../../src/dvc/ops/fetch.js';
+import { pull } from '../../src/dvc/ops/pull.js';
+import { push } from '../../src/dvc/ops/push.js';
+import { cloudStatus, status } from '../../src/dvc/ops/status.js';
+import { LocalRemote } from '../../src/dvc/remote/local.js';
+import type { RemoteStore } from '../../src/dvc/remote/types.js';
+import { initRepo, loadRepo, type Repo } from '../../src/dvc/repo.js';
+import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Fixture {
+  base: string;
+  repo: Repo;
+  store: string;
+  data: string;
+}
+
+/** A repository with `data/v1` (3 classes × 8 files) tracked, a local remote `storage` as default. */
+async function fixture(t: TestContext, files = partitionLikeTree(3, 8)): Promise<Fixture> {
+  const base = await tempDir(t);
+  const root = join(base, 'repo');
+  await mkdir(root);
+  const { repo } = await initRepo(root);
+  await addRemote(repo.dvcDir, 'storage', '../store', { makeDefault: true, cwd: root });
+  await writeTree(join(root, 'data', 'v1'), files);
+  return { base, repo: await loadRepo(root), store: join(base, 'store'), data: join(root, 'data', 'v1') };
+}
+
+/** A fresh clone: git-tracked files only (.dvc/config, .dvc files), no cache, no data. */
+async function clone(f: Fixture, name = 'clone'): Promise<Repo> {
+  const root = join(f.base, name);
+  await initRepo(root);
+  await copyFile(join(f.repo.dvcDir, 'config'), join(root, '.dvc', 'config'));
+  await mkdir(join(root, 'data'), { recursive: true });
+  for (const entry of await readdir(join(f.repo.root, 'data'))) {
+    if (entry.endsWith('.dvc')) await copyFile(join(f.repo.root, 'data', entry), join(root, 'data', entry));
+  }
+  return loadRepo(root);
+}
+
+test('add → push → delete cache and workspace → pull restores identical bytes', async (t) => {
+  const f = await fixture(t);
+  const before = await readTree(f.data);
+  const [added] = await add(f.repo, ['data/v1'], { cwd: f.repo.root, jobs: 4 });
+  assert.equal(added!.hash.nfiles, 24);
+  assert.equal(await readFile(join(f.repo.root, 'data', '.gitignore'), 'utf8'), '/v1\n');
+  assert.deepEqual(await push(f.repo, { cwd: f.repo.root }), { uploaded: 25, present: 0 });
+  assert.deepEqual(await push(f.repo, { cwd: f.repo.root }), { uploaded: 0, present: 25 });
+  await rm(f.repo.cacheDir, { recursive: true, force: true });
+  await rm(f.data, { recursive: true, force: true });
+  const result = await pull(f.repo, { cwd: f.repo.root });
+  assert.equal(result.fetch.downloaded, 25);
+  assert.deepEqual(await readTree(f.data), before);
+  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['up to date']);
+  const again = await pull(f.repo, { cwd: f.repo.root });
+  assert.deepEqual(again.checkout, [{ label: 'data/v1', written: 0, unchanged: 24, removed: 0 }]);
+  const objectMode = (await stat(objectPath(f.repo.cacheDir, added!.hash.md5))).mode & 0o777;
+  assert.equal(objectMode, 0o444);
+});
+
+test('status reports new, modified (with file changes), deleted and not in cache', async (t) => {
+  const f = await fixture(t);
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await writeTree(f.repo.root, { 'notes.txt': 'draft', 'notes.txt.dvc': 'outs:\n- path: notes.txt\n' });
+  const states = async () => Object.fromEntries((await status(f.repo, { cwd: f.repo.root })).map((s) => [s.label, s]));
+  let now = await states();
+  assert.equal(now['data/v1']!.state, 'up to date');
+  assert.equal(now['notes.txt']!.state, 'new');
+
+  await writeFile(join(f.data, 'class0', 'img-00000.png'), 'edited');
+  await writeFile(join(f.data, 'class2', 'brand-new.png'), 'new image');
+  await rm(join(f.data, 'class1', 'img-00004.png'));
+  now = await states();
+  assert.equal(now['data/v1']!.state, 'modified');
+  assert.deepEqual(now['data/v1']!.changes, { added: ['class2/brand-new.png'], modified: ['class0/img-00000.png'], deleted: ['class1/img-00004.png'] });
+
+  await rm(f.data, { recursive: true });
+  assert.equal((await states())['data/v1']!.state, 'deleted');
+
+  await checkout(f.repo, { cwd: f.repo.root, targets: ['data/v1.dvc'] });
+  await rm(f.repo.cacheDir, { recursive: true });
+  assert.equal((await states())['data/v1']!.state, 'not in cache');
+});
+
+test('cloud status reports not on remote, up to date, not in cache and missing', async (t) => {
+  const f = await fixture(t);
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  const cloud = async () => (await cloudStatus(f.repo, { cwd: f.repo.root }))[0]!;
+  assert.deepEqual(await cloud(), { label: 'data/v1', state: 'not on remote', objects: 25, notOnRemote: 25, notInCache: 0, missing: 0 });
+  await push(f.repo, { cwd: f.repo.root });
+  assert.equal((await cloud()).state, 'up to date');
+  const other = await clone(f);
+  const inClone = (await cloudStatus(other, { cwd: other.root }))[0]!;
+  assert.equal(inClone.state, 'not in cache');
+  assert.equal(inClone.notInCache, 24, 'the manifest came from the remote, its 24 files did not');
+  await writeFile(join(f.repo.root, 'ghost.dvc'), 'outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 1\n  hash: md5\n  path: ghost\n');
+  const ghost = (await cloudStatus(f.repo, { cwd: f.repo.root, targets: ['ghost.dvc'] }))[0]!;
+  assert.equal(ghost.state, 'missing');
+});
+
+test('a corrupt object on the remote fails the pull clearly and writes nothing to the workspace', async (t) => {
+  const f = await fixture(t);
+  const [added] = await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await push(f.repo, { cwd: f.repo.root });
+  const victim = (await readFile(objectPath(f.repo.cacheDir, added!.hash.md5), 'utf8')).match(/"md5": "([0-9a-f]{32})"/)![1]!;
+  const remoteFile = join(f.store, ...objectKey(victim).split('/'));
+  await chmod(remoteFile, 0o644);
+  await writeFile(remoteFile, 'garbage');
+  const other = await clone(f);
+  await assert.rejects(pull(other, { cwd: other.root }), new RegExp(`object ${objectKey(victim)} on remote .* is corrupt.*nothing was written to the workspace`));
+  await assert.rejects(stat(join(other.root, 'data', 'v1')), { code: 'ENOENT' });
+  assert.equal(await verifyObject(other.cacheDir, victim), 'missing', 'the bad bytes never entered the cache');
+});
+
+test('a truncated cache object is detected and fetched again by pull', async (t) => {
+  const f = await fixture(t);
+  const before = await readTree(f.data);
+  const [added] = await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await push(f.repo, { cwd: f.repo.root });
+  const victim = (await readFile(objectPath(f.repo.cacheDir, added!.hash.md5), 'utf8')).match(/"md5": "([0-9a-f]{32})"/)![1]!;
+  await truncate(objectPath(f.repo.cacheDir, victim), 10);
+  await rm(f.data, { recursive: true });
+  const result = await pull(f.repo, { cwd: f.repo.root });
+  assert.equal(result.fetch.downloaded, 1);
+  assert.equal(await verifyObject(f.repo.cacheDir, victim), 'ok');
+  assert.deepEqual(await readTree(f.data), before);
+});
+
+/** A remote that fails every upload after the first `allowed` ones, like a dropped connection. */
+function failingAfter(inner: RemoteStore, allowed: number): RemoteStore {
+  let count = 0;
+  return {
+    url: inner.url,
+    has: (keys) => inner.has(keys),
+    download: (key, dest) => inner.download(key, dest),
+    upload: async (src, key) => {
+      if (++count > allowed) throw new Error('connection reset by peer');
+      await inner.upload(src, key);
+    },
+  };
+}
+
+test('an interrupted push leaves no .dir without its files and the next push completes it', async (t) => {
+  const f = await fixture(t);
+  const [added] = await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  const real = new LocalRemote('../../store', f.repo.dvcDir);
+  await assert.rejects(push(f.repo, { cwd: f.repo.root, store: failingAfter(real, 10), jobs: 2 }), /object\(s\) failed.*run `cifar10 data push` again/);
+  const dirKey = objectKey(added!.hash.md5);
+  assert.equal((await real.has([dirKey])).size, 0, 'the manifest is not on the remote');
+  const second = await push(f.repo, { cwd: f.repo.root });
+  assert.equal(second.uploaded + second.present, 25);
+  assert.ok(second.present >= 10);
+  const other = await clone(f);
+  await pull(other, { cwd: other.root });
+  assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
+});
+
+test('two pulls into the same clone at once, in two processes, both succeed', async (t) => {
+  const f = await fixture(t, partitionLikeTree(4, 40));
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await push(f.repo, { cwd: f.repo.root });
+  const other = await clone(f);
+  const worker = join(here, 'pull-worker.js');
+  const [a, b] = await Promise.all([run(process.execPath, [worker, other.root]), run(process.execPath, [worker, other.root])]);
+  assert.ok(a.stdout.includes('"checkout"') && b.stdout.includes('"checkout"'));
+  assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
+  assert.deepEqual((await status(other, { cwd: other.root })).map((s) => s.state), ['up to date']);
+});
+
+test('a read-only workspace makes pull fail with a clear message and leaves it unchanged', async (t) => {
+  const f = await fixture(t);
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await push(f.repo, { cwd: f.repo.root });
+  const other = await clone(f);
+  await fetch(other, { cwd: other.root });
+  const dataDir = join(other.root, 'data');
+  await chmod(dataDir, 0o555);
+  t.after(() => chmod(dataDir, 0o755).catch(() => undefined));
+  const worker = join(here, 'pull-worker.js');
+  // Root ignores file modes, so as root the worker runs as an unprivileged user that may read
+  // (but not write) the clone.
+  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  if (process.getuid?.() === 0) {
+    for (let dir = other.root; dir !== dirname(dir); dir = dirname(dir)) {
+      const mode = (await stat(dir)).mode & 0o777;
+      if ((mode & 0o005) !== 0o005) await chmod(dir, mode | 0o005);
+    }
+  }
+  await assert.rejects(run(process.execPath, [worker, other.root], asUser), (error: { stderr: string; code: number }) => {
+    assert.equal(error.code, 1);
+    assert.match(error.stderr, /cannot write .*data\/v1.*read-only.*make .* writable/);
+    return true;
+  });
+  assert.deepEqual(await readdir(dataDir), ['v1.dvc']);
+});
