@@ -78,8 +78,8 @@ function drawRecord(label: number, rng: Random, out: Uint8Array, offset: number)
  */
 export function synthesizeBatches(options: SynthOptions): SynthFile[] {
   const { imagesPerClass, seed } = options;
-  if (!Number.isInteger(imagesPerClass) || imagesPerClass < 1) {
-    throw new UserError(`synth: images per class must be a positive integer, got ${imagesPerClass}`);
+  if (!Number.isInteger(imagesPerClass) || imagesPerClass < BATCH_FILES.length) {
+    throw new UserError(`synth: images per class must be an integer ≥ ${BATCH_FILES.length} (so each of the six batch files holds images), got ${imagesPerClass}`);
   }
   const rng = new Random(seed);
   const labelsPerBatch: number[][] = BATCH_FILES.map(() => []);

@@ -50,9 +50,13 @@ export async function extractMembers(input: Readable, options: ExtractOptions): 
 
   extract.on('entry', (header, stream, next) => {
     const path = safeMemberPath(header.name);
+    // The refused entry's stream is torn down with the extractor; its own error repeats ours.
+    const refuse = (what: string) => {
+      stream.on('error', () => undefined);
+      next(bad(what));
+    };
     if (path === null) {
-      stream.resume();
-      extract.destroy(bad(`tar entry "${header.name}" would be written outside the target folder (path traversal); refusing to extract`));
+      refuse(`tar entry "${header.name}" would be written outside the target folder (path traversal); refusing to extract`);
       return;
     }
     if (!wanted.has(path)) {
@@ -61,8 +65,7 @@ export async function extractMembers(input: Readable, options: ExtractOptions): 
       return;
     }
     if (header.type !== 'file') {
-      stream.resume();
-      extract.destroy(bad(`tar entry "${header.name}" is a ${header.type ?? 'special entry'}, not a regular file`));
+      refuse(`tar entry "${header.name}" is a ${header.type}, not a regular file`);
       return;
     }
     wanted.delete(path);

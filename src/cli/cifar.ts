@@ -52,7 +52,7 @@ export function registerCifarCommands(program: Command): void {
     .command('synth')
     .description('Write a small deterministic CIFAR-format dataset (class-specific colours and shapes plus noise) for tests and demos')
     .option('--out <path>', 'a .tar.gz/.tgz shaped like the official tarball, or a folder to hold cifar-10-batches-bin/', '.cache/synth/cifar-10-synth.tar.gz')
-    .option('--per-class <n>', 'images per class in the whole dataset (dealt over the six batch files)', integer('--per-class', 1), 600)
+    .option('--per-class <n>', 'images per class in the whole dataset (dealt over the six batch files)', integer('--per-class', 6), 600)
     .option('--seed <n>', 'random seed', integer('--seed', 0), 42)
     .action(async (opts: { out: string; perClass: number; seed: number }) => {
       const result = await writeSynthDataset(opts.out, { imagesPerClass: opts.perClass, seed: opts.seed });

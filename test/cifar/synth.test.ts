@@ -56,14 +56,14 @@ test('classes are learnable: a nearest-class-mean classifier on held-out images 
 });
 
 test('planar and interleaved layouts convert both ways without loss', () => {
-  const record = synthesizeBatches({ imagesPerClass: 1, seed: 2 })[0]!.bytes.subarray(1, 1 + IMAGE_BYTES);
+  const record = synthesizeBatches({ imagesPerClass: 6, seed: 2 })[0]!.bytes.subarray(1, 1 + IMAGE_BYTES);
   assert.deepEqual(interleavedToPlanar(planarToInterleaved(record)), new Uint8Array(record));
 });
 
 test('writes a folder holding cifar-10-batches-bin/ when the output is not a tarball name', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'synth-'));
   try {
-    const result = await writeSynthDataset(join(dir, 'out'), { imagesPerClass: 3, seed: 1 });
+    const result = await writeSynthDataset(join(dir, 'out'), { imagesPerClass: 6, seed: 1 });
     assert.equal(result.path, join(dir, 'out', 'cifar-10-batches-bin'));
     assert.deepEqual((await readdir(result.path)).sort(), [...BATCH_FILES.map((b) => b.name), META_FILE, SYNTHETIC_MANIFEST].sort());
   } finally {

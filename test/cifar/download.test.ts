@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readdir, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireCifar } from '../../src/cifar/download.js';
+import { downloadOfficial } from '../../src/cifar/sources/official.js';
+import { md5Hex, BATCHES_DIR_NAME } from '../../src/cifar/batches.js';
+import { BATCH_FILES } from '../../src/cifar/records.js';
+import { UserError } from '../../src/util/errors.js';
+import { synthTarball } from '../fixtures/synth-tarballs.js';
+
+interface TarballServer {
+  url: string;
+  hits: () => number;
+  close: () => Promise<void>;
+}
+
+/** Serves `body` at /cifar.tar.gz; `cutAt` ends the response early while announcing the full length. */
+async function serve(body: Buffer, options: { cutAt?: number; status?: number } = {}): Promise<TarballServer> {
+  let hits = 0;
+  const server: Server = createServer((req, res) => {
+    hits++;
+    if (options.status) {
+      res.writeHead(options.status).end();
+      return;
+    }
+    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/gzip' });
+    if (options.cutAt === undefined) res.end(body);
+    else res.write(body.subarray(0, options.cutAt), () => res.destroy());
+    void req;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/cifar.tar.gz`,
+    hits: () => hits,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'cifar-dl-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const cacheEntries = async (cacheDir: string) => (await readdir(cacheDir).catch(() => [] as string[])).filter((n) => n.startsWith('.staging-'));
+
+test('the official path streams a tarball over HTTP, checks its size and MD5, and caches the six verified batches', () =>
+  withTemp(async (dir) => {
+    const { files, tarball } = await synthTarball();
+    const server = await serve(tarball);
+    try {
+      const verified = await downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: md5Hex(tarball) }, quiet: true });
+      assert.equal(verified.kind, 'synthetic');
+      assert.deepEqual(
+        verified.batches.map((b) => b.md5),
+        files.slice(0, 6).map((f) => md5Hex(f.bytes)),
+      );
+      for (const batch of BATCH_FILES) assert.deepEqual(await readFile(join(verified.dir, batch.name)), Buffer.from(files.find((f) => f.name === batch.name)!.bytes));
+      assert.deepEqual(await cacheEntries(dir), []);
+    } finally {
+      await server.close();
+    }
+  }));
+
+test('with the official expectations, a tarball that is not the official one is refused before anything is cached', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball();
+    const server = await serve(tarball);
+    try {
+      await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), (error: unknown) => error instanceof UserError && /offers \d+ bytes/.test(error.message));
+      assert.deepEqual(await readdir(dir), []);
+    } finally {
+      await server.close();
+    }
+  }));
+
+test('a well-formed tarball whose MD5 differs from the expected one is refused after streaming, naming both MD5s', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball();
+    const server = await serve(tarball);
+    try {
+      await assert.rejects(
+        downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: '0'.repeat(32) }, quiet: true }),
+        new RegExp(`tarball MD5 ${md5Hex(tarball)} differs from the expected 0{32}`),
+      );
+      assert.deepEqual(await readdir(dir), []);
+    } finally {
+      await server.close();
+    }
+  }));
+
+test('a damaged download (same size, altered byte) fails, leaves no cache entry, and a re-run with the right file succeeds', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball();
+    const expected = { size: tarball.length, md5: md5Hex(tarball) };
+    const damaged = Buffer.from(tarball);
+    damaged[damaged.length - 30]! ^= 0xff;
+    const bad = await serve(damaged);
+    try {
+      await assert.rejects(downloadOfficial({ cacheDir: dir, url: bad.url, expected, quiet: true }), UserError);
+    } finally {
+      await bad.close();
+    }
+    assert.deepEqual(await readdir(dir), []);
+    const good = await serve(tarball);
+    try {
+      const verified = await downloadOfficial({ cacheDir: dir, url: good.url, expected, quiet: true });
+      assert.equal(verified.batches.length, 6);
+    } finally {
+      await good.close();
+    }
+  }));
+
+test('a connection cut mid-way is reported as truncated and leaves nothing behind', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball(20);
+    const server = await serve(tarball, { cutAt: Math.floor(tarball.length / 2) });
+    try {
+      await assert.rejects(
+        downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: md5Hex(tarball) }, quiet: true }),
+        (error: unknown) => error instanceof UserError && error.message.includes(server.url),
+      );
+      assert.deepEqual(await readdir(dir), []);
+    } finally {
+      await server.close();
+    }
+  }));
+
+test('an HTTP error and an unreachable host are UserErrors that name the URL', () =>
+  withTemp(async (dir) => {
+    const server = await serve(Buffer.alloc(0), { status: 404 });
+    try {
+      await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), /HTTP 404/);
+    } finally {
+      await server.close();
+    }
+    await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), (error: unknown) => error instanceof UserError && /cannot reach/.test(error.message));
+  }));
+
+test('a local synthetic tarball is accepted against its own manifest, and a second run re-reads it into the same cache entry', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball();
+    const path = join(dir, 'synth.tar.gz');
+    await writeFile(path, tarball);
+    const first = await acquireCifar({ source: path, cacheDir: join(dir, 'cache'), quiet: true });
+    const second = await acquireCifar({ source: path, cacheDir: join(dir, 'cache'), quiet: true });
+    assert.equal(first.servedBy, 'local');
+    assert.equal(first.verified.kind, 'synthetic');
+    assert.equal(second.verified.dir, first.verified.dir);
+  }));
+
+test('a local folder, itself or its parent, is verified in place', () =>
+  withTemp(async (dir) => {
+    const { files } = await synthTarball();
+    const batches = join(dir, 'data', BATCHES_DIR_NAME);
+    await mkdir(batches, { recursive: true });
+    for (const f of files) await writeFile(join(batches, f.name), f.bytes);
+    for (const source of [batches, join(dir, 'data')]) {
+      const { verified } = await acquireCifar({ source, cacheDir: join(dir, 'cache'), quiet: true });
+      assert.equal(verified.dir, batches);
+    }
+  }));
+
+test('a local folder with a batch that matches neither the official MD5 nor a manifest is refused, naming the file', () =>
+  withTemp(async (dir) => {
+    const { files } = await synthTarball();
+    const batches = join(dir, BATCHES_DIR_NAME);
+    await mkdir(batches, { recursive: true });
+    for (const f of files) if (f.name !== 'synthetic.md5') await writeFile(join(batches, f.name), f.bytes);
+    await assert.rejects(acquireCifar({ source: batches, cacheDir: join(dir, 'cache'), quiet: true }), /data_batch_1\.bin: MD5 [0-9a-f]{32} differs from the official/);
+  }));
+
+test('a missing source path gets a clear error', () =>
+  withTemp(async (dir) => {
+    await assert.rejects(acquireCifar({ source: join(dir, 'nope.tar.gz'), cacheDir: dir, quiet: true }), /no such file or folder/);
+  }));
