@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
+
+const run = promisify(execFile);
+const cli = join(process.cwd(), 'dist', 'src', 'cli.js');
+
+async function cifar10(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [cli, ...args], { cwd });
+  return stdout;
+}
+
+test('the data commands run end to end: init, add, remote add, push, status, pull, remote list', async (t) => {
+  const base = await tempDir(t);
+  const root = join(base, 'project');
+  await writeTree(join(root, 'images'), partitionLikeTree(2, 5));
+  const before = await readTree(join(root, 'images'));
+  assert.match(await cifar10(root, 'data', 'init'), /Initialized a DVC repository/);
+  assert.match(await cifar10(root, 'data', 'add', 'images', '-q'), /added: images \([0-9a-f]{32}\.dir, 10 files[\s\S]*git add images\.dvc \.gitignore/);
+  assert.match(await cifar10(root, 'data', 'remote', 'add', '-d', 'storage', '../store'), /remote "storage" → \.\.\/\.\.\/store \(default\)/);
+  assert.match(await cifar10(root, 'data', 'status', '--cloud'), /not on remote: images \(11 not on remote/);
+  assert.match(await cifar10(root, 'data', 'push', '-q'), /11 object\(s\) pushed, 0 already on the remote/);
+  assert.match(await cifar10(root, 'data', 'status', '-c'), /in sync/);
+  await rm(join(root, 'images'), { recursive: true });
+  await rm(join(root, '.dvc', 'cache'), { recursive: true });
+  assert.match(await cifar10(root, 'data', 'status'), /deleted: images/);
+  assert.match(await cifar10(root, 'data', 'pull', 'images.dvc', '-q', '--jobs', '4'), /images: 10 written/);
+  assert.deepEqual(await readTree(join(root, 'images')), before);
+  assert.match(await cifar10(root, 'data', 'remote', 'list'), /^storage\t\.\.\/\.\.\/store\t\(default\)$/m);
+  assert.match(await readFile(join(root, 'images.dvc'), 'utf8'), /^outs:\n- md5: [0-9a-f]{32}\.dir\n {2}size: \d+\n {2}nfiles: 10\n {2}hash: md5\n {2}path: images\n$/);
+});
+
+test('user errors exit 1 with a message and no stack: unknown target, bad --jobs, version-data without a remote off a TTY', async (t) => {
+  const root = await tempDir(t);
+  await cifar10(root, 'data', 'init');
+  const fails = async (args: string[], pattern: RegExp) => {
+    await assert.rejects(run(process.execPath, [cli, ...args], { cwd: root }), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, pattern);
+      assert.doesNotMatch(error.stderr, /\n\s+at /);
+      return true;
+    });
+  };
+  await fails(['data', 'pull', 'nothing-here'], /nothing-here is neither a .dvc file nor a path tracked by one/);
+  await fails(['data', 'push', '--jobs', 'zero'], /--jobs: expected a positive integer/);
+  await fails(['version-data'], /no DVC remote is configured .*pass --remote/);
+});
