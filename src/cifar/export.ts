@@ -112,14 +112,14 @@ export async function exportPngs(options: ExportOptions): Promise<ExportResult> 
   for (const name of CLASS_NAMES) {
     const dir = join(outDir, name);
     await mkdir(dir, { recursive: true });
-    for (const file of await readdir(dir)) {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
       // Images of another dataset or encoder go first: after a crash the state file would otherwise
       // vouch for them. Partitions hold hard links, so their copies survive this.
-      if (!resumable || file.includes('.tmp-')) {
-        await rm(join(dir, file), { recursive: true, force: true });
+      if (!resumable || entry.name.includes('.tmp-')) {
+        await rm(join(dir, entry.name), { recursive: true, force: true });
         removed++;
-      } else {
-        present.add(`${name}/${file}`);
+      } else if (entry.isFile()) {
+        present.add(`${name}/${entry.name}`);
       }
     }
   }

@@ -98,7 +98,9 @@ export function formatManifest(entries: readonly ImageEntry[]): string {
   return stringify(rows, { header: true, columns: ['id', 'class', 'source'] });
 }
 
-/** Every `<class>/<id>.png` of an image folder. */
+const IMAGE_ID = /^(train[1-5]|test)-\d{5}\.png$/;
+
+/** Every `<class>/<id>.png` of an image folder; anything else in a class folder is a UserError. */
 export async function listImages(imagesDir: string): Promise<ImageEntry[]> {
   const images: ImageEntry[] = [];
   for (const name of CLASS_NAMES) {
@@ -109,7 +111,12 @@ export async function listImages(imagesDir: string): Promise<ImageEntry[]> {
       throw new UserError(`${join(imagesDir, name)} is missing; run \`cifar10 download\` first to export the images`);
     }
     for (const file of files) {
-      if (file.endsWith('.png') && !file.includes('.tmp-')) images.push({ id: file.slice(0, -4), class: name });
+      if (file.includes('.tmp-')) continue;
+      const id = file.replace(/\.png$/, '');
+      if (!IMAGE_ID.test(file)) {
+        throw new UserError(`${join(imagesDir, name, file)} is not an exported CIFAR-10 image (<id>.png, e.g. train1-00042.png); move it out of ${imagesDir}`);
+      }
+      images.push({ id, class: name });
     }
   }
   return images;
