@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireCifar } from '../../src/cifar/download.js';
 import { downloadOfficial } from '../../src/cifar/sources/official.js';
@@ -11,6 +10,7 @@ import { md5Hex, BATCHES_DIR_NAME } from '../../src/cifar/batches.js';
 import { BATCH_FILES } from '../../src/cifar/records.js';
 import { UserError } from '../../src/util/errors.js';
 import { synthTarball } from '../fixtures/synth-tarballs.js';
+import { withTempDir } from '../fixtures/synth-workspace.js';
 
 interface TarballServer {
   url: string;
@@ -45,14 +45,7 @@ async function serve(body: Buffer, options: { cutAt?: number; status?: number } 
   };
 }
 
-async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'cifar-dl-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir('cifar-dl-', fn);
 
 const cacheEntries = async (cacheDir: string) => (await readdir(cacheDir).catch(() => [] as string[])).filter((n) => n.startsWith('.staging-'));
 

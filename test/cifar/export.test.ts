@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportPngs, readExportState } from '../../src/cifar/export.js';
 import { decodeCifarPng } from '../../src/cifar/png.js';
@@ -10,15 +9,9 @@ import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { BATCH_FILES, IMAGE_BYTES, RECORD_BYTES, planarToInterleaved, recordId } from '../../src/cifar/records.js';
 import { synthesizeBatches } from '../../src/cifar/synth.js';
 import { UserError } from '../../src/util/errors.js';
+import { withTempDir } from '../fixtures/synth-workspace.js';
 
-async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'cifar-export-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir('cifar-export-', fn);
 
 /** Writes a synthetic batches folder and returns it with its batch list, as `download` would. */
 async function batchesIn(dir: string, seed: number, imagesPerClass = 12): Promise<{ batchesDir: string; batches: VerifiedBatch[] }> {

@@ -1,22 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeNpmStrip, rebuildBatchesFromNpmPackage } from '../../src/cifar/sources/npm.js';
 import { synthesizeBatches } from '../../src/cifar/synth.js';
 import { BATCH_FILES, RECORD_BYTES } from '../../src/cifar/records.js';
 import { UserError } from '../../src/util/errors.js';
 import { npmPackageTarball, stripPng } from '../fixtures/synth-tarballs.js';
+import { withTempDir } from '../fixtures/synth-workspace.js';
 
-async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'cifar-npm-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir('cifar-npm-', fn);
 
 const labelsOf = (records: Uint8Array) => Array.from({ length: records.length / RECORD_BYTES }, (_, i) => records[i * RECORD_BYTES]!);
 

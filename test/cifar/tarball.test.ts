@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireCifar } from '../../src/cifar/download.js';
 import { UserError } from '../../src/util/errors.js';
 import { batchEntries, buildTar, synthTarball } from '../fixtures/synth-tarballs.js';
 import { synthesizeBatches } from '../../src/cifar/synth.js';
+import { withTempDir } from '../fixtures/synth-workspace.js';
 
-async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'cifar-tar-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir('cifar-tar-', fn);
 
 /** Writes `tarball` to dir/in.tar.gz, expects `acquireCifar` to fail matching `pattern`, and checks that the cache holds nothing. */
 async function expectRefused(dir: string, tarball: Buffer, pattern: RegExp): Promise<void> {
