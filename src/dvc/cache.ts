@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -53,7 +53,7 @@ export function objectPath(cacheDir: string, md5: string): string {
 }
 
 /** The MD5 an object's bytes must have: a `.dir` object is named after the MD5 of its manifest. */
-function contentMd5(md5: string): string {
+export function contentMd5(md5: string): string {
   return isDirHash(md5) ? md5.slice(0, -DIR_SUFFIX.length) : md5;
 }
 
@@ -99,8 +99,14 @@ export async function putObjectBytes(cacheDir: string, md5: string, data: Uint8A
   const path = objectPath(cacheDir, md5);
   const existing = await fileMode(path);
   if (existing && existing.size === data.length && existing.mode === READ_ONLY) return;
-  await mkdir(dirname(path), { recursive: true });
-  await writeReadOnly(path, data);
+  try {
+    await writeReadOnly(path, data);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // The object's folder is made on first need rather than checked for each of many objects.
+    await mkdir(dirname(path), { recursive: true });
+    await writeReadOnly(path, data);
+  }
 }
 
 async function writeReadOnly(path: string, data: Uint8Array): Promise<void> {
@@ -122,9 +128,14 @@ const STREAM_LIMIT = 8 * 1024 * 1024;
  * hash and size. A file that changes while being read yields the hash of the bytes copied.
  */
 export async function addFileToCache(cacheDir: string, src: string): Promise<{ md5: string; size: number }> {
-  const info = await stat(src);
-  if (info.size <= STREAM_LIMIT) {
-    const data = await readFile(src);
+  const handle = await open(src, 'r');
+  let data: Buffer | undefined;
+  try {
+    if ((await handle.stat()).size <= STREAM_LIMIT) data = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (data) {
     const md5 = md5Bytes(data);
     await putObjectBytes(cacheDir, md5, data);
     return { md5, size: data.length };

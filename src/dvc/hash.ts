@@ -197,28 +197,48 @@ export class IgnoreRules {
 
   /**
    * Every file below `dir` that is not ignored, as `/`-separated paths relative to `dir`, in
-   * code-point order. Symbolic links are followed, as DVC does.
+   * code-point order. Symbolic links are followed, as DVC does. The matchers that apply are
+   * gathered once per folder and tested synchronously, so a 20,000-file tree lists quickly.
    */
   async listFiles(dir: string): Promise<string[]> {
+    const start = resolve(dir);
     const found: string[] = [];
-    const visit = async (abs: string, rel: string): Promise<void> => {
-      const entries = await readdir(abs, { withFileTypes: true });
-      await Promise.all(
-        entries.map(async (entry) => {
-          const path = join(abs, entry.name);
-          let isDir = entry.isDirectory();
-          if (entry.isSymbolicLink()) isDir = (await stat(path)).isDirectory();
-          if (ALWAYS_IGNORED.has(entry.name)) return;
-          if (await this.isIgnored(path, isDir)) return;
-          const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
-          if (isDir) await visit(path, childRel);
-          else found.push(childRel);
-        }),
-      );
+    const above: Scope[] = [];
+    for (const folder of this.ancestors(start).slice(0, -1)) {
+      const matcher = await this.matcherOf(folder);
+      if (matcher) above.push({ base: folder, matcher });
+    }
+    const visit = async (abs: string, rel: string, scopes: Scope[]): Promise<void> => {
+      const [entries, own] = await Promise.all([readdir(abs, { withFileTypes: true }), this.root ? this.matcherOf(abs) : undefined]);
+      const here = own ? [...scopes, { base: abs, matcher: own }] : scopes;
+      const folders: Promise<void>[] = [];
+      for (const entry of entries) {
+        if (ALWAYS_IGNORED.has(entry.name)) continue;
+        const path = join(abs, entry.name);
+        const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path)).isDirectory());
+        if (here.length > 0 && ignoredBy(here, path, isDir)) continue;
+        const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+        if (isDir) folders.push(visit(path, childRel, here));
+        else found.push(childRel);
+      }
+      await Promise.all(folders);
     };
-    await visit(resolve(dir), '');
+    await visit(start, '', above);
     return found.sort(compareCodePoints);
   }
+}
+
+interface Scope {
+  base: string;
+  matcher: Ignore;
+}
+
+function ignoredBy(scopes: readonly Scope[], path: string, isDir: boolean): boolean {
+  for (const { base, matcher } of scopes) {
+    const rel = path.slice(base.length + 1).split(sep).join('/');
+    if (matcher.ignores(isDir ? `${rel}/` : rel)) return true;
+  }
+  return false;
 }
 
 export interface HashOptions {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readDvcFile } from '../../src/dvc/dvcfile.js';
 import { pull } from '../../src/dvc/ops/pull.js';
@@ -12,7 +12,8 @@ import { readTree, tempDir } from './helpers.js';
 const SMALL = { count: 3, size: 50, seed: 1, balanced: true };
 
 test('version-data inits, adds v1..v3, pushes, prints the git command, and a re-run changes nothing', async (t) => {
-  const root = await tempDir(t);
+  const root = join(await tempDir(t), 'project');
+  await mkdir(root);
   const ws = await createSynthWorkspace(root, { imagesPerClass: 15, partitions: 3, partitionSize: 50, seed: 1 });
   const lines: string[] = [];
   const first = await versionData({ cwd: root, remote: '../store', interactive: false, log: (l) => lines.push(l), partitions: SMALL });

@@ -2,8 +2,8 @@ import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { tempPathFor } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { objectKey, objectPath, prepareObjectDirs, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
-import { isDirHash, md5File } from '../hash.js';
+import { contentMd5, objectKey, objectPath, prepareObjectDirs, putObjectBytes, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
+import { isDirHash, md5Bytes, md5File } from '../hash.js';
 import { DEFAULT_JOBS, mapLimit } from '../pool.js';
 import type { RemoteStore } from '../remote/types.js';
 import type { Repo } from '../repo.js';
@@ -25,6 +25,24 @@ export interface FetchResult {
   cached: number;
 }
 
+/** Stores that can hand over an object's bytes directly (the local remote), sparing a temp copy. */
+interface ByteReader {
+  readBytes(key: string, limit: number): Promise<Buffer | undefined>;
+}
+
+/** Objects up to this size are moved through memory; larger ones are streamed to a temp file. */
+export const IN_MEMORY_LIMIT = 8 * 1024 * 1024;
+
+function readsBytes(store: RemoteStore): store is RemoteStore & ByteReader {
+  return typeof (store as Partial<ByteReader>).readBytes === 'function';
+}
+
+function corruptRemote(store: RemoteStore, key: string, actual: string, expected: string): UserError {
+  return new UserError(
+    `object ${key} on remote ${store.url} is corrupt (its MD5 is ${actual}, expected ${expected}); nothing was written to the workspace. Push a good copy from a clone that has one (\`cifar10 data push\`)`,
+  );
+}
+
 /**
  * Downloads one object into the cache: to a temp file beside it, MD5-checked, made read-only and
  * renamed into place. A remote object with the wrong bytes never enters the cache.
@@ -32,17 +50,20 @@ export interface FetchResult {
 export async function downloadObject(store: RemoteStore, cacheDir: string, md5: string): Promise<void> {
   const key = objectKey(md5);
   const dest = objectPath(cacheDir, md5);
+  const expected = contentMd5(md5);
+  const data = readsBytes(store) ? await store.readBytes(key, IN_MEMORY_LIMIT) : undefined;
+  if (data) {
+    const actual = md5Bytes(data);
+    if (actual !== expected) throw corruptRemote(store, key, actual, expected);
+    await putObjectBytes(cacheDir, md5, data);
+    return;
+  }
   const temp = tempPathFor(dest);
   await mkdir(dirname(dest), { recursive: true });
   try {
     await store.download(key, temp);
     const { md5: actual } = await md5File(temp);
-    const expected = isDirHash(md5) ? md5.slice(0, -4) : md5;
-    if (actual !== expected) {
-      throw new UserError(
-        `object ${key} on remote ${store.url} is corrupt (its MD5 is ${actual}, expected ${expected}); nothing was written to the workspace. Push a good copy from a clone that has one (\`cifar10 data push\`)`,
-      );
-    }
+    if (actual !== expected) throw corruptRemote(store, key, actual, expected);
     await chmod(temp, READ_ONLY);
     await rename(temp, dest);
   } finally {

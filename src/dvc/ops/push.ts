@@ -1,11 +1,33 @@
 import { UserError } from '../../util/errors.js';
-import { MissingObjectError, objectKey, objectPath, readDirManifest, verifyObject } from '../cache.js';
-import { isDirHash } from '../hash.js';
+import { open } from 'node:fs/promises';
+import { contentMd5, MissingObjectError, objectKey, objectPath, readDirManifest, verifyObject } from '../cache.js';
+import { isDirHash, md5Bytes } from '../hash.js';
+import { IN_MEMORY_LIMIT, type TransferOptions } from './fetch.js';
+import type { RemoteStore } from '../remote/types.js';
 import { DEFAULT_JOBS, mapLimit } from '../pool.js';
 import { type Repo } from '../repo.js';
-import type { TransferOptions } from './fetch.js';
 import { collectOutputs, NO_PROGRESS, withHash } from './outputs.js';
 import { lazyRemote } from './remote-store.js';
+
+/** Stores that take an object's bytes directly (the local remote): the verified bytes are sent as read. */
+interface ByteWriter {
+  writeBytes(key: string, data: Uint8Array): Promise<void>;
+}
+
+function writesBytes(store: RemoteStore): store is RemoteStore & ByteWriter {
+  return typeof (store as Partial<ByteWriter>).writeBytes === 'function';
+}
+
+/** A cache object's bytes when it exists and is small enough to move through memory. */
+async function readSmall(path: string): Promise<Buffer | undefined> {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  if (!handle) return undefined;
+  try {
+    return (await handle.stat()).size > IN_MEMORY_LIMIT ? undefined : await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
 
 export interface PushResult {
   /** Objects uploaded now. */
@@ -55,9 +77,12 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
   const progress = (options.progress ?? NO_PROGRESS)(`push to ${store.url}`, toSend.length + dirsToSend.length);
   const sendOne = async (md5: string): Promise<void> => {
     try {
-      const state = await verifyObject(repo.cacheDir, md5);
-      if (state !== 'ok') throw new UserError(`cache object ${objectPath(repo.cacheDir, md5)} is ${state}; run \`cifar10 data fetch\` or re-add the data, then push again`);
-      await store.upload(objectPath(repo.cacheDir, md5), objectKey(md5));
+      const path = objectPath(repo.cacheDir, md5);
+      const data = writesBytes(store) ? await readSmall(path) : undefined;
+      const state = data ? (md5Bytes(data) === contentMd5(md5) ? 'ok' : 'corrupt') : await verifyObject(repo.cacheDir, md5);
+      if (state !== 'ok') throw new UserError(`cache object ${path} is ${state}; run \`cifar10 data fetch\` or re-add the data, then push again`);
+      if (data && writesBytes(store)) await store.writeBytes(objectKey(md5), data);
+      else await store.upload(path, objectKey(md5));
       result.uploaded++;
     } catch (error) {
       failed.set(md5, (error as Error).message);

@@ -109,7 +109,7 @@ export async function versionData(options: VersionDataOptions = {}): Promise<Ver
   const present = await Promise.all(versions.map((v) => exists(join(partitionsDir, v))));
   if (!(await exists(recipePath)) || present.some((p) => !p)) {
     log(`Partitions missing in ${PARTITIONS_DIR}; creating them from ${IMAGES_DIR}`);
-    const made = await createPartitions({ imagesDir: join(root, IMAGES_DIR), outDir: partitionsDir, ...spec });
+    const made = await createPartitions({ imagesDir: join(root, IMAGES_DIR), outDir: partitionsDir, ...spec, quiet: options.progress === undefined });
     versions = Object.keys(made.recipe.partitions);
   }
 

@@ -1,0 +1,73 @@
+// DVC data layer speed on one 20,000-PNG partition: `add`, `push` to a local remote, and `pull`
+// into a fresh clone (no cache, no data). Uses data/partitions/v1 when `cifar10 partition` has made
+// it, else 20,000 generated files of PNG-like sizes. Run: `npm run bench -- dvc`.
+import { copyFile, link, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addRemote } from '../src/dvc/config.js';
+import { add } from '../src/dvc/ops/add.js';
+import { pull } from '../src/dvc/ops/pull.js';
+import { push } from '../src/dvc/ops/push.js';
+import { initRepo, loadRepo } from '../src/dvc/repo.js';
+import { IgnoreRules } from '../src/dvc/hash.js';
+import { Random } from '../src/util/random.js';
+
+const FILES = 20000;
+const JOBS = Number(process.env.DVC_BENCH_JOBS ?? 16);
+
+/** Places the partition at `dest` (hard links when possible: setup, not measured). */
+async function preparePartition(dest: string): Promise<string> {
+  const real = join('data', 'partitions', 'v1');
+  const files = await new IgnoreRules().listFiles(real).catch(() => [] as string[]);
+  if (files.length >= FILES) {
+    for (const rel of files) {
+      const to = join(dest, ...rel.split('/'));
+      await mkdir(join(to, '..'), { recursive: true });
+      await link(join(real, ...rel.split('/')), to).catch(() => copyFile(join(real, ...rel.split('/')), to));
+    }
+    return `${real} (${files.length} files)`;
+  }
+  const random = new Random(7);
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(dest, `class${i % 10}`);
+    if (i < 10) await mkdir(dir, { recursive: true });
+    const bytes = Buffer.alloc(1800 + random.int(1200));
+    for (let j = 0; j < bytes.length; j++) bytes[j] = random.int(256);
+    await writeFile(join(dir, `img-${String(i).padStart(5, '0')}.png`), bytes);
+  }
+  return `${FILES} generated files of 1.8–3 kB`;
+}
+
+async function timed<T>(label: string, files: number, work: () => Promise<T>): Promise<T> {
+  const started = process.hrtime.bigint();
+  const result = await work();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(`${label.padEnd(34)} ${seconds.toFixed(2).padStart(6)} s  ${Math.round(files / seconds).toString().padStart(6)} files/s`);
+  return result;
+}
+
+const base = await mkdtemp(join(tmpdir(), 'dvc-bench-'));
+try {
+  const root = join(base, 'repo');
+  const source = await preparePartition(join(root, 'data', 'v1'));
+  const files = (await new IgnoreRules().listFiles(join(root, 'data', 'v1'))).length;
+  console.log(`partition: ${source}; jobs ${JOBS}; node ${process.version}`);
+  const { repo } = await initRepo(root);
+  await addRemote(repo.dvcDir, 'storage', join(base, 'store'), { makeDefault: true, cwd: root });
+  const opened = await loadRepo(root);
+  await timed('add (hash + copy into cache)', files, () => add(opened, ['data/v1'], { cwd: root, jobs: JOBS }));
+  await timed('push to a local remote', files, () => push(opened, { cwd: root, jobs: JOBS }));
+
+  const cloneRoot = join(base, 'clone');
+  const clone = (await initRepo(cloneRoot)).repo;
+  await copyFile(join(repo.dvcDir, 'config'), join(clone.dvcDir, 'config'));
+  await mkdir(join(cloneRoot, 'data'));
+  await copyFile(join(root, 'data', 'v1.dvc'), join(cloneRoot, 'data', 'v1.dvc'));
+  const cloned = await loadRepo(cloneRoot);
+  await timed('pull into a fresh clone', files, () => pull(cloned, { cwd: cloneRoot, jobs: JOBS }));
+  const restored = (await readdir(join(cloneRoot, 'data', 'v1'))).length;
+  if (restored === 0) throw new Error('pull restored nothing');
+  await timed('add again (unchanged, re-hash only)', files, () => add(opened, ['data/v1'], { cwd: root, jobs: JOBS }));
+} finally {
+  await rm(base, { recursive: true, force: true });
+}
