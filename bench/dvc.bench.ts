@@ -2,6 +2,7 @@
 // into a fresh clone (no cache, no data). Uses data/partitions/v1 when `cifar10 partition` has made
 // it, else 20,000 generated files of PNG-like sizes. Run: `npm run bench -- dvc`.
 import { copyFile, link, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addRemote } from '../src/dvc/config.js';
@@ -52,6 +53,12 @@ try {
   const source = await preparePartition(join(root, 'data', 'v1'));
   const files = (await new IgnoreRules().listFiles(join(root, 'data', 'v1'))).length;
   console.log(`partition: ${source}; jobs ${JOBS}; node ${process.version}`);
+  // File creation speed on this disk varies several-fold with other load; `cp -r` of the same tree,
+  // timed just before, gives the figures below a yardstick.
+  await timed('baseline: cp -r of the partition', files, async () => {
+    spawnSync('cp', ['-r', join(root, 'data', 'v1'), join(base, 'cp-baseline')]);
+  });
+  await rm(join(base, 'cp-baseline'), { recursive: true, force: true });
   const { repo } = await initRepo(root);
   await addRemote(repo.dvcDir, 'storage', join(base, 'store'), { makeDefault: true, cwd: root });
   const opened = await loadRepo(root);

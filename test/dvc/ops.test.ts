@@ -206,3 +206,15 @@ test('a read-only workspace makes pull fail with a clear message and leaves it u
   });
   assert.deepEqual(await readdir(dataDir), ['v1.dvc']);
 });
+
+test('add refuses paths that overlap an already tracked folder and re-adding unchanged data rewrites nothing', async (t) => {
+  const f = await fixture(t);
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  const dvcText = await readFile(join(f.repo.root, 'data', 'v1.dvc'), 'utf8');
+  const [again] = await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  assert.equal(again!.changed, false);
+  assert.equal(await readFile(join(f.repo.root, 'data', 'v1.dvc'), 'utf8'), dvcText);
+  await assert.rejects(add(f.repo, ['data/v1/class0'], { cwd: f.repo.root }), /data\/v1\/class0 overlaps data\/v1, which data\/v1\.dvc already tracks/);
+  await assert.rejects(add(f.repo, ['data'], { cwd: f.repo.root }), /overlaps data\/v1/);
+  await assert.rejects(add(f.repo, ['.dvc/config'], { cwd: f.repo.root }), /inside \.dvc\/ or \.git\//);
+});

@@ -1,12 +1,12 @@
 import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { saveToCache } from '../cache.js';
 import { dvcFileFor, dvcFileWithHash, readDvcFile, repoRelative, writeDvcFile } from '../dvcfile.js';
 import { type HashInfo, IgnoreRules } from '../hash.js';
 import { DEFAULT_JOBS } from '../pool.js';
 import { addToGitignore, DVC_DIR, type Repo } from '../repo.js';
-import { NO_PROGRESS, type ProgressFactory } from './outputs.js';
+import { collectOutputs, NO_PROGRESS, type ProgressFactory } from './outputs.js';
 
 export interface AddOptions {
   jobs?: number;
@@ -44,11 +44,16 @@ export async function add(repo: Repo, paths: readonly string[], options: AddOpti
   const cwd = options.cwd ?? process.cwd();
   const progress = options.progress ?? NO_PROGRESS;
   const rules = new IgnoreRules(repo.root);
+  const tracked = await collectOutputs(repo, [], cwd);
   const results: AddedOutput[] = [];
   for (const typed of paths) {
     const abs = resolve(cwd, typed);
     checkInsideRepo(repo, abs, typed);
     await access(abs).catch((error) => Promise.reject(new UserError(`${typed} does not exist; create it or check the path`, { cause: error })));
+    const overlap = tracked.find((o) => o.path !== abs && (abs.startsWith(o.path + sep) || o.path.startsWith(abs + sep)));
+    if (overlap) {
+      throw new UserError(`${typed} overlaps ${overlap.label}, which ${repoRelative(repo.root, overlap.dvc.file)} already tracks; track either the folder or the paths inside it, not both`);
+    }
     if (await rules.isIgnored(abs, false)) throw new UserError(`${typed} is excluded by a .dvcignore pattern; remove the pattern or add another path`);
     const label = repoRelative(repo.root, abs);
     const bar = progress(`add ${label}`, 0);
