@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -29,7 +29,15 @@ import { DEFAULT_JOBS, mapLimit } from './pool.js';
 export interface CacheRepo {
   root: string;
   cacheDir: string;
+  /** How checkout places files (`cache.type`); copy when absent. */
+  linkType?: LinkType;
 }
+
+/**
+ * `cache.type`: `copy` (DVC's fallback for `reflink,copy`, the default) gives writable workspace
+ * files; `hardlink` and `symlink` make the workspace file the read-only cache object itself.
+ */
+export type LinkType = 'copy' | 'hardlink' | 'symlink';
 
 export const READ_ONLY = 0o444;
 
@@ -284,6 +292,28 @@ export interface CheckoutResult {
 }
 
 /** Writes a workspace file (writable) from verified bytes, atomically. */
+/**
+ * Places cache object `md5` at `path`: verified first, then as a copy, hard link or symbolic
+ * link made beside `path` and renamed over it.
+ */
+async function placeObject(repo: CacheRepo, md5: string, path: string, what: string): Promise<void> {
+  const data = await readObjectVerified(repo.cacheDir, md5, what);
+  const type = repo.linkType ?? 'copy';
+  if (type === 'copy') return writeWorkspaceFile(path, data);
+  const temp = tempPathFor(path);
+  try {
+    if (type === 'hardlink') await link(objectPath(repo.cacheDir, md5), temp);
+    else await symlink(objectPath(repo.cacheDir, md5), temp);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'EXDEV' || (error as NodeJS.ErrnoException).code === 'EPERM') {
+      throw new UserError(`cache.type = ${type}: cannot link ${path} to the cache ${repo.cacheDir} (${(error as NodeJS.ErrnoException).code}); use \`cache.type = copy\` in .dvc/config or put the cache on the same file system`, { cause: error });
+    }
+    throw workspaceError(path, error);
+  }
+}
+
 async function writeWorkspaceFile(path: string, data: Uint8Array): Promise<void> {
   const temp = tempPathFor(path);
   try {
@@ -355,15 +385,15 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   const result: CheckoutResult = { written: 0, unchanged: 0, removed: 0 };
   if (!isDirHash(hash.md5)) {
     options.onTotal?.(1);
-    const current = (await lstat(path).catch(() => undefined))?.isFile() ? await contentOf(path) : undefined;
+    const current = (await stat(path).catch(() => undefined))?.isFile() ? await contentOf(path) : undefined;
     if (!options.force && current === hash.md5) {
       result.unchanged++;
     } else {
       if (!options.force && current !== undefined && !(await hasObject(repo.cacheDir, current))) throw new UncachedChangesError(path, [path]);
-      const data = await readObjectVerified(repo.cacheDir, hash.md5, path);
+      await readObjectVerified(repo.cacheDir, hash.md5, path);
       await clearNonFile(path);
       await mkdir(dirname(path), { recursive: true }).catch((error) => Promise.reject(workspaceError(path, error)));
-      await writeWorkspaceFile(path, data);
+      await placeObject(repo, hash.md5, path, path);
       result.written++;
     }
     options.onFile?.();
@@ -409,9 +439,8 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
     if (!options.force && actual.get(entry.relpath) === entry.md5) {
       result.unchanged++;
     } else {
-      const data = await readObjectVerified(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
       if (!actual.has(entry.relpath)) await clearNonFile(target);
-      await writeWorkspaceFile(target, data);
+      await placeObject(repo, entry.md5, target, `${path}/${entry.relpath}`);
       result.written++;
     }
     options.onFile?.();

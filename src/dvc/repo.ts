@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { CONFIG_FILE, type IniDoc, readConfig } from './config.js';
+import type { LinkType } from './cache.js';
 import { DVCIGNORE_FILE } from './hash.js';
 
 /** An opened DVC repository: its root, `.dvc/` folder, cache folder and merged config. */
@@ -10,7 +11,23 @@ export interface Repo {
   root: string;
   dvcDir: string;
   cacheDir: string;
+  /** From `cache.type`: the first of its comma-separated choices this tool can make. */
+  linkType: LinkType;
   config: IniDoc;
+}
+
+/**
+ * Reads `cache.type` (e.g. `reflink,copy`, `hardlink`). Reflinks are not available from Node: the
+ * next choice is taken, and a lone `reflink` becomes a copy; an unknown name is an error.
+ */
+export function linkTypeFrom(value: string | undefined, source: string): LinkType {
+  if (value === undefined) return 'copy';
+  const choices = value.split(',').map((c) => c.trim());
+  // Like DVC, take the first choice that works; a reflink is never possible here.
+  const usable = choices.find((c) => c === 'copy' || c === 'hardlink' || c === 'symlink');
+  if (usable) return usable as LinkType;
+  if (choices.every((c) => c === 'reflink')) return 'copy';
+  throw new UserError(`${source}: cache.type = ${value} is not one of reflink, copy, hardlink, symlink; fix it in .dvc/config`);
 }
 
 export const DVC_DIR = '.dvc';
@@ -55,7 +72,7 @@ export async function loadRepo(root: string): Promise<Repo> {
   const configured = config.get('cache')?.get('dir');
   // A relative cache.dir is relative to .dvc/, like every path in the config.
   const cacheDir = configured ? (isAbsolute(configured) ? configured : resolve(dvcDir, configured)) : join(dvcDir, 'cache');
-  return { root, dvcDir, cacheDir, config };
+  return { root, dvcDir, cacheDir, linkType: linkTypeFrom(config.get('cache')?.get('type'), join(dvcDir, CONFIG_FILE)), config };
 }
 
 export interface InitResult {

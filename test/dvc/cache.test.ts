@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readlink, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { linkTypeFrom } from '../../src/dvc/repo.js';
 import { join } from 'node:path';
 import {
   checkoutFromCache,
@@ -122,4 +123,22 @@ test('a file output is checked out over a folder standing in its place', async (
   await mkdir(join(target, 'inner'), { recursive: true });
   await checkoutFromCache(repo, hash, target);
   assert.equal(await readFile(target, 'utf8'), 'weights');
+});
+
+test('cache.type hardlink and symlink place the read-only cache object itself in the workspace', async (t) => {
+  const repo = await repoWithData(t, { 'a.txt': 'hello\n', 'sub/b.txt': 'world\r\n' });
+  const hash = await saveToCache(repo, repo.data);
+  const object = objectPath(repo.cacheDir, 'b1946ac92492d2347c6235b4d2611184');
+  const hard = join(repo.root, 'hard');
+  await checkoutFromCache({ ...repo, linkType: 'hardlink' }, hash, hard);
+  assert.equal((await stat(join(hard, 'a.txt'))).ino, (await stat(object)).ino);
+  const soft = join(repo.root, 'soft');
+  await checkoutFromCache({ ...repo, linkType: 'symlink' }, hash, soft);
+  assert.equal(await readlink(join(soft, 'a.txt')), object);
+  assert.deepEqual(await checkoutFromCache({ ...repo, linkType: 'symlink' }, hash, soft), { written: 0, unchanged: 2, removed: 0 });
+  assert.equal(linkTypeFrom('reflink,copy', 'c'), 'copy');
+  assert.equal(linkTypeFrom('reflink,hardlink', 'c'), 'hardlink');
+  assert.equal(linkTypeFrom('reflink', 'c'), 'copy');
+  assert.equal(linkTypeFrom('symlink,copy', 'c'), 'symlink');
+  assert.throws(() => linkTypeFrom('magic', '.dvc/config'), /\.dvc\/config: cache\.type = magic is not one of/);
 });
