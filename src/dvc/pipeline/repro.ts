@@ -1,0 +1,159 @@
+import { spawn } from 'node:child_process';
+import { access, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../../util/errors.js';
+import { saveToCache } from '../cache.js';
+import type { HashInfo } from '../hash.js';
+import { addToGitignore, loadRepo, type Repo } from '../repo.js';
+import { type Pipeline, readPipeline, type Stage } from './dvcyaml.js';
+import { executionOrder, upstreamOf } from './graph.js';
+import { type LockEntry, type LockStage, readLock, writeLockStage } from './lock.js';
+import { applyOverrides, readStageParams } from './params.js';
+import { HashMemo, stageStatus, type StageStatus } from './status.js';
+
+export interface ReproOptions {
+  /** Project root holding dvc.yaml, params.yaml and .dvc/. */
+  root: string;
+  /** Reproduce only this stage and the stages it depends on. */
+  target?: string;
+  /** Run every selected stage even when nothing changed (frozen ones still never run). */
+  force?: boolean;
+  /** Decide and report, run nothing, write nothing. */
+  dry?: boolean;
+  /** `-S` overrides applied to the params files first (DVC's rules). */
+  set?: readonly string[];
+  /** Where stage commands print (default: this process's stdout/stderr). */
+  stdio?: 'inherit' | 'ignore';
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface StageOutcome extends StageStatus {
+  /** What happened: ran, up to date (skipped), frozen, or would run (dry). */
+  action: 'ran' | 'unchanged' | 'frozen' | 'would run';
+  seconds?: number;
+}
+
+/** A stage command that exited non-zero or was interrupted; dvc.lock keeps its previous entry. */
+export class StageFailedError extends UserError {
+  constructor(
+    readonly stage: string,
+    detail: string,
+  ) {
+    super(`stage "${stage}" failed: ${detail}; dvc.lock was left unchanged for it. Fix the cause and run \`cifar10 repro\` again`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function runCommand(cmd: string, cwd: string, stdio: 'inherit' | 'ignore', signal?: AbortSignal): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, { cwd, shell: true, stdio: ['ignore', stdio, stdio], signal });
+    child.on('error', (error) => reject(error));
+    child.on('close', (code, sig) => {
+      if (code === 0) resolvePromise();
+      else reject(new Error(sig ? `\`${cmd}\` was stopped by ${sig}` : `\`${cmd}\` exited with status ${code}`));
+    });
+  });
+}
+
+async function lockEntries(stage: Stage, paths: readonly string[], hashOne: (abs: string) => Promise<HashInfo | undefined>, kind: string): Promise<LockEntry[]> {
+  const result: LockEntry[] = [];
+  for (const path of paths) {
+    const entry = await hashOne(join(stage.wdir, path));
+    if (!entry) throw new StageFailedError(stage.name, `its ${kind} "${path}" does not exist after the command ran; make the command write it or remove it from dvc.yaml`);
+    result.push({ ...entry, path });
+  }
+  return result;
+}
+
+/** Runs one stage and, only when everything succeeded, records it in dvc.lock. */
+async function runStage(repo: Repo, pipeline: Pipeline, stage: Stage, memo: HashMemo, options: ReproOptions): Promise<void> {
+  for (const out of stage.outs) if (!out.persist) await rm(join(stage.wdir, out.path), { recursive: true, force: true });
+  const commands = Array.isArray(stage.cmd) ? stage.cmd : [stage.cmd];
+  for (const cmd of commands) {
+    try {
+      await runCommand(cmd, stage.wdir, options.stdio ?? 'inherit', options.signal);
+    } catch (error) {
+      throw new StageFailedError(stage.name, (error as Error).name === 'AbortError' ? 'interrupted' : (error as Error).message);
+    }
+  }
+  memo.clear();
+  const deps = await lockEntries(stage, stage.deps, async (abs) => memo.hash(abs), 'dependency');
+  const outs: LockEntry[] = [];
+  for (const out of stage.outs) {
+    const [entry] = await lockEntries(stage, [out.path], async (abs) => (out.cache && (await exists(abs)) ? saveToCache(repo, abs) : memo.hash(abs)), 'output');
+    if (out.cache) await addToGitignore(join(stage.wdir, out.path));
+    outs.push(entry!);
+  }
+  const params = await readStageParams(stage.wdir, stage.name, stage.params);
+  const entry: LockStage = { cmd: stage.cmd, deps, params, outs };
+  await writeLockStage(repo.root, stage.name, entry, pipeline.stages.map((s) => s.name));
+  memo.clear();
+}
+
+/**
+ * `dvc repro` natively: stages in dependency order, each run only when stale (or forced), outputs
+ * stored in the DVC cache, dvc.lock updated stage by stage after each success. The first failure
+ * stops the run; stages already done keep their new lock entries, the failed one keeps its old one.
+ */
+export async function reproduce(options: ReproOptions): Promise<StageOutcome[]> {
+  const log = options.log ?? (() => {});
+  if (options.set && options.set.length > 0 && !options.dry) await applyOverrides(options.root, options.set);
+  const pipeline = await readPipeline(options.root);
+  const repo = await loadRepo(options.root);
+  const order = executionOrder(pipeline, options.target);
+  const memo = new HashMemo(options.root);
+  const outcomes: StageOutcome[] = [];
+  const pending = new Set<string>();
+  for (const stage of order) {
+    const lock = await readLock(options.root);
+    const status = await stageStatus(stage, lock, memo);
+    if (status.frozen) {
+      outcomes.push({ ...status, action: 'frozen' });
+      log(`Stage '${stage.name}' is frozen; skipping`);
+      continue;
+    }
+    const upstreamPending = upstreamOf(pipeline, stage).filter((s) => pending.has(s.name));
+    const run = options.force || status.stale;
+    if (options.dry) {
+      if (run || upstreamPending.length > 0) {
+        const reasons = run ? (status.reasons.length > 0 ? status.reasons : ['forced']) : [`after ${upstreamPending.map((s) => s.name).join(', ')} runs, if its outputs change`];
+        pending.add(stage.name);
+        outcomes.push({ ...status, reasons, action: 'would run' });
+        log(`Would run stage '${stage.name}': ${reasons.join('; ')}`);
+      } else {
+        outcomes.push({ ...status, action: 'unchanged' });
+        log(`Stage '${stage.name}' didn't change, skipping`);
+      }
+      continue;
+    }
+    if (!run) {
+      outcomes.push({ ...status, action: 'unchanged' });
+      log(`Stage '${stage.name}' didn't change, skipping`);
+      continue;
+    }
+    log(`Running stage '${stage.name}'${status.reasons.length > 0 ? ` (${status.reasons.join('; ')})` : ' (forced)'}:`);
+    const started = Date.now();
+    await runStage(repo, pipeline, stage, memo, options);
+    const seconds = (Date.now() - started) / 1000;
+    outcomes.push({ ...status, action: 'ran', seconds });
+    log(`Stage '${stage.name}' done in ${seconds.toFixed(1)} s; dvc.lock updated`);
+  }
+  return outcomes;
+}
+
+/** `dvc status` for pipelines: every stage's staleness without running anything. */
+export async function pipelineStatus(root: string, target?: string): Promise<StageStatus[]> {
+  const pipeline = await readPipeline(root);
+  const lock = await readLock(root);
+  const memo = new HashMemo(root);
+  const result: StageStatus[] = [];
+  for (const stage of executionOrder(pipeline, target)) result.push(await stageStatus(stage, lock, memo));
+  return result;
+}
