@@ -1,0 +1,143 @@
+import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
+import { UserError } from '../util/errors.js';
+import type { EventPayload } from './event.js';
+
+/**
+ * Turns the event that started a workflow into the experiment matrix: a manual run takes its
+ * seeds, versions and epochs from the `workflow_dispatch` inputs, a scheduled run gets the full
+ * default matrix, and pull requests (and pushes to the main branch, which serve as their baseline)
+ * get a quick configuration that fits the time a reviewer waits.
+ */
+
+/** One job of the matrix: a seed, a version spec and the number of epochs. */
+export interface MatrixCell {
+  /** `s<seed>-<spec>`: the run id of the result bundle, and part of its artifact name. */
+  cell: string;
+  seed: number;
+  versions: string;
+  epochs: number;
+}
+
+export type PlanKind = 'quick' | 'full' | 'manual';
+
+export interface Plan {
+  kind: PlanKind;
+  cells: MatrixCell[];
+  /** The JSON `strategy.matrix` reads via `fromJSON`. */
+  matrix: { include: MatrixCell[] };
+}
+
+export interface MatrixShape {
+  seeds: number[];
+  versions: string[];
+  epochs: number;
+}
+
+export interface PlanDefaults {
+  full: MatrixShape;
+  quick: MatrixShape;
+}
+
+/** GitHub runs at most 256 jobs from one matrix. */
+export const MAX_MATRIX_JOBS = 256;
+
+export const runIdOf = (seed: number, versions: string): string => `s${seed}-${versions}`;
+
+const splitList = (text: string): string[] =>
+  text
+    .split(/[\s,]+/)
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+
+/** `1,2,3`, `1 2 3` or a range `1-5`; each a non-negative integer. */
+export function parseSeedList(text: string, source: string): number[] {
+  const seeds: number[] = [];
+  for (const part of splitList(text)) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    if (range) {
+      const [from, to] = [Number(range[1]), Number(range[2])];
+      if (to < from) throw new UserError(`${source}: range "${part}" runs backwards; write it low-high, e.g. 1-5`);
+      for (let seed = from; seed <= to; seed++) seeds.push(seed);
+    } else if (/^\d+$/.test(part)) {
+      seeds.push(Number(part));
+    } else {
+      throw new UserError(`${source}: "${part}" is not a seed; use whole numbers separated by commas (e.g. 1,2,3) or a range (1-5)`);
+    }
+  }
+  if (seeds.length === 0) throw new UserError(`${source}: no seeds given; use e.g. 1,2,3`);
+  if (new Set(seeds).size !== seeds.length) throw new UserError(`${source}: a seed appears twice in "${text}"; list each seed once`);
+  return seeds;
+}
+
+/** `v1, v1+v2, v1+v2+v3`: version specs separated by commas or spaces. */
+export function parseVersionList(text: string, source: string): string[] {
+  const specs = splitList(text).map((spec) => formatVersionSpec(parseVersionSpec(spec, source)));
+  if (specs.length === 0) throw new UserError(`${source}: no data versions given; use e.g. v1,v1+v2`);
+  if (new Set(specs).size !== specs.length) throw new UserError(`${source}: a version spec appears twice in "${text}"; list each once`);
+  return specs;
+}
+
+export function parseEpochs(text: string, source: string): number {
+  const value = text.trim();
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+    throw new UserError(`${source}: "${text}" is not a number of epochs; use a whole number from 1 to 1000`);
+  }
+  return Number(value);
+}
+
+export function cellsOf(shape: MatrixShape): MatrixCell[] {
+  const cells = shape.versions.flatMap((versions) =>
+    shape.seeds.map((seed) => ({ cell: runIdOf(seed, versions), seed, versions, epochs: shape.epochs })),
+  );
+  if (cells.length > MAX_MATRIX_JOBS) {
+    throw new UserError(
+      `${shape.seeds.length} seeds × ${shape.versions.length} versions = ${cells.length} jobs, more than the ${MAX_MATRIX_JOBS} GitHub runs from one matrix; use fewer seeds or versions`,
+    );
+  }
+  return cells;
+}
+
+const inputText = (inputs: Record<string, unknown>, name: string): string | undefined => {
+  const value = inputs[name];
+  if (value === undefined || value === null) return undefined;
+  const text = String(value).trim();
+  return text === '' ? undefined : text;
+};
+
+/** The matrix for `eventName` (`GITHUB_EVENT_NAME`) and its payload. */
+export function planMatrix(eventName: string, payload: EventPayload, defaults: PlanDefaults): Plan {
+  let kind: PlanKind;
+  let shape: MatrixShape;
+  switch (eventName) {
+    case 'workflow_dispatch': {
+      const inputs = (payload.inputs ?? {}) as Record<string, unknown>;
+      const seeds = inputText(inputs, 'seeds');
+      const versions = inputText(inputs, 'versions');
+      const epochs = inputText(inputs, 'epochs');
+      kind = 'manual';
+      shape = {
+        seeds: seeds === undefined ? defaults.full.seeds : parseSeedList(seeds, 'workflow_dispatch input "seeds"'),
+        versions: versions === undefined ? defaults.full.versions : parseVersionList(versions, 'workflow_dispatch input "versions"'),
+        epochs: epochs === undefined ? defaults.full.epochs : parseEpochs(epochs, 'workflow_dispatch input "epochs"'),
+      };
+      break;
+    }
+    case 'schedule':
+      kind = 'full';
+      shape = defaults.full;
+      break;
+    case 'pull_request':
+    case 'pull_request_target':
+    case 'push':
+    case 'merge_group':
+      kind = 'quick';
+      shape = defaults.quick;
+      break;
+    default:
+      throw new UserError(
+        `the plan action does not know the event "${eventName}"; run it on pull_request, push, schedule or workflow_dispatch`,
+      );
+  }
+  const cells = cellsOf(shape);
+  return { kind, cells, matrix: { include: cells } };
+}
