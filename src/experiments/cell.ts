@@ -68,6 +68,11 @@ export class CellFailedError extends UserError {
   }
 }
 
+/** The overrides that make a cell's params: the extra ones first, then its seed and version spec. */
+export function cellOverrides(cell: { seed: number; versions: string }, overrides: readonly string[]): string[] {
+  return [...overrides, `train.seed=${cell.seed}`, `data.versions=${cell.versions}`];
+}
+
 /** The git commit of `root` and whether tracked files differ from it; nulls outside a git checkout. */
 export async function gitState(root: string): Promise<RunManifest['git']> {
   try {
@@ -165,7 +170,7 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
   await copyFile(join(root, 'params.yaml'), join(work, 'params.yaml')).catch((error) => {
     throw new UserError(`cannot read ${join(root, 'params.yaml')}: ${(error as Error).message}; run from the project root`, { cause: error });
   });
-  await applyOverrides(work, [...overrides, `train.seed=${options.seed}`, `data.versions=${spec}`]);
+  await applyOverrides(work, cellOverrides({ seed: options.seed, versions: spec }, overrides));
 
   const logFile = join(work, BUNDLE_FILES.log);
   await writeFile(logFile, '');

@@ -99,9 +99,10 @@ function applyOne(doc: Document, override: ParamOverride, path: string, text: st
 
 /**
  * Applies overrides to the params files under `dir`, keeping comments and layout. All overrides are
- * checked before any file is written, so a bad one leaves every file unchanged.
+ * checked before any file is written, so a bad one leaves every file unchanged. With `write: false`
+ * nothing is written: the result says what the files would hold.
  */
-export async function applyOverrides(dir: string, texts: readonly string[]): Promise<ParamOverride[]> {
+export async function applyOverrides(dir: string, texts: readonly string[], options: { write?: boolean } = {}): Promise<Map<string, unknown>> {
   const overrides = texts.map(parseOverride);
   const docs = new Map<string, Document>();
   for (const [i, override] of overrides.entries()) {
@@ -117,6 +118,10 @@ export async function applyOverrides(dir: string, texts: readonly string[]): Pro
     }
     applyOne(doc, override, path, texts[i]!);
   }
-  for (const [path, doc] of docs) await writeFileAtomic(path, doc.toString());
-  return overrides;
+  const result = new Map<string, unknown>();
+  for (const [path, doc] of docs) {
+    if (options.write ?? true) await writeFileAtomic(path, doc.toString());
+    result.set(path, doc.toJS());
+  }
+  return result;
 }

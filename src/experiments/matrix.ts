@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { parse } from 'yaml';
+import { parseVersionSpec } from '../data/versions.js';
+import { UserError } from '../util/errors.js';
+import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, listBundles, runIdFor, type RunBundle } from './bundle.js';
+import { applyOverrides } from '../dvc/pipeline/params.js';
+import { cellOverrides, type CellOptions, type CellResult, partitionHashes, runCell } from './cell.js';
+import { ledgerPathFor, writeLedger } from './ledger.js';
+
+export const DEFAULT_SEEDS = [42, 100, 2025];
+export const DEFAULT_VERSIONS = ['v1', 'v2', 'v3', 'v1+v2', 'v1+v2+v3'];
+
+export interface MatrixCell {
+  seed: number;
+  versions: string;
+  runId: string;
+}
+
+/** Every seed × version spec, versions outermost (so one version's seeds finish close together). */
+export function expandMatrix(seeds: readonly number[], versions: readonly string[]): MatrixCell[] {
+  if (seeds.length === 0 || versions.length === 0) throw new UserError('the matrix needs at least one seed and one version spec (e.g. --seeds 42 --versions v1)');
+  const cells: MatrixCell[] = [];
+  for (const spec of versions) {
+    const canonical = parseVersionSpec(spec, '--versions').join('+');
+    for (const seed of seeds) cells.push({ seed, versions: canonical, runId: runIdFor(seed, canonical) });
+  }
+  const ids = new Set(cells.map((c) => c.runId));
+  if (ids.size !== cells.length) throw new UserError('--seeds or --versions repeat an entry; list each once');
+  return cells;
+}
+
+export interface MatrixOptions extends Pick<CellOptions, 'root' | 'overrides' | 'resultsDir' | 'cli' | 'env' | 'signal'> {
+  seeds: readonly number[];
+  versions: readonly string[];
+  /** Cells run at once, each one process at a time (default: the number of cores). */
+  jobs?: number;
+  /** Re-run cells that already have a bundle made with the same params. */
+  force?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface MatrixResult {
+  ran: CellResult[];
+  /** Cells whose bundle was already there with the same params (resume). */
+  skipped: string[];
+  failed: { runId: string; error: Error }[];
+  ledger: string;
+  bundles: RunBundle[];
+}
+
+/** The params a cell would use, to tell whether an existing bundle is still valid. */
+async function sameParams(bundleDir: string, params: unknown): Promise<boolean> {
+  const text = await readFile(join(bundleDir, BUNDLE_FILES.params), 'utf8').catch(() => undefined);
+  return text !== undefined && isDeepStrictEqual(parse(text), params);
+}
+
+async function cellParams(root: string, cell: MatrixCell, overrides: readonly string[]): Promise<unknown> {
+  const files = await applyOverrides(root, cellOverrides(cell, overrides), { write: false });
+  return files.get(join(root, 'params.yaml'));
+}
+
+/**
+ * Runs the seed × version matrix with up to `jobs` cells at once. Finished cells whose bundle
+ * holds the same params are skipped (resume); a failing cell is reported and the others go on;
+ * the ledger is rewritten from the bundles after every finished cell. When `signal` aborts, running
+ * cells are stopped, nothing half-written is kept, and the error says how to resume.
+ */
+export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
+  const root = resolve(options.root);
+  const resultsDir = resolve(root, options.resultsDir ?? DEFAULT_RESULTS_DIR);
+  const ledger = ledgerPathFor(resultsDir);
+  const log = options.log ?? (() => {});
+  const cells = expandMatrix(options.seeds, options.versions);
+  const jobs = Math.max(1, options.jobs ?? availableParallelism());
+  const overrides = options.overrides ?? [];
+
+  const todo: MatrixCell[] = [];
+  const skipped: string[] = [];
+  for (const cell of cells) {
+    if (!options.force && (await sameParams(join(resultsDir, cell.runId), await cellParams(root, cell, overrides)))) skipped.push(cell.runId);
+    else todo.push(cell);
+  }
+  if (skipped.length > 0) log(`${skipped.length} cell(s) already done with the same params: ${skipped.join(', ')}`);
+  log(`${todo.length} cell(s) to run, ${Math.min(jobs, todo.length)} at a time`);
+
+  const partitions = [...new Set(todo.flatMap((c) => parseVersionSpec(c.versions)))].sort();
+  const hashes = todo.length > 0 ? await partitionHashes(resolve(root, 'data', 'partitions'), partitions) : {};
+  const ran: CellResult[] = [];
+  const failed: MatrixResult['failed'] = [];
+  let ledgerWrite = Promise.resolve();
+  const refreshLedger = () => {
+    ledgerWrite = ledgerWrite.then(async () => writeLedger(ledger, await listBundles(resultsDir)));
+    return ledgerWrite;
+  };
+
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < todo.length && !options.signal?.aborted) {
+      const cell = todo[next++]!;
+      const t0 = Date.now();
+      try {
+        const result = await runCell({
+          root,
+          seed: cell.seed,
+          versions: cell.versions,
+          overrides,
+          resultsDir,
+          cli: options.cli,
+          env: options.env,
+          signal: options.signal,
+          dataHashes: Object.fromEntries(parseVersionSpec(cell.versions).map((p) => [p, hashes[p]!])),
+        });
+        ran.push(result);
+        done++;
+        log(`[${done + failed.length}/${todo.length}] ${cell.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        await refreshLedger();
+      } catch (error) {
+        if (options.signal?.aborted) break;
+        failed.push({ runId: cell.runId, error: error as Error });
+        log(`[${done + failed.length}/${todo.length}] ${cell.runId} FAILED: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
+  await refreshLedger();
+  if (options.signal?.aborted) {
+    throw new UserError(`interrupted: ${ran.length + skipped.length} of ${cells.length} cell(s) are complete in ${resultsDir}; run the same command again to resume the rest`);
+  }
+  return { ran, skipped, failed, ledger, bundles: await listBundles(resultsDir) };
+}
