@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { CLASS_NAMES, NUM_CLASSES, classIndex } from '../cifar/classes.js';
+import { IMAGE_BYTES } from '../cifar/records.js';
+import { decodeCifarPng } from '../cifar/png.js';
+import { paramsGroup, type ParamsOf } from '../params.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { Random } from '../util/random.js';
+import { SPLIT_NAMES, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
+import { formatVersionSpec, parseVersionSpec } from './versions.js';
+
+export const DATA_PARAMS = {
+  versions: { type: 'string', default: 'v1', description: 'partitions to train on: v1, v1+v2, …' },
+} as const;
+
+export const PREPARE_PARAMS = {
+  seed: { type: 'integer', default: 42 },
+  train: { type: 'number', default: 0.8, min: 0, max: 1 },
+  val: { type: 'number', default: 0.1, min: 0, max: 1 },
+  test: { type: 'number', default: 0.1, min: 0, max: 1 },
+} as const;
+
+export type DataParams = ParamsOf<typeof DATA_PARAMS>;
+export type PrepareParams = ParamsOf<typeof PREPARE_PARAMS>;
+
+export const INFO_FILE = 'info.json';
+
+/** `data/prepared/info.json`: what the splits were made from, so a reader can check provenance. */
+export interface PreparedInfo {
+  versions: string;
+  partitions: string[];
+  seed: number;
+  fractions: Record<SplitName, number>;
+  counts: Record<SplitName, number>;
+  /** Per split, images per class in label order. */
+  perClass: Record<SplitName, number[]>;
+  /** MD5 of each partition's manifest.csv. */
+  manifests: Record<string, string>;
+}
+
+export interface PrepareOptions {
+  partitionsDir: string;
+  outDir: string;
+  data: DataParams;
+  prepare: PrepareParams;
+  quiet?: boolean;
+}
+
+/** Reads both groups of an already-read params document. */
+export function prepareParamsFrom(doc: Record<string, unknown>, file?: string): { data: DataParams; prepare: PrepareParams } {
+  return { data: paramsGroup(doc, 'data', DATA_PARAMS, file), prepare: paramsGroup(doc, 'prepare', PREPARE_PARAMS, file) };
+}
+
+interface ManifestImage {
+  id: string;
+  label: number;
+  file: string;
+}
+
+function checkFractions(params: PrepareParams): void {
+  const sum = params.train + params.val + params.test;
+  if (Math.abs(sum - 1) > 1e-6) {
+    throw new UserError(`params.yaml: prepare.train + prepare.val + prepare.test must sum to 1, got ${params.train} + ${params.val} + ${params.test} = ${Number(sum.toFixed(6))}; adjust the fractions`);
+  }
+  if (params.train <= 0) throw new UserError('params.yaml: prepare.train must be greater than 0: training needs images');
+}
+
+async function readManifest(partitionsDir: string, version: string): Promise<{ images: ManifestImage[]; md5: string }> {
+  const dir = join(partitionsDir, version);
+  const file = join(dir, 'manifest.csv');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    let known: string[] = [];
+    try {
+      known = (await readdir(partitionsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && /^v\d+$/.test(e.name)).map((e) => e.name).sort();
+    } catch {
+      // no partitions folder at all: reported below
+    }
+    const hint = known.length > 0 ? `available: ${known.join(', ')}` : `no partitions in ${partitionsDir}; run \`cifar10 partition\` (or \`cifar10 data pull\`) first`;
+    throw new UserError(`unknown data version "${version}": ${file} does not exist (${hint}); fix data.versions in params.yaml`);
+  }
+  let rows: { id?: string; class?: string }[];
+  try {
+    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as { id?: string; class?: string }[];
+  } catch (error) {
+    throw new UserError(`${file} is not a valid CSV (${(error as Error).message}); rebuild the partition with \`cifar10 partition\``, { cause: error });
+  }
+  if (rows.length === 0) throw new UserError(`data version "${version}" is empty: ${file} lists no images; rebuild it with \`cifar10 partition\``);
+  const images = rows.map((row, i) => {
+    if (!row.id || !row.class) throw new UserError(`${file}: row ${i + 2} lacks an id or class; rebuild the partition with \`cifar10 partition\``);
+    let label: number;
+    try {
+      label = classIndex(row.class);
+    } catch {
+      throw new UserError(`${file}: row ${i + 2} has unknown class "${row.class}"; expected one of ${CLASS_NAMES.join(', ')}`);
+    }
+    return { id: row.id, label, file: join(dir, row.class, `${row.id}.png`) };
+  });
+  return { images, md5: createHash('md5').update(text).digest('hex') };
+}
+
+/**
+ * Splits images into train/val/test per class (stratified): each class's images are sorted by id
+ * (so the input order never matters), shuffled with the seed, and cut by the fractions. Pure.
+ */
+export function stratifiedSplit<T extends { id: string; label: number }>(images: readonly T[], params: PrepareParams): Record<SplitName, T[]> {
+  const random = new Random(params.seed);
+  const splits: Record<SplitName, T[]> = { train: [], val: [], test: [] };
+  for (let label = 0; label < NUM_CLASSES; label++) {
+    const ofClass = random.shuffle(images.filter((image) => image.label === label).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+    const nVal = Math.round(ofClass.length * params.val);
+    const nTest = Math.round(ofClass.length * params.test);
+    const nTrain = Math.max(ofClass.length - nVal - nTest, 0);
+    splits.train.push(...ofClass.slice(0, nTrain));
+    splits.val.push(...ofClass.slice(nTrain, nTrain + nVal));
+    splits.test.push(...ofClass.slice(nTrain + nVal));
+  }
+  // Interleave classes so a split read in order is not sorted by class.
+  for (const name of SPLIT_NAMES) random.shuffle(splits[name]);
+  return splits;
+}
+
+/**
+ * The prepare stage: reads the partitions of `data.versions`, splits them (stratified, seeded),
+ * decodes the PNGs once and writes packed uint8 splits plus info.json. Each file is written
+ * atomically and info.json last, so an interrupted run leaves no info.json describing stale splits.
+ */
+export async function prepareData(options: PrepareOptions): Promise<PreparedInfo> {
+  checkFractions(options.prepare);
+  const partitions = parseVersionSpec(options.data.versions, 'params.yaml: data.versions');
+  const manifests: Record<string, string> = {};
+  const images: ManifestImage[] = [];
+  const owner = new Map<string, string>();
+  for (const version of partitions) {
+    const manifest = await readManifest(options.partitionsDir, version);
+    manifests[version] = manifest.md5;
+    for (const image of manifest.images) {
+      const other = owner.get(image.id);
+      if (other !== undefined) {
+        throw new UserError(`data.versions "${options.data.versions}" overlaps: image ${image.id} is in both ${other} and ${version}; partitions combined with + must be disjoint`);
+      }
+      owner.set(image.id, version);
+      images.push(image);
+    }
+  }
+  const splits = stratifiedSplit(images, options.prepare);
+  const progress = startProgress('prepare', images.length, { unit: 'images', quiet: options.quiet });
+  const counts = {} as Record<SplitName, number>;
+  const perClass = {} as Record<SplitName, number[]>;
+  try {
+    for (const name of SPLIT_NAMES) {
+      const members = splits[name];
+      const packed: PackedSplit = { ids: members.map((m) => m.id), labels: Uint8Array.from(members, (m) => m.label), pixels: new Uint8Array(members.length * IMAGE_BYTES) };
+      for (let start = 0; start < members.length; start += 256) {
+        const chunk = members.slice(start, start + 256);
+        const files = await Promise.all(chunk.map((m) => readImage(m.file)));
+        files.forEach((bytes, j) => packed.pixels.set(decodeCifarPng(bytes, chunk[j]!.file), (start + j) * IMAGE_BYTES));
+        progress.increment(chunk.length);
+      }
+      await writePackedSplit(options.outDir, name, packed);
+      counts[name] = members.length;
+      perClass[name] = Array.from({ length: NUM_CLASSES }, (_, label) => members.filter((m) => m.label === label).length);
+    }
+  } finally {
+    progress.stop();
+  }
+  const info: PreparedInfo = {
+    versions: formatVersionSpec(partitions),
+    partitions,
+    seed: options.prepare.seed,
+    fractions: { train: options.prepare.train, val: options.prepare.val, test: options.prepare.test },
+    counts,
+    perClass,
+    manifests,
+  };
+  await writeFileAtomic(join(options.outDir, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  return info;
+}
+
+async function readImage(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new UserError(`cannot read ${file} listed in its partition's manifest.csv (${(error as Error).message}); restore the partition with \`cifar10 data pull\` or \`cifar10 partition\``, { cause: error });
+  }
+}
+
+export async function readPreparedInfo(dir: string): Promise<PreparedInfo> {
+  const file = join(dir, INFO_FILE);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as PreparedInfo;
+  } catch (error) {
+    throw new UserError(`cannot read ${file} (${(error as Error).message}); run \`cifar10 prepare\` first`, { cause: error });
+  }
+}
