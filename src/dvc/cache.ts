@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { link, lstat, mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,7 @@ import {
   parseManifest,
 } from './hash.js';
 import { DEFAULT_JOBS, mapLimit } from './pool.js';
+import { eachInBatches, readSmallIfExistsSync, readSmallSync, writeAtomicSync } from './small-files.js';
 
 /**
  * The DVC 3.x content-addressed cache (dvc-format.md §2): `<cache>/files/md5/xx/rest`, objects
@@ -117,6 +118,19 @@ export async function putObjectBytes(cacheDir: string, md5: string, data: Uint8A
   }
 }
 
+/**
+ * `putObjectBytes` for the small-file fast path (see small-files.ts). `replace` rewrites an object
+ * that is there but was found corrupt.
+ */
+export function putObjectBytesSync(cacheDir: string, md5: string, data: Uint8Array, options: { replace?: boolean } = {}): void {
+  const path = objectPath(cacheDir, md5);
+  if (!options.replace) {
+    const existing = statSync(path, { throwIfNoEntry: false });
+    if (existing && existing.size === data.length && (existing.mode & 0o777) === READ_ONLY) return;
+  }
+  writeAtomicSync(path, data, READ_ONLY);
+}
+
 async function writeReadOnly(path: string, data: Uint8Array): Promise<void> {
   const temp = tempPathFor(path);
   try {
@@ -208,14 +222,22 @@ export async function saveToCache(repo: CacheRepo, path: string, options: SaveOp
   const rules = options.ignore ?? new IgnoreRules(repo.root);
   const relpaths = await rules.listFiles(path);
   options.onTotal?.(relpaths.length);
-  await prepareObjectDirs(repo.cacheDir);
-  const files: HashedFile[] = await mapLimit(relpaths, options.jobs ?? DEFAULT_JOBS, async (relpath) => {
-    const hashed = await addFileToCache(repo.cacheDir, join(path, ...relpath.split('/')));
+  const files = new Array<HashedFile>(relpaths.length);
+  const large: number[] = [];
+  await eachInBatches(relpaths, (relpath, i) => {
+    const data = readSmallSync(join(path, ...relpath.split('/')));
+    if (!data) return void large.push(i);
+    const md5 = md5Bytes(data);
+    putObjectBytesSync(repo.cacheDir, md5, data);
+    files[i] = { relpath, md5, size: data.length };
     options.onFile?.();
-    return { relpath, ...hashed };
+  });
+  await mapLimit(large, options.jobs ?? DEFAULT_JOBS, async (i) => {
+    files[i] = { relpath: relpaths[i]!, ...(await addFileToCache(repo.cacheDir, join(path, ...relpaths[i]!.split('/')))) };
+    options.onFile?.();
   });
   const { hash, manifest } = dirHashInfo(files);
-  await putObjectBytes(repo.cacheDir, hash.md5, manifest);
+  putObjectBytesSync(repo.cacheDir, hash.md5, manifest);
   return hash;
 }
 
@@ -252,6 +274,23 @@ export async function readObjectVerified(cacheDir: string, md5: string, what = `
   const actual = md5Bytes(data);
   if (actual !== contentMd5(md5)) {
     await rm(path, { force: true });
+    throw new CorruptObjectError(md5, `cache object ${path} (${what})`, `its MD5 is ${actual}`);
+  }
+  return data;
+}
+
+/**
+ * `readObjectVerified` for the small-file fast path: undefined when the object is too large to
+ * read in one piece (use the async version then).
+ */
+export function readObjectVerifiedSync(cacheDir: string, md5: string, what = `object ${md5}`): Buffer | undefined {
+  const path = objectPath(cacheDir, md5);
+  const data = readSmallIfExistsSync(path);
+  if (data === null) throw new MissingObjectError(md5, what);
+  if (data === undefined) return undefined;
+  const actual = md5Bytes(data);
+  if (actual !== contentMd5(md5)) {
+    rmSync(path, { force: true });
     throw new CorruptObjectError(md5, `cache object ${path} (${what})`, `its MD5 is ${actual}`);
   }
   return data;
@@ -407,7 +446,13 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   const existing = current?.isDirectory() ? (await rules.listFiles(path)).filter((rel) => !TEMP_NAME.test(rel)) : [];
   // Plan: hash what is there, so nothing is touched before we know no uncached work is lost.
   const actual = new Map<string, string | undefined>();
-  await mapLimit(existing, jobs, async (rel) => {
+  const largeExisting: string[] = [];
+  await eachInBatches(existing, (rel) => {
+    const data = readSmallIfExistsSync(join(path, ...rel.split('/')));
+    if (data === undefined) largeExisting.push(rel);
+    else actual.set(rel, data === null ? undefined : md5Bytes(data));
+  });
+  await mapLimit(largeExisting, jobs, async (rel) => {
     actual.set(rel, await contentOf(join(path, ...rel.split('/'))));
   });
   const redundant = existing.filter((rel) => !wanted.has(rel));
@@ -434,15 +479,34 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
       await mkdir(folder, { recursive: true });
     });
   }
-  await mapLimit(entries, jobs, async (entry) => {
-    const target = join(path, ...entry.relpath.split('/'));
+  // Copies of small objects take the fast path; links, large objects and odd cases (a folder
+  // where a file goes) take the general async one.
+  const slow: ManifestEntry[] = [];
+  await eachInBatches(entries, (entry) => {
     if (!options.force && actual.get(entry.relpath) === entry.md5) {
       result.unchanged++;
-    } else {
-      if (!actual.has(entry.relpath)) await clearNonFile(target);
-      await placeObject(repo, entry.md5, target, `${path}/${entry.relpath}`);
-      result.written++;
+      options.onFile?.();
+      return;
     }
+    if ((repo.linkType ?? 'copy') !== 'copy') return void slow.push(entry);
+    const target = join(path, ...entry.relpath.split('/'));
+    const data = readObjectVerifiedSync(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
+    if (!data) return void slow.push(entry);
+    try {
+      writeAtomicSync(target, data);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') return void slow.push(entry);
+      throw workspaceError(target, error);
+    }
+    result.written++;
+    options.onFile?.();
+  });
+  await mapLimit(slow, jobs, async (entry) => {
+    const target = join(path, ...entry.relpath.split('/'));
+    if (!actual.has(entry.relpath)) await clearNonFile(target);
+    await placeObject(repo, entry.md5, target, `${path}/${entry.relpath}`);
+    result.written++;
     options.onFile?.();
   });
   return result;

@@ -5,6 +5,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_JOBS, mapLimit } from './pool.js';
+import { eachInBatches, readSmallSync } from './small-files.js';
 
 /**
  * DVC 3.x hashes (dvc-format.md §1): a file is the MD5 of its bytes; a directory is the MD5 of a
@@ -256,11 +257,19 @@ export interface HashOptions {
 export async function hashDirFiles(dir: string, options: HashOptions = {}): Promise<HashedFile[]> {
   const rules = options.ignore ?? new IgnoreRules(options.root);
   const relpaths = await rules.listFiles(dir);
-  return mapLimit(relpaths, options.jobs ?? DEFAULT_JOBS, async (relpath) => {
-    const { md5, size } = await md5File(join(dir, ...relpath.split('/')));
+  const files = new Array<HashedFile>(relpaths.length);
+  const large: number[] = [];
+  await eachInBatches(relpaths, (relpath, i) => {
+    const data = readSmallSync(join(dir, ...relpath.split('/')));
+    if (!data) return void large.push(i);
+    files[i] = { md5: md5Bytes(data), relpath, size: data.length };
     options.onFile?.();
-    return { md5, relpath, size };
   });
+  await mapLimit(large, options.jobs ?? DEFAULT_JOBS, async (i) => {
+    files[i] = { relpath: relpaths[i]!, ...(await md5File(join(dir, ...relpaths[i]!.split('/')))) };
+    options.onFile?.();
+  });
+  return files;
 }
 
 /**

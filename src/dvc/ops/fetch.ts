@@ -2,7 +2,8 @@ import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { tempPathFor } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { contentMd5, objectKey, objectPath, prepareObjectDirs, putObjectBytes, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
+import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
+import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { isDirHash, md5Bytes, md5File } from '../hash.js';
 import { DEFAULT_JOBS, mapLimit } from '../pool.js';
 import type { RemoteStore } from '../remote/types.js';
@@ -25,22 +26,44 @@ export interface FetchResult {
   cached: number;
 }
 
-/** Stores that can hand over an object's bytes directly (the local remote), sparing a temp copy. */
-interface ByteReader {
-  readBytes(key: string, limit: number): Promise<Buffer | undefined>;
+/** Stores whose objects are files on this machine (the local remote): moved with the small-file fast path. */
+export interface LocalObjectFiles {
+  localPath(key: string): string;
+  accessError(error: unknown): unknown;
 }
 
-/** Objects up to this size are moved through memory; larger ones are streamed to a temp file. */
-export const IN_MEMORY_LIMIT = 8 * 1024 * 1024;
-
-function readsBytes(store: RemoteStore): store is RemoteStore & ByteReader {
-  return typeof (store as Partial<ByteReader>).readBytes === 'function';
+export function hasLocalFiles(store: RemoteStore): store is RemoteStore & LocalObjectFiles {
+  return typeof (store as Partial<LocalObjectFiles>).localPath === 'function';
 }
 
 function corruptRemote(store: RemoteStore, key: string, actual: string, expected: string): UserError {
   return new UserError(
     `object ${key} on remote ${store.url} is corrupt (its MD5 is ${actual}, expected ${expected}); nothing was written to the workspace. Push a good copy from a clone that has one (\`cifar10 data push\`)`,
   );
+}
+
+function missingRemote(store: RemoteStore, key: string): UserError {
+  return new UserError(`object ${key} is missing from remote ${store.url}; push it from a clone that has it (\`cifar10 data push\`)`);
+}
+
+/**
+ * Fetches one object from a local remote on the fast path: true when done, false when it is too
+ * large for it (then use `downloadObject`). `replace` overwrites a corrupt cache copy.
+ */
+function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: string, md5: string, replace: boolean): boolean {
+  const key = objectKey(md5);
+  let data;
+  try {
+    data = readSmallIfExistsSync(store.localPath(key));
+  } catch (error) {
+    throw store.accessError(error);
+  }
+  if (data === null) throw missingRemote(store, key);
+  if (data === undefined) return false;
+  const actual = md5Bytes(data);
+  if (actual !== contentMd5(md5)) throw corruptRemote(store, key, actual, contentMd5(md5));
+  putObjectBytesSync(cacheDir, md5, data, { replace });
+  return true;
 }
 
 /**
@@ -51,13 +74,7 @@ export async function downloadObject(store: RemoteStore, cacheDir: string, md5: 
   const key = objectKey(md5);
   const dest = objectPath(cacheDir, md5);
   const expected = contentMd5(md5);
-  const data = readsBytes(store) ? await store.readBytes(key, IN_MEMORY_LIMIT) : undefined;
-  if (data) {
-    const actual = md5Bytes(data);
-    if (actual !== expected) throw corruptRemote(store, key, actual, expected);
-    await putObjectBytes(cacheDir, md5, data);
-    return;
-  }
+  if (hasLocalFiles(store) && copyLocalObjectSync(store, cacheDir, md5, true)) return;
   const temp = tempPathFor(dest);
   await mkdir(dirname(dest), { recursive: true });
   try {
@@ -89,7 +106,6 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
   const result: FetchResult = { downloaded: 0, cached: 0 };
   const hashed = withHash(outputs);
   if (hashed.length === 0) return result;
-  await prepareObjectDirs(repo.cacheDir);
   const needed = new Set<string>();
   for (const output of hashed) {
     if (!isDirHash(output.hash.md5)) {
@@ -102,7 +118,35 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
   }
   const progress = (options.progress ?? NO_PROGRESS)('fetch', needed.size);
   try {
-    await mapLimit([...needed], jobs, async (md5) => {
+    // Small objects: checked in the cache, and copied from a local remote, on the fast path.
+    const slow: string[] = [];
+    let local: (RemoteStore & LocalObjectFiles) | undefined;
+    const wanted = [...needed];
+    const missing: string[] = [];
+    await eachInBatches(wanted, (md5) => {
+      const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
+      if (data === undefined) return void slow.push(md5);
+      if (data !== null && md5Bytes(data) === contentMd5(md5)) {
+        result.cached++;
+        return void progress.increment();
+      }
+      missing.push(md5);
+    });
+    if (missing.length > 0) {
+      const store = await getStore();
+      if (hasLocalFiles(store)) local = store;
+    }
+    if (local) {
+      const from = local;
+      await eachInBatches(missing, (md5) => {
+        if (!copyLocalObjectSync(from, repo.cacheDir, md5, true)) return void slow.push(md5);
+        result.downloaded++;
+        progress.increment();
+      });
+    } else {
+      slow.push(...missing);
+    }
+    await mapLimit(slow, jobs, async (md5) => {
       if (await ensureObject(getStore, repo.cacheDir, md5)) result.downloaded++;
       else result.cached++;
       progress.increment();

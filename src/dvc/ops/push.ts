@@ -1,33 +1,12 @@
 import { UserError } from '../../util/errors.js';
-import { open } from 'node:fs/promises';
-import { contentMd5, MissingObjectError, objectKey, objectPath, readDirManifest, verifyObject } from '../cache.js';
+import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
+import { eachInBatches, readSmallIfExistsSync, writeAtomicSync } from '../small-files.js';
 import { isDirHash, md5Bytes } from '../hash.js';
-import { IN_MEMORY_LIMIT, type TransferOptions } from './fetch.js';
-import type { RemoteStore } from '../remote/types.js';
+import { hasLocalFiles, type TransferOptions } from './fetch.js';
 import { DEFAULT_JOBS, mapLimit } from '../pool.js';
 import { type Repo } from '../repo.js';
 import { collectOutputs, NO_PROGRESS, withHash } from './outputs.js';
 import { lazyRemote } from './remote-store.js';
-
-/** Stores that take an object's bytes directly (the local remote): the verified bytes are sent as read. */
-interface ByteWriter {
-  writeBytes(key: string, data: Uint8Array): Promise<void>;
-}
-
-function writesBytes(store: RemoteStore): store is RemoteStore & ByteWriter {
-  return typeof (store as Partial<ByteWriter>).writeBytes === 'function';
-}
-
-/** A cache object's bytes when it exists and is small enough to move through memory. */
-async function readSmall(path: string): Promise<Buffer | undefined> {
-  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
-  if (!handle) return undefined;
-  try {
-    return (await handle.stat()).size > IN_MEMORY_LIMIT ? undefined : await handle.readFile();
-  } finally {
-    await handle.close();
-  }
-}
 
 export interface PushResult {
   /** Objects uploaded now. */
@@ -75,26 +54,49 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
   const failed = new Map<string, string>();
   const dirsToSend = [...dirs.keys()].filter((md5) => !onRemote.has(objectKey(md5)));
   const progress = (options.progress ?? NO_PROGRESS)(`push to ${store.url}`, toSend.length + dirsToSend.length);
+  const local = hasLocalFiles(store) ? store : undefined;
+  const fail = (md5: string, error: unknown) => failed.set(md5, (error as Error).message);
+  const corruptCache = (md5: string, state: string) =>
+    new UserError(`cache object ${objectPath(repo.cacheDir, md5)} is ${state}; run \`cifar10 data fetch\` or re-add the data, then push again`);
+  /** Sends one object through `upload`; any failure is recorded, not thrown, so the others go on. */
   const sendOne = async (md5: string): Promise<void> => {
     try {
-      const path = objectPath(repo.cacheDir, md5);
-      const data = writesBytes(store) ? await readSmall(path) : undefined;
-      const state = data ? (md5Bytes(data) === contentMd5(md5) ? 'ok' : 'corrupt') : await verifyObject(repo.cacheDir, md5);
-      if (state !== 'ok') throw new UserError(`cache object ${path} is ${state}; run \`cifar10 data fetch\` or re-add the data, then push again`);
-      if (data && writesBytes(store)) await store.writeBytes(objectKey(md5), data);
-      else await store.upload(path, objectKey(md5));
+      const state = await verifyObject(repo.cacheDir, md5);
+      if (state !== 'ok') throw corruptCache(md5, state);
+      await store.upload(objectPath(repo.cacheDir, md5), objectKey(md5));
       result.uploaded++;
     } catch (error) {
-      failed.set(md5, (error as Error).message);
+      fail(md5, error);
     }
     progress.increment();
   };
-  try {
-    await mapLimit(toSend, jobs, sendOne);
-    for (const dirMd5 of dirsToSend) {
-      if (dirs.get(dirMd5)!.some((m) => failed.has(m))) continue;
-      await sendOne(dirMd5);
+  /** The small-file fast path to a local remote: false when the object must go through `sendOne`. */
+  const copyLocal = (md5: string): boolean => {
+    try {
+      const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
+      if (data === undefined) return false;
+      if (data === null) throw corruptCache(md5, 'missing');
+      if (md5Bytes(data) !== contentMd5(md5)) throw corruptCache(md5, 'corrupt');
+      try {
+        writeAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
+      } catch (error) {
+        throw local!.accessError(error);
+      }
+      result.uploaded++;
+    } catch (error) {
+      fail(md5, error);
     }
+    progress.increment();
+    return true;
+  };
+  const send = async (md5s: readonly string[]): Promise<void> => {
+    const slow: string[] = [];
+    if (local) await eachInBatches(md5s, (md5) => void (copyLocal(md5) || slow.push(md5)));
+    await mapLimit(local ? slow : md5s, jobs, sendOne);
+  };
+  try {
+    await send(toSend);
+    await send(dirsToSend.filter((dirMd5) => !dirs.get(dirMd5)!.some((m) => failed.has(m))));
   } finally {
     progress.stop();
   }

@@ -1,4 +1,4 @@
-import { chmod, copyFile, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempPathFor } from '../../util/atomic.js';
@@ -82,43 +82,14 @@ export class LocalRemote implements RemoteStore {
   }
 
   /**
-   * Faster paths for the fetch and push of small objects (beyond `RemoteStore`): the caller
-   * hashes the bytes it holds anyway, sparing a copy and a second read per object.
+   * The file holding object `key`: fetch and push use it to move small objects with the
+   * small-file fast path (src/dvc/small-files.ts) instead of `download`/`upload`.
    */
-  /** The object's bytes, or undefined when it is larger than `limit` (then use `download`). */
-  async readBytes(key: string, limit: number): Promise<Buffer | undefined> {
-    try {
-      const handle = await open(this.pathOf(key), 'r');
-      try {
-        return (await handle.stat()).size > limit ? undefined : await handle.readFile();
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new UserError(`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (\`cifar10 data push\`)`, { cause: error });
-      }
-      throw this.accessError(error);
-    }
+  localPath(key: string): string {
+    return this.pathOf(key);
   }
 
-  async writeBytes(key: string, data: Uint8Array): Promise<void> {
-    const dest = this.pathOf(key);
-    const temp = tempPathFor(dest);
-    try {
-      if (!this.madeFolders.has(dirname(dest))) {
-        await mkdir(dirname(dest), { recursive: true });
-        this.madeFolders.add(dirname(dest));
-      }
-      await writeFile(temp, data, { mode: 0o444 });
-      await rename(temp, dest);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw this.accessError(error);
-    }
-  }
-
-  private accessError(error: unknown): unknown {
+  accessError(error: unknown): unknown {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       return new UserError(`cannot use remote ${this.url} (${this.root}): permission denied; make the folder readable and writable or pick another remote`, { cause: error });

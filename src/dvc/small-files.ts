@@ -1,0 +1,70 @@
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { tempPathFor } from '../util/atomic.js';
+
+/**
+ * The fast path for the many small files of an image dataset. Measured on this project's machines
+ * (20,000 files of ~2 kB): blocking fs calls in batches take about half the time of the same work
+ * as concurrent promise-based calls, because each small file costs several syscalls and every
+ * promise-based call is a round trip through libuv's thread pool, while file creation serialises
+ * in the kernel anyway. Between batches the event loop runs (progress bars, timers, remote
+ * transfers). Files above `SMALL_FILE_LIMIT` go through the streaming async paths.
+ */
+export const SMALL_FILE_LIMIT = 8 * 1024 * 1024;
+
+/** Items done between two turns of the event loop. */
+const BATCH = 128;
+
+/** The bytes of a file up to `SMALL_FILE_LIMIT`, or undefined when it is larger. Throws ENOENT as is. */
+export function readSmallSync(path: string): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    return fstatSync(fd).size > SMALL_FILE_LIMIT ? undefined : readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `readSmallSync` that returns null for a missing file. */
+export function readSmallIfExistsSync(path: string): Buffer | undefined | null {
+  try {
+    return readSmallSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/**
+ * Writes a temp file beside `path` and renames it into place (readers never see a partial file),
+ * creating the parent folder on first need.
+ */
+export function writeAtomicSync(path: string, data: Uint8Array, mode?: number): void {
+  const write = () => {
+    const temp = tempPathFor(path);
+    try {
+      writeFileSync(temp, data, { mode });
+      renameSync(temp, path);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+  };
+  try {
+    write();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dirname(path), { recursive: true });
+    write();
+  }
+}
+
+/** Runs `work` on every item (synchronously, in order), letting the event loop run between batches. */
+export async function eachInBatches<T>(items: readonly T[], work: (item: T, index: number) => void): Promise<void> {
+  for (let start = 0; start < items.length; start += BATCH) {
+    const end = Math.min(start + BATCH, items.length);
+    for (let i = start; i < end; i++) work(items[i]!, i);
+    if (end < items.length) await yieldToEventLoop();
+  }
+}
