@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { hashPath } from '../../src/dvc/hash.js';
+import { listBundles, readBundlePredictions } from '../../src/experiments/bundle.js';
+import { findHardImages, formatHardImagesCsv, readMembership } from '../../src/experiments/hard-images.js';
+import { runMatrix } from '../../src/experiments/matrix.js';
+import { summarizeRuns } from '../../src/experiments/summary.js';
+import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
+import { fakeIsTest, fakeWrong } from './stage-cli.js';
+
+const STAGE_CLI = fileURLToPath(new URL('./stage-cli.js', import.meta.url));
+const SEEDS = [42, 100, 2025];
+const VERSIONS = ['v1', 'v2', 'v3', 'v1+v2', 'v1+v2+v3'];
+const PARAMS = 'data:\n  versions: v1\ntrain:\n  seed: 42\n  epochs: 1\n';
+
+async function workspace(root: string): Promise<void> {
+  await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 3 });
+  await writeFile(join(root, 'params.yaml'), PARAMS);
+}
+
+test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger, summary and hard images agree with the per-run predictions', async () => {
+  await withTempDir('matrix-test-', async (root) => {
+    await workspace(root);
+    const result = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2, cli: STAGE_CLI });
+    assert.equal(result.ran.length, 15);
+    assert.deepEqual(result.failed, []);
+    const bundles = await listBundles(join(root, 'results/experiments'));
+    assert.deepEqual(bundles.map((b) => b.runId).sort(), VERSIONS.flatMap((v) => SEEDS.map((s) => `s${s}-${v}`)).sort());
+
+    const membership = await readMembership(join(root, 'data/partitions'));
+    const accuracyFromPredictions = new Map<string, number>();
+    const runs = [];
+    for (const b of bundles) {
+      const predictions = await readBundlePredictions(b);
+      const expectedIds = [...membership.entries()].filter(([id, parts]) => parts.some((p) => b.manifest.partitions.includes(p)) && fakeIsTest(id)).map(([id]) => id);
+      assert.deepEqual(predictions.map((p) => p.id).sort(), expectedIds.sort(), `${b.runId} held out its versions' test images`);
+      for (const p of predictions) assert.equal(p.predictedClass !== p.trueClass, fakeWrong(p.id, b.manifest.seed));
+      accuracyFromPredictions.set(b.runId, predictions.filter((p) => p.predictedClass === p.trueClass).length / predictions.length);
+      runs.push({ runId: b.runId, versions: b.manifest.versions, predictions });
+      assert.equal(b.metrics.accuracy.toFixed(6), accuracyFromPredictions.get(b.runId)!.toFixed(6));
+      for (const p of b.manifest.partitions) assert.equal(b.manifest.data[p], (await hashPath(join(root, 'data/partitions', p))).md5);
+      assert.ok(b.manifest.durations['train']! >= 0 && b.manifest.durations['total']! > 0);
+      assert.equal(b.manifest.backend, 'fake');
+    }
+
+    const ledger = parse(await readFile(join(root, 'results/experiments.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    assert.equal(ledger.length, 15);
+    for (const row of ledger) assert.equal(row['accuracy'], accuracyFromPredictions.get(row['run_id']!)!.toFixed(4));
+
+    const summary = summarizeRuns(bundles);
+    assert.deepEqual(summary.versions.map((v) => v.versions), VERSIONS);
+    for (const v of summary.versions) {
+      const accs = SEEDS.map((s) => accuracyFromPredictions.get(`s${s}-${v.versions}`)!);
+      const mean = accs.reduce((a, b) => a + b, 0) / 3;
+      const sd = Math.sqrt(accs.reduce((a, x) => a + (x - mean) ** 2, 0) / 2);
+      assert.ok(Math.abs(v.accuracy.mean - mean) < 1e-6 && Math.abs(v.accuracy.sd! - sd) < 1e-6, v.versions);
+    }
+    const best = [...accuracyFromPredictions.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+    assert.equal(summary.bestRun, best);
+
+    const hard = findHardImages(runs, { threshold: 1, minRuns: 2, membership });
+    const heldOut = new Map<string, string[]>();
+    for (const r of runs) for (const p of r.predictions) heldOut.set(p.id, [...(heldOut.get(p.id) ?? []), r.runId]);
+    const expected = [...heldOut.entries()].filter(([id, rs]) => rs.length >= 2 && rs.every((runId) => fakeWrong(id, Number(runId.slice(1, runId.indexOf('-')))))).map(([id]) => id);
+    assert.ok(expected.length > 5, 'the fixture has hard images to find');
+    assert.deepEqual(hard.images.map((i) => i.id).sort(), expected.sort());
+    for (const image of hard.images) {
+      assert.equal(image.runsWrong, image.runsHeldOut);
+      assert.deepEqual(image.versions, membership.get(image.id));
+      assert.equal(image.mostFrequentWrong, nextClass(image.className), 'the fake model always answers the next class');
+    }
+    const csv = parse(formatHardImagesCsv(hard.images), { columns: true }) as Record<string, string>[];
+    assert.equal(csv.length, expected.length);
+    assert.equal(Object.values(hard.perClass).reduce((a, b) => a + b, 0), expected.length);
+
+    const again = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2, cli: STAGE_CLI });
+    assert.equal(again.ran.length, 0, 'a finished matrix is skipped on resume');
+    assert.equal(again.skipped.length, 15);
+    const changed = await runMatrix({ root, seeds: [42], versions: ['v1'], jobs: 1, cli: STAGE_CLI, overrides: ['train.epochs=2'] });
+    assert.equal(changed.ran.length, 1, 'a cell whose params changed runs again');
+  });
+});
+
+function nextClass(name: string): string {
+  const classes = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+  return classes[(classes.indexOf(name) + 1) % 10]!;
+}
+
+test('a failing cell is reported, the others finish, and the next run retries only it', async () => {
+  await withTempDir('matrix-test-', async (root) => {
+    await workspace(root);
+    const result = await runMatrix({ root, seeds: [42, 100], versions: ['v1', 'v2'], jobs: 2, cli: STAGE_CLI, env: { ...process.env, FAKE_FAIL_SEED: '100' } });
+    assert.deepEqual(result.failed.map((f) => f.runId).sort(), ['s100-v1', 's100-v2']);
+    assert.match(result.failed[0]!.error.message, /stage "train" failed .*fake training diverged/s);
+    assert.deepEqual(result.ran.map((r) => r.runId).sort(), ['s42-v1', 's42-v2']);
+    assert.deepEqual((await readdir(join(root, 'results/experiments'))).sort(), ['s42-v1', 's42-v2'], 'no partial bundle of a failed cell');
+    const ledger = parse(await readFile(join(root, 'results/experiments.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    assert.deepEqual(ledger.map((r) => r['run_id']), ['s42-v1', 's42-v2']);
+    const retry = await runMatrix({ root, seeds: [42, 100], versions: ['v1', 'v2'], jobs: 2, cli: STAGE_CLI });
+    assert.deepEqual(retry.ran.map((r) => r.runId).sort(), ['s100-v1', 's100-v2']);
+  });
+});
+
+test('an interrupted matrix keeps only complete bundles and says how to resume', async () => {
+  await withTempDir('matrix-test-', async (root) => {
+    await workspace(root);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1500);
+    await assert.rejects(
+      runMatrix({ root, seeds: [42, 100], versions: ['v1'], jobs: 2, cli: STAGE_CLI, env: { ...process.env, FAKE_TRAIN_MS: '4000' }, signal: controller.signal }),
+      /interrupted: 0 of 2 cell\(s\) are complete .*run the same command again to resume/,
+    );
+    assert.deepEqual(await readdir(join(root, 'results/experiments')).catch(() => []), []);
+  });
+});
