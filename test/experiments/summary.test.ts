@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MetricsFile } from '../../src/evaluate/report-files.js';
+import type { RunManifest } from '../../src/experiments/bundle.js';
+import { compareRunSets, comparisonMarkdown, stats, summarizeRuns, summaryMarkdown } from '../../src/experiments/summary.js';
+
+function run(seed: number, versions: string, accuracy: number, f1 = accuracy - 0.01) {
+  return {
+    runId: `s${seed}-${versions}`,
+    manifest: { seed, versions } as RunManifest,
+    metrics: { accuracy, macro: { precision: 0, recall: 0, f1 } } as MetricsFile,
+  };
+}
+
+test('stats gives the mean and the sample standard deviation, none for one value', () => {
+  assert.deepEqual(stats([0.5]), { n: 1, mean: 0.5 });
+  const s = stats([0.6, 0.7, 0.8]);
+  assert.ok(Math.abs(s.mean - 0.7) < 1e-12 && Math.abs(s.sd! - 0.1) < 1e-12);
+});
+
+test('runs are summarised per version over seeds, with the best run marked', () => {
+  const runs = [run(42, 'v1+v2', 0.7), run(100, 'v1+v2', 0.74), run(42, 'v1', 0.6), run(100, 'v1', 0.64), run(2025, 'v1', 0.62)];
+  const summary = summarizeRuns(runs);
+  assert.deepEqual(summary.versions.map((v) => [v.versions, v.seeds, v.bestRun]), [
+    ['v1', [42, 100, 2025], 's100-v1'],
+    ['v1+v2', [42, 100], 's100-v1+v2'],
+  ]);
+  assert.ok(Math.abs(summary.versions[0]!.accuracy.mean - 0.62) < 1e-12 && Math.abs(summary.versions[0]!.accuracy.sd! - 0.02) < 1e-12);
+  assert.ok(Math.abs(summary.versions[1]!.macroF1.mean - 0.71) < 1e-12);
+  assert.equal(summary.bestRun, 's100-v1+v2');
+  const md = summaryMarkdown(summary);
+  assert.match(md, /\| v1 +\| +3 \| 42, 100, 2025 \| +62\.0% ± 2\.0% \| +0\.610 ± 0\.020 \| s100-v1 +\|/);
+  assert.match(md, /\*\*s100-v1\+v2\*\* ★/);
+  assert.equal((md.match(/★/g) ?? []).length, 3, 'the best run is starred in the per-version table, the run table and the heading');
+});
+
+test('a gap inside two standard errors is within seed noise; outside it is a real change', () => {
+  const a = [run(42, 'v1', 0.6), run(100, 'v1', 0.62), run(2025, 'v1', 0.64)];
+  const close = [run(42, 'v2', 0.61), run(100, 'v2', 0.63), run(2025, 'v2', 0.65)];
+  const far = [run(42, 'v2', 0.7), run(100, 'v2', 0.72), run(2025, 'v2', 0.74)];
+  // sd 0.02 each side, n = 3: 2·sqrt(2·0.0004/3) ≈ 0.0327
+  const same = compareRunSets(a, close, { a: 'v1', b: 'v2' });
+  assert.equal(same.metrics[0]!.verdict, 'within seed noise');
+  assert.ok(Math.abs(same.metrics[0]!.noise! - 2 * Math.sqrt((2 * 0.0004) / 3)) < 1e-12);
+  assert.match(same.text, /\+1\.0 pp is within seed noise \(±3\.3%\)/);
+  const better = compareRunSets(a, far, { a: 'v1', b: 'v2' });
+  assert.equal(better.metrics[0]!.verdict, 'better');
+  assert.equal(compareRunSets(far, a).metrics[0]!.verdict, 'worse');
+  assert.match(comparisonMarkdown(better), /\| accuracy +\| +62\.0% ± 2\.0% \| +72\.0% ± 2\.0% \| +\+10\.0 pp \| +3\.3% \| better +\|/);
+  const single = compareRunSets([a[0]!], far);
+  assert.equal(single.metrics[0]!.verdict, 'not enough runs');
+  assert.match(single.text, /fewer than 2 runs per side/);
+});
