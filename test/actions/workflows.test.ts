@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { ACTIONS } from '../../src/actions/constants.js';
+import { ACTIONS_DIR, actionErrors, actionFiles, actionlint, stepsOf, workflowErrors, workflowFiles } from './lint.js';
+
+const workflows = await workflowFiles();
+const actions = await actionFiles();
+
+describe('workflow files', () => {
+  it('are the CI, PR, fork-comment and experiments workflows', () => {
+    assert.deepEqual(workflows.map((w) => w.name), ['ci.yml', 'experiments.yml', 'pr-comment.yml', 'pr.yml']);
+  });
+
+  for (const workflow of workflows) {
+    it(`${workflow.name} validates against GitHub's workflow schema`, async () => {
+      assert.deepEqual(await workflowErrors(workflow.name, workflow.content), []);
+    });
+
+    it(`${workflow.name} passes actionlint`, async () => {
+      const problems = await actionlint(`.github/workflows/${workflow.name}`, workflow.content);
+      assert.deepEqual(problems.map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`), []);
+    });
+
+    it(`${workflow.name} grants no permissions at the top and names them per job`, () => {
+      const doc = parse(workflow.content) as { permissions?: unknown; jobs: Record<string, { permissions?: Record<string, string> }> };
+      assert.deepEqual(doc.permissions, {});
+      for (const [name, job] of Object.entries(doc.jobs)) {
+        assert.ok(job.permissions, `job ${name} has no permissions block`);
+        assert.ok(!Object.values(job.permissions).includes('write-all'));
+      }
+    });
+  }
+
+  it('never runs fork code with a write token: no pull_request_target anywhere', () => {
+    for (const workflow of workflows) assert.ok(!/pull_request_target/.test(workflow.content), workflow.name);
+  });
+
+  it('pr.yml fans out with fail-fast off, reports unless cancelled, and cancels superseded runs of a PR', () => {
+    const doc = parse(workflows.find((w) => w.name === 'pr.yml')!.content) as {
+      concurrency: { group: string; 'cancel-in-progress': boolean };
+      jobs: Record<string, { strategy?: { 'fail-fast': boolean; matrix: string }; if?: string; needs?: string[] }>;
+    };
+    assert.equal(doc.jobs.experiment!.strategy!['fail-fast'], false);
+    assert.match(doc.jobs.experiment!.strategy!.matrix, /fromJSON\(needs\.plan\.outputs\.matrix\)/);
+    assert.match(doc.jobs.report!.if!, /!cancelled\(\)/);
+    assert.match(doc.concurrency.group, /pull_request\.number/);
+    assert.equal(doc.concurrency['cancel-in-progress'], true);
+  });
+
+  it('uses the current majors of the artifact actions and Node 24', () => {
+    const all = [...workflows.map((w) => w.content), ...actions.map((a) => a.content)].join('\n');
+    for (const match of all.matchAll(/uses: actions\/(upload|download)-artifact@(v\d+)/g)) {
+      assert.equal(match[2], match[1] === 'upload' ? 'v7' : 'v8');
+    }
+    assert.match(actions.find((a) => a.name === 'install')!.content, /node-version: 24/);
+  });
+});
+
+describe('action.yml files', () => {
+  for (const action of actions) {
+    it(`actions/${action.name}/action.yml validates against GitHub's action schema`, () => {
+      assert.deepEqual(actionErrors(action.path, action.content), []);
+    });
+  }
+
+  for (const [name, names] of Object.entries(ACTIONS)) {
+    it(`actions/${name} runs its compiled shell on node24 and declares exactly the names in constants.ts`, async () => {
+      const action = actions.find((a) => a.name === name);
+      assert.ok(action, `actions/${name}/action.yml is missing`);
+      assert.equal(action.doc.runs.using, 'node24');
+      assert.equal(action.doc.runs.main, `../../dist/src/actions/${name}.js`);
+      await access(resolve(ACTIONS_DIR, name, action.doc.runs.main!));
+      assert.deepEqual(Object.keys(action.doc.inputs ?? {}).sort(), Object.values(names.inputs).sort());
+      assert.deepEqual(Object.keys(action.doc.outputs ?? {}).sort(), Object.values(names.outputs).sort());
+    });
+  }
+
+  it('every local `uses: ./actions/x` passes only inputs x declares, and all of its required ones', () => {
+    const files = [...workflows.map((w) => ({ name: w.name, doc: parse(w.content) })), ...actions.map((a) => ({ name: `actions/${a.name}`, doc: a.doc }))];
+    let checked = 0;
+    for (const file of files) {
+      for (const step of stepsOf(file.doc)) {
+        const local = /^\.\/actions\/([a-z-]+)$/.exec(step.uses ?? '');
+        if (!local) continue;
+        const target = actions.find((a) => a.name === local[1]);
+        assert.ok(target, `${file.name}: ${step.uses} does not exist`);
+        const declared = target.doc.inputs ?? {};
+        for (const key of Object.keys(step.with ?? {})) assert.ok(key in declared, `${file.name}: ${step.uses} has no input "${key}"`);
+        for (const [key, spec] of Object.entries(declared)) {
+          if (spec.required && spec.default === undefined) assert.ok(key in (step.with ?? {}), `${file.name}: ${step.uses} needs input "${key}"`);
+        }
+        checked++;
+      }
+    }
+    assert.ok(checked >= 15, `only ${checked} local action steps found`);
+  });
+
+  it('the lint helpers catch a wrong input key, so the checks above can fail', async () => {
+    assert.notDeepEqual(await workflowErrors('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n'), []);
+    assert.notDeepEqual(actionErrors('bad/action.yml', 'name: x\ndescription: y\nruns:\n  using: node24\n'), []);
+    assert.notDeepEqual(await actionlint('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n'), []);
+  });
+});
+
