@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { readParamsFile } from '../params.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const note = (line: string) => process.stderr.write(`${line}\n`);
 
 export function registerModelCommands(program: Command): void {
   program
@@ -17,5 +18,38 @@ export function registerModelCommands(program: Command): void {
       const info = await prepareData({ partitionsDir: opts.partitions, outDir: opts.out, ...params, quiet: opts.quiet });
       say(`${opts.out}: ${info.versions} → train ${info.counts.train}, val ${info.counts.val}, test ${info.counts.test} images (seed ${info.seed})`);
     });
-  void Option;
+
+  program
+    .command('train')
+    .description('Train the CNN of params.yaml (train:) on the prepared splits; tune first when tune.enabled')
+    .option('--params <file>', 'parameters (groups train: and tune:)', 'params.yaml')
+    .option('--prepared <dir>', 'prepared splits from `cifar10 prepare`', 'data/prepared')
+    .option('--model <dir>', 'output folder: model.json + weights.bin (best val epoch) + training.json', 'models/model')
+    .option('--log <file>', 'per-epoch log for DVC plots', 'reports/train_log.tsv')
+    .option('--tuning <file>', 'all tuning trials (when tune.enabled)', 'reports/tuning.csv')
+    .addOption(new Option('--backend <name>', 'tfjs backend (default: train.backend of --params, else auto)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .option('--quiet', 'no progress bars')
+    .addHelpText('after', '\nBackends: auto tries @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node, then wasm (with replacement training kernels), then cpu.')
+    .action(async (opts: { params: string; prepared: string; model: string; log: string; tuning: string; backend?: string; quiet?: boolean }) => {
+      const [{ trainParamsFrom, trainStage }, { selectBackend }, { tuneParamsFrom, tuneStage }] = await Promise.all([
+        import('../model/train.js'),
+        import('../model/backend.js'),
+        import('../model/tune.js'),
+      ]);
+      const doc = await readParamsFile(opts.params);
+      let params = trainParamsFrom(doc, opts.params);
+      const tune = tuneParamsFrom(doc, opts.params);
+      const backend = await selectBackend((opts.backend ?? params.backend) as 'auto');
+      note(`backend: ${backend.name} (${backend.detail})`);
+      if (tune.enabled) {
+        const tuned = await tuneStage({ preparedDir: opts.prepared, params, tune, csvFile: opts.tuning, quiet: opts.quiet, log: note });
+        say(`tuning: ${tuned.trials.length} trials in ${(tuned.seconds / 60).toFixed(1)} min; best val_acc ${(tuned.best.valAcc * 100).toFixed(2)}% with ${tuned.bestSummary}; wrote ${opts.tuning}`);
+        params = tuned.params;
+      }
+      const info = await trainStage({ preparedDir: opts.prepared, modelDir: opts.model, logFile: opts.log, params, backend, quiet: opts.quiet, log: note });
+      say(
+        `${opts.model}: ${info.arch}, best epoch ${info.bestEpoch}/${info.epochsRun} val_acc ${(info.bestValAcc * 100).toFixed(2)}%, ` +
+          `${(info.seconds / 60).toFixed(1)} min, ${info.imagesPerSecond.toFixed(0)} images/s on ${info.backend}${info.stoppedEarly ? ' (stopped early)' : ''}${info.outOfTime ? ' (time budget reached)' : ''}`,
+      );
+    });
 }

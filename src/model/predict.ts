@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { NUM_CLASSES } from '../cifar/classes.js';
+import { CIFAR_NORMALISATION, epochBatches, imageBatch, type Normalisation } from '../data/batches.js';
+import type { PackedSplit } from '../data/packed.js';
+import { UserError } from '../util/errors.js';
+import './architectures.js';
+import { loadLayersModel } from './model-files.js';
+import { TRAINING_FILE, type TrainingInfo } from './train.js';
+
+/** A model from `cifar10 train` with what prediction needs to treat images exactly as training did. */
+export interface TrainedModel {
+  model: tf.LayersModel;
+  normalisation: Normalisation;
+  /** training.json, when present (a bare layers model has none). */
+  training?: TrainingInfo;
+}
+
+/**
+ * Loads `dir` (model.json + weights.bin + training.json) on the current tfjs backend; call
+ * `selectBackend` first. Without training.json the CIFAR-10 normalisation is assumed.
+ */
+export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
+  const model = await loadLayersModel(dir);
+  let training: TrainingInfo | undefined;
+  try {
+    training = JSON.parse(await readFile(join(dir, TRAINING_FILE), 'utf8')) as TrainingInfo;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      model.dispose();
+      throw new UserError(`${join(dir, TRAINING_FILE)} is unreadable (${(error as Error).message}); re-run \`cifar10 train\``, { cause: error });
+    }
+  }
+  return { model, normalisation: training?.normalisation ?? CIFAR_NORMALISATION, training };
+}
+
+export interface PredictOptions {
+  batchSize?: number;
+  /** Called after each batch with its image count (progress bars). */
+  onBatch?: (images: number) => void;
+}
+
+/**
+ * Class probabilities (softmax of the logits) of every image of `split`, row-major n×10, in split
+ * order. Batched; every intermediate tensor is freed.
+ */
+export function predictProbabilities(trained: TrainedModel, split: PackedSplit, options: PredictOptions = {}): Float32Array {
+  const n = split.labels.length;
+  const out = new Float32Array(n * NUM_CLASSES);
+  let offset = 0;
+  for (const indices of epochBatches(n, options.batchSize ?? 500)) {
+    const probabilities = tf.tidy(() => {
+      const x = tf.tensor4d(imageBatch(split, indices, trained.normalisation), [indices.length, 32, 32, 3]);
+      return tf.softmax(trained.model.predict(x) as tf.Tensor2D).dataSync() as Float32Array;
+    });
+    out.set(probabilities, offset);
+    offset += probabilities.length;
+    options.onBatch?.(indices.length);
+  }
+  return out;
+}

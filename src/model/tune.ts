@@ -1,0 +1,145 @@
+import { stringify } from 'csv-stringify/sync';
+import { readPackedSplit, type PackedSplit } from '../data/packed.js';
+import { paramsGroup, type ParamsOf } from '../params.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { Random } from '../util/random.js';
+import { ARCHITECTURES } from './architectures.js';
+import { fitModel, type TrainParams } from './train.js';
+
+export const TUNE_PARAMS = {
+  enabled: { type: 'boolean', default: false },
+  strategy: { type: 'string', default: 'random', choices: ['grid', 'random'], description: 'grid: every combination in order; random: a seeded sample of them' },
+  trials: { type: 'integer', default: 6, min: 1, description: 'at most this many trials' },
+  max_minutes: { type: 'number', default: 0, min: 0, description: 'stop starting trials after this long (0 = no limit)' },
+  epochs: { type: 'integer', default: 3, min: 1, description: 'epochs per trial' },
+  seed: { type: 'integer', default: 42 },
+  lr: { type: 'number[]', default: [0.001, 0.003, 0.01], min: 0 },
+  batch_size: { type: 'integer[]', default: [128], min: 1 },
+  width: { type: 'number[]', default: [1], min: 0.125 },
+  dropout: { type: 'number[]', default: [0], min: 0, max: 0.9 },
+  arch: { type: 'string[]', default: [], choices: ARCHITECTURES, description: 'empty: train.arch only' },
+} as const;
+
+export type TuneParams = ParamsOf<typeof TUNE_PARAMS>;
+
+export function tuneParamsFrom(doc: Record<string, unknown>, file?: string): TuneParams {
+  return paramsGroup(doc, 'tune', TUNE_PARAMS, file);
+}
+
+/** The knobs a trial varies. */
+export type TrialConfig = Pick<TrainParams, 'lr' | 'batch_size' | 'width' | 'dropout' | 'arch'>;
+
+export interface TrialResult {
+  trial: number;
+  config: TrialConfig;
+  valAcc: number;
+  valLoss: number;
+  bestEpoch: number;
+  seconds: number;
+}
+
+/** Every combination of the search space, in a fixed order (lr varies slowest). */
+export function searchSpace(tune: TuneParams, base: TrainParams): TrialConfig[] {
+  const archs = tune.arch.length > 0 ? tune.arch : [base.arch];
+  const configs: TrialConfig[] = [];
+  for (const lr of tune.lr)
+    for (const batch_size of tune.batch_size)
+      for (const width of tune.width)
+        for (const dropout of tune.dropout)
+          for (const arch of archs) configs.push({ lr, batch_size, width, dropout, arch });
+  return configs;
+}
+
+/** The trials to run, in order: the grid as is, or a seeded shuffle of it; cut to `tune.trials`. */
+export function plannedTrials(tune: TuneParams, base: TrainParams): TrialConfig[] {
+  const space = searchSpace(tune, base);
+  if (space.length === 0) throw new UserError('params.yaml: the tune: search space is empty; give at least one value for lr, batch_size, width and dropout');
+  const ordered = tune.strategy === 'random' ? new Random(tune.seed).shuffle([...space]) : space;
+  return ordered.slice(0, tune.trials);
+}
+
+export const TUNING_COLUMNS = ['trial', 'arch', 'lr', 'batch_size', 'width', 'dropout', 'epochs', 'val_acc', 'val_loss', 'best_epoch', 'seconds', 'best'] as const;
+
+export function tuningCsv(trials: readonly TrialResult[], epochs: number): string {
+  const best = bestTrial(trials);
+  return stringify(
+    trials.map((t) => [t.trial, t.config.arch, t.config.lr, t.config.batch_size, t.config.width, t.config.dropout, epochs, t.valAcc.toFixed(5), t.valLoss.toFixed(5), t.bestEpoch, t.seconds.toFixed(1), t === best]),
+    { header: true, columns: [...TUNING_COLUMNS] },
+  );
+}
+
+/** Highest val accuracy; ties go to the lower val loss, then the earlier trial. */
+export function bestTrial(trials: readonly TrialResult[]): TrialResult | undefined {
+  let best: TrialResult | undefined;
+  for (const t of trials) {
+    if (!best || t.valAcc > best.valAcc || (t.valAcc === best.valAcc && t.valLoss < best.valLoss)) best = t;
+  }
+  return best;
+}
+
+export interface TuneOptions {
+  train: PackedSplit;
+  val: PackedSplit;
+  params: TrainParams;
+  tune: TuneParams;
+  /** Rewritten after every trial, so an interrupted search keeps what it found. */
+  csvFile?: string;
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface TuneResult {
+  trials: TrialResult[];
+  best: TrialResult;
+  /** `params` with the best trial's knobs: what the train stage then trains in full. */
+  params: TrainParams;
+  bestSummary: string;
+  seconds: number;
+}
+
+export function describeConfig(c: TrialConfig): string {
+  return `arch ${c.arch}, lr ${c.lr}, batch ${c.batch_size}, width ${c.width}, dropout ${c.dropout}`;
+}
+
+/**
+ * Hyperparameter search: each trial trains `tune.epochs` epochs on train with the base params plus
+ * the trial's knobs (same seed, so trials differ only by their knobs) and is scored by its best
+ * val accuracy. The best configuration is not kept as trained: the caller retrains it with the
+ * full `train.epochs` schedule, since a short-schedule model is a worse model.
+ */
+export async function tune(options: TuneOptions): Promise<TuneResult> {
+  const { tune: t, params } = options;
+  const log = options.log ?? (() => {});
+  const planned = plannedTrials(t, params);
+  const started = Date.now();
+  const trials: TrialResult[] = [];
+  for (const [i, config] of planned.entries()) {
+    if (t.max_minutes > 0 && trials.length > 0 && Date.now() - started >= t.max_minutes * 60_000) {
+      log(`tuning: time budget of ${t.max_minutes} min reached after ${trials.length} trials`);
+      break;
+    }
+    const trialStart = Date.now();
+    const fit = await fitModel({
+      train: options.train,
+      val: options.val,
+      params: { ...params, ...config, epochs: t.epochs, patience: 0, max_minutes: 0 },
+      quiet: options.quiet,
+      label: `trial ${i + 1}/${planned.length}`,
+    });
+    fit.model.dispose();
+    const result: TrialResult = { trial: i + 1, config, valAcc: fit.best.val_acc, valLoss: fit.best.val_loss, bestEpoch: fit.best.epoch, seconds: (Date.now() - trialStart) / 1000 };
+    trials.push(result);
+    log(`trial ${result.trial}: ${describeConfig(config)} → val_acc ${(result.valAcc * 100).toFixed(2)}% (${result.seconds.toFixed(0)} s)`);
+    if (options.csvFile) await writeFileAtomic(options.csvFile, tuningCsv(trials, t.epochs));
+  }
+  const best = bestTrial(trials)!;
+  return { trials, best, params: { ...params, ...best.config }, bestSummary: describeConfig(best.config), seconds: (Date.now() - started) / 1000 };
+}
+
+/** `tune` on the prepared splits in `preparedDir`. */
+export async function tuneStage(options: Omit<TuneOptions, 'train' | 'val'> & { preparedDir: string }): Promise<TuneResult> {
+  const [train, val] = await Promise.all([readPackedSplit(options.preparedDir, 'train'), readPackedSplit(options.preparedDir, 'val')]);
+  if (val.labels.length === 0) throw new UserError(`${options.preparedDir}: the val split is empty, but tuning scores trials on it; set prepare.val > 0 and re-run \`cifar10 prepare\``);
+  return tune({ ...options, train, val });
+}
