@@ -15,7 +15,6 @@ await runAction(
   async () => {
     const names = PostComment.inputs;
     token = getText(names.token, { required: true });
-    core.setSecret(token);
     const file = getText(names.commentFile, { required: true });
     const body = await readFile(file, 'utf8').catch((error: unknown) => {
       throw new UserError(`${inputSource(names.commentFile)}: cannot read ${file} (${(error as Error).message}); download the comment artifact of the triggering run first`);

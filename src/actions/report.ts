@@ -25,7 +25,6 @@ await runAction(
   async () => {
     const names = Report.inputs;
     token = getText(names.token);
-    if (token) core.setSecret(token);
     const payload = await readEventPayload(process.env.GITHUB_EVENT_PATH);
     const report = await buildExperimentsReport({
       bundlesDir: getText(names.bundles, { required: true }),

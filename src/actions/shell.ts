@@ -3,8 +3,10 @@ import { isUserError, messageOf } from '../util/errors.js';
 
 /**
  * Runs an action's body the way every shell here does: a `UserError` fails the step with its
- * message alone (what, where, fix), anything else with its stack for the bug report. Secrets are
- * masked by the runner once registered with `core.setSecret`, and error texts are scrubbed again.
+ * message alone (what, where, fix), anything else with its stack for the bug report. The runner
+ * already masks tokens that come from `github.token` or `secrets.*`; `core.setSecret` is not
+ * called because it prints the value (as `::add-mask::`) into the log stream itself. Error texts
+ * are scrubbed of the secrets here as well.
  */
 export async function runAction(body: () => Promise<void>, secrets: () => string[] = () => []): Promise<void> {
   try {

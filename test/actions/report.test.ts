@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { commentMarker } from '../../src/github/comment.js';
+import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
+import { FakeGitHub } from '../github/fake-github.js';
+import { writeSyntheticBundle } from './bundles.js';
+import { runActionProcess, type ActionRun } from './run-action.js';
+
+const TOKEN = 'ghs_workflowTokenSecretValue0001';
+const FORK_TOKEN = 'ghs_forkReadOnlySecretValue0002';
+const marker = commentMarker();
+
+function prEvent(number: number, fork = false) {
+  const base = { full_name: 'octo/cifar', name: 'cifar', owner: { login: 'octo' } };
+  return {
+    action: 'synchronize',
+    number,
+    pull_request: { number, head: { sha: 'feedfacefeedfacefeedfacefeedfacefeedface', repo: fork ? { full_name: 'eve/cifar', name: 'cifar', owner: { login: 'eve' } } : base }, base: { repo: base } },
+  };
+}
+
+describe('the report action, run as the runner runs it against a local GitHub', () => {
+  const github = new FakeGitHub();
+  let dir: string;
+  let bundles: string;
+  let baseline: string;
+
+  before(async () => {
+    await github.start();
+    github.addToken(TOKEN, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot' });
+    github.addToken(FORK_TOKEN, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot', readOnly: true });
+    dir = await mkdtemp(join(tmpdir(), 'report-action-'));
+    bundles = join(dir, 'bundles');
+    baseline = join(dir, 'baseline');
+    for (const seed of [1, 2, 3]) {
+      await writeSyntheticBundle(bundles, { seed, versions: 'v1', accuracy: 0.6 + seed * 0.01, alwaysWrong: ['test-00007'] });
+      await writeSyntheticBundle(baseline, { seed, versions: 'v1', accuracy: 0.6 + seed * 0.01, salt: 1 });
+    }
+  });
+  after(async () => {
+    await github.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const runs: ActionRun[] = [];
+  const report = async (number: number, extra: { inputs?: Record<string, string>; token?: string; fork?: boolean } = {}) => {
+    const run = await runActionProcess('report', {
+      eventName: 'pull_request',
+      event: prEvent(number, extra.fork),
+      token: extra.token ?? TOKEN,
+      inputs: { bundles, ...extra.inputs },
+      env: { GITHUB_API_URL: github.url },
+    });
+    runs.push(run);
+    return run;
+  };
+
+  it('two runs leave exactly one comment, updated in place, and a third identical run changes nothing', async () => {
+    const first = await report(10);
+    assert.equal(first.code, 0, first.everything);
+    assert.equal(first.outputs['comment-action'], 'created');
+    const second = await report(10, { inputs: { baseline } });
+    assert.equal(second.code, 0, second.everything);
+    assert.equal(second.outputs['comment-action'], 'updated');
+    const third = await report(10, { inputs: { baseline } });
+    assert.equal(third.outputs['comment-action'], 'unchanged');
+    const comments = github.commentsOn(10);
+    assert.equal(comments.length, 1);
+    assert.equal(comments[0]!.updated, 1);
+    assert.ok(comments[0]!.body.startsWith(marker));
+    assert.match(comments[0]!.body, /This PR vs main/);
+    assert.equal(second.outputs['comment-url'], `https://github.com/octo/cifar/pull/10#issuecomment-${comments[0]!.id}`);
+  });
+
+  it('writes the experiments table, per-version mean ± sd, the verdict, the confusion matrix and hard images', async () => {
+    const run = await report(11, { inputs: { baseline, out: join(dir, 'results'), 'comment-file': join(dir, 'comment.md') } });
+    assert.equal(run.code, 0, run.everything);
+    const body = github.commentsOn(11)[0]!.body;
+    assert.equal(await readFile(join(dir, 'comment.md'), 'utf8'), body);
+    assert.match(body, /## CIFAR-10 experiments \(3 runs\) at `feedfac`/);
+    assert.match(body, /\| v1 +\| +3 \| 1, 2, 3 \| +[\d.]+% ± [\d.]+% \|/);
+    assert.match(body, /⚪ `v1`: this PR vs main: accuracy [+-±][\d.]+ pp is within seed noise/);
+    assert.match(body, /Confusion matrix of s3-v1/);
+    assert.match(body, /`test-00007` \| horse/);
+    assert.ok(body.length < GITHUB_COMMENT_LIMIT);
+    assert.equal(run.outputs['best-run'], 's3-v1');
+    assert.equal(run.outputs.regressed, 'false');
+    assert.match(run.summary, /## CIFAR-10 experiments/);
+    assert.ok(!run.summary.includes(marker));
+    const ledger = await readFile(join(dir, 'results', 'experiments.csv'), 'utf8');
+    assert.equal(ledger.trim().split('\n').length, 4);
+    assert.match(await readFile(join(dir, 'results', 'hard_images.csv'), 'utf8'), /^test-00007,horse,3,3,1\.0000,/m);
+  });
+
+  it('pages through more than 100 existing comments to find its own', async () => {
+    for (let i = 0; i < 150; i++) github.addComment(12, `comment ${i}`, { login: 'reviewer', type: 'User' });
+    const ours = github.addComment(12, `${marker}\nan old report`, { login: 'github-actions[bot]', type: 'Bot' });
+    const run = await report(12);
+    assert.equal(run.code, 0, run.everything);
+    assert.equal(run.outputs['comment-action'], 'updated');
+    assert.notEqual(ours.body, `${marker}\nan old report`);
+    assert.equal(github.commentsOn(12).length, 151);
+  });
+
+  it("never touches someone else's comment that contains the marker", async () => {
+    const theirs = github.addComment(13, `quoting: ${marker} the bot's report`, { login: 'mallory', type: 'User' });
+    const run = await report(13);
+    assert.equal(run.outputs['comment-action'], 'created');
+    assert.equal(theirs.body, `quoting: ${marker} the bot's report`);
+    assert.equal(theirs.updated, 0);
+    assert.equal(github.commentsOn(13).length, 2);
+  });
+
+  it('on a fork PR a 403 falls back to the job summary with a clear notice, and the job succeeds', async () => {
+    const run = await report(14, { token: FORK_TOKEN, fork: true });
+    assert.equal(run.code, 0, run.everything);
+    assert.equal(run.outputs['comment-action'], 'forbidden');
+    assert.match(run.stdout, /::notice::Could not post the PR comment: this pull request comes from a fork/);
+    assert.match(run.summary, /> \[!NOTE\]\n> Could not post the PR comment/);
+    assert.match(run.summary, /## CIFAR-10 experiments/);
+    assert.equal(github.commentsOn(14).length, 0);
+  });
+
+  it('fails on a regression beyond seed noise when asked, after writing the summary and comment', async () => {
+    const worse = join(dir, 'worse');
+    for (const seed of [1, 2, 3]) await writeSyntheticBundle(worse, { seed, versions: 'v1', accuracy: 0.3 + seed * 0.01 });
+    const run = await report(15, { inputs: { bundles: worse, baseline, 'fail-on-regression': 'true' } });
+    assert.equal(run.code, 1);
+    assert.equal(run.outputs.regressed, 'true');
+    assert.match(run.stdout, /::error::accuracy regressed beyond seed noise against main for v1/);
+    assert.match(github.commentsOn(15)[0]!.body, /🔴 `v1`: this PR is worse than main/);
+  });
+
+  it('lists planned cells that left no bundle', async () => {
+    const matrix = JSON.stringify({ include: [1, 2, 3, 4].map((seed) => ({ cell: `s${seed}-v1`, seed, versions: 'v1', epochs: 2 })) });
+    const run = await report(16, { inputs: { matrix } });
+    assert.equal(run.code, 0, run.everything);
+    assert.match(github.commentsOn(16)[0]!.body, /1 planned run left no results: `s4-v1`/);
+  });
+
+  it('never prints the token in any run above, nor when the server rejects it', async () => {
+    const rejected = await report(19, { token: 'ghs_unknownTokenSecret0003' });
+    assert.equal(rejected.outputs['comment-action'], 'failed');
+    assert.match(rejected.stdout, /::warning::posting the PR comment failed \(HTTP 401: Bad credentials/);
+    assert.ok(runs.length >= 10);
+    for (const [i, run] of runs.entries()) {
+      for (const secret of [TOKEN, FORK_TOKEN, 'ghs_unknownTokenSecret0003']) assert.ok(!run.everything.includes(secret), `run ${i} printed a token`);
+    }
+    assert.ok(github.requests.some((r) => r.authorization === `token ${TOKEN}`), 'the token was sent to the server, so it was there to leak');
+  });
+});
