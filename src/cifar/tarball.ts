@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { posix, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
@@ -25,6 +25,33 @@ export interface ExtractOptions {
   /** What the user should do when the tarball is bad. */
   fix: string;
   gzip: boolean;
+  /** Sees the raw (still compressed) bytes first, e.g. to verify a download while it streams. */
+  tap?: Md5Tap;
+}
+
+/**
+ * A pass-through that MD5-hashes and counts the bytes flowing through it, so a download or a tar
+ * member is verified while it streams. `check` sees the running size and may return an error to stop.
+ */
+export class Md5Tap extends Transform {
+  private readonly hash = createHash('md5');
+  size = 0;
+
+  constructor(private readonly check: (size: number) => Error | undefined = () => undefined) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.size += chunk.length;
+    const error = this.check(this.size);
+    if (error) return callback(error);
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
 }
 
 /** Member path without a leading `./`; null when it is absolute or climbs out with `..`. */
@@ -70,18 +97,10 @@ export async function extractMembers(input: Readable, options: ExtractOptions): 
     }
     wanted.delete(path);
     const name = posix.basename(path);
-    const hash = createHash('md5');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const tap = new Md5Tap();
     pipeline(stream, tap, createWriteStream(join(options.destDir, name))).then(
       () => {
-        extracted.push({ name, size, md5: hash.digest('hex') });
+        extracted.push({ name, size: tap.size, md5: tap.digest() });
         next();
       },
       (error: unknown) => next(error as Error),
@@ -89,8 +108,8 @@ export async function extractMembers(input: Readable, options: ExtractOptions): 
   });
 
   try {
-    if (options.gzip) await pipeline(input, createGunzip(), extract);
-    else await pipeline(input, extract);
+    const raw = options.tap ? [input, options.tap] : [input];
+    await (options.gzip ? pipeline([...raw, createGunzip(), extract]) : pipeline([...raw, extract]));
   } catch (error) {
     if (error instanceof UserError) throw error;
     const message = (error as Error).message;

@@ -18,8 +18,8 @@ interface TarballServer {
   close: () => Promise<void>;
 }
 
-/** Serves `body` at /cifar.tar.gz; `cutAt` ends the response early while announcing the full length. */
-async function serve(body: Buffer, options: { cutAt?: number; status?: number } = {}): Promise<TarballServer> {
+/** Serves `body` at /cifar.tar.gz; `cutAt` ends the response early while announcing the full length; `chunked` announces no length. */
+async function serve(body: Buffer, options: { cutAt?: number; status?: number; chunked?: boolean } = {}): Promise<TarballServer> {
   let hits = 0;
   const server: Server = createServer((req, res) => {
     hits++;
@@ -27,7 +27,7 @@ async function serve(body: Buffer, options: { cutAt?: number; status?: number } 
       res.writeHead(options.status).end();
       return;
     }
-    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/gzip' });
+    res.writeHead(200, options.chunked ? { 'content-type': 'application/gzip' } : { 'content-length': body.length, 'content-type': 'application/gzip' });
     if (options.cutAt === undefined) res.end(body);
     else res.write(body.subarray(0, options.cutAt), () => res.destroy());
     void req;
@@ -113,6 +113,21 @@ test('a damaged download (same size, altered byte) fails, leaves no cache entry,
       assert.equal(verified.batches.length, 6);
     } finally {
       await good.close();
+    }
+  }));
+
+test('a response without a length that runs past the expected size is stopped and refused', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball(20);
+    const server = await serve(tarball, { chunked: true });
+    try {
+      await assert.rejects(
+        downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: 1000, md5: md5Hex(tarball) }, quiet: true }),
+        /sent more than the expected 1000 bytes/,
+      );
+      assert.deepEqual(await readdir(dir), []);
+    } finally {
+      await server.close();
     }
   }));
 

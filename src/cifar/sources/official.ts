@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { UserError } from '../../util/errors.js';
 import { startProgress } from '../../util/progress.js';
 import type { VerifiedBatches } from '../batches.js';
 import { BATCHES_DIR_NAME } from '../batches.js';
 import { makeStagingDir } from '../cache.js';
 import { BATCH_FILES } from '../records.js';
-import { extractMembers } from '../tarball.js';
+import { Md5Tap, extractMembers } from '../tarball.js';
 import { WANTED_MEMBERS, verifyAndInstall } from './install.js';
 
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
@@ -60,36 +59,27 @@ export async function downloadOfficial(options: OfficialOptions): Promise<Verifi
     throw new UserError(`${url} offers ${length} bytes, but the CIFAR-10 binary tarball has ${expected.size}; it is not the expected file. ${fix}`);
   }
 
-  const hash = createHash('md5');
-  let received = 0;
   const progress = startProgress('download', Math.ceil(expected.size / 1e6), { unit: 'MB', quiet: options.quiet });
-  const tally = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      if (received > expected.size) {
-        callback(new UserError(`${url} sent more than the expected ${expected.size} bytes; it is not the CIFAR-10 binary tarball. ${fix}`));
-        return;
-      }
-      hash.update(chunk);
-      progress.update(Math.floor(received / 1e6));
-      callback(null, chunk);
-    },
+  const tally = new Md5Tap((received) => {
+    if (received > expected.size) return new UserError(`${url} sent more than the expected ${expected.size} bytes; it is not the CIFAR-10 binary tarball. ${fix}`);
+    progress.update(Math.floor(received / 1e6));
+    return undefined;
   });
   const staging = await makeStagingDir(options.cacheDir);
   try {
     const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    body.on('error', (error) => tally.destroy(error));
-    const members = await extractMembers(body.pipe(tally), {
+    const members = await extractMembers(body, {
+      tap: tally,
       destDir: staging,
       wanted: WANTED_MEMBERS,
       source: url,
       fix: `the download was cut short or damaged; ${fix}`,
       gzip: true,
     });
-    if (received !== expected.size) {
-      throw new UserError(`${url}: received ${received} of ${expected.size} bytes (connection cut?); re-run to download again, or use --source npm`);
+    if (tally.size !== expected.size) {
+      throw new UserError(`${url}: received ${tally.size} of ${expected.size} bytes (connection cut?); re-run to download again, or use --source npm`);
     }
-    const md5 = hash.digest('hex');
+    const md5 = tally.digest();
     if (md5 !== expected.md5) {
       throw new UserError(`${url}: tarball MD5 ${md5} differs from the expected ${expected.md5}; the download is damaged or not CIFAR-10. ${fix}`);
     }
