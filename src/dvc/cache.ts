@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
-import { link, lstat, mkdir, open, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -50,13 +50,6 @@ export function objectKey(md5: string): string {
   return `files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
 }
 
-/** The hash an object key stands for (the inverse of `objectKey`). */
-export function md5OfKey(key: string): string {
-  const match = /^files\/md5\/([0-9a-f]{2})\/([0-9a-f]{30}(?:\.dir)?)$/.exec(key);
-  if (!match) throw new Error(`not a DVC object key: ${key}`);
-  return match[1]! + match[2]!;
-}
-
 export function objectPath(cacheDir: string, md5: string): string {
   return join(cacheDir, ...objectKey(md5).split('/'));
 }
@@ -100,27 +93,9 @@ async function fileMode(path: string): Promise<{ mode: number; size: number } | 
 }
 
 /**
- * Stores `data` as object `md5` unless an object of the right size is already there. The bytes go
- * to a temp file beside the object, then are renamed into place, so readers (and concurrent
- * writers of the same object) only ever see a complete object.
- */
-export async function putObjectBytes(cacheDir: string, md5: string, data: Uint8Array): Promise<void> {
-  const path = objectPath(cacheDir, md5);
-  const existing = await fileMode(path);
-  if (existing && existing.size === data.length && existing.mode === READ_ONLY) return;
-  try {
-    await writeReadOnly(path, data);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    // The object's folder is made on first need rather than checked for each of many objects.
-    await mkdir(dirname(path), { recursive: true });
-    await writeReadOnly(path, data);
-  }
-}
-
-/**
- * `putObjectBytes` for the small-file fast path (see small-files.ts). `replace` rewrites an object
- * that is there but was found corrupt.
+ * Stores `data` as object `md5` unless a read-only object of that size is already there (`replace`
+ * rewrites one found corrupt). The bytes go to a temp file beside the object and are renamed into
+ * place, so readers and concurrent writers of the same object only ever see a complete object.
  */
 export function putObjectBytesSync(cacheDir: string, md5: string, data: Uint8Array, options: { replace?: boolean } = {}): void {
   const path = objectPath(cacheDir, md5);
@@ -131,35 +106,15 @@ export function putObjectBytesSync(cacheDir: string, md5: string, data: Uint8Arr
   writeAtomicSync(path, data, READ_ONLY);
 }
 
-async function writeReadOnly(path: string, data: Uint8Array): Promise<void> {
-  const temp = tempPathFor(path);
-  try {
-    await writeFile(temp, data, { mode: READ_ONLY });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
-/** Files above this size are copied as a stream, hashing the chunks as they pass. */
-const STREAM_LIMIT = 8 * 1024 * 1024;
-
 /**
- * Copies one file into the cache, hashing it on the way (one read of the source), and returns its
- * hash and size. A file that changes while being read yields the hash of the bytes copied.
+ * Copies one file into the cache, hashing it on the way (one read of the source; large files are
+ * streamed), and returns its hash and size.
  */
 export async function addFileToCache(cacheDir: string, src: string): Promise<{ md5: string; size: number }> {
-  const handle = await open(src, 'r');
-  let data: Buffer | undefined;
-  try {
-    if ((await handle.stat()).size <= STREAM_LIMIT) data = await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+  const data = readSmallSync(src);
   if (data) {
     const md5 = md5Bytes(data);
-    await putObjectBytes(cacheDir, md5, data);
+    putObjectBytesSync(cacheDir, md5, data);
     return { md5, size: data.length };
   }
   await mkdir(cacheDir, { recursive: true });
@@ -241,13 +196,6 @@ export async function saveToCache(repo: CacheRepo, path: string, options: SaveOp
   return hash;
 }
 
-/** Creates the 256 `files/md5/xx` folders once, so thousands of concurrent writes skip mkdir. */
-export async function prepareObjectDirs(cacheDir: string): Promise<void> {
-  const base = join(cacheDir, 'files', 'md5');
-  await mkdir(base, { recursive: true });
-  await Promise.all(Array.from({ length: 256 }, (_, i) => mkdir(join(base, i.toString(16).padStart(2, '0')), { recursive: true })));
-}
-
 export type ObjectState = 'ok' | 'missing' | 'corrupt';
 
 /** Re-hashes a cache object: `ok`, `missing`, or `corrupt` (bytes do not match its name). */
@@ -300,16 +248,6 @@ export function readObjectVerifiedSync(cacheDir: string, md5: string, what = `ob
 export async function readDirManifest(cacheDir: string, md5: string, what?: string): Promise<ManifestEntry[]> {
   const data = await readObjectVerified(cacheDir, md5, what);
   return parseManifest(data, objectPath(cacheDir, md5));
-}
-
-/**
- * Every object hash an output needs: the file's md5, or a directory's file md5s followed by its
- * `.dir` id (last, the order a push must respect). The `.dir` object must be in the cache.
- */
-export async function objectsOfOutput(cacheDir: string, hash: Pick<HashInfo, 'md5'>, what?: string): Promise<string[]> {
-  if (!isDirHash(hash.md5)) return [hash.md5];
-  const entries = await readDirManifest(cacheDir, hash.md5, what);
-  return [...new Set(entries.map((e) => e.md5)), hash.md5];
 }
 
 export interface CheckoutOptions {
