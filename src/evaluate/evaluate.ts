@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLASS_NAMES } from '../cifar/classes.js';
+import { readPreparedInfo } from '../data/prepare.js';
 import { readPackedSplit, type PackedSplit, type SplitName } from '../data/packed.js';
 import { paramsGroup, readParamsFile, type ParamsOf } from '../params.js';
 import { UserError } from '../util/errors.js';
@@ -25,6 +25,8 @@ export type EvaluateParams = ParamsOf<typeof EVALUATE_PARAMS>;
 export interface ProbabilitySource {
   /** The backend that ran the predictions, as reported in metrics.json. */
   backend: string;
+  /** The training seed of the model, when the source knows it (training.json). */
+  seed?: number;
   /** Row-major `[split size × 10]` probabilities; calls `onBatch(images)` as batches finish. */
   predict(split: PackedSplit, batchSize: number, onBatch: (images: number) => void): Promise<Float32Array>;
 }
@@ -43,34 +45,25 @@ export function scoreSplit(split: PackedSplit, probabilities: Float32Array, clas
   return { metrics, rows };
 }
 
-/** What `data/prepared/info.json` tells about the data: its version spec and seed. */
-export interface PreparedFacts {
+/** Which data and seed a run used, as metrics.json reports them. */
+export interface RunIdentity {
   data_version: string;
   seed: number;
 }
 
 /**
- * Reads the data version and seed from `info.json` of the prepared folder (written by `cifar10
- * prepare`), falling back to params.yaml's `data.versions` and `prepare.seed` for a folder
- * prepared by an older version.
+ * The data version comes from `info.json` of the prepared folder (what the scored split was made
+ * from). The seed is the run's training seed, as the experiments' run ids use it: the model's own
+ * record (training.json) first, then params.yaml's `train.seed`, then the split seed of info.json.
  */
-export async function readPreparedFacts(prepared: string, params: Record<string, unknown>): Promise<PreparedFacts> {
-  const path = join(prepared, 'info.json');
-  let info: Record<string, unknown> = {};
-  try {
-    info = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new UserError(`cannot read ${path}: ${(error as Error).message}; re-run \`cifar10 prepare\``, { cause: error });
-    }
+export async function readRunIdentity(prepared: string, params: Record<string, unknown>, modelSeed?: number): Promise<RunIdentity> {
+  const info = await readPreparedInfo(prepared);
+  const trainSeed = ((params.train ?? {}) as Record<string, unknown>).seed;
+  const seed = modelSeed ?? (typeof trainSeed === 'number' ? trainSeed : info.seed);
+  if (typeof info.versions !== 'string' || typeof seed !== 'number') {
+    throw new UserError(`${join(prepared, 'info.json')}: no data version or seed; re-run \`cifar10 prepare\``);
   }
-  const group = (name: string) => (params[name] ?? {}) as Record<string, unknown>;
-  const versions = info.versions ?? info.data_version ?? info.spec ?? group('data').versions;
-  const seed = info.seed ?? group('prepare').seed;
-  if (versions === undefined || typeof seed !== 'number') {
-    throw new UserError(`${path}: no data version or seed, and params.yaml has no data.versions / prepare.seed; re-run \`cifar10 prepare\``);
-  }
-  return { data_version: Array.isArray(versions) ? versions.join('+') : String(versions), seed };
+  return { data_version: info.versions, seed };
 }
 
 export interface EvaluateOptions {
@@ -99,7 +92,7 @@ export interface EvaluateResult {
 export async function evaluate(options: EvaluateOptions, source: ProbabilitySource): Promise<EvaluateResult> {
   const doc = await readParamsFile(options.params);
   const params = paramsGroup(doc, 'evaluate', EVALUATE_PARAMS, options.params);
-  const facts = await readPreparedFacts(options.prepared, doc);
+  const identity = await readRunIdentity(options.prepared, doc, source.seed);
   const split = await readPackedSplit(options.prepared, params.split as SplitName);
   if (split.labels.length === 0) {
     throw new UserError(`the "${params.split}" split in ${options.prepared} is empty; prepare with a non-zero ${params.split} share`);
@@ -114,7 +107,7 @@ export async function evaluate(options: EvaluateOptions, source: ProbabilitySour
   }
   const seconds = (performance.now() - started) / 1000;
   const { metrics, rows } = scoreSplit(split, probabilities);
-  const runFacts: RunFacts = { backend: source.backend, images_per_second: split.labels.length / Math.max(seconds, 1e-6), ...facts };
+  const runFacts: RunFacts = { backend: source.backend, images_per_second: split.labels.length / Math.max(seconds, 1e-6), ...identity };
   const metricsFile = toMetricsFile(metrics, runFacts);
   const confusion = { classes: metrics.classes, matrix: metrics.confusion };
   await writePredictionsCsv(reportPath(options.out, 'predictions'), rows);

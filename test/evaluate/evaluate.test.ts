@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { evaluate, readPreparedFacts, scoreSplit } from '../../src/evaluate/evaluate.js';
+import { evaluate, readRunIdentity, scoreSplit } from '../../src/evaluate/evaluate.js';
 import { readConfusionJson, readMetricsJson, readPredictionsCsv } from '../../src/evaluate/report-files.js';
 import { UserError } from '../../src/util/errors.js';
 import { colourSource, colourSplit, evaluateWorkspace } from './workspace.js';
@@ -79,12 +79,15 @@ describe('evaluate stage (scoring)', () => {
     await assert.rejects(evaluate(options(empty), colourSource()), /the "test" split in .* is empty/);
   });
 
-  it('falls back to params.yaml for data version and seed when info.json lacks them', async () => {
+  it("reports the model's training seed, else train.seed, else the split seed, with the data version of info.json", async () => {
     const dir = await evaluateWorkspace(colourSplit(1));
     dirs.push(dir);
-    await writeFile(join(dir, 'data/prepared/info.json'), '{}');
-    assert.deepEqual(await readPreparedFacts(join(dir, 'data/prepared'), { data: { versions: 'v3' }, prepare: { seed: 9 } }), { data_version: 'v3', seed: 9 });
-    await assert.rejects(readPreparedFacts(join(dir, 'data/prepared'), {}), /no data version or seed/);
+    const prepared = join(dir, 'data/prepared');
+    assert.deepEqual(await readRunIdentity(prepared, { train: { seed: 9 } }, 7), { data_version: 'v1+v2', seed: 7 });
+    assert.deepEqual(await readRunIdentity(prepared, { train: { seed: 9 } }), { data_version: 'v1+v2', seed: 9 });
+    assert.deepEqual(await readRunIdentity(prepared, {}), { data_version: 'v1+v2', seed: 42 });
+    await rm(join(prepared, 'info.json'));
+    await assert.rejects(readRunIdentity(prepared, {}), /info\.json .*run `cifar10 prepare` first/);
   });
 
   it('rejects probabilities that do not match the split', () => {

@@ -51,6 +51,27 @@ export async function evaluateWorkspace(split: PackedSplit, params = 'evaluate:\
   await writeFile(join(dir, 'params.yaml'), `data:\n  versions: v1\nprepare:\n  seed: 1\n${params}`);
   await mkdir(join(dir, 'data/prepared'), { recursive: true });
   await writePackedSplit(join(dir, 'data/prepared'), 'test', split);
-  await writeFile(join(dir, 'data/prepared/info.json'), JSON.stringify({ versions: ['v1', 'v2'], seed: 42, counts: { test: split.labels.length } }));
+  await writeFile(join(dir, 'data/prepared/info.json'), JSON.stringify({ versions: 'v1+v2', seed: 42, counts: { test: split.labels.length } }));
   return dir;
+}
+
+/**
+ * Saves a real tfjs layers model (flatten → dense) that classifies a colourSplit image by its first
+ * red pixel: its logits are linear in that pixel, 2·a·cₖ·r − a·cₖ², whose arg-max is the class
+ * centre cₖ nearest to r. The centres are the normalised reds of the classes, so the model
+ * predicts each image's colour class through the real normalisation and prediction path.
+ */
+export async function saveColourModel(dir: string, training?: object): Promise<void> {
+  const tf = await import('@tensorflow/tfjs');
+  const { saveLayersModel } = await import('../../src/model/model-files.js');
+  const { CIFAR_NORMALISATION } = await import('../../src/data/batches.js');
+  const sharpness = 10;
+  const centres = Array.from({ length: 10 }, (_, k) => ((20 * k) / 255 - CIFAR_NORMALISATION.mean[0]) / CIFAR_NORMALISATION.std[0]);
+  const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [32, 32, 3] }), tf.layers.dense({ units: 10 })] });
+  const kernel = new Float32Array(IMAGE_BYTES * 10);
+  centres.forEach((c, k) => (kernel[k] = 2 * sharpness * c));
+  model.layers[1]!.setWeights([tf.tensor2d(kernel, [IMAGE_BYTES, 10]), tf.tensor1d(centres.map((c) => -sharpness * c * c))]);
+  await saveLayersModel(model, dir);
+  model.dispose();
+  if (training) await writeFile(join(dir, 'training.json'), JSON.stringify(training));
 }
