@@ -173,8 +173,8 @@ test('two pulls into the same clone at once, in two processes, both succeed', as
   await add(f.repo, ['data/v1'], { cwd: f.repo.root });
   await push(f.repo, { cwd: f.repo.root });
   const other = await clone(f);
-  const worker = join(here, 'pull-worker.js');
-  const [a, b] = await Promise.all([run(process.execPath, [worker, other.root]), run(process.execPath, [worker, other.root])]);
+  const worker = join(here, 'ops-worker.js');
+  const [a, b] = await Promise.all([run(process.execPath, [worker, 'pull', other.root]), run(process.execPath, [worker, 'pull', other.root])]);
   assert.ok(a.stdout.includes('"checkout"') && b.stdout.includes('"checkout"'));
   assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
   assert.deepEqual((await status(other, { cwd: other.root })).map((s) => s.state), ['up to date']);
@@ -189,7 +189,7 @@ test('a read-only workspace makes pull fail with a clear message and leaves it u
   const dataDir = join(other.root, 'data');
   await chmod(dataDir, 0o555);
   t.after(() => chmod(dataDir, 0o755).catch(() => undefined));
-  const worker = join(here, 'pull-worker.js');
+  const worker = join(here, 'ops-worker.js');
   // Root ignores file modes, so as root the worker runs as an unprivileged user that may read
   // (but not write) the clone.
   const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
@@ -199,7 +199,7 @@ test('a read-only workspace makes pull fail with a clear message and leaves it u
       if ((mode & 0o005) !== 0o005) await chmod(dir, mode | 0o005);
     }
   }
-  await assert.rejects(run(process.execPath, [worker, other.root], asUser), (error: { stderr: string; code: number }) => {
+  await assert.rejects(run(process.execPath, [worker, 'pull', other.root], asUser), (error: { stderr: string; code: number }) => {
     assert.equal(error.code, 1);
     assert.match(error.stderr, /cannot write .*data\/v1.*read-only.*make .* writable/);
     return true;
@@ -218,3 +218,21 @@ test('add refuses paths that overlap an already tracked folder and re-adding unc
   await assert.rejects(add(f.repo, ['data'], { cwd: f.repo.root }), /overlaps data\/v1/);
   await assert.rejects(add(f.repo, ['.dvc/config'], { cwd: f.repo.root }), /inside \.dvc\/ or \.git\//);
 });
+
+test('two adds of the same data at once, in two processes, both succeed with one consistent result', async (t) => {
+  const f = await fixture(t, partitionLikeTree(4, 40));
+  const worker = join(here, 'ops-worker.js');
+  const [a, b] = await Promise.all([run(process.execPath, [worker, 'add', f.repo.root, 'data/v1']), run(process.execPath, [worker, 'add', f.repo.root, 'data/v1'])]);
+  const hashA = JSON.parse(a.stdout)[0].hash;
+  assert.deepEqual(JSON.parse(b.stdout)[0].hash, hashA);
+  assert.equal(await readFile(join(f.repo.root, 'data', '.gitignore'), 'utf8'), '/v1\n');
+  assert.equal((await readDvcText(f)).includes(hashA.md5), true);
+  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['up to date']);
+  await rm(f.data, { recursive: true });
+  await checkout(f.repo, { cwd: f.repo.root });
+  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['up to date']);
+});
+
+async function readDvcText(f: Fixture): Promise<string> {
+  return readFile(join(f.repo.root, 'data', 'v1.dvc'), 'utf8');
+}
