@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { addRemote } from '../../src/dvc/config.js';
+import { add } from '../../src/dvc/ops/add.js';
+import { push } from '../../src/dvc/ops/push.js';
+import { pullData } from '../../src/dvc/pipeline/pull-data.js';
+import { initRepo, loadRepo } from '../../src/dvc/repo.js';
+import { tempDir, writeTree } from '../dvc/helpers.js';
+
+async function versionedPartitions(root: string): Promise<Record<string, string>> {
+  await initRepo(root);
+  await writeTree(root, {
+    'data/partitions/v1/cat/a.png': 'cat a',
+    'data/partitions/v1/manifest.csv': 'id,class,source\na,cat,x:1\n',
+    'data/partitions/v2/dog/b.png': 'dog b',
+    'data/partitions/v2/manifest.csv': 'id,class,source\nb,dog,x:2\n',
+  });
+  await addRemote(join(root, '.dvc'), 'storage', join(root, '..', `${root.split('/').pop()}-remote`), { makeDefault: true, cwd: root });
+  const repo = await loadRepo(root);
+  const added = await add(repo, ['data/partitions/v1', 'data/partitions/v2'], { cwd: root });
+  await push(repo, { cwd: root });
+  return Object.fromEntries(added.map((a) => [a.label.split('/').pop()!, a.hash.md5]));
+}
+
+test('pull_data stamps the tracked partition hashes and pulls only what is missing', async (t) => {
+  const root = await tempDir(t, 'pull-data-test-');
+  t.after(() => rm(join(root, '..', `${root.split('/').pop()}-remote`), { recursive: true, force: true }));
+  const hashes = await versionedPartitions(root);
+  const first = await pullData({ root });
+  assert.deepEqual(first, { partitions: hashes, pulled: [] });
+  const stamp = await readFile(join(root, 'data/pulled.json'), 'utf8');
+  assert.deepEqual(JSON.parse(stamp), { partitions: hashes });
+
+  await rm(join(root, 'data/partitions/v2'), { recursive: true });
+  await rm(join(root, '.dvc/cache'), { recursive: true });
+  const second = await pullData({ root });
+  assert.deepEqual(second.pulled, ['data/partitions/v2']);
+  assert.equal(await readFile(join(root, 'data/partitions/v2/dog/b.png'), 'utf8'), 'dog b');
+  assert.equal(await readFile(join(root, 'data/pulled.json'), 'utf8'), stamp, 'same data, same stamp: nothing downstream re-runs');
+});
+
+test('pull_data refuses a partition changed without `data add`, and a repo without tracked partitions', async (t) => {
+  const root = await tempDir(t, 'pull-data-test-');
+  t.after(() => rm(join(root, '..', `${root.split('/').pop()}-remote`), { recursive: true, force: true }));
+  await versionedPartitions(root);
+  await writeFile(join(root, 'data/partitions/v1/cat/a.png'), 'edited');
+  await assert.rejects(pullData({ root }), /data\/partitions\/v1 differ from their \.dvc files; record the change with `cifar10 data add data\/partitions\/v1`/);
+  const empty = await tempDir(t, 'pull-data-test-');
+  await initRepo(empty);
+  await assert.rejects(pullData({ root: empty }), /no partitions are tracked/);
+});
