@@ -53,13 +53,12 @@ export interface RunIdentity {
 
 /**
  * The data version comes from `info.json` of the prepared folder (what the scored split was made
- * from). The seed is the run's training seed, as the experiments' run ids use it: the model's own
- * record (training.json) first, then params.yaml's `train.seed`, then the split seed of info.json.
+ * from). The seed is the run's training seed, as the experiments' run ids use it, from the model's
+ * own record (training.json); a bare model without one reports the split seed of info.json.
  */
-export async function readRunIdentity(prepared: string, params: Record<string, unknown>, modelSeed?: number): Promise<RunIdentity> {
+export async function readRunIdentity(prepared: string, modelSeed?: number): Promise<RunIdentity> {
   const info = await readPreparedInfo(prepared);
-  const trainSeed = ((params.train ?? {}) as Record<string, unknown>).seed;
-  const seed = modelSeed ?? (typeof trainSeed === 'number' ? trainSeed : info.seed);
+  const seed = modelSeed ?? info.seed;
   if (typeof info.versions !== 'string' || typeof seed !== 'number') {
     throw new UserError(`${join(prepared, 'info.json')}: no data version or seed; re-run \`cifar10 prepare\``);
   }
@@ -92,10 +91,10 @@ export interface EvaluateResult {
 export async function evaluate(options: EvaluateOptions, source: ProbabilitySource): Promise<EvaluateResult> {
   const doc = await readParamsFile(options.params);
   const params = paramsGroup(doc, 'evaluate', EVALUATE_PARAMS, options.params);
-  const identity = await readRunIdentity(options.prepared, doc, source.seed);
+  const identity = await readRunIdentity(options.prepared, source.seed);
   const split = await readPackedSplit(options.prepared, params.split as SplitName);
   if (split.labels.length === 0) {
-    throw new UserError(`the "${params.split}" split in ${options.prepared} is empty; prepare with a non-zero ${params.split} share`);
+    throw new UserError(`the "${params.split}" split in ${options.prepared} is empty; set prepare.${params.split} above 0 in params.yaml and re-run \`cifar10 prepare\``);
   }
   const started = performance.now();
   const progress = startProgress(`evaluate ${params.split}`, split.labels.length, { unit: 'images', quiet: options.quiet });

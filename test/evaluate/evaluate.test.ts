@@ -79,15 +79,14 @@ describe('evaluate stage (scoring)', () => {
     await assert.rejects(evaluate(options(empty), colourSource()), /the "test" split in .* is empty/);
   });
 
-  it("reports the model's training seed, else train.seed, else the split seed, with the data version of info.json", async () => {
+  it("reports the model's training seed, else the split seed, with the data version of info.json", async () => {
     const dir = await evaluateWorkspace(colourSplit(1));
     dirs.push(dir);
     const prepared = join(dir, 'data/prepared');
-    assert.deepEqual(await readRunIdentity(prepared, { train: { seed: 9 } }, 7), { data_version: 'v1+v2', seed: 7 });
-    assert.deepEqual(await readRunIdentity(prepared, { train: { seed: 9 } }), { data_version: 'v1+v2', seed: 9 });
-    assert.deepEqual(await readRunIdentity(prepared, {}), { data_version: 'v1+v2', seed: 42 });
+    assert.deepEqual(await readRunIdentity(prepared, 7), { data_version: 'v1+v2', seed: 7 });
+    assert.deepEqual(await readRunIdentity(prepared), { data_version: 'v1+v2', seed: 42 });
     await rm(join(prepared, 'info.json'));
-    await assert.rejects(readRunIdentity(prepared, {}), /info\.json .*run `cifar10 prepare` first/);
+    await assert.rejects(readRunIdentity(prepared), /info\.json .*run `cifar10 prepare` first/);
   });
 
   it('rejects probabilities that do not match the split', () => {
