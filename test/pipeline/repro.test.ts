@@ -290,3 +290,9 @@ test('a cycle between stages is a clear error', async (t) => {
   );
   await assert.rejects(repro(root), /cycle \(a → b → a\)|cycle \(b → a → b\)/);
 });
+
+test('repro outside a DVC repository says how to make one', async (t) => {
+  const root = await tempDir(t, 'repro-test-');
+  await writeTree(root, { 'dvc.yaml': PIPELINE, 'params.yaml': PARAMS, 'data/raw.txt': 'raw data\n' });
+  await assert.rejects(repro(root), /not a DVC repository .*run `cifar10 data init`/);
+});

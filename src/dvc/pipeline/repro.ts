@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { access, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { saveToCache } from '../cache.js';
 import type { HashInfo } from '../hash.js';
-import { addToGitignore, loadRepo, type Repo } from '../repo.js';
+import { addToGitignore, findRepoRoot, loadRepo, type Repo } from '../repo.js';
 import { type Pipeline, readPipeline, type Stage } from './dvcyaml.js';
 import { executionOrder, upstreamOf } from './graph.js';
 import { type LockEntry, type LockStage, readLock, writeLockStage } from './lock.js';
@@ -106,6 +106,9 @@ export async function reproduce(options: ReproOptions): Promise<StageOutcome[]> 
   const log = options.log ?? (() => {});
   if (options.set && options.set.length > 0 && !options.dry) await applyOverrides(options.root, options.set);
   const pipeline = await readPipeline(options.root);
+  if ((await findRepoRoot(options.root)) !== resolve(options.root)) {
+    throw new UserError(`${resolve(options.root)} is not a DVC repository (no .dvc/ folder), so stage outputs have no cache; run \`cifar10 data init\` there first`);
+  }
   const repo = await loadRepo(options.root);
   const order = executionOrder(pipeline, options.target);
   const memo = new HashMemo(options.root);
