@@ -325,7 +325,21 @@ async function clearNonFile(path: string): Promise<boolean> {
 }
 
 /** Temp files of `writeFileAtomic`/`tempPathFor`: another process's write in flight, never data. */
-const TEMP_NAME = /\.tmp-\d+-[0-9a-f]{8}$/;
+const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** Whether a temp file was left by a process that no longer runs (killed mid-write). */
+function isStaleTemp(name: string): boolean {
+  const match = TEMP_NAME.exec(name);
+  if (!match) return false;
+  const pid = Number(match[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 /** Workspace content that checkout would overwrite or delete although the cache has no copy of it. */
 export class UncachedChangesError extends UserError {
@@ -381,7 +395,10 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   const rules = options.ignore ?? new IgnoreRules(repo.root);
   const wanted = new Map(entries.map((e) => [e.relpath, e.md5]));
   const current = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
-  const existing = current?.isDirectory() ? (await rules.listFiles(path)).filter((rel) => !TEMP_NAME.test(rel)) : [];
+  const listed = current?.isDirectory() ? await rules.listFiles(path) : [];
+  // Temp files of a checkout killed mid-way are removed; those of a live one are left alone.
+  await mapLimit(listed.filter(isStaleTemp), jobs, (rel) => rm(join(path, ...rel.split('/')), { force: true }));
+  const existing = listed.filter((rel) => !TEMP_NAME.test(rel));
   // Plan: hash what is there, so nothing is touched before we know no uncached work is lost.
   const actual = new Map<string, string | undefined>();
   const largeExisting: string[] = [];

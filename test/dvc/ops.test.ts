@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -236,3 +236,21 @@ test('two adds of the same data at once, in two processes, both succeed with one
 async function readDvcText(f: Fixture): Promise<string> {
   return readFile(join(f.repo.root, 'data', 'v1.dvc'), 'utf8');
 }
+
+test('a pull killed part-way is completed by the next pull, leaving no temp files behind', async (t) => {
+  const f = await fixture(t, partitionLikeTree(6, 40));
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await push(f.repo, { cwd: f.repo.root });
+  const other = await clone(f);
+  const child = spawn(process.execPath, [join(here, 'ops-worker.js'), 'pull', other.root], { stdio: 'ignore' });
+  // Kill it once it has started writing (or finished, on a fast machine): the next pull must cope either way.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  // A temp file as a killed writer leaves it (pid 2^22 + 1 is above Linux's pid limit: never alive).
+  await mkdir(join(other.root, 'data', 'v1', 'class0'), { recursive: true });
+  await writeFile(join(other.root, 'data', 'v1', 'class0', 'img-00000.png.tmp-4194305-0123abcd'), 'half');
+  await pull(other, { cwd: other.root });
+  assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
+  assert.deepEqual((await status(other, { cwd: other.root })).map((s) => s.state), ['up to date']);
+});
