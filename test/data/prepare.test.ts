@@ -1,0 +1,116 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { decodeCifarPng } from '../../src/cifar/png.js';
+import { CLASS_NAMES } from '../../src/cifar/classes.js';
+import { IMAGE_BYTES } from '../../src/cifar/records.js';
+import { readPackedSplit, SPLIT_NAMES } from '../../src/data/packed.js';
+import { prepareData, readPreparedInfo, type PrepareParams } from '../../src/data/prepare.js';
+import { createSynthWorkspace, type SynthWorkspace } from '../fixtures/synth-workspace.js';
+import { UserError } from '../../src/util/errors.js';
+
+const run = promisify(execFile);
+const params: PrepareParams = { seed: 7, train: 0.8, val: 0.1, test: 0.1 };
+
+async function manifestIds(ws: SynthWorkspace, version: string): Promise<Map<string, string>> {
+  const text = await readFile(join(ws.partitionsDir, version, 'manifest.csv'), 'utf8');
+  const rows = text.trim().split('\n').slice(1).map((line) => line.split(','));
+  return new Map(rows.map(([id, cls]) => [id!, cls!]));
+}
+
+describe('prepare: stratified train/val/test splits of the chosen partitions', () => {
+  let root: string;
+  let ws: SynthWorkspace;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'prepare-'));
+    ws = await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 100, seed: 3 });
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  test('every image of v1+v2 lands in exactly one split, with its label and its decoded PNG pixels', async () => {
+    const out = join(root, 'prepared-v12');
+    const info = await prepareData({ partitionsDir: ws.partitionsDir, outDir: out, data: { versions: 'v1+v2' }, prepare: params, quiet: true });
+    const expected = new Map([...(await manifestIds(ws, 'v1')), ...(await manifestIds(ws, 'v2'))]);
+    assert.equal(expected.size, 200);
+    const seen = new Set<string>();
+    for (const name of SPLIT_NAMES) {
+      const split = await readPackedSplit(out, name);
+      assert.equal(split.ids.length, info.counts[name]);
+      for (const [i, id] of split.ids.entries()) {
+        assert.ok(!seen.has(id), `${id} is in two splits`);
+        seen.add(id);
+        const cls = expected.get(id);
+        assert.ok(cls, `${id} is not in v1 or v2`);
+        assert.equal(CLASS_NAMES[split.labels[i]!], cls);
+      }
+      // Spot-check pixels against the PNG on disk.
+      const id = split.ids[0]!;
+      const version = (await manifestIds(ws, 'v1')).has(id) ? 'v1' : 'v2';
+      const png = decodeCifarPng(await readFile(join(ws.partitionsDir, version, expected.get(id)!, `${id}.png`)));
+      assert.deepEqual(split.pixels.subarray(0, IMAGE_BYTES), png);
+    }
+    assert.equal(seen.size, expected.size);
+    assert.deepEqual(info.counts, { train: 160, val: 20, test: 20 });
+    for (const name of SPLIT_NAMES) assert.deepEqual(info.perClass[name], Array(10).fill(info.counts[name] / 10), `${name} is stratified`);
+    assert.deepEqual(await readPreparedInfo(out), info);
+    assert.deepEqual(info.partitions, ['v1', 'v2']);
+  });
+
+  test('the same seed gives byte-identical splits; another seed a different split', async () => {
+    const a = join(root, 'a');
+    const b = join(root, 'b');
+    const c = join(root, 'c');
+    await prepareData({ partitionsDir: ws.partitionsDir, outDir: a, data: { versions: 'v3' }, prepare: params, quiet: true });
+    await prepareData({ partitionsDir: ws.partitionsDir, outDir: b, data: { versions: 'v3' }, prepare: params, quiet: true });
+    await prepareData({ partitionsDir: ws.partitionsDir, outDir: c, data: { versions: 'v3' }, prepare: { ...params, seed: 8 }, quiet: true });
+    for (const file of ['train.bin', 'train.ids', 'val.ids', 'test.ids', 'info.json']) {
+      assert.deepEqual(await readFile(join(a, file)), await readFile(join(b, file)), file);
+    }
+    assert.notDeepEqual(await readFile(join(a, 'val.ids'), 'utf8'), await readFile(join(c, 'val.ids'), 'utf8'));
+  });
+
+  const rejects = async (versions: string, prepare: PrepareParams, pattern: RegExp, partitionsDir = ws.partitionsDir) => {
+    const out = join(root, `rejected-${Math.random().toString(36).slice(2)}`);
+    await assert.rejects(prepareData({ partitionsDir, outDir: out, data: { versions }, prepare, quiet: true }), (error: unknown) => {
+      assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
+      assert.match(error.message, pattern);
+      return true;
+    });
+    await assert.rejects(readFile(join(out, 'info.json')), 'nothing is written');
+  };
+
+  test('an unknown version is refused, naming the available ones', () => rejects('v1+v9', params, /unknown data version "v9".*available: v1, v2, v3/));
+  test('a malformed version spec is refused', () => rejects('v1+', params, /not a partition name/));
+  test('fractions that do not sum to 1 are refused', () => rejects('v1', { ...params, test: 0.2 }, /must sum to 1/));
+
+  test('an empty partition is refused', async () => {
+    const dir = join(root, 'parts-empty');
+    await cp(ws.partitionsDir, dir, { recursive: true });
+    await mkdir(join(dir, 'v4'));
+    await writeFile(join(dir, 'v4', 'manifest.csv'), 'id,class,source\n');
+    await rejects('v1+v4', params, /"v4" is empty/, dir);
+  });
+
+  test('an overlapping combination is refused, naming an image in both', async () => {
+    const dir = join(root, 'parts-overlap');
+    await cp(ws.partitionsDir, dir, { recursive: true });
+    await cp(join(dir, 'v1'), join(dir, 'v4'), { recursive: true });
+    await rejects('v1+v4', params, /overlaps: image \S+ is in both v1 and v4/, dir);
+  });
+
+  test('`cifar10 prepare` reads params.yaml and writes data/prepared in the current folder', async () => {
+    const cwd = join(root, 'cli');
+    await mkdir(cwd);
+    await writeFile(join(cwd, 'params.yaml'), 'data:\n  versions: v2\nprepare:\n  seed: 1\n  train: 0.6\n  val: 0.2\n  test: 0.2\n');
+    const cli = join(process.cwd(), 'dist', 'src', 'cli.js');
+    const { stdout } = await run(process.execPath, [cli, 'prepare', '--partitions', ws.partitionsDir, '--quiet'], { cwd });
+    assert.match(stdout, /v2 → train 60, val 20, test 20 images/);
+    assert.equal((await readPreparedInfo(join(cwd, 'data', 'prepared'))).counts.val, 20);
+    await writeFile(join(cwd, 'params.yaml'), 'prepare:\n  trian: 0.6\n');
+    await assert.rejects(run(process.execPath, [cli, 'prepare', '--partitions', ws.partitionsDir], { cwd }), /unknown key "prepare.trian"/);
+  });
+});
