@@ -115,13 +115,13 @@ export async function writeDvcFile(dvc: DvcFile): Promise<void> {
 
 /**
  * The `.dvc` file recording `hash` for `output`, keeping the other keys of an existing one (a
- * re-add updates the hash and nothing else).
+ * re-add updates the hash and nothing else); `isexec` marks an executable single file, as DVC does.
  */
-export function dvcFileWithHash(output: string, hash: HashInfo, existing?: DvcFile): DvcFile {
+export function dvcFileWithHash(output: string, hash: HashInfo, existing?: DvcFile, isexec?: boolean): DvcFile {
   const file = dvcFileFor(output);
   const path = basename(resolve(output));
   const previous = existing?.outs.find((o) => o.path === path);
-  const out: DvcOut = { path, md5: hash.md5, size: hash.size, nfiles: hash.nfiles, isexec: previous?.isexec, hash: 'md5', extra: previous?.extra ?? {} };
+  const out: DvcOut = { path, md5: hash.md5, size: hash.size, nfiles: hash.nfiles, isexec: isexec || undefined, hash: 'md5', extra: previous?.extra ?? {} };
   return { file, outs: [out], extra: existing?.extra ?? {} };
 }
 

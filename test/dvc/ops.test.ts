@@ -254,3 +254,14 @@ test('a pull killed part-way is completed by the next pull, leaving no temp file
   assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
   assert.deepEqual((await status(other, { cwd: other.root })).map((s) => s.state), ['up to date']);
 });
+
+test('an executable file is recorded with isexec: true before hash, and checkout restores the bit', async (t) => {
+  const f = await fixture(t, {});
+  await writeTree(f.repo.root, { 'tools/run.sh': '#!/bin/sh\necho hi\n' });
+  await chmod(join(f.repo.root, 'tools', 'run.sh'), 0o755);
+  await add(f.repo, ['tools/run.sh'], { cwd: f.repo.root });
+  assert.match(await readFile(join(f.repo.root, 'tools', 'run.sh.dvc'), 'utf8'), /^outs:\n- md5: [0-9a-f]{32}\n {2}size: 18\n {2}isexec: true\n {2}hash: md5\n {2}path: run\.sh\n$/);
+  await rm(join(f.repo.root, 'tools', 'run.sh'));
+  await checkout(f.repo, { cwd: f.repo.root, targets: ['tools/run.sh'] });
+  assert.ok((await stat(join(f.repo.root, 'tools', 'run.sh'))).mode & 0o100);
+});

@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { saveToCache } from '../cache.js';
@@ -71,8 +71,10 @@ export async function add(repo: Repo, paths: readonly string[], options: AddOpti
     const file = dvcFileFor(abs);
     const existing = await readDvcFile(file).catch(() => undefined);
     const before = existing?.outs[0];
-    const changed = !(before && before.md5 === hash.md5 && before.size === hash.size && before.hash === 'md5' && existing?.outs.length === 1);
-    if (changed) await writeDvcFile(dvcFileWithHash(abs, hash, existing));
+    const info = await stat(abs);
+    const isexec = info.isFile() && (info.mode & 0o111) !== 0;
+    const changed = !(before && before.md5 === hash.md5 && before.size === hash.size && before.hash === 'md5' && Boolean(before.isexec) === isexec && existing?.outs.length === 1);
+    if (changed) await writeDvcFile(dvcFileWithHash(abs, hash, existing, isexec));
     await addToGitignore(abs);
     results.push({ label, dvcFile: file, hash, changed });
   }

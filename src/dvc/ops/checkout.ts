@@ -1,3 +1,4 @@
+import { chmod, stat } from 'node:fs/promises';
 import { UserError } from '../../util/errors.js';
 import { checkoutFromCache, type CheckoutResult, MissingObjectError } from '../cache.js';
 import { IgnoreRules } from '../hash.js';
@@ -31,6 +32,8 @@ export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutpu
         force: options.force,
         onFile: () => bar.increment(),
       });
+      // A copy gets the executable bit a `.dvc` file records (`isexec`); links share the cache's mode.
+      if (output.out.isexec && (repo.linkType ?? 'copy') === 'copy') await chmod(output.path, (await stat(output.path)).mode | 0o111);
       results.push({ label: output.label, ...done });
     } catch (error) {
       if (error instanceof MissingObjectError) {
