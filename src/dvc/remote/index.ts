@@ -12,6 +12,8 @@ export const REMOTE_FACTORIES: Record<string, RemoteFactory> = {
   file: openLocalRemote,
   http: openHttpRemote,
   https: openHttpRemote,
+  // Loaded on use: the AWS SDK takes most of a second to import, which no other command should pay.
+  s3: async (config, dvcDir) => (await import('./s3.js')).openS3Remote(config, dvcDir),
 };
 
 export function schemeOf(url: string): string | undefined {
