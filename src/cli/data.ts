@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addRemote, defaultRemoteName, listRemotes, setDefaultRemote } from '../dvc/config.js';
+import { addRemote, defaultRemoteName, listRemotes, modifyRemote, setDefaultRemote } from '../dvc/config.js';
 import { add, gitAddHint } from '../dvc/ops/add.js';
 import { checkout } from '../dvc/ops/checkout.js';
 import { fetch } from '../dvc/ops/fetch.js';
@@ -10,6 +10,7 @@ import { cloudStatus, status } from '../dvc/ops/status.js';
 import { versionData } from '../dvc/ops/version-data.js';
 import { parseJobs } from '../dvc/pool.js';
 import { initRepo, openRepo } from '../dvc/repo.js';
+import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 
 /** The `cifar10 data …` commands (DVC's verbs) and `cifar10 version-data`: parse, call the core, print. */
@@ -156,6 +157,21 @@ export function registerDataCommands(program: Command): void {
       const repo = await openRepo();
       const added = await addRemote(repo.dvcDir, name, url, { makeDefault: flags.default, force: flags.force, local: flags.local });
       out(`remote "${added.name}" → ${added.url}${flags.default ? ' (default)' : ''}`);
+    });
+  remote
+    .command('modify')
+    .description('set an option of a remote (auth, user, password, read_timeout, …); use --local for secrets')
+    .argument('<name>', 'remote name')
+    .argument('<option>', 'option name')
+    .argument('[value]', 'new value (omit with --unset)')
+    .option('--local', 'write to .dvc/config.local (not committed): use it for passwords and tokens')
+    .option('-u, --unset', 'remove the option')
+    .action(async (name: string, option: string, value: string | undefined, flags: { local?: boolean; unset?: boolean }) => {
+      if (!flags.unset && value === undefined) throw new UserError(`data remote modify: give a value for ${option}, or pass --unset to remove it`);
+      const repo = await openRepo();
+      await modifyRemote(repo.dvcDir, name, option, flags.unset ? undefined : value, { local: flags.local });
+      // The value is not echoed: it may be a password.
+      out(`remote "${name}": ${option} ${flags.unset ? 'removed' : 'set'} in ${flags.local ? '.dvc/config.local' : '.dvc/config'}`);
     });
   remote
     .command('list')

@@ -197,3 +197,21 @@ export async function setDefaultRemote(dvcDir: string, name: string, options: { 
   }
   await editConfigFile(dvcDir, options.local ?? false, (doc) => setDefault(doc, name));
 }
+
+/**
+ * `dvc remote modify`: sets (or with `unset`, removes) one option of a remote, e.g. `auth`,
+ * `user`, `password`, `read_timeout`. Secrets belong in `.dvc/config.local` (`local`).
+ */
+export async function modifyRemote(dvcDir: string, name: string, option: string, value: string | undefined, options: { local?: boolean } = {}): Promise<void> {
+  const merged = await readConfig(dvcDir);
+  if (!listRemotes(merged).some((r) => r.name === name)) {
+    throw new UserError(`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with \`cifar10 data remote add ${name} <path or URL>\``);
+  }
+  if (!/^[a-z][a-z0-9_]*$/.test(option)) throw new UserError(`"${option}" is not a remote option name; use e.g. auth, user, password, read_timeout`);
+  await editConfigFile(dvcDir, options.local ?? false, (doc) => {
+    const section = doc.get(remoteSectionName(name)) ?? new Map<string, string>();
+    if (value === undefined) section.delete(option);
+    else section.set(option, value);
+    doc.set(remoteSectionName(name), section);
+  });
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addRemote, configUrlFor, formatIni, listRemotes, parseIni, readConfig, selectRemote, setDefaultRemote } from '../../src/dvc/config.js';
+import { addRemote, configUrlFor, formatIni, listRemotes, modifyRemote, parseIni, readConfig, selectRemote, setDefaultRemote } from '../../src/dvc/config.js';
 import { dvcFileWithHash, findDvcFiles, formatDvcFile, parseDvcFile, readDvcFile, writeDvcFile } from '../../src/dvc/dvcfile.js';
 import { addToGitignore, DVC_GITIGNORE, DVCIGNORE_TEXT, findRepoRoot, initRepo, openRepo } from '../../src/dvc/repo.js';
 import { tempDir } from './helpers.js';
@@ -110,4 +110,17 @@ test('.dvc files are found across the repository but not inside tracked folders 
   }
   const found = (await findDvcFiles(root)).map((f) => f.slice(root.length + 1));
   assert.deepEqual(found, ['a.dvc', 'data/v1.dvc', 'deep/er/z.dvc']);
+});
+
+test('remote modify sets and unsets options, secrets in config.local, and the merged view has them', async (t) => {
+  const root = await tempDir(t);
+  const { repo } = await initRepo(root);
+  await addRemote(repo.dvcDir, 'web', 'https://example.test/dvc', { cwd: root, makeDefault: true });
+  await modifyRemote(repo.dvcDir, 'web', 'auth', 'basic');
+  await modifyRemote(repo.dvcDir, 'web', 'password', 'p4ss', { local: true });
+  assert.equal(await readFile(join(root, '.dvc', 'config.local'), 'utf8'), `['remote "web"']\n    password = p4ss\n`);
+  assert.deepEqual(listRemotes(await readConfig(repo.dvcDir))[0]!.options, { auth: 'basic', password: 'p4ss' });
+  await modifyRemote(repo.dvcDir, 'web', 'auth', undefined);
+  assert.doesNotMatch(await readFile(join(root, '.dvc', 'config'), 'utf8'), /auth/);
+  await assert.rejects(modifyRemote(repo.dvcDir, 'nope', 'auth', 'basic'), /remote "nope" is not defined/);
 });
