@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commentMarker } from '../../src/github/comment.js';
 import { FakeGitHub } from '../github/fake-github.js';
-import { runActionProcess } from './run-action.js';
+import { runActionProcess } from '../../src/actions/local-runner.js';
 
 const TOKEN = 'ghs_writeTokenOfTheBaseRepo0004';
 const marker = commentMarker();

@@ -7,7 +7,7 @@ import { commentMarker } from '../../src/github/comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
 import { FakeGitHub } from '../github/fake-github.js';
 import { writeSyntheticBundle } from './bundles.js';
-import { runActionProcess, type ActionRun } from './run-action.js';
+import { runActionProcess, type ActionRun } from '../../src/actions/local-runner.js';
 
 const TOKEN = 'ghs_workflowTokenSecretValue0001';
 const FORK_TOKEN = 'ghs_forkReadOnlySecretValue0002';

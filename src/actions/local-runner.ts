@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 /**
- * Runs an action the way the runner does: `node <main>` with every input as an `INPUT_<NAME>`
- * variable (defaults from action.yml filled in, `${{ github.token }}` replaced by the given token),
- * and GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH files.
+ * Runs one of our actions the way the GitHub runner does, for the tests and the local rehearsal:
+ * `node <runs.main>` with every input as an `INPUT_<NAME>` variable (defaults from action.yml
+ * filled in, `${{ github.token }}` replaced by the given token), and GITHUB_OUTPUT,
+ * GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH files.
  */
 
 export interface ActionRun {
@@ -28,9 +30,12 @@ export interface ActionRunOptions {
   token?: string;
   cwd?: string;
   env?: Record<string, string>;
+  /** Streams the action's log lines as they come (the rehearsal shows progress). */
+  onLine?: (line: string) => void;
 }
 
-export const PROJECT_ROOT = process.cwd();
+/** The repository holding `actions/` and `dist/`, found from this compiled file (dist/src/actions/). */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** `name<<delimiter\nvalue\ndelimiter` blocks, as @actions/core writes them. */
 export function parseOutputFile(text: string): Record<string, string> {
@@ -84,8 +89,17 @@ export async function runActionProcess(name: string, options: ActionRunOptions):
     const child = spawn(process.execPath, [resolve(actionDir, spec.runs.main)], { cwd: options.cwd ?? PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const forward = (chunk: Buffer) => {
+      if (options.onLine) for (const line of chunk.toString().split('\n')) if (line) options.onLine(line);
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      forward(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      forward(chunk);
+    });
     const code = await new Promise<number | null>((resolvePromise) => child.on('close', resolvePromise));
     const outputText = await readFile(files.output, 'utf8');
     const summary = await readFile(files.summary, 'utf8');
