@@ -22,7 +22,10 @@ export interface SynthFile {
   bytes: Uint8Array;
 }
 
-/** Per class: a hue (degrees) and a shape; both differ between classes, so a small CNN can tell them apart. */
+/**
+ * Per class: a hue (degrees) and a shape. The shape is the reliable cue; the hue helps most of the
+ * time (see OFF_HUE_SHARE), so a small CNN learns the classes well but not trivially.
+ */
 const CLASS_HUES = [0, 36, 72, 108, 144, 180, 216, 252, 288, 324];
 
 type Shape = (dx: number, dy: number, r: number) => boolean;
@@ -50,24 +53,30 @@ function hueToRgb(hue: number, saturation: number, value: number): [number, numb
 
 const clampByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
 
+/** Share of images drawn in a random hue instead of their class's, so colour alone cannot tell the classes apart. */
+const OFF_HUE_SHARE = 0.3;
+/** Share of images with a distracting blob of random colour, partly covering the shape. */
+const DISTRACTOR_SHARE = 0.5;
+
 /** Writes one synthetic record (label byte + planar RGB) of class `label` into `out` at `offset`. */
 function drawRecord(label: number, rng: Random, out: Uint8Array, offset: number): void {
   out[offset] = label;
-  const [fr, fg, fb] = hueToRgb(CLASS_HUES[label]! + (rng.next() - 0.5) * 24, 0.6 + rng.next() * 0.4, 0.6 + rng.next() * 0.4);
-  const [br, bg, bb] = hueToRgb(rng.next() * 360, rng.next() * 0.4, rng.next() * 0.5);
-  const cx = 15.5 + (rng.next() - 0.5) * 10;
-  const cy = 15.5 + (rng.next() - 0.5) * 10;
-  const radius = 7 + rng.next() * 5;
+  const hue = rng.next() < OFF_HUE_SHARE ? rng.next() * 360 : CLASS_HUES[label]! + (rng.next() - 0.5) * 40;
+  const foreground = hueToRgb(hue, 0.5 + rng.next() * 0.5, 0.55 + rng.next() * 0.45);
+  const background = hueToRgb(rng.next() * 360, rng.next() * 0.5, rng.next() * 0.6);
+  const cx = 15.5 + (rng.next() - 0.5) * 12;
+  const cy = 15.5 + (rng.next() - 0.5) * 12;
+  const radius = 6 + rng.next() * 6;
   const shape = CLASS_SHAPES[label]!;
-  const noise = 12 + rng.next() * 14;
+  const blob = rng.next() < DISTRACTOR_SHARE ? { x: rng.int(28), y: rng.int(28), size: 3 + rng.int(6), colour: hueToRgb(rng.next() * 360, rng.next(), rng.next()) } : undefined;
+  const noise = 14 + rng.next() * 18;
   for (let y = 0; y < IMAGE_SIZE; y++) {
     for (let x = 0; x < IMAGE_SIZE; x++) {
       const p = y * IMAGE_SIZE + x;
-      const inside = shape(x - cx, y - cy, radius);
+      const inBlob = blob !== undefined && x >= blob.x && x < blob.x + blob.size && y >= blob.y && y < blob.y + blob.size;
+      const colour = inBlob ? blob.colour : shape(x - cx, y - cy, radius) ? foreground : background;
       const base = offset + 1 + p;
-      out[base] = clampByte((inside ? fr : br) + rng.normal() * noise);
-      out[base + PIXELS_PER_IMAGE] = clampByte((inside ? fg : bg) + rng.normal() * noise);
-      out[base + 2 * PIXELS_PER_IMAGE] = clampByte((inside ? fb : bb) + rng.normal() * noise);
+      for (let c = 0; c < 3; c++) out[base + c * PIXELS_PER_IMAGE] = clampByte(colour[c]! + rng.normal() * noise);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,8 +26,15 @@ interface Row {
 }
 const manifest = async (dir: string): Promise<Row[]> => parse(await readFile(join(dir, 'manifest.csv')), { columns: true }) as Row[];
 
-test('partitions are disjoint, of the requested size, balanced, and their folders match their manifests', () =>
-  withWorkspace(async (ws) => {
+describe('on one synthetic workspace (tests that only read it or write elsewhere)', () => {
+  let shared: SynthWorkspace;
+  before(async () => {
+    shared = await createSynthWorkspace(await mkdtemp(join(tmpdir(), 'partition-shared-')), { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 1 });
+  });
+  after(() => rm(shared.root, { recursive: true, force: true }));
+  const withShared = (fn: (ws: SynthWorkspace) => Promise<void>) => () => fn(shared);
+
+  test('partitions are disjoint, of the requested size, balanced, and their folders match their manifests', withShared(async (ws) => {
     const seen = new Set<string>();
     for (const version of ws.versions) {
       const dir = join(ws.partitionsDir, version);
@@ -46,33 +53,25 @@ test('partitions are disjoint, of the requested size, balanced, and their folder
     }
   }));
 
-test('partition images are hard links to the exported images (same inode)', () =>
-  withWorkspace(async (ws) => {
+  test('partition images are hard links to the exported images (same inode)', withShared(async (ws) => {
     const [row] = await manifest(join(ws.partitionsDir, 'v2'));
     const linked = await stat(join(ws.partitionsDir, 'v2', row!.class, `${row!.id}.png`));
     const original = await stat(join(ws.imagesDir, row!.class, `${row!.id}.png`));
     assert.equal(linked.ino, original.ino);
   }));
 
-test('the same seed gives byte-identical manifests, another seed different ones', async () => {
-  const manifests = async (seed: number) => {
-    const root = await mkdtemp(join(tmpdir(), 'partition-seed-'));
-    try {
-      const ws = await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 1 });
-      const out = join(root, 'p');
+  test('the same seed gives byte-identical manifests, another seed different ones', withShared(async (ws) => {
+    const manifests = async (seed: number, name: string) => {
+      const out = join(ws.root, name);
       await createPartitions({ imagesDir: ws.imagesDir, outDir: out, count: 3, size: 50, seed, balanced: true, quiet: true });
       return Promise.all(['v1', 'v2', 'v3'].map((v) => readFile(join(out, v, 'manifest.csv'), 'utf8')));
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
-  };
-  const a = await manifests(7);
-  assert.deepEqual(await manifests(7), a);
-  assert.notDeepEqual(await manifests(8), a);
-});
+    };
+    const a = await manifests(7, 'seed7-a');
+    assert.deepEqual(await manifests(7, 'seed7-b'), a);
+    assert.notDeepEqual(await manifests(8, 'seed8'), a);
+  }));
 
-test('the recipe records seed, sizes, batch MD5s, encoder and manifest MD5s, and a re-run with it changes nothing', () =>
-  withWorkspace(async (ws) => {
+  test('the recipe records seed, sizes, batch MD5s, encoder and manifest MD5s, and a re-run with it changes nothing', withShared(async (ws) => {
     const recipe = await readPartitionRecipe(join(ws.partitionsDir, 'partitions.json'));
     assert.equal(recipe.seed, 1);
     assert.equal(recipe.count, 3);
@@ -84,6 +83,15 @@ test('the recipe records seed, sizes, batch MD5s, encoder and manifest MD5s, and
     const again = await createPartitions({ imagesDir: ws.imagesDir, outDir: ws.partitionsDir, count: 3, size: 50, seed: 1, balanced: true, quiet: true });
     assert.equal(again.unchanged, true);
   }));
+
+  test('too few images for the requested partitions is a UserError that says what is needed', withShared(async (ws) => {
+    await assert.rejects(
+      createPartitions({ imagesDir: ws.imagesDir, outDir: ws.partitionsDir, count: 3, size: 200, seed: 1, balanced: true, quiet: true }),
+      (error: unknown) => error instanceof UserError && /has 30 "airplane" images, but 3 balanced partitions of 200 need 60/.test(error.message),
+    );
+    assert.throws(() => selectPartitions([], { count: 1, size: 15, seed: 1, balanced: true }), /divisible by 10/);
+  }));
+});
 
 test('fewer partitions on a re-run remove the partitions the old recipe made', () =>
   withWorkspace(async (ws) => {
@@ -97,15 +105,6 @@ test('unbalanced partitions take exactly `size` images each, still disjoint', ()
   assert.deepEqual(parts.map((p) => p.length), [33, 33, 33]);
   assert.equal(new Set(parts.flat().map((e) => e.id)).size, 99);
 });
-
-test('too few images for the requested partitions is a UserError that says what is needed', () =>
-  withWorkspace(async (ws) => {
-    await assert.rejects(
-      createPartitions({ imagesDir: ws.imagesDir, outDir: ws.partitionsDir, count: 3, size: 200, seed: 1, balanced: true, quiet: true }),
-      (error: unknown) => error instanceof UserError && /has 30 "airplane" images, but 3 balanced partitions of 200 need 60/.test(error.message),
-    );
-    assert.throws(() => selectPartitions([], { count: 1, size: 15, seed: 1, balanced: true }), /divisible by 10/);
-  }));
 
 test('a failing write mid-way leaves no recipe and no half-built partition, and a re-run after the fix completes', () =>
   withWorkspace(async (ws) => {
