@@ -80,7 +80,7 @@ export function registerDataCommands(program: Command): void {
       const result = await status(repo, { targets, jobs: parseJobs(flags.jobs) });
       if (flags.json) return out(JSON.stringify(result, null, 2));
       const changed = result.filter((r) => r.state !== 'up to date');
-      if (changed.length === 0) return out('Data and pipelines are up to date.');
+      if (changed.length === 0) return out('Tracked data is up to date.');
       for (const r of changed) {
         out(`${r.state}: ${r.label}`);
         for (const [kind, files] of Object.entries(r.changes ?? {})) {
