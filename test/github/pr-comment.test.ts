@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CLASS_NAMES } from '../../src/cifar/classes.js';
+import type { MetricsFile } from '../../src/evaluate/report-files.js';
+import { compareRunSets, summarizeRuns } from '../../src/experiments/summary.js';
+import { commentMarker } from '../../src/github/comment.js';
+import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
+import { buildPrComment } from '../../src/report/pr-comment.js';
+
+function metrics(accuracy: number, seed: number, versions: string): MetricsFile {
+  const scores = { precision: accuracy, recall: accuracy, f1: accuracy };
+  return {
+    accuracy,
+    loss: 1 - accuracy,
+    macro: scores,
+    weighted: scores,
+    per_class: Object.fromEntries(CLASS_NAMES.map((c) => [c, { ...scores, support: 100 }])),
+    test_images: 1000,
+    backend: 'tensorflow',
+    images_per_second: 3000,
+    data_version: versions,
+    seed,
+  };
+}
+
+const run = (seed: number, versions: string, accuracy: number) => ({
+  runId: `s${seed}-${versions}`,
+  manifest: { seed, versions } as never,
+  metrics: metrics(accuracy, seed, versions),
+});
+
+const confusion = { classes: [...CLASS_NAMES], matrix: CLASS_NAMES.map((_, t) => CLASS_NAMES.map((__, p) => (t === p ? 70 : 3 + ((t + p) % 4)))) };
+
+describe('buildPrComment', () => {
+  it('starts with the marker and shows the verdict, the comparison and the best confusion matrix open', () => {
+    const pr = [1, 2, 3].map((s) => run(s, 'v1', 0.7 + s / 100));
+    const main = [1, 2, 3].map((s) => run(s, 'v1', 0.6 + s / 100));
+    const body = buildPrComment({
+      marker: commentMarker(),
+      kind: 'quick',
+      commit: 'abcdef1234',
+      summary: summarizeRuns(pr),
+      comparisons: [{ versions: 'v1', comparison: compareRunSets(main, pr, { a: 'main', b: 'this PR' }) }],
+      best: { runId: 's3-v1', metrics: pr[2]!.metrics, confusion },
+      runUrl: 'https://github.com/o/r/actions/runs/1',
+    });
+    assert.ok(body.startsWith(`${commentMarker()}\n## CIFAR-10 experiments (quick matrix, 3 runs) at \`abcdef1\``));
+    assert.match(body, /🟢 `v1`: this PR is better than main: accuracy \+10\.0 pp, beyond seed noise/);
+    assert.match(body, /### Confusion matrix of s3-v1/);
+    assert.match(body, /\[workflow run artifacts\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/1\)/);
+  });
+
+  it('stays under GitHub’s 65,536-character limit with 256 runs and a huge hard-image table, keeping the headline', () => {
+    const runs = Array.from({ length: 256 }, (_, i) => run(i, ['v1', 'v1+v2', 'v1+v2+v3', 'v2'][i % 4]!, 0.5 + (i % 17) / 100));
+    const hardImages = Array.from({ length: 5000 }, (_, i) => `| \`test-${String(i).padStart(5, '0')}\` | cat | 9 / 9 (100%) | dog | v1, v2 |`).join('\n');
+    const body = buildPrComment({
+      marker: commentMarker(),
+      summary: summarizeRuns(runs),
+      comparisons: [],
+      baselineNote: 'No main-branch baseline.',
+      best: { runId: runs[16]!.runId, metrics: runs[16]!.metrics, confusion },
+      hardImages,
+      missingCells: ['s999-v1'],
+      runUrl: 'https://github.com/o/r/actions/runs/1',
+    });
+    assert.ok(body.length < GITHUB_COMMENT_LIMIT, `${body.length} characters`);
+    assert.ok(body.startsWith(commentMarker()));
+    assert.match(body, /## CIFAR-10 experiments \(256 runs\)/);
+    assert.match(body, /left out to stay within GitHub's comment size limit/);
+    assert.match(body, /workflow run artifacts/);
+  });
+});
