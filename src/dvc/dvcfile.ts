@@ -130,13 +130,15 @@ const SKIPPED_FOLDERS = new Set(['.git', '.dvc', '.hg', 'node_modules']);
 
 /**
  * Every `.dvc` file in the repository, sorted. Does not descend into folders tracked by a sibling
- * `<folder>.dvc` (they hold data, not `.dvc` files) nor into `.dvcignore`d ones.
+ * `<folder>.dvc` (they hold data, not `.dvc` files), `.dvcignore`d ones, or nested repositories.
  */
 export async function findDvcFiles(root: string, rules = new IgnoreRules(root)): Promise<string[]> {
   const found: string[] = [];
   const visit = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });
     const names = new Set(entries.map((e) => e.name));
+    // A folder with its own .dvc/ is another repository (a DVC "subrepo"): its files are its own.
+    if (dir !== root && names.has('.dvc') && entries.some((e) => e.name === '.dvc' && e.isDirectory())) return;
     await Promise.all(
       entries.map(async (entry) => {
         const path = join(dir, entry.name);

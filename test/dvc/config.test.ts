@@ -101,10 +101,11 @@ test('tracking appends /name to the parent .gitignore once, adding a missing fin
   assert.equal(await readFile(join(root, 'data', '.gitignore'), 'utf8'), '*.log\n/v1\n/v2\n');
 });
 
-test('.dvc files are found across the repository but not inside tracked folders or node_modules', async (t) => {
+test('.dvc files are found across the repository but not inside tracked folders, node_modules or nested repositories', async (t) => {
   const root = await tempDir(t);
   await initRepo(root);
-  for (const path of ['a.dvc', 'data/v1.dvc', 'data/v1/inner.dvc', 'node_modules/x/y.dvc', 'deep/er/z.dvc']) {
+  await mkdir(join(root, 'nested', '.dvc'), { recursive: true });
+  for (const path of ['a.dvc', 'data/v1.dvc', 'data/v1/inner.dvc', 'node_modules/x/y.dvc', 'deep/er/z.dvc', 'nested/sub.dvc']) {
     await mkdir(join(root, path, '..'), { recursive: true });
     await writeFile(join(root, path), GOLDEN_DVC);
   }
