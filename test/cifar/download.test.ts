@@ -45,6 +45,16 @@ async function serve(body: Buffer, options: { cutAt?: number; status?: number; c
   };
 }
 
+/** Runs `fn` with a server for `body`, closing it whatever happens. */
+async function withServer(body: Buffer, options: Parameters<typeof serve>[1], fn: (server: TarballServer) => Promise<void>): Promise<void> {
+  const server = await serve(body, options);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
 const withTemp = (fn: (dir: string) => Promise<void>) => withTempDir('cifar-dl-', fn);
 
 const cacheEntries = async (cacheDir: string) => (await readdir(cacheDir).catch(() => [] as string[])).filter((n) => n.startsWith('.staging-'));
@@ -52,8 +62,7 @@ const cacheEntries = async (cacheDir: string) => (await readdir(cacheDir).catch(
 test('the official path streams a tarball over HTTP, checks its size and MD5, and caches the six verified batches', () =>
   withTemp(async (dir) => {
     const { files, tarball } = await synthTarball();
-    const server = await serve(tarball);
-    try {
+    await withServer(tarball, {}, async (server) => {
       const verified = await downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: md5Hex(tarball) }, quiet: true });
       assert.equal(verified.kind, 'synthetic');
       assert.deepEqual(
@@ -62,36 +71,28 @@ test('the official path streams a tarball over HTTP, checks its size and MD5, an
       );
       for (const batch of BATCH_FILES) assert.deepEqual(await readFile(join(verified.dir, batch.name)), Buffer.from(files.find((f) => f.name === batch.name)!.bytes));
       assert.deepEqual(await cacheEntries(dir), []);
-    } finally {
-      await server.close();
-    }
+    });
   }));
 
 test('with the official expectations, a tarball that is not the official one is refused before anything is cached', () =>
   withTemp(async (dir) => {
     const { tarball } = await synthTarball();
-    const server = await serve(tarball);
-    try {
+    await withServer(tarball, {}, async (server) => {
       await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), (error: unknown) => error instanceof UserError && /offers \d+ bytes/.test(error.message));
       assert.deepEqual(await readdir(dir), []);
-    } finally {
-      await server.close();
-    }
+    });
   }));
 
 test('a well-formed tarball whose MD5 differs from the expected one is refused after streaming, naming both MD5s', () =>
   withTemp(async (dir) => {
     const { tarball } = await synthTarball();
-    const server = await serve(tarball);
-    try {
+    await withServer(tarball, {}, async (server) => {
       await assert.rejects(
         downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: '0'.repeat(32) }, quiet: true }),
         new RegExp(`tarball MD5 ${md5Hex(tarball)} differs from the expected 0{32}`),
       );
       assert.deepEqual(await readdir(dir), []);
-    } finally {
-      await server.close();
-    }
+    });
   }));
 
 test('a damaged download (same size, altered byte) fails, leaves no cache entry, and a re-run with the right file succeeds', () =>
@@ -100,61 +101,48 @@ test('a damaged download (same size, altered byte) fails, leaves no cache entry,
     const expected = { size: tarball.length, md5: md5Hex(tarball) };
     const damaged = Buffer.from(tarball);
     damaged[damaged.length - 30]! ^= 0xff;
-    const bad = await serve(damaged);
-    try {
+    await withServer(damaged, {}, async (bad) => {
       await assert.rejects(downloadOfficial({ cacheDir: dir, url: bad.url, expected, quiet: true }), UserError);
-    } finally {
-      await bad.close();
-    }
+    });
     assert.deepEqual(await readdir(dir), []);
-    const good = await serve(tarball);
-    try {
+    await withServer(tarball, {}, async (good) => {
       const verified = await downloadOfficial({ cacheDir: dir, url: good.url, expected, quiet: true });
       assert.equal(verified.batches.length, 6);
-    } finally {
-      await good.close();
-    }
+    });
   }));
 
 test('a response without a length that runs past the expected size is stopped and refused', () =>
   withTemp(async (dir) => {
     const { tarball } = await synthTarball(20);
-    const server = await serve(tarball, { chunked: true });
-    try {
+    await withServer(tarball, { chunked: true }, async (server) => {
       await assert.rejects(
         downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: 1000, md5: md5Hex(tarball) }, quiet: true }),
         /sent more than the expected 1000 bytes/,
       );
       assert.deepEqual(await readdir(dir), []);
-    } finally {
-      await server.close();
-    }
+    });
   }));
 
 test('a connection cut mid-way is reported as truncated and leaves nothing behind', () =>
   withTemp(async (dir) => {
     const { tarball } = await synthTarball(20);
-    const server = await serve(tarball, { cutAt: Math.floor(tarball.length / 2) });
-    try {
+    await withServer(tarball, { cutAt: Math.floor(tarball.length / 2) }, async (server) => {
       await assert.rejects(
         downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: md5Hex(tarball) }, quiet: true }),
         (error: unknown) => error instanceof UserError && error.message.includes(server.url),
       );
       assert.deepEqual(await readdir(dir), []);
-    } finally {
-      await server.close();
-    }
+    });
   }));
 
 test('an HTTP error and an unreachable host are UserErrors that name the URL', () =>
   withTemp(async (dir) => {
-    const server = await serve(Buffer.alloc(0), { status: 404 });
-    try {
-      await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), /HTTP 404/);
-    } finally {
-      await server.close();
-    }
-    await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), (error: unknown) => error instanceof UserError && /cannot reach/.test(error.message));
+    let closedUrl = '';
+    await withServer(Buffer.alloc(0), { status: 404 }, async (server) => {
+        closedUrl = server.url;
+        await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), /HTTP 404/);
+    });
+    await assert.rejects(downloadOfficial({ cacheDir: dir, url: closedUrl, quiet: true }), (error: unknown) => error instanceof UserError && /cannot reach/.test(error.message));
   }));
 
 test('a local synthetic tarball is accepted against its own manifest, and a second run re-reads it into the same cache entry', () =>
