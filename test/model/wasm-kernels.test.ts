@@ -68,7 +68,7 @@ describe('wasm training kernels', () => {
     }
   }
 
-  test('a plain conv2d with 16 input channels (a middle layer's shape) has the cpu gradients', async () => {
+  test('a plain conv2d with 16 input channels, as in a middle layer, has the cpu gradients', async () => {
     const random = new Random(7);
     const inputs = [randomInput([3, 8, 8, 16], random), randomInput([3, 3, 16, 8], random)];
     const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same').sum();
