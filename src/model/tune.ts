@@ -64,7 +64,7 @@ export const TUNING_COLUMNS = ['trial', 'arch', 'lr', 'batch_size', 'width', 'dr
 export function tuningCsv(trials: readonly TrialResult[], epochs: number): string {
   const best = bestTrial(trials);
   return stringify(
-    trials.map((t) => [t.trial, t.config.arch, t.config.lr, t.config.batch_size, t.config.width, t.config.dropout, epochs, t.valAcc.toFixed(5), t.valLoss.toFixed(5), t.bestEpoch, t.seconds.toFixed(1), t === best]),
+    trials.map((t) => [t.trial, t.config.arch, t.config.lr, t.config.batch_size, t.config.width, t.config.dropout, epochs, t.valAcc.toFixed(5), t.valLoss.toFixed(5), t.bestEpoch, t.seconds.toFixed(1), t === best ? 'true' : 'false']),
     { header: true, columns: [...TUNING_COLUMNS] },
   );
 }

@@ -75,7 +75,7 @@ describe('training on the wasm backend', () => {
   test('no tensors leak: tf.memory() is the same after every epoch, and back to the start once the model is disposed', async () => {
     const start = tf.memory().numTensors;
     const counts: number[] = [];
-    const fit = await fitModel({ train: data.val, val: data.val, params: testParams({ epochs: 3, arch: "bn", width: 0.25, dropout: 0.1 }), quiet: true, onEpoch: () => void counts.push(tf.memory().numTensors) });
+    const fit = await fitModel({ train: data.val, val: data.val, params: testParams({ epochs: 3, arch: 'bn', width: 0.25, dropout: 0.1 }), quiet: true, onEpoch: () => void counts.push(tf.memory().numTensors) });
     assert.equal(counts.length, 3);
     assert.equal(counts[1], counts[0]);
     assert.equal(counts[2], counts[0]);
