@@ -22,6 +22,7 @@ export const SetupData = {
     remote: 'remote',
     saveCache: 'save-cache',
     cachePrefix: 'cache-prefix',
+    cifarSource: 'cifar-source',
   },
   outputs: { cacheHit: 'cache-hit', cacheKey: 'cache-key', pulled: 'pulled', source: 'source' },
 } as const;

@@ -11,7 +11,8 @@ import { PROJECT_ROOT, runActionProcess, type ActionRun } from './local-runner.j
  * `npm run ci:rehearse`: the PR workflow end to end on this machine, through the actions' entry
  * points exactly as the runner starts them: plan → setup-data → every matrix cell
  * (setup-data + run-experiment, two at a time like two runners) → report, on a synthetic
- * CIFAR-10 workspace with a local DVC remote. Writes the comment it would post.
+ * CIFAR-10 workspace with a local DVC remote; with --baseline, a push to main first, as the
+ * baseline. Writes the comment it would post.
  */
 
 interface RehearsalOptions {
@@ -20,6 +21,7 @@ interface RehearsalOptions {
   versions: string;
   epochs: string;
   jobs: number;
+  baseline: boolean;
 }
 
 const PR_NUMBER = 1;
@@ -77,37 +79,43 @@ async function rehearse(options: RehearsalOptions): Promise<void> {
   await mkdir(workspace, { recursive: true });
   const started = Date.now();
 
-  await createSynthWorkspace(workspace, { imagesPerClass: 40, partitions: 3, partitionSize: 100, seed: 7 });
+  await createSynthWorkspace(workspace, { imagesPerClass: 100, partitions: 3, partitionSize: 300, seed: 7 });
   await copyFile(join(PROJECT_ROOT, 'params.yaml'), join(workspace, 'params.yaml'));
   await versionData({ cwd: workspace, remote: join(out, 'dvc-remote'), interactive: false });
   process.stdout.write(`✔ synthetic workspace with 3 partitions pushed to a local DVC remote (${relative(process.cwd(), workspace)})\n`);
 
-  const event = { eventName: 'pull_request', event: pullRequestEvent, cwd: workspace };
-  const plan = await step(
-    'plan',
-    runActionProcess('plan', { ...event, inputs: { 'quick-seeds': options.seeds, 'quick-versions': options.versions, 'quick-epochs': options.epochs } }),
-  );
-  const cells = (JSON.parse(plan.outputs.matrix!) as { include: MatrixCell[] }).include;
-  process.stdout.write(`  ${plan.outputs.kind} matrix: ${cells.map((c) => c.cell).join(', ')}\n`);
-  await step('setup-data (the job that fills the cache)', runActionProcess('setup-data', { ...event, inputs: { versions: plan.outputs.versions!, 'save-cache': 'true' } }));
-
-  const passed = await mapLimit(cells, options.jobs, (cell) => job(cell.cell, async () => {
-    await step(`${cell.cell}: setup-data`, runActionProcess('setup-data', { ...event, inputs: { versions: cell.versions } }));
-    const run = await step(
-      `${cell.cell}: run-experiment`,
-      runActionProcess('run-experiment', { ...event, inputs: { seed: String(cell.seed), versions: cell.versions, epochs: String(cell.epochs) } }),
+  const matrix = async (eventName: string, event: unknown, artifacts: string, label: string) => {
+    const env = { eventName, event, cwd: workspace };
+    const plan = await step(
+      `${label} plan`,
+      runActionProcess('plan', { ...env, inputs: { 'quick-seeds': options.seeds, 'quick-versions': options.versions, 'quick-epochs': options.epochs } }),
     );
-    await writeFile(join(out, `summary-${cell.cell}.md`), run.summary);
-    // What upload-artifact + download-artifact (pattern bundle-*) do between the jobs.
-    await cp(run.outputs.bundle!, join(artifacts, `bundle-${cell.cell}`), { recursive: true });
-  }));
-  const failed = cells.filter((_, i) => !passed[i]).map((c) => c.cell);
+    const cells = (JSON.parse(plan.outputs.matrix!) as { include: MatrixCell[] }).include;
+    process.stdout.write(`  ${plan.outputs.kind} matrix: ${cells.map((c) => c.cell).join(', ')}\n`);
+    await step(`${label} setup-data (the job that fills the cache)`, runActionProcess('setup-data', { ...env, inputs: { versions: plan.outputs.versions!, 'save-cache': 'true' } }));
+    const passed = await mapLimit(cells, options.jobs, (cell) =>
+      job(cell.cell, async () => {
+        await step(`${label} ${cell.cell}: setup-data`, runActionProcess('setup-data', { ...env, inputs: { versions: cell.versions } }));
+        const run = await step(
+          `${label} ${cell.cell}: run-experiment`,
+          runActionProcess('run-experiment', { ...env, inputs: { seed: String(cell.seed), versions: cell.versions, epochs: String(cell.epochs) } }),
+        );
+        // What upload-artifact + download-artifact (pattern bundle-*) do between the jobs.
+        await cp(run.outputs.bundle!, join(artifacts, `bundle-${cell.cell}`), { recursive: true });
+      }),
+    );
+    return { plan, cells, failed: cells.filter((_, i) => !passed[i]).map((c) => c.cell) };
+  };
+
+  if (options.baseline) await matrix('push', { ref: 'refs/heads/main' }, join(out, 'baseline'), '[main]');
+  const event = { eventName: 'pull_request', event: pullRequestEvent, cwd: workspace };
+  const { plan, cells, failed } = await matrix('pull_request', pullRequestEvent, artifacts, '[PR]');
 
   const report = await step(
     'report',
     runActionProcess('report', {
       ...event,
-      inputs: { bundles: artifacts, matrix: plan.outputs.matrix!, kind: plan.outputs.kind!, comment: 'false', 'comment-file': join(out, 'comment.md'), out: join(out, 'results') },
+      inputs: { bundles: artifacts, baseline: options.baseline ? join(out, 'baseline') : '', matrix: plan.outputs.matrix!, kind: plan.outputs.kind!, comment: 'false', 'comment-file': join(out, 'comment.md'), out: join(out, 'results') },
     }),
   );
   await writeFile(join(out, 'summary.md'), report.summary);
@@ -125,8 +133,9 @@ const program = new Command('ci:rehearse')
   .option('--out <dir>', 'where the workspace, artifacts and comment go (replaced)', 'bench-out/rehearsal')
   .option('--seeds <list>', 'seeds of the matrix', '1,2,3')
   .option('--versions <list>', 'version specs of the matrix', 'v1,v1+v2')
-  .option('--epochs <n>', 'epochs per run', '2')
+  .option('--epochs <n>', 'epochs per run', '4')
   .option('--jobs <n>', 'cells at once (like parallel runners)', (v) => Number(v), 2)
+  .option('--baseline', 'first run the same matrix as a push to main, the baseline the PR is compared with', false)
   .action(async (opts: RehearsalOptions) => rehearse(opts));
 
 try {

@@ -35,15 +35,21 @@ describe('the setup-data action, run as the runner runs it', () => {
     });
   });
 
-  it('auto falls back from an unreachable remote with a warning', async () => {
+  it('auto falls back from an unreachable remote to a verified rebuild, with a warning', async () => {
     await withTempDir('setup-data-', async (root) => {
-      await createSynthWorkspace(root, { imagesPerClass: 12, partitions: 2 });
+      const ws = await createSynthWorkspace(root, { imagesPerClass: 12, partitions: 2 });
       await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
+      const v2 = join(ws.partitionsDir, 'v2');
+      const before = await listTree(v2);
       await rm(join(root, 'remote'), { recursive: true });
       await rm(join(root, '.dvc', 'cache'), { recursive: true });
-      await rm(join(root, 'data', 'partitions', 'v2'), { recursive: true });
-      const run = await runActionProcess('setup-data', { eventName: 'push', event: {}, cwd: root, inputs: { versions: 'v2' } });
+      await rm(v2, { recursive: true });
+      const run = await runActionProcess('setup-data', { eventName: 'push', event: {}, cwd: root, inputs: { versions: 'v2', 'cifar-source': ws.tarball } });
+      assert.equal(run.code, 0, run.everything);
       assert.match(run.stdout, /::warning::pulling v2 from the DVC remote failed .*; rebuilding them from CIFAR-10 instead/);
+      assert.match(run.stdout, /verified v2 against their \.dvc hashes \(rebuilt: v2/);
+      assert.equal(run.outputs.source, 'rebuild');
+      assert.deepEqual(await listTree(v2), before);
     });
   });
 
