@@ -18,8 +18,11 @@ interface TarballServer {
   close: () => Promise<void>;
 }
 
-/** Serves `body` at /cifar.tar.gz; `cutAt` ends the response early while announcing the full length; `chunked` announces no length. */
-async function serve(body: Buffer, options: { cutAt?: number; status?: number; chunked?: boolean } = {}): Promise<TarballServer> {
+/**
+ * Serves `body` at /cifar.tar.gz; `cutAt` ends the response early while announcing the full length,
+ * `stallAt` stops sending there and keeps the connection open, `chunked` announces no length.
+ */
+async function serve(body: Buffer, options: { cutAt?: number; stallAt?: number; status?: number; chunked?: boolean } = {}): Promise<TarballServer> {
   let hits = 0;
   const server: Server = createServer((req, res) => {
     hits++;
@@ -28,8 +31,9 @@ async function serve(body: Buffer, options: { cutAt?: number; status?: number; c
       return;
     }
     res.writeHead(200, options.chunked ? { 'content-type': 'application/gzip' } : { 'content-length': body.length, 'content-type': 'application/gzip' });
-    if (options.cutAt === undefined) res.end(body);
-    else res.write(body.subarray(0, options.cutAt), () => res.destroy());
+    if (options.cutAt !== undefined) res.write(body.subarray(0, options.cutAt), () => res.destroy());
+    else if (options.stallAt !== undefined) res.write(body.subarray(0, options.stallAt));
+    else res.end(body);
     void req;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -130,6 +134,18 @@ test('a connection cut mid-way is reported as truncated and leaves nothing behin
       await assert.rejects(
         downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: md5Hex(tarball) }, quiet: true }),
         (error: unknown) => error instanceof UserError && error.message.includes(server.url),
+      );
+      assert.deepEqual(await readdir(dir), []);
+    });
+  }));
+
+test('a download that stalls is given up after the stall timeout, naming how far it got', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball(20);
+    await withServer(tarball, { stallAt: 4096 }, async (server) => {
+      await assert.rejects(
+        downloadOfficial({ cacheDir: dir, url: server.url, expected: { size: tarball.length, md5: md5Hex(tarball) }, stallTimeoutMs: 500, quiet: true }),
+        /the download stalled \(nothing received for 0\.5 s after \d+ bytes\)/,
       );
       assert.deepEqual(await readdir(dir), []);
     });

@@ -25,6 +25,8 @@ export interface OfficialOptions {
   expected?: { size: number; md5: string };
   /** Gives up when no response arrives within this time (default 20 s). */
   connectTimeoutMs?: number;
+  /** Gives up when the body sends nothing for this long (default 60 s). */
+  stallTimeoutMs?: number;
   quiet?: boolean;
 }
 
@@ -42,7 +44,9 @@ export async function downloadOfficial(options: OfficialOptions): Promise<Verifi
   const timer = setTimeout(() => controller.abort(), options.connectTimeoutMs ?? 20_000);
   let response: Response;
   try {
-    response = await fetch(url, { signal: controller.signal });
+    // identity: a server that adds Content-Encoding: gzip would otherwise have fetch unpack the
+    // tarball's own gzip layer, and the size and MD5 checks would fail on the right file.
+    response = await fetch(url, { signal: controller.signal, headers: { 'accept-encoding': 'identity' } });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason = controller.signal.aborted ? 'no response in time' : (cause?.code ?? cause?.message ?? (error as Error).message);
@@ -60,7 +64,11 @@ export async function downloadOfficial(options: OfficialOptions): Promise<Verifi
   }
 
   const progress = startProgress('download', Math.ceil(expected.size / 1e6), { unit: 'MB', quiet: options.quiet });
+  const stallMs = options.stallTimeoutMs ?? 60_000;
+  let stall = setTimeout(() => controller.abort(), stallMs);
   const tally = new Md5Tap((received) => {
+    clearTimeout(stall);
+    stall = setTimeout(() => controller.abort(), stallMs);
     if (received > expected.size) return new UserError(`${url} sent more than the expected ${expected.size} bytes; it is not the CIFAR-10 binary tarball. ${fix}`);
     progress.update(Math.floor(received / 1e6));
     return undefined;
@@ -87,8 +95,12 @@ export async function downloadOfficial(options: OfficialOptions): Promise<Verifi
     if (missing.length > 0) throw new UserError(`${url} lacks ${missing.map((b) => `${BATCHES_DIR_NAME}/${b.name}`).join(', ')}; ${fix}`);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
+    if (controller.signal.aborted) {
+      throw new UserError(`${url}: the download stalled (nothing received for ${stallMs / 1000} s after ${tally.size} bytes); ${fix}`, { cause: error });
+    }
     throw error;
   } finally {
+    clearTimeout(stall);
     progress.stop();
   }
   return verifyAndInstall(staging, { cacheDir: options.cacheDir, allowSynthetic: !isOfficial, fix });
