@@ -41,6 +41,14 @@ test('exp show, exp diff and hard-images work from the command line on a results
     const png = await sharp(join(root, 'results/hard_images.png')).metadata();
     assert.ok(png.width! > 32 * 3 && png.height! > 32 * 3);
     await assert.rejects(cifar10(root, 'hard-images', '--threshold', '2'), /must be a share/);
+
+    await cifar10(root, 'data', 'init');
+    await cifar10(root, 'data', 'remote', 'add', '-d', 'storage', 'remote');
+    const pushed = await cifar10(root, 'exp', 'push');
+    const dvc = await readFile(join(root, 'results/experiments.dvc'), 'utf8');
+    const md5 = /md5: ([0-9a-f]{32})\.dir/.exec(dvc)![1]!;
+    assert.ok(await stat(join(root, 'remote/files/md5', md5.slice(0, 2), `${md5.slice(2)}.dir`)), 'the results are on the remote');
+    assert.match(pushed.stdout, /results\/experiments: [0-9a-f]{32}\.dir \(\d+ files\); \d+ object\(s\) uploaded/);
   });
 });
 
