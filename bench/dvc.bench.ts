@@ -47,45 +47,49 @@ async function timed<T>(label: string, files: number, work: () => Promise<T>): P
   return result;
 }
 
-/** One round: a fresh repository, remote and clone; prints a line per step. */
-async function round(): Promise<void> {
-  const base = await mkdtemp(join(tmpdir(), 'dvc-bench-'));
-  try {
-    const root = join(base, 'repo');
-    const source = await preparePartition(join(root, 'data', 'v1'));
-    const files = (await new IgnoreRules().listFiles(join(root, 'data', 'v1'))).length;
-    console.log(`partition: ${source}; jobs ${JOBS}; node ${process.version}`);
-    // File creation speed on this disk varies several-fold with other load; `cp -r` of the same
-    // tree, timed just before, gives the figures below a yardstick.
-    await timed('baseline: cp -r of the partition', files, async () => {
-      spawnSync('cp', ['-r', join(root, 'data', 'v1'), join(base, 'cp-baseline')]);
-    });
-    await rm(join(base, 'cp-baseline'), { recursive: true, force: true });
-    const { repo } = await initRepo(root);
-    await addRemote(repo.dvcDir, 'storage', join(base, 'store'), { makeDefault: true, cwd: root });
-    const opened = await loadRepo(root);
-    await timed('add (hash + copy into cache)', files, () => add(opened, ['data/v1'], { cwd: root, jobs: JOBS }));
-    await timed('push to a local remote', files, () => push(opened, { cwd: root, jobs: JOBS }));
+/**
+ * One round in `base`: a fresh repository, remote and clone; prints a line per step. Nothing is
+ * deleted until every round is done: on this VM's disk (mounted with `discard`) mass deletion
+ * slows the file creation that follows for a while, which would distort the next step.
+ */
+async function round(base: string): Promise<void> {
+  const root = join(base, 'repo');
+  const source = await preparePartition(join(root, 'data', 'v1'));
+  const files = (await new IgnoreRules().listFiles(join(root, 'data', 'v1'))).length;
+  console.log(`partition: ${source}; jobs ${JOBS}; node ${process.version}`);
+  // File creation speed on this disk varies several-fold with other load; `cp -r` of the same
+  // tree, timed just before, gives the figures below a yardstick.
+  await timed('baseline: cp -r of the partition', files, async () => {
+    spawnSync('cp', ['-r', join(root, 'data', 'v1'), join(base, 'cp-baseline')]);
+  });
+  const { repo } = await initRepo(root);
+  await addRemote(repo.dvcDir, 'storage', join(base, 'store'), { makeDefault: true, cwd: root });
+  const opened = await loadRepo(root);
+  await timed('add (hash + copy into cache)', files, () => add(opened, ['data/v1'], { cwd: root, jobs: JOBS }));
+  await timed('push to a local remote', files, () => push(opened, { cwd: root, jobs: JOBS }));
 
-    const cloneRoot = join(base, 'clone');
-    const clone = (await initRepo(cloneRoot)).repo;
-    await copyFile(join(repo.dvcDir, 'config'), join(clone.dvcDir, 'config'));
-    await mkdir(join(cloneRoot, 'data'));
-    await copyFile(join(root, 'data', 'v1.dvc'), join(cloneRoot, 'data', 'v1.dvc'));
-    const cloned = await loadRepo(cloneRoot);
-    await timed('pull into a fresh clone', files, () => pull(cloned, { cwd: cloneRoot, jobs: JOBS }));
-    const restored = (await readdir(join(cloneRoot, 'data', 'v1'))).length;
-    if (restored === 0) throw new Error('pull restored nothing');
-    await timed('add again (unchanged, re-hash only)', files, () => add(opened, ['data/v1'], { cwd: root, jobs: JOBS }));
-  } finally {
-    await rm(base, { recursive: true, force: true });
-  }
+  const cloneRoot = join(base, 'clone');
+  const clone = (await initRepo(cloneRoot)).repo;
+  await copyFile(join(repo.dvcDir, 'config'), join(clone.dvcDir, 'config'));
+  await mkdir(join(cloneRoot, 'data'));
+  await copyFile(join(root, 'data', 'v1.dvc'), join(cloneRoot, 'data', 'v1.dvc'));
+  const cloned = await loadRepo(cloneRoot);
+  await timed('pull into a fresh clone', files, () => pull(cloned, { cwd: cloneRoot, jobs: JOBS }));
+  const restored = (await readdir(join(cloneRoot, 'data', 'v1'))).length;
+  if (restored === 0) throw new Error('pull restored nothing');
+  await timed('add again (unchanged, re-hash only)', files, () => add(opened, ['data/v1'], { cwd: root, jobs: JOBS }));
 }
 
-// The first burst of file creation after a quiet spell is several times slower on this VM than the
-// next ones, so the benchmark runs twice (DVC_BENCH_ROUNDS) and prints both.
+// File creation here slows down for a while after mass deletions (by any process on the machine),
+// so the benchmark runs twice (DVC_BENCH_ROUNDS) and prints both rounds.
 const ROUNDS = Number(process.env.DVC_BENCH_ROUNDS ?? 2);
-for (let r = 1; r <= ROUNDS; r++) {
-  console.log(`\nround ${r} of ${ROUNDS}`);
-  await round();
+const bases: string[] = [];
+try {
+  for (let r = 1; r <= ROUNDS; r++) {
+    console.log(`\nround ${r} of ${ROUNDS}`);
+    bases.push(await mkdtemp(join(tmpdir(), 'dvc-bench-')));
+    await round(bases.at(-1)!);
+  }
+} finally {
+  for (const base of bases) await rm(base, { recursive: true, force: true });
 }
