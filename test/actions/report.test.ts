@@ -141,6 +141,15 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     assert.match(github.commentsOn(16)[0]!.body, /1 planned run left no results: `s4-v1`/);
   });
 
+  it('still comments when every cell failed, naming them, and the job succeeds', async () => {
+    const matrix = JSON.stringify({ include: [1, 2].map((seed) => ({ cell: `s${seed}-v1`, seed, versions: 'v1', epochs: 2 })) });
+    const run = await report(20, { inputs: { bundles: join(dir, 'nothing-downloaded'), matrix } });
+    assert.equal(run.code, 0, run.everything);
+    const body = github.commentsOn(20)[0]!.body;
+    assert.match(body, /❌ No run produced results/);
+    assert.match(body, /2 planned runs left no results: `s1-v1`, `s2-v1`/);
+  });
+
   it('never prints the token in any run above, nor when the server rejects it', async () => {
     const rejected = await report(19, { token: 'ghs_unknownTokenSecret0003' });
     assert.equal(rejected.outputs['comment-action'], 'failed');
