@@ -17,7 +17,8 @@ export interface ClientOptions {
  */
 export function gitHubClient(token: string, options: ClientOptions = {}): GitHubClient {
   const baseUrl = options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com';
-  // Octokit would retry nothing and log warnings through console; keep its log quiet except errors.
+  // Octokit logs deprecation notes and request errors to the console; callers report failures
+  // themselves (scrubbed of the token), so its own log stays silent.
   return getOctokit(token, { baseUrl, log: { debug() {}, info() {}, warn() {}, error() {} } });
 }
 
