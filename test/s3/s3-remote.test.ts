@@ -41,7 +41,7 @@ test('an s3:// URL splits into bucket and prefix, and a bad bucket name is refus
   assert.throws(() => parseS3Url('s3://My_Bucket/x'), UserError);
 });
 
-test('options DVC uses are read, an unknown option is named, and a custom endpoint defaults the region', () => {
+test('options DVC uses are read, an unknown option is named, and endpoint and region also come from the AWS variables', () => {
   const settings = s3SettingsFrom({ name: 's', url: URL, options: { endpointurl: 'http://127.0.0.1:9000/', jobs: '4', part_size_mb: '8', profile: 'ci' } });
   assert.equal(settings.endpoint, 'http://127.0.0.1:9000');
   assert.equal(settings.jobs, 4);
@@ -49,6 +49,12 @@ test('options DVC uses are read, an unknown option is named, and a custom endpoi
   assert.equal(settings.profile, 'ci');
   assert.equal(settings.credentials, undefined);
   assert.throws(() => s3SettingsFrom({ name: 's', url: URL, options: { endpoint_url: 'x' } }), /endpoint_url is not supported for s3 remotes/);
+  const fromEnv = s3SettingsFrom({ name: 's', url: URL, options: {} }, {}, { AWS_ENDPOINT_URL_S3: 'https://minio.example.com:9000', AWS_REGION: 'eu-west-1' });
+  assert.equal(fromEnv.endpoint, 'https://minio.example.com:9000', 'an endpoint kept in a workflow secret comes through the SDK variable');
+  assert.equal(fromEnv.region, 'eu-west-1');
+  const forkPr = s3SettingsFrom({ name: 's', url: URL, options: {} }, {}, { AWS_ENDPOINT_URL_S3: '', AWS_REGION: '' });
+  assert.equal(forkPr.endpoint, undefined, 'an empty secret counts as unset');
+  assert.equal(forkPr.region, undefined);
   assert.throws(() => s3SettingsFrom({ name: 's', url: URL, options: { access_key_id: 'AKIA' } }), /go together/);
 });
 
@@ -113,6 +119,48 @@ test('credentials from the standard AWS environment variables are used when the 
   await writeFile(join(dir, 'obj'), 'payload');
   await remote.upload(join(dir, 'obj'), 'files/md5/ab/cdef');
   assert.deepEqual([...(await remote.has(['files/md5/ab/cdef', 'files/md5/ab/0000']))], ['files/md5/ab/cdef']);
+});
+
+/** Clears every place the SDK looks for credentials (env, ~/.aws files, instance metadata) for one test. */
+async function withoutAwsCredentials(t: TestContext): Promise<void> {
+  const dir = await tempDir(t);
+  const replaced: Record<string, string | undefined> = {
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    AWS_CONFIG_FILE: join(dir, 'config'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const saved = Object.fromEntries(Object.keys(replaced).map((key) => [key, process.env[key]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(replaced);
+  t.after(() => apply(saved));
+}
+
+test('with no credentials anywhere the error lists where to put them; allow_anonymous_login reads a public bucket unsigned', async (t) => {
+  const { endpoint, dir } = await startS3rver(t);
+  await seedObjects(dir, ['project/dvc/files/md5/ab/cdef']);
+  await withoutAwsCredentials(t);
+  const signed = new S3Remote(s3SettingsFrom({ name: 'storage', url: URL, options: { endpointurl: endpoint } }));
+  t.after(() => signed.close());
+  await assert.rejects(signed.has(['files/md5/ab/cdef']), /no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables \(workflow secrets on CI\).*allow_anonymous_login/);
+
+  const anonymous = new S3Remote(s3SettingsFrom({ name: 'storage', url: URL, options: { endpointurl: endpoint, allow_anonymous_login: 'true' } }));
+  t.after(() => anonymous.close());
+  assert.deepEqual([...(await anonymous.has(['files/md5/ab/cdef', 'files/md5/ab/0000']))], ['files/md5/ab/cdef']);
+  const out = join(await tempDir(t), 'obj');
+  await anonymous.download('files/md5/ab/cdef', out);
+  assert.equal(await readFile(out, 'utf8'), 'x');
 });
 
 test('a key the server does not know is an access-denied error that names the fix and never the secret', async (t) => {

@@ -119,7 +119,7 @@ function booleanOption(config: RemoteConfig, key: string): boolean {
  * The settings of one S3 remote. `committed` holds the keys of the remote's section in the
  * committed `.dvc/config` alone, so secrets found there are refused rather than used.
  */
-export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, string> = {}): S3RemoteSettings {
+export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): S3RemoteSettings {
   const leaked = SECRET_KEYS.filter((key) => committed[key] !== undefined);
   if (leaked.length > 0) {
     throw new UserError(
@@ -141,19 +141,20 @@ export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, s
     }
     credentials = { accessKeyId: o.access_key_id, secretAccessKey: o.secret_access_key, ...(o.session_token ? { sessionToken: o.session_token } : {}) };
   }
-  let endpoint = o.endpointurl;
+  // The AWS SDK's own variables name an endpoint kept in a secret; empty ones are unset secrets (fork PRs).
+  let endpoint = o.endpointurl || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   if (endpoint !== undefined) {
     try {
       endpoint = new URL(endpoint).toString().replace(/\/$/, '');
     } catch {
-      throw new UserError(`remote "${config.name}": endpointurl = ${endpoint} is not a URL; use e.g. https://minio.example.com:9000`);
+      throw new UserError(`remote "${config.name}": endpoint ${endpoint} (from ${o.endpointurl ? 'endpointurl in .dvc/config' : 'AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL'}) is not a URL; use e.g. https://minio.example.com:9000`);
     }
   }
   const partMb = numberOption(config, 'part_size_mb', 16);
   return {
     bucket,
     prefix,
-    region: o.region,
+    region: o.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
     endpoint,
     profile: o.profile,
     credentials,
@@ -202,7 +203,7 @@ export class S3Remote implements RemoteStore {
     const s = this.settings;
     const config: S3ClientConfig = {
       // A custom endpoint rarely knows regions; any region signs valid requests for it.
-      region: s.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (s.endpoint ? 'us-east-1' : undefined),
+      region: s.region ?? (s.endpoint ? 'us-east-1' : undefined),
       // The SDK's standard retry strategy already backs off on throttling, 5xx, timeouts and resets.
       maxAttempts: s.retries + 1,
       followRegionRedirects: true,
