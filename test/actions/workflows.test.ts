@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -8,6 +8,8 @@ import { ACTIONS_DIR, actionErrors, actionFiles, actionlint, stepsOf, workflowEr
 
 const workflows = await workflowFiles();
 const actions = await actionFiles();
+const BAD_WORKFLOW = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n';
+const lint = await actionlint([...workflows.map((w) => ({ name: `.github/workflows/${w.name}`, content: w.content })), { name: 'bad.yml', content: BAD_WORKFLOW }]);
 
 describe('workflow files', () => {
   it('are the CI, PR, fork-comment and experiments workflows', () => {
@@ -20,7 +22,7 @@ describe('workflow files', () => {
     });
 
     it(`${workflow.name} passes actionlint`, async () => {
-      const problems = await actionlint(`.github/workflows/${workflow.name}`, workflow.content);
+      const problems = lint[`.github/workflows/${workflow.name}`]!;
       assert.deepEqual(problems.map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`), []);
     });
 
@@ -48,6 +50,15 @@ describe('workflow files', () => {
     assert.match(doc.jobs.report!.if!, /!cancelled\(\)/);
     assert.match(doc.concurrency.group, /pull_request\.number/);
     assert.equal(doc.concurrency['cancel-in-progress'], true);
+  });
+
+  it("lets npm run @tensorflow/tfjs-node's install script, which the lock file says it has, and no other", async () => {
+    const lock = JSON.parse(await readFile('package-lock.json', 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean; optional?: boolean }> };
+    assert.equal(lock.packages['node_modules/@tensorflow/tfjs-node']?.hasInstallScript, true);
+    const install = actions.find((a) => a.name === 'install')!;
+    const commands = (install.doc.runs.steps ?? []).map((s) => (s as { run?: string }).run ?? '').join('\n');
+    assert.match(commands, /^npm ci .*--allow-scripts=@tensorflow\/tfjs-node$/m);
+    for (const workflow of workflows) assert.ok(!/npm (ci|install)/.test(workflow.content), `${workflow.name} installs without the install action`);
   });
 
   it('uses the current majors of the artifact actions and Node 24', () => {
@@ -101,7 +112,7 @@ describe('action.yml files', () => {
   it('the lint helpers catch a wrong input key, so the checks above can fail', async () => {
     assert.notDeepEqual(await workflowErrors('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n'), []);
     assert.notDeepEqual(actionErrors('bad/action.yml', 'name: x\ndescription: y\nruns:\n  using: node24\n'), []);
-    assert.notDeepEqual(await actionlint('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n'), []);
+    assert.match(lint['bad.yml']![0]!.message, /property "nope" is not defined/);
   });
 });
 
