@@ -1,11 +1,16 @@
 import { markdownTable } from 'markdown-table';
 import { runCell, type CellOptions, type CellResult } from '../experiments/cell.js';
+import { reportPath } from '../evaluate/report-files.js';
+import { confusionHeatmapSpec, learningCurvesSpec } from '../report/charts.js';
+import { renderVegaLitePng } from '../report/render.js';
 import { readRunReport, runReportMarkdown } from '../report/run-report.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
 /**
  * One matrix cell on a runner: prepare, train and evaluate with the cell's seed, versions and
- * epochs (through the experiments runner), then the job-summary markdown of the run.
+ * epochs (through the experiments runner), then the confusion and learning-curve pictures into the
+ * bundle (uploaded with it; comments cannot show local images) and the job-summary markdown.
  */
 
 export interface ExperimentCellOptions {
@@ -24,6 +29,8 @@ export interface ExperimentCellOptions {
 
 export interface ExperimentCellResult extends CellResult {
   summary: string;
+  /** Pictures added to the bundle (the artifact), since a comment cannot show local images. */
+  pictures: string[];
 }
 
 const OVERRIDE = /^[a-z_]+\.[a-z_][a-z0-9_]*=.*$/i;
@@ -69,6 +76,13 @@ export async function runExperimentCell(options: ExperimentCellOptions): Promise
   };
   const result = await runCell(cell);
   const report = await readRunReport({ reports: result.bundleDir });
+  const charts = [[reportPath(result.bundleDir, 'confusionPng'), confusionHeatmapSpec(report.confusion.classes, report.confusion.matrix)] as const];
+  const all = report.trainLog?.length ? [...charts, [reportPath(result.bundleDir, 'learningCurvesPng'), learningCurvesSpec(report.trainLog)] as const] : charts;
+  const pictures: string[] = [];
+  for (const [path, spec] of all) {
+    await writeFileAtomic(path, await renderVegaLitePng(spec, { scale: 1.5 }));
+    pictures.push(path);
+  }
   const summary = `${runReportMarkdown({ ...report, title: `Run ${result.runId}` }, { limit: 200_000 }).trimEnd()}\n\n${factsTable(result)}\n`;
-  return { ...result, summary };
+  return { ...result, summary, pictures };
 }

@@ -22,6 +22,11 @@ describe('the run-experiment action, run as the runner runs it', () => {
       assert.deepEqual(Object.keys(bundle.manifest.durations).sort(), ['evaluate', 'prepare', 'total', 'train']);
       assert.equal(Number(run.outputs.accuracy), bundle.metrics.accuracy);
       assert.match(await readFile(join(run.outputs.bundle!, 'params.yaml'), 'utf8'), /epochs: 1\b/);
+      for (const picture of ['confusion.png', 'learning_curves.png']) {
+        const png = await readFile(join(run.outputs.bundle!, picture));
+        assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], `${picture} is a PNG`);
+        assert.ok(png.length > 2000, `${picture} has content`);
+      }
       assert.match(run.summary, /Run s3-v2/);
       assert.match(run.summary, /\| commit +\| data \(DVC hashes\) +\| backend/);
       assert.match(run.summary, /v2 `[0-9a-f]{8}`/);
