@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -40,7 +41,12 @@ export async function startS3rver(t: TestContext): Promise<{ endpoint: string; d
 export async function seedObjects(dir: string, keys: readonly string[], body: string | Uint8Array = 'x'): Promise<void> {
   const folders = new Set(keys.map((key) => dirname(join(dir, BUCKET, key))));
   for (const folder of folders) await mkdir(folder, { recursive: true });
-  await mapLimit(keys, 32, (key) => writeFile(join(dir, BUCKET, `${key}._S3rver_object`), body));
+  // With its `.md5` beside it, s3rver need not hash and write one per object when it first lists it.
+  const md5 = createHash('md5').update(body).digest('hex');
+  await mapLimit(keys, 32, async (key) => {
+    await writeFile(join(dir, BUCKET, `${key}._S3rver_object`), body);
+    await writeFile(join(dir, BUCKET, `${key}._S3rver_object.md5`), md5);
+  });
 }
 
 /** One request as the proxy saw it, classified by S3 operation. */
