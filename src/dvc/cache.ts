@@ -46,12 +46,18 @@ const MD5_PATTERN = /^[0-9a-f]{32}(\.dir)?$/;
 
 /** The object key of a hash, relative to a cache or remote root: `files/md5/28/994d….dir`. */
 export function objectKey(md5: string): string {
-  if (!MD5_PATTERN.test(md5)) throw new UserError(`"${md5}" is not a DVC md5 hash (32 lower-case hex digits, optionally .dir); fix the .dvc or dvc.lock file that holds it`);
+  checkMd5(md5);
   return `files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
 }
 
 export function objectPath(cacheDir: string, md5: string): string {
-  return join(cacheDir, ...objectKey(md5).split('/'));
+  checkMd5(md5);
+  return join(cacheDir, 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+}
+
+/** Hashes come from editable files and become paths: anything but hex (e.g. `../`) is refused. */
+function checkMd5(md5: string): void {
+  if (!MD5_PATTERN.test(md5)) throw new UserError(`"${md5}" is not a DVC md5 hash (32 lower-case hex digits, optionally .dir); fix the .dvc or dvc.lock file that holds it`);
 }
 
 /** The MD5 an object's bytes must have: a `.dir` object is named after the MD5 of its manifest. */
