@@ -6,7 +6,7 @@ import { acquireCifar, type SourceSpec } from '../cifar/download.js';
 import { encodeCifarPng, pngEncoderInfo } from '../cifar/png.js';
 import { BATCH_FILES, IMAGE_BYTES, RECORD_BYTES, planarToInterleaved } from '../cifar/records.js';
 import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
-import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, isDirHash, md5Bytes, type ManifestEntry, sortManifest } from '../dvc/hash.js';
+import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, md5Bytes, type ManifestEntry, sortManifest } from '../dvc/hash.js';
 import { checkoutOutputs, type OutputCheckout } from '../dvc/ops/checkout.js';
 import { type FetchResult, fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
 import { collectOutputs, type TrackedOutput } from '../dvc/ops/outputs.js';
@@ -59,6 +59,8 @@ interface RebuiltPartition {
   files: (HashedFile & { bytes: Uint8Array })[];
   hash: HashInfo;
   manifest: Buffer;
+  /** MD5 of the rebuilt `manifest.csv` (the image selection), even when `.dvcignore` leaves it out. */
+  selectionMd5: string;
 }
 
 function partitionOutput(outputs: readonly TrackedOutput[], dir: string, dvcFile: string): TrackedOutput & { hash: HashInfo } {
@@ -147,9 +149,24 @@ async function encodePartition(batchesDir: string, part: readonly ImageEntry[], 
     progress.stop();
   }
   const manifestCsv = Buffer.from(formatManifest(part));
-  files.push({ relpath: MANIFEST_FILE, md5: md5Bytes(manifestCsv), size: manifestCsv.length, bytes: manifestCsv });
-  const { hash, manifest } = dirHashInfo(files);
-  return { files, hash, manifest };
+  const selectionMd5 = md5Bytes(manifestCsv);
+  files.push({ relpath: MANIFEST_FILE, md5: selectionMd5, size: manifestCsv.length, bytes: manifestCsv });
+  return { files, ...dirHashInfo(files), selectionMd5 };
+}
+
+/** The relpaths of a partition that `.dvcignore` rules leave out of its DVC hash (as `dvc add` did). */
+async function ignoredFiles(rules: IgnoreRules, dir: string, part: readonly ImageEntry[]): Promise<Set<string>> {
+  const ignored = new Set<string>();
+  for (const relpath of [MANIFEST_FILE, ...part.map((e) => `${e.class}/${e.id}.png`)]) {
+    if (await rules.isIgnored(join(dir, ...relpath.split('/')), false)) ignored.add(relpath);
+  }
+  return ignored;
+}
+
+function withoutIgnored(partition: RebuiltPartition, ignored: ReadonlySet<string>): RebuiltPartition {
+  if (ignored.size === 0) return partition;
+  const files = partition.files.filter((f) => !ignored.has(f.relpath));
+  return { ...partition, files, ...dirHashInfo(files) };
 }
 
 /** The error for a rebuilt partition whose hash differs from its `.dvc` file: the first differing file and the likely cause. */
@@ -171,11 +188,10 @@ async function mismatchError(
     const diff = firstDifference(entries, rebuilt.files)!;
     return new UserError(`${head}: first differing file ${at(diff.relpath)} ${diff.problem}; ${tail}`);
   }
-  const csv = rebuilt.files.find((f) => f.relpath === MANIFEST_FILE)!;
   const expectedCsv = recipe.partitions[version]!.manifestMd5;
-  if (csv.md5 !== expectedCsv) {
+  if (rebuilt.selectionMd5 !== expectedCsv) {
     return new UserError(
-      `${head}: first differing file ${at(MANIFEST_FILE)} (MD5 ${csv.md5}, ${recipePath} records ${expectedCsv}): the images selected differ from the recorded ones, so the seed, count, size or balance in ${recipePath} was changed after the partitions were made; ${tail}`,
+      `${head}: first differing file ${at(MANIFEST_FILE)} (MD5 ${rebuilt.selectionMd5}, ${recipePath} records ${expectedCsv}): the images selected differ from the recorded ones, so the seed, count, size or balance in ${recipePath} was changed after the partitions were made; ${tail}`,
     );
   }
   const encoder = pngEncoderInfo();
@@ -237,10 +253,11 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
     });
     const parts = selectPartitions(images, { count: recipe.count, size: recipe.size, seed: recipe.seed, balanced: recipe.balanced }, verified.dir);
 
+    const rules = new IgnoreRules(repo.root);
     for (const { version, output } of toBuild) {
       const part = parts[Number(version.slice(1)) - 1];
       if (!part) throw new UserError(`${shownRecipe} lists ${version} but its count is ${recipe.count}; the recipe was edited by hand; re-create it with \`cifar10 partition\``);
-      const result = await encodePartition(verified.dir, part, version, options.quiet);
+      const result = withoutIgnored(await encodePartition(verified.dir, part, version, options.quiet), await ignoredFiles(rules, output.path, part));
       if (result.hash.md5 !== output.hash.md5) {
         throw await mismatchError(repo, output.label, relative(repo.root, output.dvc.file), output.hash, result, recipe, version, shownRecipe);
       }
