@@ -9,7 +9,7 @@ import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.j
 describe('the run-experiment action, run as the runner runs it', () => {
   it('runs one cell on synthetic data into a complete result bundle and a job summary', async () => {
     await withTempDir('run-experiment-', async (root) => {
-      await createSynthWorkspace(root, { imagesPerClass: 20, partitions: 2, partitionSize: 100 });
+      await createSynthWorkspace(root, { imagesPerClass: 12, partitions: 2, partitionSize: 60 });
       await copyFile(join(PROJECT_ROOT, 'params.yaml'), join(root, 'params.yaml'));
       const run = await runActionProcess('run-experiment', { eventName: 'push', event: {}, cwd: root, inputs: { seed: '3', versions: 'v2', epochs: '1', backend: 'wasm' } });
       assert.equal(run.code, 0, run.everything);

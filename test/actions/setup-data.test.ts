@@ -14,7 +14,7 @@ async function listTree(dir: string): Promise<string[]> {
 describe('the setup-data action, run as the runner runs it', () => {
   it('with no cache service warns, pulls the partitions from the DVC remote and succeeds', async () => {
     await withTempDir('setup-data-', async (root) => {
-      const ws = await createSynthWorkspace(root, { imagesPerClass: 12, partitions: 2 });
+      const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
       await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
       const v1 = join(ws.partitionsDir, 'v1');
       const before = await listTree(v1);
@@ -37,7 +37,7 @@ describe('the setup-data action, run as the runner runs it', () => {
 
   it('auto falls back from an unreachable remote to a verified rebuild, with a warning', async () => {
     await withTempDir('setup-data-', async (root) => {
-      const ws = await createSynthWorkspace(root, { imagesPerClass: 12, partitions: 2 });
+      const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
       await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
       const v2 = join(ws.partitionsDir, 'v2');
       const before = await listTree(v2);
@@ -55,7 +55,7 @@ describe('the setup-data action, run as the runner runs it', () => {
 
   it('names the partition that is not tracked', async () => {
     await withTempDir('setup-data-', async (root) => {
-      await createSynthWorkspace(root, { imagesPerClass: 12, partitions: 2 });
+      await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
       await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
       const run = await runActionProcess('setup-data', { eventName: 'push', event: {}, cwd: root, inputs: { versions: 'v1+v7' } });
       assert.equal(run.code, 1);
