@@ -211,7 +211,7 @@ test('a missing object is named with the push that would fix it', async (t) => {
   await assert.rejects(remote.download('files/md5/ab/cdef', join(await tempDir(t), 'out')), /object files\/md5\/ab\/cdef is missing from remote s3:\/\/dvc-store\/project\/dvc.*cifar10 data push/);
 });
 
-test('existence of thousands of keys in one prefix is answered by paged listing, not one HEAD per key', async (t) => {
+test('existence of thousands of keys in one prefix is answered by paged listing, and few keys by one HEAD each', async (t) => {
   const { endpoint, dir } = await startS3rver(t);
   const keys = Array.from({ length: 2250 }, (_, i) => `files/md5/ab/${i.toString(16).padStart(30, '0')}`);
   const stored = keys.filter((_, i) => i % 15 !== 7);
@@ -232,6 +232,14 @@ test('existence of thousands of keys in one prefix is answered by paged listing,
   assert.equal((await remote.has(keys.slice(0, HEAD_ONLY_LIMIT))).size, stored.filter((k) => keys.slice(0, HEAD_ONLY_LIMIT).includes(k)).length);
   assert.equal(proxy.count('HEAD'), HEAD_ONLY_LIMIT, 'a few keys are probed one by one');
   assert.equal(proxy.count('LIST'), 0);
+
+  // Two keys of the big folder among 33 spread over many: listing it would cost 3 requests, so
+  // the listing stops after 2 and every key is probed instead.
+  proxy.seen.length = 0;
+  const spread = [keys[0]!, keys[7]!, ...Array.from({ length: 31 }, (_, i) => `files/md5/${(i + 16).toString(16)}/0001`)];
+  assert.deepEqual([...(await remote.has(spread))].sort(), [keys[0]!], 'keys[7] is one of the missing ones');
+  assert.equal(proxy.count('LIST'), 2);
+  assert.equal(proxy.count('HEAD'), 33);
 });
 
 test('a file larger than the part size is uploaded in parts and downloads byte-identical', async (t) => {

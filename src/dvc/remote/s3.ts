@@ -265,7 +265,7 @@ export class S3Remote implements RemoteStore {
     }
     if (status === 401 || status === 403 || ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'].includes(e.name ?? '')) {
       return new UserError(
-        `${where}: access denied (${detail}); check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the profile, or .dvc/config.local) and that they may read and write s3://${this.settings.bucket}`,
+        `${where}: access denied (${detail}); check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the profile, or .dvc/config.local) and that they may list, read and write s3://${this.settings.bucket}`,
         { cause: error },
       );
     }
@@ -290,13 +290,17 @@ export class S3Remote implements RemoteStore {
     }
   }
 
-  /** Every object key (relative to the remote root) below `folder/`. */
-  private async listFolder(folder: string): Promise<string[]> {
+  /**
+   * The object keys (relative to the remote root) below `folder/`, or undefined when the folder
+   * holds more than `maxPages` pages of them (then probing the wanted keys one by one is cheaper).
+   */
+  private async listFolder(folder: string, maxPages = Infinity): Promise<string[] | undefined> {
     const prefix = this.keyOf(`${folder}/`);
     const strip = this.settings.prefix ? this.settings.prefix.length + 1 : 0;
     const found: string[] = [];
     let token: string | undefined;
-    do {
+    for (let pages = 0; pages === 0 || token; pages++) {
+      if (pages >= maxPages) return undefined;
       let page;
       try {
         page = await this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, MaxKeys: LIST_PAGE, ContinuationToken: token }));
@@ -305,15 +309,16 @@ export class S3Remote implements RemoteStore {
       }
       for (const item of page.Contents ?? []) if (item.Key) found.push(item.Key.slice(strip));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return found;
   }
 
   /**
-   * Few keys: one HEAD each. Many keys: group them by folder (`files/md5/xx`), list the folder
-   * with the most wanted keys first and take its size as the estimate for the others (DVC's
-   * objects spread evenly over the 256 folders); then each folder is listed when that takes fewer
-   * requests (one per 1,000 objects) than HEADing its wanted keys, and probed otherwise.
+   * Few keys: one HEAD each. Many keys: group them by folder (`files/md5/xx`) and list the folder
+   * with the most wanted keys first, giving up once its listing would take more requests than
+   * HEADing those keys; its size is the estimate for the other folders (DVC's objects spread
+   * evenly over the 256 folders), each of which is then listed when that takes fewer requests
+   * (one per 1,000 objects) than HEADing its wanted keys, and probed otherwise.
    */
   async has(keys: readonly string[]): Promise<Set<string>> {
     await this.prepare();
@@ -338,12 +343,18 @@ export class S3Remote implements RemoteStore {
       for (const key of wanted) if (here.has(key)) present.add(key);
     };
     const [sampleFolder, sampleWanted] = folders[0]!;
-    const sample = await this.listFolder(sampleFolder);
-    markListed(sampleWanted, sample);
-    const pagesPerFolder = Math.max(1, Math.ceil(sample.length / LIST_PAGE));
+    const sample = await this.listFolder(sampleFolder, sampleWanted.length);
+    let pagesPerFolder: number;
+    if (sample) {
+      markListed(sampleWanted, sample);
+      pagesPerFolder = Math.max(1, Math.ceil(sample.length / LIST_PAGE));
+    } else {
+      await headAll(sampleWanted);
+      pagesPerFolder = sampleWanted.length + 1;
+    }
     const tasks: Array<() => Promise<void>> = [];
     for (const [folder, wanted] of folders.slice(1)) {
-      if (wanted.length >= pagesPerFolder) tasks.push(async () => markListed(wanted, await this.listFolder(folder)));
+      if (wanted.length >= pagesPerFolder) tasks.push(async () => markListed(wanted, (await this.listFolder(folder))!));
       else for (const key of wanted) tasks.push(async () => void ((await this.headOne(key)) && present.add(key)));
     }
     await mapLimit(tasks, this.settings.jobs, (task) => task());
