@@ -169,7 +169,7 @@ test('an interrupted push leaves no .dir without its files and the next push com
 });
 
 test('two pulls into the same clone at once, in two processes, both succeed', async (t) => {
-  const f = await fixture(t, partitionLikeTree(4, 40));
+  const f = await fixture(t, partitionLikeTree(3, 30));
   await add(f.repo, ['data/v1'], { cwd: f.repo.root });
   await push(f.repo, { cwd: f.repo.root });
   const other = await clone(f);
@@ -220,7 +220,7 @@ test('add refuses paths that overlap an already tracked folder and re-adding unc
 });
 
 test('two adds of the same data at once, in two processes, both succeed with one consistent result', async (t) => {
-  const f = await fixture(t, partitionLikeTree(4, 40));
+  const f = await fixture(t, partitionLikeTree(3, 30));
   const worker = join(here, 'ops-worker.js');
   const [a, b] = await Promise.all([run(process.execPath, [worker, 'add', f.repo.root, 'data/v1']), run(process.execPath, [worker, 'add', f.repo.root, 'data/v1'])]);
   const hashA = JSON.parse(a.stdout)[0].hash;
@@ -238,7 +238,7 @@ async function readDvcText(f: Fixture): Promise<string> {
 }
 
 test('a pull killed part-way is completed by the next pull, leaving no temp files behind', async (t) => {
-  const f = await fixture(t, partitionLikeTree(6, 40));
+  const f = await fixture(t, partitionLikeTree(4, 30));
   await add(f.repo, ['data/v1'], { cwd: f.repo.root });
   await push(f.repo, { cwd: f.repo.root });
   const other = await clone(f);
