@@ -180,18 +180,28 @@ test('a key the server does not know is an access-denied error that names the fi
   }
 });
 
-test('a burst of 503 SlowDown answers is retried with back-off and the push completes', async (t) => {
+test('a burst of 503 SlowDown answers is retried with back-off: uploads are resent whole and the data round-trips', async (t) => {
   const { endpoint } = await startS3rver(t);
   const proxy = await new FaultProxy(endpoint).start(t);
   const repo = await repoWithS3Remote(t, proxy.endpoint, 'a', { jobs: '1' });
   await writeTree(join(repo.root, 'data', 'v1'), partitionLikeTree(1, 4));
   await add(repo, ['data/v1'], { cwd: repo.root });
-  proxy.failNext = 3;
+  proxy.failNext = 2;
+  proxy.failOnly = new Set(['HEAD']);
   assert.deepEqual(await push(repo, { cwd: repo.root, jobs: 1 }), { uploaded: 5, present: 0 });
-  assert.equal(proxy.seen.filter((r) => r.status === 503).length, 3);
-  assert.equal(proxy.count('PUT', 200), 5, 'every object landed once the burst was over');
-  const [status] = await cloudStatus(repo, { cwd: repo.root });
-  assert.equal(status!.state, 'up to date');
+  proxy.failNext = 3;
+  proxy.failOnly = new Set(['PUT']);
+  await writeTree(join(repo.root, 'data', 'v1'), { 'class0/late.png': 'one more object, its upload throttled' });
+  await add(repo, ['data/v1'], { cwd: repo.root });
+  assert.deepEqual(await push(repo, { cwd: repo.root, jobs: 1 }), { uploaded: 2, present: 4 });
+  assert.equal(proxy.count('HEAD', 503), 2);
+  assert.equal(proxy.count('PUT', 503), 3);
+  assert.equal(proxy.count('PUT', 200), 7, 'every object landed once, after the burst');
+
+  const clone = await repoWithS3Remote(t, endpoint, 'b');
+  await writeTree(clone.root, { 'data/v1.dvc': await readFile(join(repo.root, 'data', 'v1.dvc')) });
+  await pull(clone, { cwd: clone.root });
+  assert.deepEqual(await readTree(join(clone.root, 'data', 'v1')), await readTree(join(repo.root, 'data', 'v1')), 'a resent upload carried its whole body');
 });
 
 test('503s beyond the retry bound fail with the number of attempts and how to go on', async (t) => {
@@ -242,7 +252,7 @@ test('existence of thousands of keys in one prefix is answered by paged listing,
   assert.equal(proxy.count('HEAD'), 33);
 });
 
-test('a file larger than the part size is uploaded in parts and downloads byte-identical', async (t) => {
+test('a file larger than the part size is uploaded in parts (a throttled part is resent) and downloads byte-identical', async (t) => {
   const { endpoint } = await startS3rver(t);
   const proxy = await new FaultProxy(endpoint).start(t);
   const remote = store(proxy.endpoint, { part_size_mb: '5' });
@@ -250,8 +260,11 @@ test('a file larger than the part size is uploaded in parts and downloads byte-i
   const dir = await tempDir(t);
   const big = fakeBytes(7, 11 * 1024 * 1024 + 123);
   await writeFile(join(dir, 'big'), big);
+  proxy.failNext = 1;
+  proxy.failOnly = new Set(['PUT_PART']);
   await remote.upload(join(dir, 'big'), 'files/md5/12/big');
   assert.equal(proxy.count('CREATE_MULTIPART'), 1);
+  assert.equal(proxy.count('PUT_PART', 503), 1, 'one part was throttled and sent again');
   assert.equal(proxy.count('PUT_PART', 200), 3);
   assert.equal(proxy.count('COMPLETE_MULTIPART'), 1);
   assert.equal(proxy.count('PUT'), 0);

@@ -69,11 +69,14 @@ function classify(req: IncomingMessage): SeenRequest['op'] {
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of s3rver that logs every request and, while `failNext` is
- * above zero, answers with S3's own throttling reply (503 SlowDown) instead of forwarding.
+ * above zero, answers with S3's own throttling reply (503 SlowDown) instead of forwarding
+ * (requests of any operation, or only those in `failOnly`).
  */
 export class FaultProxy {
   readonly seen: SeenRequest[] = [];
   failNext = 0;
+  /** When set, only requests of these operations are failed (and counted down). */
+  failOnly?: ReadonlySet<SeenRequest['op']>;
   private server!: Server;
   endpoint = '';
 
@@ -97,7 +100,7 @@ export class FaultProxy {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const op = classify(req);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (this.failNext > 0) {
+    if (this.failNext > 0 && (!this.failOnly || this.failOnly.has(op))) {
       this.failNext--;
       this.seen.push({ op, path, status: 503 });
       req.resume();
