@@ -265,3 +265,15 @@ test('an executable file is recorded with isexec: true before hash, and checkout
   await checkout(f.repo, { cwd: f.repo.root, targets: ['tools/run.sh'] });
   assert.ok((await stat(join(f.repo.root, 'tools', 'run.sh'))).mode & 0o100);
 });
+
+test('targets may be .dvc files, tracked paths or a folder holding tracked outputs', async (t) => {
+  const f = await fixture(t, partitionLikeTree(1, 3));
+  await writeTree(join(f.repo.root, 'data', 'v2'), partitionLikeTree(1, 2, 2));
+  await add(f.repo, ['data/v1', 'data/v2'], { cwd: f.repo.root });
+  const labels = async (targets: string[]) => (await status(f.repo, { cwd: f.repo.root, targets })).map((s) => s.label);
+  assert.deepEqual(await labels(['data/v1.dvc']), ['data/v1']);
+  assert.deepEqual(await labels(['data/v2']), ['data/v2']);
+  assert.deepEqual((await labels(['data'])).sort(), ['data/v1', 'data/v2']);
+  assert.deepEqual(await labels([]), ['data/v1', 'data/v2']);
+  await assert.rejects(labels(['elsewhere']), /elsewhere is neither a .dvc file nor a path tracked by one/);
+});

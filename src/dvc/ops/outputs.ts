@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { type DvcFile, type DvcOut, dvcFileFor, DVCFILE_SUFFIX, findDvcFiles, hashOf, outputPath, readDvcFile, repoRelative } from '../dvcfile.js';
 import type { HashInfo } from '../hash.js';
@@ -38,8 +38,8 @@ function outputsOf(repo: Repo, dvc: DvcFile): TrackedOutput[] {
 }
 
 /**
- * The outputs named by `targets` (`.dvc` files or tracked paths, relative to `cwd`), or every
- * output of every `.dvc` file in the repository when there are none.
+ * The outputs named by `targets` (`.dvc` files, tracked paths, or folders holding tracked paths,
+ * relative to `cwd`), or every output of every `.dvc` file in the repository when there are none.
  */
 export async function collectOutputs(repo: Repo, targets: readonly string[] = [], cwd = process.cwd()): Promise<TrackedOutput[]> {
   if (targets.length === 0) {
@@ -65,7 +65,9 @@ export async function collectOutputs(repo: Repo, targets: readonly string[] = []
       }
     }
     everything ??= await collectOutputs(repo, [], cwd);
-    const match = everything.filter((o) => o.path === abs);
+    let match = everything.filter((o) => o.path === abs);
+    // A folder that is not itself tracked stands for every output below it (`data pull data/partitions`).
+    if (match.length === 0) match = everything.filter((o) => o.path.startsWith(abs + sep));
     if (match.length === 0) {
       throw new UserError(`${target} is neither a .dvc file nor a path tracked by one; track it with \`cifar10 data add ${target}\` or check the name`);
     }
