@@ -120,10 +120,8 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
   try {
     // Small objects: checked in the cache, and copied from a local remote, on the fast path.
     const slow: string[] = [];
-    let local: (RemoteStore & LocalObjectFiles) | undefined;
-    const wanted = [...needed];
     const missing: string[] = [];
-    await eachInBatches(wanted, (md5) => {
+    await eachInBatches([...needed], (md5) => {
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return void slow.push(md5);
       if (data !== null && md5Bytes(data) === contentMd5(md5)) {
@@ -132,14 +130,10 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
       }
       missing.push(md5);
     });
-    if (missing.length > 0) {
-      const store = await getStore();
-      if (hasLocalFiles(store)) local = store;
-    }
-    if (local) {
-      const from = local;
+    const store = missing.length > 0 ? await getStore() : undefined;
+    if (store && hasLocalFiles(store)) {
       await eachInBatches(missing, (md5) => {
-        if (!copyLocalObjectSync(from, repo.cacheDir, md5, true)) return void slow.push(md5);
+        if (!copyLocalObjectSync(store, repo.cacheDir, md5, true)) return void slow.push(md5);
         result.downloaded++;
         progress.increment();
       });
