@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { type VerifiedBatch, listBatchImages } from '../cifar/batches.js';
 import { CLASS_NAMES, NUM_CLASSES } from '../cifar/classes.js';
 import { acquireCifar, type SourceSpec } from '../cifar/download.js';
-import { encodeCifarPng, pngEncoderInfo } from '../cifar/png.js';
-import { BATCH_FILES, IMAGE_BYTES, RECORD_BYTES, planarToInterleaved } from '../cifar/records.js';
+import { pngEncoderInfo } from '../cifar/png.js';
+import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
 import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
 import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, md5Bytes, type ManifestEntry, sortManifest } from '../dvc/hash.js';
 import { checkoutOutputs, type OutputCheckout } from '../dvc/ops/checkout.js';
@@ -15,6 +18,7 @@ import { eachInBatches } from '../dvc/small-files.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { formatManifest, MANIFEST_FILE, type ImageEntry, type PartitionRecipe, readPartitionRecipe, RECIPE_FILE, selectPartitions } from './partition.js';
+import { encodeRecords } from './rebuild-encode.js';
 import { VERSION_PATTERN } from './versions.js';
 
 /**
@@ -38,6 +42,8 @@ export interface RebuildOptions {
   partitionsDir?: string;
   /** CIFAR-10 download cache; default as `cifar10 download`. */
   cifarCacheDir?: string;
+  /** PNG encoder threads (1: encode on this thread); default one per core, none when a partition fits in one run of records. */
+  workers?: number;
   /** Replace workspace changes the DVC cache has no copy of (as `pull --force`). */
   force?: boolean;
   quiet?: boolean;
@@ -122,8 +128,76 @@ function checkBatches(recipe: PartitionRecipe, recipePath: string, batches: read
   }
 }
 
-/** Encodes the images of one partition exactly as `cifar10 download` + `partition` wrote them. */
-async function encodePartition(batchesDir: string, part: readonly ImageEntry[], label: string, quiet: boolean | undefined): Promise<RebuiltPartition> {
+/** Records per message to an encoder thread: large enough to amortise messaging, small enough to balance. */
+const CHUNK_RECORDS = 500;
+
+/**
+ * Encoder threads (`rebuild-worker.ts`): PNG encoding is the CPU-bound part of a rebuild, and a
+ * runner has several cores. Each thread takes one run of records at a time.
+ */
+class EncoderPool {
+  private readonly workers: Worker[];
+  private readonly idle: Worker[];
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+
+  constructor(count: number) {
+    this.workers = Array.from({ length: count }, () => new Worker(new URL('./rebuild-worker.js', import.meta.url)));
+    this.idle = [...this.workers];
+  }
+
+  private acquire(): Promise<Worker> {
+    const worker = this.idle.pop();
+    return worker ? Promise.resolve(worker) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(worker);
+    else this.idle.push(worker);
+  }
+
+  async encode(records: Uint8Array): Promise<Uint8Array[]> {
+    const worker = await this.acquire();
+    try {
+      return await new Promise<Uint8Array[]>((resolve, reject) => {
+        const done = () => {
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          worker.off('exit', onExit);
+        };
+        const onMessage = (reply: { ok: boolean; pngs?: Uint8Array[]; message?: string }) => {
+          done();
+          if (reply.ok) resolve(reply.pngs!);
+          else reject(new Error(reply.message));
+        };
+        const onError = (error: Error) => {
+          done();
+          reject(error);
+        };
+        const onExit = (code: number) => {
+          done();
+          reject(new Error(`a rebuild encoder thread exited with code ${code}`));
+        };
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+        worker.postMessage(records, [records.buffer as ArrayBuffer]);
+      });
+    } finally {
+      this.release(worker);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+/**
+ * Encodes the images of one partition exactly as `cifar10 download` + `partition` wrote them, on
+ * the encoder threads when there is a pool, else on this thread.
+ */
+async function encodePartition(batchesDir: string, part: readonly ImageEntry[], label: string, pool: EncoderPool | undefined, quiet: boolean | undefined): Promise<RebuiltPartition> {
   const files: RebuiltPartition['files'] = [];
   const byBatch = new Map<string, { index: number; entry: ImageEntry }[]>();
   for (const entry of part) {
@@ -133,17 +207,28 @@ async function encodePartition(batchesDir: string, part: readonly ImageEntry[], 
     byBatch.set(batch.name, [...(byBatch.get(batch.name) ?? []), { index: Number(match[2]), entry }]);
   }
   const progress = startProgress(`rebuild ${label}`, part.length, { unit: 'images', quiet });
-  const rgb = new Uint8Array(IMAGE_BYTES);
+  const encodeRun = async (run: readonly { entry: ImageEntry }[], records: Uint8Array) => {
+    const pngs = pool ? await pool.encode(records) : encodeRecords(records);
+    if (!pool) await yieldToEventLoop();
+    run.forEach(({ entry }, i) => {
+      const png = pngs[i]!;
+      files.push({ relpath: `${entry.class}/${entry.id}.png`, md5: md5Bytes(png), size: png.length, bytes: png });
+    });
+    progress.increment(run.length);
+  };
   try {
     for (const [name, images] of byBatch) {
       const bytes = await readFile(join(batchesDir, name));
-      await eachInBatches(images, ({ index, entry }) => {
-        const offset = index * RECORD_BYTES;
-        planarToInterleaved(bytes.subarray(offset + 1, offset + RECORD_BYTES), rgb);
-        const png = encodeCifarPng(rgb);
-        files.push({ relpath: `${entry.class}/${entry.id}.png`, md5: md5Bytes(png), size: png.length, bytes: png });
-        progress.increment();
-      });
+      const runs: Promise<void>[] = [];
+      for (let start = 0; start < images.length; start += CHUNK_RECORDS) {
+        const run = images.slice(start, start + CHUNK_RECORDS);
+        // A copy of just these records, so each run's buffer can move to a thread on its own.
+        const records = new Uint8Array(run.length * RECORD_BYTES);
+        run.forEach(({ index }, i) => records.set(bytes.subarray(index * RECORD_BYTES, (index + 1) * RECORD_BYTES), i * RECORD_BYTES));
+        runs.push(encodeRun(run, records));
+        if (!pool) await runs.at(-1);
+      }
+      await Promise.all(runs);
     }
   } finally {
     progress.stop();
@@ -254,18 +339,25 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
     const parts = selectPartitions(images, { count: recipe.count, size: recipe.size, seed: recipe.seed, balanced: recipe.balanced }, verified.dir);
 
     const rules = new IgnoreRules(repo.root);
-    for (const { version, output } of toBuild) {
-      const part = parts[Number(version.slice(1)) - 1];
-      if (!part) throw new UserError(`${shownRecipe} lists ${version} but its count is ${recipe.count}; the recipe was edited by hand; re-create it with \`cifar10 partition\``);
-      const result = withoutIgnored(await encodePartition(verified.dir, part, version, options.quiet), await ignoredFiles(rules, output.path, part));
-      if (result.hash.md5 !== output.hash.md5) {
-        throw await mismatchError(repo, output.label, relative(repo.root, output.dvc.file), output.hash, result, recipe, version, shownRecipe);
+    const largest = Math.max(...toBuild.map(({ version }) => parts[Number(version.slice(1)) - 1]?.length ?? 0));
+    const threads = options.workers ?? Math.min(availableParallelism(), Math.ceil(largest / CHUNK_RECORDS));
+    const pool = threads > 1 ? new EncoderPool(threads) : undefined;
+    try {
+      for (const { version, output } of toBuild) {
+        const part = parts[Number(version.slice(1)) - 1];
+        if (!part) throw new UserError(`${shownRecipe} lists ${version} but its count is ${recipe.count}; the recipe was edited by hand; re-create it with \`cifar10 partition\``);
+        const result = withoutIgnored(await encodePartition(verified.dir, part, version, pool, options.quiet), await ignoredFiles(rules, output.path, part));
+        if (result.hash.md5 !== output.hash.md5) {
+          throw await mismatchError(repo, output.label, relative(repo.root, output.dvc.file), output.hash, result, recipe, version, shownRecipe);
+        }
+        // File objects first, the `.dir` object last: a cache holding the manifest holds every file it names.
+        await eachInBatches(result.files, (file) => putObjectBytesSync(repo.cacheDir, file.md5, file.bytes));
+        putObjectBytesSync(repo.cacheDir, result.hash.md5, result.manifest);
+        rebuilt.push(version);
+        log(`rebuild: ${version} verified (${result.files.length} files, ${result.hash.md5}) and stored in the DVC cache`);
       }
-      // File objects first, the `.dir` object last: a cache holding the manifest holds every file it names.
-      await eachInBatches(result.files, (file) => putObjectBytesSync(repo.cacheDir, file.md5, file.bytes));
-      putObjectBytesSync(repo.cacheDir, result.hash.md5, result.manifest);
-      rebuilt.push(version);
-      log(`rebuild: ${version} verified (${result.files.length} files, ${result.hash.md5}) and stored in the DVC cache`);
+    } finally {
+      await pool?.close();
     }
   }
   await checkoutOutputs(
