@@ -1,6 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseVersionSpec } from '../data/versions.js';
 import { add } from '../dvc/ops/add.js';
 import type { ProgressFactory } from '../dvc/ops/outputs.js';
@@ -153,8 +153,10 @@ export function registerPipelineCommands(program: Command): void {
   exp
     .command('matrix')
     .description('Run every seed × version cell, up to --jobs at once; finished cells are skipped, failed ones retried on the next run')
-    .option('--seeds <list>', 'comma-separated seeds', integerList('--seeds'), DEFAULT_SEEDS)
-    .option('--versions <list>', 'comma-separated version specs', (v: string) => v.split(',').map((s) => s.trim()), DEFAULT_VERSIONS)
+    .addOption(new Option('--seeds <list>', 'comma-separated seeds').argParser(integerList('--seeds')).default(DEFAULT_SEEDS, DEFAULT_SEEDS.join(',')))
+    .addOption(
+      new Option('--versions <list>', 'comma-separated version specs').argParser((v: string) => v.split(',').map((s) => s.trim())).default(DEFAULT_VERSIONS, DEFAULT_VERSIONS.join(',')),
+    )
     .option('-j, --jobs <n>', 'cells at once (default: number of cores)', positiveInteger('--jobs'))
     .option('-S, --set-param <key=value>', 'override a parameter in every cell (repeatable), e.g. -S train.epochs=5', collect)
     .option('--force', 're-run cells that already have results')
