@@ -263,6 +263,8 @@ export interface CheckoutOptions {
   onTotal?: (files: number) => void;
   /** Rewrite files even when their content already matches. */
   force?: boolean;
+  /** Object bytes already MD5-checked in this process (by the fetch of a pull), to skip re-reading them. */
+  verified?: ReadonlyMap<string, Buffer>;
 }
 
 export interface CheckoutResult {
@@ -451,7 +453,7 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
     }
     if ((repo.linkType ?? 'copy') !== 'copy') return void slow.push(entry);
     const target = join(path, ...entry.relpath.split('/'));
-    const data = readObjectVerifiedSync(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
+    const data = options.verified?.get(entry.md5) ?? readObjectVerifiedSync(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
     if (!data) return void slow.push(entry);
     try {
       writeAtomicSync(target, data);

@@ -13,6 +13,8 @@ export interface CheckoutOptions {
   cwd?: string;
   /** Overwrite workspace changes the cache has no copy of. */
   force?: boolean;
+  /** Bytes a fetch in this process already verified. */
+  verified?: ReadonlyMap<string, Buffer>;
 }
 
 export interface OutputCheckout extends CheckoutResult {
@@ -30,6 +32,7 @@ export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutpu
         jobs: options.jobs ?? DEFAULT_JOBS,
         ignore: rules,
         force: options.force,
+        verified: options.verified,
         onFile: () => bar.increment(),
       });
       // A copy gets the executable bit a `.dvc` file records (`isexec`); links share the cache's mode.

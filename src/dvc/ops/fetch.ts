@@ -17,6 +17,23 @@ export interface TransferOptions extends RemoteChoice {
   jobs?: number;
   progress?: ProgressFactory;
   cwd?: string;
+  /** Collects the bytes fetched (and verified) for a checkout in the same process. */
+  keep?: VerifiedBytes;
+}
+
+/** A pull keeps the bytes it fetched (up to this many) for its checkout, sparing a second read. */
+export const KEEP_FETCHED_BYTES = 256 * 1024 * 1024;
+
+/** Bytes of objects fetched and MD5-checked, collected for the checkout that follows. */
+export class VerifiedBytes {
+  readonly objects = new Map<string, Buffer>();
+  private total = 0;
+
+  keep(md5: string, data: Buffer): void {
+    if (this.total + data.length > KEEP_FETCHED_BYTES) return;
+    this.objects.set(md5, data);
+    this.total += data.length;
+  }
 }
 
 export interface FetchResult {
@@ -50,7 +67,7 @@ function missingRemote(store: RemoteStore, key: string): UserError {
  * Fetches one object from a local remote on the fast path: true when done, false when it is too
  * large for it (then use `downloadObject`). `replace` overwrites a corrupt cache copy.
  */
-function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: string, md5: string, replace: boolean): boolean {
+function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: string, md5: string, replace: boolean, keep?: VerifiedBytes): boolean {
   const key = objectKey(md5);
   let data;
   try {
@@ -63,6 +80,7 @@ function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: st
   const actual = md5Bytes(data);
   if (actual !== contentMd5(md5)) throw corruptRemote(store, key, actual, contentMd5(md5));
   putObjectBytesSync(cacheDir, md5, data, { replace });
+  keep?.keep(md5, data);
   return true;
 }
 
@@ -125,6 +143,7 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return void slow.push(md5);
       if (data !== null && md5Bytes(data) === contentMd5(md5)) {
+        options.keep?.keep(md5, data);
         result.cached++;
         return void progress.increment();
       }
@@ -133,7 +152,7 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     const store = missing.length > 0 ? await getStore() : undefined;
     if (store && hasLocalFiles(store)) {
       await eachInBatches(missing, (md5) => {
-        if (!copyLocalObjectSync(store, repo.cacheDir, md5, true)) return void slow.push(md5);
+        if (!copyLocalObjectSync(store, repo.cacheDir, md5, true, options.keep)) return void slow.push(md5);
         result.downloaded++;
         progress.increment();
       });

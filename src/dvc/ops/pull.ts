@@ -1,7 +1,7 @@
 import { CorruptObjectError } from '../cache.js';
 import type { Repo } from '../repo.js';
 import { checkoutOutputs, type OutputCheckout } from './checkout.js';
-import { fetchOutputs, type FetchResult, type TransferOptions } from './fetch.js';
+import { fetchOutputs, type FetchResult, type TransferOptions, VerifiedBytes } from './fetch.js';
 import { collectOutputs } from './outputs.js';
 
 export interface PullOptions extends TransferOptions {
@@ -20,9 +20,10 @@ export interface PullResult {
  */
 export async function pull(repo: Repo, options: PullOptions = {}): Promise<PullResult> {
   const outputs = await collectOutputs(repo, options.targets, options.cwd);
-  const fetched = await fetchOutputs(repo, outputs, options);
+  const keep = new VerifiedBytes();
+  const fetched = await fetchOutputs(repo, outputs, { ...options, keep });
   try {
-    return { fetch: fetched, checkout: await checkoutOutputs(repo, outputs, options) };
+    return { fetch: fetched, checkout: await checkoutOutputs(repo, outputs, { ...options, verified: keep.objects }) };
   } catch (error) {
     if (!(error instanceof CorruptObjectError)) throw error;
     const again = await fetchOutputs(repo, outputs, options);
