@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readlink, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readlink, rm, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { linkTypeFrom } from '../../src/dvc/repo.js';
 import { join } from 'node:path';
 import {
@@ -139,4 +139,16 @@ test('cache.type hardlink and symlink place the read-only cache object itself in
   assert.equal(linkTypeFrom('reflink', 'c'), 'copy');
   assert.equal(linkTypeFrom('symlink,copy', 'c'), 'symlink');
   assert.throws(() => linkTypeFrom('magic', '.dvc/config'), /\.dvc\/config: cache\.type = magic is not one of/);
+});
+
+test('checkout takes bytes a fetch already verified from memory instead of the cache', async (t) => {
+  const repo = await repoWithData(t, { 'a.txt': 'hello\n', 'sub/b.txt': 'world\r\n' });
+  const hash = await saveToCache(repo, repo.data);
+  const aObject = objectPath(repo.cacheDir, 'b1946ac92492d2347c6235b4d2611184');
+  await rm(aObject, { force: true });
+  const verified = new Map([['b1946ac92492d2347c6235b4d2611184', Buffer.from('hello\n')]]);
+  const target = join(repo.root, 'out');
+  assert.deepEqual(await checkoutFromCache(repo, hash, target, { verified }), { written: 2, unchanged: 0, removed: 0 });
+  assert.equal(await readFile(join(target, 'a.txt'), 'utf8'), 'hello\n');
+  await assert.rejects(checkoutFromCache(repo, hash, join(repo.root, 'out2')), MissingObjectError);
 });
