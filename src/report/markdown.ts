@@ -164,7 +164,10 @@ export function trainingTable(log: readonly TrainLogRow[]): string {
   if (log.length === 0) return '_The training log is empty._';
   const last = log[log.length - 1]!;
   const withVal = log.filter((row) => row.val_acc !== null);
-  const best = withVal.reduce<TrainLogRow | undefined>((a, row) => (a === undefined || row.val_acc! > a.val_acc! ? row : a), undefined);
+  // The same rule as the training checkpoint: highest val_acc, ties to the lower val_loss.
+  const better = (row: TrainLogRow, best: TrainLogRow) =>
+    row.val_acc! > best.val_acc! || (row.val_acc === best.val_acc && (row.val_loss ?? Infinity) < (best.val_loss ?? Infinity));
+  const best = withVal.reduce<TrainLogRow | undefined>((a, row) => (a === undefined || better(row, a) ? row : a), undefined);
   const seconds = log.reduce((sum, row) => sum + (row.seconds ?? 0), 0);
   const speeds = log.map((row) => row.images_per_s).filter((v): v is number => v !== null);
   const meanSpeed = speeds.length ? speeds.reduce((a, b) => a + b, 0) / speeds.length : null;

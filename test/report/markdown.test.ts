@@ -62,5 +62,7 @@ describe('report markdown', () => {
     const table = trainingTable(sampleTrainLog(6));
     assert.deepEqual(rowOf(table, '6').slice(0, 3), ['6', '57.0% (5)', '70.0%']);
     assert.equal(trainingTable([]), '_The training log is empty._');
+    const tie = sampleTrainLog(3).map((row) => ({ ...row, val_acc: 0.5 }));
+    assert.equal(rowOf(trainingTable(tie), '3')[1], '50.0% (3)', 'a tie goes to the lower val_loss, as the checkpoint does');
   });
 });
