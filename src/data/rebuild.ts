@@ -269,10 +269,8 @@ async function mismatchError(
   const head = `rebuilt ${label} does not match ${dvcFile} (directory hash ${rebuilt.hash.md5}, recorded ${recorded.md5})`;
   const tail = 'nothing was written to the workspace or the DVC cache. Pull the partition from the DVC remote instead, or re-create it with `cifar10 partition` and track it again';
   const entries = await recordedEntries(repo, recorded.md5);
-  if (entries) {
-    const diff = firstDifference(entries, rebuilt.files)!;
-    return new UserError(`${head}: first differing file ${at(diff.relpath)} ${diff.problem}; ${tail}`);
-  }
+  const diff = entries && firstDifference(entries, rebuilt.files);
+  if (diff) return new UserError(`${head}: first differing file ${at(diff.relpath)} ${diff.problem}; ${tail}`);
   const expectedCsv = recipe.partitions[version]!.manifestMd5;
   if (rebuilt.selectionMd5 !== expectedCsv) {
     return new UserError(
@@ -285,7 +283,7 @@ async function mismatchError(
     ? ''
     : ` (made with ${recipe.encoder.name}@${recipe.encoder.version}, ${recipe.encoder.deflate}, level ${recipe.encoder.level}; installed: ${encoder.name}@${encoder.version}, ${encoder.deflate}, level ${encoder.level})`;
   return new UserError(
-    `${head}: the same images were selected (${at(MANIFEST_FILE)} matches ${recipePath}), so either their PNG bytes differ${encoderNote} or ${dvcFile} was changed after the partition was made; the first differing image cannot be named because the recorded file list (${objectPath(repo.cacheDir, recorded.md5)}) is not in the cache; ${tail}`,
+    `${head}: the same images were selected (${at(MANIFEST_FILE)} matches ${recipePath}), so either their PNG bytes differ${encoderNote} or ${dvcFile} was changed after the partition was made${entries ? '' : `; the first differing image cannot be named because the recorded file list (${objectPath(repo.cacheDir, recorded.md5)}) is not in the cache`}; ${tail}`,
   );
 }
 
