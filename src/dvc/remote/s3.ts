@@ -123,7 +123,7 @@ export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, s
   const leaked = SECRET_KEYS.filter((key) => committed[key] !== undefined);
   if (leaked.length > 0) {
     throw new UserError(
-      `remote "${config.name}": ${leaked.join(', ')} must not be in the committed .dvc/config; remove them there, rotate the key if it was ever pushed, and set them with \`cifar10 data remote modify --local ${config.name} secret_access_key …\` (.dvc/config.local, which git ignores) or in the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables`,
+      `remote "${config.name}": ${leaked.join(', ')} must not be in the committed .dvc/config; remove them there, rotate the key if it was ever pushed, and set them with \`cifar10 data remote modify --local ${config.name} ${leaked[0]} …\` (.dvc/config.local, which git ignores) or in the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables`,
     );
   }
   const unknown = Object.keys(config.options).filter((key) => !SUPPORTED_KEYS.has(key));
