@@ -139,7 +139,8 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     // Small objects: checked in the cache, and copied from a local remote, on the fast path.
     const slow: string[] = [];
     const missing: string[] = [];
-    await eachInBatches([...needed], (md5) => {
+    // Hash order is object-path order: reads and writes then stay in one `xx` folder at a time.
+    await eachInBatches([...needed].sort(), (md5) => {
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return void slow.push(md5);
       if (data !== null && md5Bytes(data) === contentMd5(md5)) {

@@ -49,7 +49,8 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
   const store = await lazyRemote(repo, options)();
   const keys = [...files, ...dirs.keys()].map(objectKey);
   const onRemote = await store.has(keys);
-  const toSend = [...files].filter((md5) => !onRemote.has(objectKey(md5)));
+  // Sorted, so objects are read and written one `files/md5/xx` folder at a time.
+  const toSend = [...files].filter((md5) => !onRemote.has(objectKey(md5))).sort();
   result.present = onRemote.size;
   const failed = new Map<string, string>();
   const dirsToSend = [...dirs.keys()].filter((md5) => !onRemote.has(objectKey(md5)));
