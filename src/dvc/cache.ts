@@ -152,10 +152,6 @@ export async function addFileToCache(cacheDir: string, src: string): Promise<{ m
   }
 }
 
-/** How many small files (and bytes) `saveToCache` holds in memory before writing their objects. */
-const SORT_CHUNK_FILES = 16384;
-const SORT_CHUNK_BYTES = 32 * 1024 * 1024;
-
 export interface SaveOptions {
   jobs?: number;
   /** Shared `.dvcignore` rules; built from `repo.root` when absent. */
@@ -189,29 +185,14 @@ export async function saveToCache(repo: CacheRepo, path: string, options: SaveOp
   options.onTotal?.(relpaths.length);
   const files = new Array<HashedFile>(relpaths.length);
   const large: number[] = [];
-  // Objects are written in object-path order, a bounded chunk at a time: consecutive creations in
-  // the same `files/md5/xx` folder were ~25% faster here than in the hash-random order.
-  let chunk: { md5: string; data: Buffer }[] = [];
-  let chunkBytes = 0;
-  const flush = () => {
-    chunk.sort((a, b) => (a.md5 < b.md5 ? -1 : a.md5 > b.md5 ? 1 : 0));
-    for (const { md5, data } of chunk) {
-      putObjectBytesSync(repo.cacheDir, md5, data);
-      options.onFile?.();
-    }
-    chunk = [];
-    chunkBytes = 0;
-  };
   await eachInBatches(relpaths, (relpath, i) => {
     const data = readSmallSync(join(path, ...relpath.split('/')));
     if (!data) return void large.push(i);
     const md5 = md5Bytes(data);
+    putObjectBytesSync(repo.cacheDir, md5, data);
     files[i] = { relpath, md5, size: data.length };
-    chunk.push({ md5, data });
-    chunkBytes += data.length;
-    if (chunk.length >= SORT_CHUNK_FILES || chunkBytes >= SORT_CHUNK_BYTES) flush();
+    options.onFile?.();
   });
-  flush();
   await mapLimit(large, options.jobs ?? DEFAULT_JOBS, async (i) => {
     files[i] = { relpath: relpaths[i]!, ...(await addFileToCache(repo.cacheDir, join(path, ...relpaths[i]!.split('/')))) };
     options.onFile?.();
