@@ -20,10 +20,18 @@ const rates: Record<string, number> = {};
 for (const workers of [threads, 1]) {
   const outDir = await mkdtemp(join(tmpdir(), 'cifar-bench-'));
   try {
+    const cpuBefore = process.cpuUsage();
     const result = await exportPngs({ batchesDir, batches: verified.batches, outDir, workers, quiet: true });
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const rate = result.written / result.seconds;
     rates[workers === 1 ? 'single' : 'workers'] = rate;
-    console.log(`${workers === 1 ? 'single thread' : `${result.workers} worker threads`}: ${result.written} images in ${result.seconds.toFixed(1)} s = ${Math.round(rate)} images/s`);
+    // CPU time (all threads of this process) shows the cost per image independently of how busy
+    // the shared machine is; wall-clock images/s is what a user sees.
+    console.log(
+      `${workers === 1 ? 'single thread' : `${result.workers} worker threads`}: ${result.written} images in ${result.seconds.toFixed(1)} s = ${Math.round(rate)} images/s; ` +
+        `CPU ${cpuSeconds.toFixed(1)} s = ${Math.round(result.written / cpuSeconds)} images per CPU-second`,
+    );
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
