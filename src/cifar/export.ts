@@ -58,38 +58,52 @@ export async function readExportState(imagesDir: string): Promise<ExportState | 
   }
 }
 
-/** Runs `chunks` through `count` worker threads; rejects with the first failure after stopping them all. */
+/**
+ * Runs `chunks` through `count` worker threads. After the first failure no new chunk is handed out,
+ * but the chunks in flight are allowed to finish, so no worker is killed between writing a temp file
+ * and renaming it; then the failure is thrown.
+ */
 async function runInWorkers(chunks: PngChunk[], count: number, onDone: (written: number) => void): Promise<void> {
   const workers = Array.from({ length: count }, () => new Worker(new URL('./export-worker.js', import.meta.url)));
   let next = 0;
+  let failure: Error | undefined;
+  let stopping = false;
   try {
     await Promise.all(
       workers.map(
         (worker) =>
-          new Promise<void>((resolve, reject) => {
+          new Promise<void>((resolve) => {
+            const fail = (error: Error) => {
+              failure ??= error;
+              resolve();
+            };
             const send = () => {
-              const chunk = chunks[next++];
+              const chunk = failure ? undefined : chunks[next++];
               if (!chunk) return resolve();
               try {
                 worker.postMessage(chunk, [chunk.records.buffer as ArrayBuffer]);
               } catch (error) {
-                reject(error);
+                fail(error as Error);
               }
             };
             worker.on('message', (reply: { ok: boolean; written?: number; message?: string }) => {
-              if (!reply.ok) return reject(new Error(reply.message));
+              if (!reply.ok) return fail(new Error(reply.message));
               onDone(reply.written!);
               send();
             });
-            worker.on('error', reject);
-            worker.on('exit', (code) => reject(new Error(`PNG export worker exited with code ${code}`)));
+            worker.on('error', fail);
+            worker.on('exit', (code) => {
+              if (!stopping) fail(new Error(`PNG export worker exited with code ${code}`));
+            });
             send();
           }),
       ),
     );
   } finally {
+    stopping = true;
     await Promise.all(workers.map((w) => w.terminate()));
   }
+  if (failure) throw failure;
 }
 
 /**
