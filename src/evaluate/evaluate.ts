@@ -27,8 +27,11 @@ export interface ProbabilitySource {
   backend: string;
   /** The training seed of the model, when the source knows it (training.json). */
   seed?: number;
-  /** Row-major `[split size × 10]` probabilities; calls `onBatch(images)` as batches finish. */
-  predict(split: PackedSplit, batchSize: number, onBatch: (images: number) => void): Promise<Float32Array>;
+  /**
+   * Row-major `[split size × 10]` probabilities; calls `onBatch(images)` as batches finish.
+   * `flipTta`: average with the left–right mirrored images (evaluate.tta).
+   */
+  predict(split: PackedSplit, batchSize: number, onBatch: (images: number) => void, flipTta: boolean): Promise<Float32Array>;
 }
 
 export interface Scored {
@@ -100,7 +103,7 @@ export async function evaluate(options: EvaluateOptions, source: ProbabilitySour
   const progress = startProgress(`evaluate ${params.split}`, split.labels.length, { unit: 'images', quiet: options.quiet });
   let probabilities: Float32Array;
   try {
-    probabilities = await source.predict(split, params.batch_size, (images) => progress.increment(images));
+    probabilities = await source.predict(split, params.batch_size, (images) => progress.increment(images), params.tta);
   } finally {
     progress.stop();
   }

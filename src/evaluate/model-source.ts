@@ -22,7 +22,7 @@ export async function loadModelSource(modelDir: string, backend: string): Promis
     backend: active.name,
     backendDetail: active.detail,
     seed: trained.training?.params.seed,
-    predict: async (split, batchSize, onBatch) => predictProbabilities(trained, split, { batchSize, onBatch }),
+    predict: async (split, batchSize, onBatch, flipTta) => predictProbabilities(trained, split, { batchSize, onBatch, flipTta }),
     dispose: () => trained.model.dispose(),
   };
 }

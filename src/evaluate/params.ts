@@ -7,4 +7,5 @@ export const EVALUATE_PARAMS = {
   misclassified: { type: 'integer', default: 24, min: 0, max: 200, description: 'images in the most-confidently-misclassified grid' },
   min_accuracy: { type: 'number', default: 0, min: 0, max: 1, description: 'accuracy the verdict asks for; 0: no pass/fail' },
   pictures: { type: 'boolean', default: true, description: 'render the PNG pictures' },
+  tta: { type: 'boolean', default: true, description: 'also score each image mirrored and average (flip test-time augmentation)' },
 } as const satisfies ParamSchema;

@@ -54,6 +54,23 @@ describe('training on the wasm backend', () => {
       if (row.indexOf(Math.max(...row)) === data.test.labels[i]) correct++;
     }
     assert.ok(correct / data.test.labels.length > 0.45, `held-out test accuracy ${correct / data.test.labels.length}`);
+
+    // Flip test-time augmentation averages the plain view with the left–right mirror of each image.
+    const mirrored = { ...data.test, pixels: new Uint8Array(data.test.pixels.length) };
+    for (let i = 0; i < data.test.labels.length; i++) {
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 32; x++) {
+          for (let c = 0; c < 3; c++) {
+            mirrored.pixels[((i * 32 + y) * 32 + x) * 3 + c] = data.test.pixels[((i * 32 + y) * 32 + (31 - x)) * 3 + c]!;
+          }
+        }
+      }
+    }
+    const ofMirror = predictProbabilities(trained, mirrored, { batchSize: 16 });
+    const withTta = predictProbabilities(trained, data.test, { batchSize: 16, flipTta: true });
+    assert.equal(tf.memory().numTensors, before, 'flip TTA frees its tensors');
+    assert.ok(withTta.some((p, i) => Math.abs(p - probabilities[i]!) > 1e-4), 'the mirror changes some probabilities');
+    withTta.forEach((p, i) => assert.ok(Math.abs(p - (probabilities[i]! + ofMirror[i]!) / 2) < 1e-5, `probability ${i}`));
     trained.model.dispose();
   });
 
