@@ -15,8 +15,8 @@ describe('the plan action, run as the runner runs it', () => {
     const matrix = JSON.parse(run.outputs.matrix!) as { include: { cell: string; seed: number; versions: string; epochs: number }[] };
     assert.equal(run.outputs.kind, 'quick');
     assert.deepEqual(matrix.include, [
-      { cell: 's1-v1', seed: 1, versions: 'v1', epochs: 2 },
-      { cell: 's2-v1', seed: 2, versions: 'v1', epochs: 2 },
+      { cell: 's42-v1', seed: 42, versions: 'v1', epochs: 2 },
+      { cell: 's100-v1', seed: 100, versions: 'v1', epochs: 2 },
     ]);
     assert.equal(run.outputs.cells, '2');
     assert.equal(run.outputs.versions, 'v1');
