@@ -18,7 +18,7 @@ export const TRAIN_PARAMS = {
   arch: { type: 'string', default: 'fast', choices: ARCHITECTURES },
   width: { type: 'number', default: 1, min: 0.125, max: 8, description: 'channel multiplier' },
   dropout: { type: 'number', default: 0, min: 0, max: 0.9 },
-  epochs: { type: 'integer', default: 20, min: 1 },
+  epochs: { type: 'integer', default: 9, min: 1 },
   batch_size: { type: 'integer', default: 128, min: 1 },
   lr: { type: 'number', default: 0.003, min: 0 },
   schedule: { type: 'string', default: 'onecycle', choices: ['onecycle', 'cosine', 'constant'] },
