@@ -5,6 +5,7 @@ import { defaultCacheDir } from '../cifar/cache.js';
 import { writeSynthDataset } from '../cifar/synth.js';
 import { OFFICIAL_URL_ENV } from '../cifar/sources/official.js';
 import { createPartitions } from '../data/partition.js';
+import { note, say } from './output.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -14,8 +15,6 @@ function integer(name: string, min: number) {
   };
 }
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const note = (line: string) => process.stderr.write(`${line}\n`);
 
 export function registerCifarCommands(program: Command): void {
   program

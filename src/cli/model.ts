@@ -1,8 +1,7 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { readParamsFile } from '../params.js';
+import { backendOption, note, say } from './output.js';
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const note = (line: string) => process.stderr.write(`${line}\n`);
 
 export function registerModelCommands(program: Command): void {
   program
@@ -27,7 +26,7 @@ export function registerModelCommands(program: Command): void {
     .option('--model <dir>', 'output folder: model.json + weights.bin (best val epoch) + training.json', 'models/model')
     .option('--log <file>', 'per-epoch log for DVC plots', 'reports/train_log.tsv')
     .option('--tuning <file>', 'all tuning trials (when tune.enabled)', 'reports/tuning.csv')
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: train.backend of --params, else auto)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(backendOption('tfjs backend (default: train.backend of --params, else auto)'))
     .option('--quiet', 'no progress bars')
     .addHelpText('after', '\nBackends: auto tries @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node, then wasm (with replacement training kernels), then cpu.')
     .action(async (opts: { params: string; prepared: string; model: string; log: string; tuning: string; backend?: string; quiet?: boolean }) => {

@@ -19,9 +19,8 @@ import { readParamsFile } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
+import { note, say } from './output.js';
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const note = (line: string) => process.stderr.write(`${line}\n`);
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function integerList(name: string) {

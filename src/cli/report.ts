@@ -1,15 +1,14 @@
 import { access, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { EVALUATE_PARAMS } from '../evaluate/params.js';
 import { REPORT_FILES } from '../evaluate/report-files.js';
 import { readParamsGroup } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { formatPercent } from '../report/format.js';
+import { backendOption, note, say } from './output.js';
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const note = (line: string) => process.stderr.write(`${line}\n`);
 
 function share(value: string): number {
   const n = Number(value);
@@ -36,7 +35,7 @@ export function registerReportCommands(program: Command): void {
     .option('--model <dir>', 'trained model from `cifar10 train`', 'models/model')
     .option('--out <dir>', 'report folder', 'reports')
     .option('--log <file>', 'training log for the learning curves (default: <out>/train_log.tsv when present)')
-    .addOption(new Option('--backend <name>', 'tfjs backend (auto: tfjs-node, then wasm, then cpu)').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(backendOption('tfjs backend (auto: tfjs-node, then wasm, then cpu)').default('auto'))
     .option('--quiet', 'no progress bar')
     .addHelpText(
       'after',

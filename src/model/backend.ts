@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import type { BackendChoice } from './backend-choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
 
 export interface ActiveBackend {
   /** The tfjs backend name in use: `tensorflow`, `wasm` or `cpu`. */
