@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { md5File, md5Hex } from '../util/md5.js';
 import { CLASS_NAMES } from './classes.js';
 import { BATCH_FILES, RECORD_BYTES, recordId, type BatchFile } from './records.js';
 
@@ -36,15 +35,7 @@ export interface VerifiedBatches {
   batches: VerifiedBatch[];
 }
 
-export function md5Hex(data: Uint8Array): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
-export async function md5File(path: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+export { md5Hex };
 
 export function formatMd5Manifest(entries: readonly { name: string; md5: string }[]): string {
   return entries.map((e) => `${e.md5}  ${e.name}\n`).join('');
@@ -96,7 +87,7 @@ export async function verifyBatchesDir(dir: string, options: { allowSynthetic: b
     if (size === 0 || size % RECORD_BYTES !== 0) {
       throw new UserError(`${path} has ${size} bytes, not a whole number of ${RECORD_BYTES}-byte CIFAR records (truncated?); ${options.fix}`);
     }
-    found.push({ name: batch.name, idPrefix: batch.idPrefix, md5: await md5File(path), records: size / RECORD_BYTES });
+    found.push({ name: batch.name, idPrefix: batch.idPrefix, md5: (await md5File(path)).md5, records: size / RECORD_BYTES });
   }
   if (found.every((b, i) => b.md5 === BATCH_FILES[i]!.md5)) return { dir, kind: 'official', batches: found };
   const manifestPath = join(dir, SYNTHETIC_MANIFEST);

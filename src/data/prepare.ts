@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -12,6 +11,7 @@ import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { SPLIT_NAMES, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
 import { formatVersionSpec, parseVersionSpec } from './versions.js';
+import { md5Hex } from '../util/md5.js';
 
 export const DATA_PARAMS = {
   versions: { type: 'string', default: 'v1', description: 'partitions to train on: v1, v1+v2, …' },
@@ -102,7 +102,7 @@ async function readManifest(partitionsDir: string, version: string): Promise<{ i
     }
     return { id: row.id, label, file: join(dir, row.class, `${row.id}.png`) };
   });
-  return { images, md5: createHash('md5').update(text).digest('hex') };
+  return { images, md5: md5Hex(text) };
 }
 
 /**

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { UserError } from '../util/errors.js';
+import { md5File, md5Hex as md5Bytes } from '../util/md5.js';
 import { DEFAULT_JOBS, mapLimit } from './pool.js';
 import { eachInBatches, readSmallSync } from './small-files.js';
 
@@ -38,33 +37,8 @@ export function isDirHash(md5: string): boolean {
   return md5.endsWith(DIR_SUFFIX);
 }
 
-export function md5Bytes(data: Uint8Array | string): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
-/** Files up to this size are read in one call: for small files one read beats a stream's overhead. */
-const WHOLE_READ_LIMIT = 8 * 1024 * 1024;
-
-/** MD5 and size of a file's bytes, streaming large files so memory stays flat. */
-export async function md5File(path: string): Promise<{ md5: string; size: number }> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size <= WHOLE_READ_LIMIT) {
-      const data = await handle.readFile();
-      return { md5: md5Bytes(data), size: data.length };
-    }
-    const hash = createHash('md5');
-    let total = 0;
-    for await (const chunk of createReadStream('', { fd: handle, autoClose: false, highWaterMark: 1024 * 1024 })) {
-      hash.update(chunk as Buffer);
-      total += (chunk as Buffer).length;
-    }
-    return { md5: hash.digest('hex'), size: total };
-  } finally {
-    await handle.close();
-  }
-}
+/** DVC's file hash is the plain MD5 of the bytes (dvc-format.md §1). */
+export { md5Bytes, md5File };
 
 /** Compares two strings by Unicode code point, as Python sorts `str` (JS `<` compares UTF-16 units). */
 export function compareCodePoints(a: string, b: string): number {

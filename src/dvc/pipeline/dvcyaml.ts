@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UserError } from '../../util/errors.js';
+import { DEFAULT_PARAMS_FILE } from '../../params.js';
 
 /**
  * `dvc.yaml` (dvc-format.md §5) as the native runner understands it: stages with `cmd`, `wdir`,
@@ -10,7 +11,7 @@ import { UserError } from '../../util/errors.js';
  */
 
 export const PIPELINE_FILE = 'dvc.yaml';
-export const DEFAULT_PARAMS_FILE = 'params.yaml';
+export { DEFAULT_PARAMS_FILE };
 
 export interface StageOut {
   /** As written in dvc.yaml, relative to the stage's wdir. */
