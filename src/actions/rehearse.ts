@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { versionData } from '../dvc/ops/version-data.js';
 import type { MatrixCell } from '../github/plan.js';
 import { isUserError, messageOf, UserError } from '../util/errors.js';
-import { createSynthWorkspace } from '../../test/fixtures/synth-workspace.js';
+import { createSynthWorkspace } from '../data/synth-workspace.js';
 import { PROJECT_ROOT, runActionProcess, type ActionRun } from './local-runner.js';
 
 /**
