@@ -25,12 +25,12 @@ export function registerModelCommands(program: Command): void {
     .option('--prepared <dir>', 'prepared splits from `cifar10 prepare`', 'data/prepared')
     .option('--model <dir>', 'output folder: model.json + weights.bin (best val epoch) + training.json', 'models/model')
     .option('--log <file>', 'per-epoch log for DVC plots', 'reports/train_log.tsv')
-    .option('--tuning <file>', 'all tuning trials (when tune.enabled)', 'reports/tuning.csv')
+    .option('--tuning <file>', 'all tuning trials (header only when tune.enabled is false)', 'reports/tuning.csv')
     .addOption(backendOption('tfjs backend (default: train.backend of --params, else auto)'))
     .option('--quiet', 'no progress bars')
     .addHelpText('after', '\nBackends: auto tries @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node, then wasm (with replacement training kernels), then cpu.')
     .action(async (opts: { params: string; prepared: string; model: string; log: string; tuning: string; backend?: string; quiet?: boolean }) => {
-      const [{ trainParamsFrom, trainStage }, { selectBackend }, { tuneParamsFrom, tuneStage }] = await Promise.all([
+      const [{ trainParamsFrom, trainStage }, { selectBackend }, { tuneParamsFrom, tuneStage, writeTuningCsv }] = await Promise.all([
         import('../model/train.js'),
         import('../model/backend.js'),
         import('../model/tune.js'),
@@ -44,6 +44,9 @@ export function registerModelCommands(program: Command): void {
         const tuned = await tuneStage({ preparedDir: opts.prepared, params, tune, csvFile: opts.tuning, quiet: opts.quiet, log: note });
         say(`tuning: ${tuned.trials.length} trials in ${(tuned.seconds / 60).toFixed(1)} min; best val_acc ${(tuned.best.valAcc * 100).toFixed(2)}% with ${tuned.bestSummary}; wrote ${opts.tuning}`);
         params = tuned.params;
+      } else {
+        // dvc.yaml declares the file as an out, so it must exist after every run; no trials means no tuning.
+        await writeTuningCsv(opts.tuning, [], tune.epochs);
       }
       const info = await trainStage({ preparedDir: opts.prepared, modelDir: opts.model, logFile: opts.log, params, backend, quiet: opts.quiet, log: note });
       say(

@@ -69,6 +69,10 @@ export function tuningCsv(trials: readonly TrialResult[], epochs: number): strin
   );
 }
 
+export async function writeTuningCsv(file: string, trials: readonly TrialResult[], epochs: number): Promise<void> {
+  await writeFileAtomic(file, tuningCsv(trials, epochs));
+}
+
 /** Highest val accuracy; ties go to the lower val loss, then the earlier trial. */
 export function bestTrial(trials: readonly TrialResult[]): TrialResult | undefined {
   let best: TrialResult | undefined;
@@ -131,7 +135,7 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
     const result: TrialResult = { trial: i + 1, config, valAcc: fit.best.val_acc, valLoss: fit.best.val_loss, bestEpoch: fit.best.epoch, seconds: (Date.now() - trialStart) / 1000 };
     trials.push(result);
     log(`trial ${result.trial}: ${describeConfig(config)} → val_acc ${(result.valAcc * 100).toFixed(2)}% (${result.seconds.toFixed(0)} s)`);
-    if (options.csvFile) await writeFileAtomic(options.csvFile, tuningCsv(trials, t.epochs));
+    if (options.csvFile) await writeTuningCsv(options.csvFile, trials, t.epochs);
   }
   const best = bestTrial(trials)!;
   return { trials, best, params: { ...params, ...best.config }, bestSummary: describeConfig(best.config), seconds: (Date.now() - started) / 1000 };
