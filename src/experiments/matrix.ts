@@ -32,6 +32,16 @@ export function expandMatrix(seeds: readonly number[], versions: readonly string
   return cells;
 }
 
+/**
+ * The order cells start in: most partitions first (partitions are equal-sized, so that is the
+ * longest training first), ties in matrix order. With N jobs, starting the longest cells last
+ * would leave one of them running alone at the end while the other cores idle.
+ */
+export function scheduleCells(cells: readonly MatrixCell[]): MatrixCell[] {
+  const size = (cell: MatrixCell) => parseVersionSpec(cell.versions).length;
+  return [...cells].sort((a, b) => size(b) - size(a));
+}
+
 export interface MatrixOptions extends Pick<CellOptions, 'root' | 'overrides' | 'resultsDir' | 'cli' | 'env' | 'signal'> {
   seeds: readonly number[];
   versions: readonly string[];
@@ -79,7 +89,7 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
 
   const todo: MatrixCell[] = [];
   const skipped: string[] = [];
-  for (const cell of cells) {
+  for (const cell of scheduleCells(cells)) {
     if (!options.force && (await sameParams(join(resultsDir, cell.runId), await cellParams(root, cell, overrides)))) skipped.push(cell.runId);
     else todo.push(cell);
   }

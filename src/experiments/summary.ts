@@ -1,5 +1,5 @@
 import { markdownTable } from 'markdown-table';
-import { formatDelta, formatPercent, formatScore } from '../report/format.js';
+import { formatDelta, formatGap, formatPercent, formatScore } from '../report/format.js';
 import type { RunBundle } from './bundle.js';
 
 /** Run comparisons across seeds (DESIGN.md §6): mean ± sd, never one run against one run. */
@@ -162,8 +162,8 @@ export function compareRunSets(a: readonly Comparable[], b: readonly Comparable[
     acc.verdict === 'not enough runs'
       ? `${lb} vs ${la}: accuracy ${formatDelta(acc.delta, 'percent')}, but seed noise cannot be judged with fewer than 2 runs per side; run more seeds`
       : acc.verdict === 'within seed noise'
-        ? `${lb} vs ${la}: accuracy ${formatDelta(acc.delta, 'percent')} is within seed noise (±${formatPercent(acc.noise!, 1)}): no real difference`
-        : `${lb} is ${acc.verdict} than ${la}: accuracy ${formatDelta(acc.delta, 'percent')}, beyond seed noise (±${formatPercent(acc.noise!, 1)})`;
+        ? `${lb} vs ${la}: accuracy ${formatDelta(acc.delta, 'percent')} is within seed noise (±${formatGap(acc.noise!, 'percent')}): no real difference`
+        : `${lb} is ${acc.verdict} than ${la}: accuracy ${formatDelta(acc.delta, 'percent')}, beyond seed noise (±${formatGap(acc.noise!, 'percent')})`;
   return { a: { label: la, runs: a.map((r) => r.runId) }, b: { label: lb, runs: b.map((r) => r.runId) }, metrics, text };
 }
 
@@ -177,7 +177,7 @@ export function comparisonMarkdown(c: RunSetComparison): string {
         meanSd(m.a, (v) => format(m, v)),
         meanSd(m.b, (v) => format(m, v)),
         formatDelta(m.delta, m.metric === 'accuracy' ? 'percent' : 'score'),
-        m.noise === undefined ? '—' : format(m, m.noise),
+        m.noise === undefined ? '—' : formatGap(m.noise, m.metric === 'accuracy' ? 'percent' : 'score'),
         m.verdict,
       ]),
     ],

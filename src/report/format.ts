@@ -24,3 +24,8 @@ export function formatDelta(delta: number, kind: 'percent' | 'score'): string {
   if (Number(text) === 0) return `±0${unit}`;
   return `${delta > 0 ? '+' : ''}${text}${unit}`;
 }
+
+/** An unsigned gap between shares or scores, e.g. the seed-noise band: "1.1 pp" or "0.010". */
+export function formatGap(gap: number, kind: 'percent' | 'score'): string {
+  return kind === 'percent' ? `${(gap * 100).toFixed(1)} pp` : gap.toFixed(3);
+}

@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { hashPath } from '../../src/dvc/hash.js';
 import { listBundles, readBundlePredictions } from '../../src/experiments/bundle.js';
 import { findHardImages, formatHardImagesCsv, readMembership } from '../../src/experiments/hard-images.js';
-import { runMatrix } from '../../src/experiments/matrix.js';
+import { expandMatrix, runMatrix, scheduleCells } from '../../src/experiments/matrix.js';
 import { summarizeRuns } from '../../src/experiments/summary.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 import { fakeIsTest, fakeWrong } from './stage-cli.js';
@@ -21,6 +21,13 @@ async function workspace(root: string): Promise<void> {
   await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 3 });
   await writeFile(join(root, 'params.yaml'), PARAMS);
 }
+
+test('cells start largest first (most partitions), ties in matrix order', () => {
+  assert.deepEqual(
+    scheduleCells(expandMatrix([42, 100], ['v1', 'v2+v3', 'v1+v2+v3', 'v3'])).map((c) => c.runId),
+    ['s42-v1+v2+v3', 's100-v1+v2+v3', 's42-v2+v3', 's100-v2+v3', 's42-v1', 's100-v1', 's42-v3', 's100-v3'],
+  );
+});
 
 test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger, summary and hard images agree with the per-run predictions', async () => {
   await withTempDir('matrix-test-', async (root) => {

@@ -42,11 +42,11 @@ test('a gap inside two standard errors is within seed noise; outside it is a rea
   const same = compareRunSets(a, close, { a: 'v1', b: 'v2' });
   assert.equal(same.metrics[0]!.verdict, 'within seed noise');
   assert.ok(Math.abs(same.metrics[0]!.noise! - 2 * Math.sqrt((2 * 0.0004) / 3)) < 1e-12);
-  assert.match(same.text, /\+1\.0 pp is within seed noise \(±3\.3%\)/);
+  assert.match(same.text, /\+1\.0 pp is within seed noise \(±3\.3 pp\)/);
   const better = compareRunSets(a, far, { a: 'v1', b: 'v2' });
   assert.equal(better.metrics[0]!.verdict, 'better');
   assert.equal(compareRunSets(far, a).metrics[0]!.verdict, 'worse');
-  assert.match(comparisonMarkdown(better), /\| accuracy +\| +62\.0% ± 2\.0% \| +72\.0% ± 2\.0% \| +\+10\.0 pp \| +3\.3% \| better +\|/);
+  assert.match(comparisonMarkdown(better), /\| accuracy +\| +62\.0% ± 2\.0% \| +72\.0% ± 2\.0% \| +\+10\.0 pp \| +3\.3 pp \| better +\|/);
   const single = compareRunSets([a[0]!], far);
   assert.equal(single.metrics[0]!.verdict, 'not enough runs');
   assert.match(single.text, /fewer than 2 runs per side/);
