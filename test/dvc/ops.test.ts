@@ -243,10 +243,12 @@ test('a pull killed part-way is completed by the next pull, leaving no temp file
   await push(f.repo, { cwd: f.repo.root });
   const other = await clone(f);
   const child = spawn(process.execPath, [join(here, 'ops-worker.js'), 'pull', other.root], { stdio: 'ignore' });
+  // Listening before the wait: on a fast machine the pull may have exited before the kill.
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   // Kill it once it has started writing (or finished, on a fast machine): the next pull must cope either way.
   await new Promise((resolve) => setTimeout(resolve, 400));
   child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await exited;
   // A temp file as a killed writer leaves it (pid 2^22 + 1 is above Linux's pid limit: never alive).
   await mkdir(join(other.root, 'data', 'v1', 'class0'), { recursive: true });
   await writeFile(join(other.root, 'data', 'v1', 'class0', 'img-00000.png.tmp-4194305-0123abcd'), 'half');
