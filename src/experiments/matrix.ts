@@ -61,10 +61,15 @@ export interface MatrixResult {
   bundles: RunBundle[];
 }
 
-/** The params a cell would use, to tell whether an existing bundle is still valid. */
-async function sameParams(bundleDir: string, params: unknown): Promise<boolean> {
+/** Whether an existing bundle was made with these params on these partitions (same DVC hashes), so resuming may keep it. */
+async function bundleStillValid(bundleDir: string, params: unknown, data: Record<string, string>): Promise<boolean> {
   const text = await readFile(join(bundleDir, BUNDLE_FILES.params), 'utf8').catch(() => undefined);
-  return text !== undefined && isDeepStrictEqual(parse(text), params);
+  if (text === undefined || !isDeepStrictEqual(parse(text), params)) return false;
+  const manifest = await readFile(join(bundleDir, BUNDLE_FILES.manifest), 'utf8').then(
+    (t) => JSON.parse(t) as { data?: unknown },
+    () => undefined,
+  );
+  return isDeepStrictEqual(manifest?.data, data);
 }
 
 async function cellParams(root: string, cell: MatrixCell, overrides: readonly string[]): Promise<unknown> {
@@ -74,7 +79,7 @@ async function cellParams(root: string, cell: MatrixCell, overrides: readonly st
 
 /**
  * Runs the seed × version matrix with up to `jobs` cells at once. Finished cells whose bundle
- * holds the same params are skipped (resume); a failing cell is reported and the others go on;
+ * holds the same params and partition hashes are skipped (resume); a failing cell is reported and the others go on;
  * the ledger is rewritten from the bundles after every finished cell. When `signal` aborts, running
  * cells are stopped, nothing half-written is kept, and the error says how to resume.
  */
@@ -87,22 +92,24 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   const jobs = Math.max(1, options.jobs ?? availableParallelism());
   const overrides = options.overrides ?? [];
 
+  const partitions = [...new Set(cells.flatMap((c) => parseVersionSpec(c.versions)))].sort();
+  const hashes = await partitionHashes(resolve(root, 'data', 'partitions'), partitions);
+  const dataOf = (cell: MatrixCell) => Object.fromEntries(parseVersionSpec(cell.versions).map((p) => [p, hashes[p]!]));
+
   const todo: MatrixCell[] = [];
   const skipped: string[] = [];
   for (const cell of scheduleCells(cells)) {
-    if (!options.force && (await sameParams(join(resultsDir, cell.runId), await cellParams(root, cell, overrides)))) skipped.push(cell.runId);
+    if (!options.force && (await bundleStillValid(join(resultsDir, cell.runId), await cellParams(root, cell, overrides), dataOf(cell)))) skipped.push(cell.runId);
     else todo.push(cell);
   }
-  if (skipped.length > 0) log(`${skipped.length} cell(s) already done with the same params: ${skipped.join(', ')}`);
+  if (skipped.length > 0) log(`${skipped.length} cell(s) already done with the same params and data: ${skipped.join(', ')}`);
   log(`${todo.length} cell(s) to run, ${Math.min(jobs, todo.length)} at a time`);
-
-  const partitions = [...new Set(todo.flatMap((c) => parseVersionSpec(c.versions)))].sort();
-  const hashes = todo.length > 0 ? await partitionHashes(resolve(root, 'data', 'partitions'), partitions) : {};
   const ran: CellResult[] = [];
   const failed: MatrixResult['failed'] = [];
-  let ledgerWrite = Promise.resolve();
+  // Chained so two cells finishing together never write the ledger at once; a failed write does not poison later ones.
+  let ledgerWrite: Promise<void> = Promise.resolve();
   const refreshLedger = () => {
-    ledgerWrite = ledgerWrite.then(async () => writeLedger(ledger, await listBundles(resultsDir)));
+    ledgerWrite = ledgerWrite.catch(() => {}).then(async () => writeLedger(ledger, await listBundles(resultsDir)));
     return ledgerWrite;
   };
 
@@ -122,17 +129,18 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
           cli: options.cli,
           env: options.env,
           signal: options.signal,
-          dataHashes: Object.fromEntries(parseVersionSpec(cell.versions).map((p) => [p, hashes[p]!])),
+          dataHashes: dataOf(cell),
         });
         ran.push(result);
         done++;
         log(`[${done + failed.length}/${todo.length}] ${cell.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-        await refreshLedger();
       } catch (error) {
         if (options.signal?.aborted) break;
         failed.push({ runId: cell.runId, error: error as Error });
         log(`[${done + failed.length}/${todo.length}] ${cell.runId} FAILED: ${(error as Error).message}`);
+        continue;
       }
+      await refreshLedger().catch((error: Error) => log(`warning: could not update ${ledger} (${error.message}); it is written again after the next cell and at the end`));
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));

@@ -89,6 +89,10 @@ test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger
     assert.equal(again.skipped.length, 15);
     const changed = await runMatrix({ root, seeds: [42], versions: ['v1'], jobs: 1, cli: STAGE_CLI, overrides: ['train.epochs=2'] });
     assert.equal(changed.ran.length, 1, 'a cell whose params changed runs again');
+    await writeFile(join(root, 'data/partitions/v2/README.txt'), 'a partition that changed since its runs\n');
+    const newData = await runMatrix({ root, seeds: [100], versions: ['v1', 'v2', 'v1+v2'], jobs: 2, cli: STAGE_CLI });
+    assert.deepEqual(newData.ran.map((r) => r.runId).sort(), ['s100-v1+v2', 's100-v2'], 'cells on a partition whose hash changed run again');
+    assert.deepEqual(newData.skipped, ['s100-v1']);
   });
 });
 
