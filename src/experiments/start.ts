@@ -2,6 +2,7 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireCifar } from '../cifar/download.js';
 import { exportPngs, readExportState } from '../cifar/export.js';
+import { rebuildVersions } from '../data/rebuild.js';
 import { defaultRemoteName } from '../dvc/config.js';
 import { type ProgressFactory } from '../dvc/ops/outputs.js';
 import { IMAGES_DIR, PARTITIONS_DIR, versionData } from '../dvc/ops/version-data.js';
@@ -19,6 +20,8 @@ export interface StartOptions {
   source?: string;
   /** Remote used when none is configured (default `.cache/dvc-remote`). */
   remote?: string;
+  /** CIFAR-10 download cache (default as `cifar10 download`). */
+  cifarCacheDir?: string;
   /** `-S` overrides for the repro. */
   set?: readonly string[];
   quiet?: boolean;
@@ -28,8 +31,8 @@ export interface StartOptions {
 }
 
 export interface StartResult {
-  /** What the data bootstrap did: `present`, `pulled` or `made`. */
-  data: 'present' | 'pulled' | 'made';
+  /** What the data bootstrap did: `present`, `pulled`, `rebuilt` (from CIFAR-10, verified against the `.dvc` hashes) or `made`. */
+  data: 'present' | 'pulled' | 'rebuilt' | 'made';
   stages: StageOutcome[];
   metrics: MetricsFile;
   /** Report files a person opens next, relative to the root. */
@@ -49,7 +52,11 @@ async function trackedPartitions(root: string): Promise<string[]> {
   return names.filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n));
 }
 
-/** Gets the partitions into the workspace: pulled when versioned and a remote has them, else made from CIFAR-10. */
+/**
+ * Gets the partitions into the workspace. Versioned ones (committed `.dvc` files) are pulled from
+ * the default remote, or, with no remote (a fresh clone of this repository), rebuilt from CIFAR-10
+ * and verified against their `.dvc` hashes; unversioned ones are made from CIFAR-10 and versioned.
+ */
 async function bootstrapData(options: StartOptions): Promise<StartResult['data']> {
   const { root } = options;
   const log = options.log ?? (() => {});
@@ -61,12 +68,22 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
       const result = await pullData({ root, progress: options.progress, log });
       return result.pulled.length > 0 ? 'pulled' : 'present';
     }
+    log(`No DVC remote configured: rebuilding ${tracked.join(', ')} from CIFAR-10 and verifying them against their .dvc hashes`);
+    const rebuilt = await rebuildVersions({
+      repoRoot: root,
+      versions: tracked.map((name) => name.replace(/\.dvc$/, '')),
+      source: options.source ?? 'auto',
+      cifarCacheDir: options.cifarCacheDir,
+      quiet: options.quiet,
+      log,
+    });
+    return rebuilt.rebuilt.length > 0 ? 'rebuilt' : 'present';
   }
   const imagesDir = join(root, IMAGES_DIR);
   const recipe = await exists(join(root, PARTITIONS_DIR, 'partitions.json'));
   if (!recipe && !(await readExportState(imagesDir))?.complete) {
     log(`No CIFAR-10 images in ${IMAGES_DIR}: downloading (source ${options.source ?? 'auto'})`);
-    const { verified } = await acquireCifar({ source: options.source ?? 'auto', quiet: options.quiet, log });
+    const { verified } = await acquireCifar({ source: options.source ?? 'auto', cacheDir: options.cifarCacheDir, quiet: options.quiet, log });
     await exportPngs({ batchesDir: verified.dir, batches: verified.batches, outDir: imagesDir, quiet: options.quiet });
   }
   const repo = repoRoot === root ? await loadRepo(root) : undefined;

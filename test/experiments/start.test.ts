@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, cp, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, cp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -12,10 +12,10 @@ const STAGES = ['pull_data', 'prepare', 'train', 'evaluate'];
 
 const actions = (stages: { stage: string; action: string }[]) => Object.fromEntries(stages.map((s) => [s.stage, s.action]));
 
-test("`start` versions the data, runs the project's dvc.yaml end to end, changes nothing on a re-run and pulls into a fresh clone", async () => {
+test("`start` versions the data, runs the project's dvc.yaml end to end, changes nothing on a re-run, pulls into a fresh clone and rebuilds without a remote", async () => {
   const project = process.cwd();
   await withTempDir('start-', async (root) => {
-    await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 5 });
+    const ws = await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 5 });
     await copyFile(join(project, 'dvc.yaml'), join(root, 'dvc.yaml'));
     await copyFile(join(project, 'params.yaml'), join(root, 'params.yaml'));
     // The stages list source folders as deps and run `node dist/src/cli.js`, both relative to the project root.
@@ -50,5 +50,13 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     assert.equal(clone.data, 'pulled');
     assert.deepEqual(actions(clone.stages), Object.fromEntries(STAGES.map((s) => [s, 'ran'])), 'outputs are missing, so every stage runs again');
     assert.equal(clone.metrics.test_images, 10);
+
+    // A fresh clone with no remote configured (as this repository is committed): the partitions are
+    // rebuilt from CIFAR-10, and since they hash as their .dvc files say, no stage has to run again.
+    await writeFile(join(root, '.dvc/config'), '');
+    await Promise.all(['.dvc/cache', ...['v1', 'v2', 'v3'].map((v) => `data/partitions/${v}`)].map((p) => rm(join(root, p), { recursive: true, force: true })));
+    const rebuilt = await start({ root, source: ws.tarball, cifarCacheDir: ws.cacheDir, quiet: true });
+    assert.equal(rebuilt.data, 'rebuilt');
+    assert.deepEqual(actions(rebuilt.stages), { pull_data: 'ran', prepare: 'unchanged', train: 'unchanged', evaluate: 'unchanged' });
   });
 });
