@@ -52,6 +52,15 @@ async function trackedPartitions(root: string): Promise<string[]> {
   return names.filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n));
 }
 
+/** The 60,000 CIFAR-10 PNGs in `data/cifar10/<class>/`, downloaded and exported unless already complete. */
+async function ensureImages(options: StartOptions): Promise<void> {
+  const imagesDir = join(options.root, IMAGES_DIR);
+  if ((await readExportState(imagesDir))?.complete) return;
+  options.log?.(`No CIFAR-10 images in ${IMAGES_DIR}: downloading (source ${options.source ?? 'auto'})`);
+  const { verified } = await acquireCifar({ source: options.source ?? 'auto', cacheDir: options.cifarCacheDir, quiet: options.quiet, log: options.log });
+  await exportPngs({ batchesDir: verified.dir, batches: verified.batches, outDir: imagesDir, quiet: options.quiet });
+}
+
 /**
  * Gets the partitions into the workspace. Versioned ones (committed `.dvc` files) are pulled from
  * the default remote, or, with no remote (a fresh clone of this repository), rebuilt from CIFAR-10
@@ -68,6 +77,7 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
       const result = await pullData({ root, progress: options.progress, log });
       return result.pulled.length > 0 ? 'pulled' : 'present';
     }
+    await ensureImages(options);
     log(`No DVC remote configured: rebuilding ${tracked.join(', ')} from CIFAR-10 and verifying them against their .dvc hashes`);
     const rebuilt = await rebuildVersions({
       repoRoot: root,
@@ -79,13 +89,7 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
     });
     return rebuilt.rebuilt.length > 0 ? 'rebuilt' : 'present';
   }
-  const imagesDir = join(root, IMAGES_DIR);
-  const recipe = await exists(join(root, PARTITIONS_DIR, 'partitions.json'));
-  if (!recipe && !(await readExportState(imagesDir))?.complete) {
-    log(`No CIFAR-10 images in ${IMAGES_DIR}: downloading (source ${options.source ?? 'auto'})`);
-    const { verified } = await acquireCifar({ source: options.source ?? 'auto', cacheDir: options.cifarCacheDir, quiet: options.quiet, log });
-    await exportPngs({ batchesDir: verified.dir, batches: verified.batches, outDir: imagesDir, quiet: options.quiet });
-  }
+  if (!(await exists(join(root, PARTITIONS_DIR, 'partitions.json')))) await ensureImages(options);
   const repo = repoRoot === root ? await loadRepo(root) : undefined;
   const remote = repo && defaultRemoteName(repo.config) ? undefined : (options.remote ?? DEFAULT_START_REMOTE);
   const versioned = await versionData({ cwd: root, remote, interactive: false, progress: options.progress, log });
