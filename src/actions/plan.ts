@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
 import { parseVersionSpec } from '../data/versions.js';
 import { readEventPayload } from '../github/event.js';
-import { parseEpochs, parseSeedList, parseVersionList, planMatrix, type MatrixShape } from '../github/plan.js';
+import { parseSeedList, parseVersionList } from '../experiments/matrix.js';
+import { parseEpochs, planMatrix, type MatrixShape } from '../github/plan.js';
 import { UserError } from '../util/errors.js';
 import { Plan } from './constants.js';
 import { getText, inputSource } from './inputs.js';

@@ -12,7 +12,7 @@ import { openRepo } from '../dvc/repo.js';
 import { DEFAULT_RESULTS_DIR, listBundles, readBundle, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
 import { runCell } from '../experiments/cell.js';
 import { findHardImages, hardImagesSheet, readMembership, writeHardImagesCsv } from '../experiments/hard-images.js';
-import { DEFAULT_SEEDS, DEFAULT_VERSIONS, runMatrix } from '../experiments/matrix.js';
+import { DEFAULT_SEEDS, DEFAULT_VERSIONS, parseSeedList, parseVersionList, runMatrix } from '../experiments/matrix.js';
 import { DEFAULT_START_REMOTE, start } from '../experiments/start.js';
 import { compareRunSets, comparisonMarkdown, summarizeRuns, summaryMarkdown } from '../experiments/summary.js';
 import { readParamsFile } from '../params.js';
@@ -22,15 +22,6 @@ import { startProgress } from '../util/progress.js';
 import { note, say } from './output.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function integerList(name: string) {
-  return (value: string): number[] =>
-    value.split(',').map((part) => {
-      const n = Number(part.trim());
-      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: "${part}" is not a whole number ≥ 0`);
-      return n;
-    });
-}
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -152,10 +143,8 @@ export function registerPipelineCommands(program: Command): void {
   exp
     .command('matrix')
     .description('Run every seed × version cell, up to --jobs at once; finished cells are skipped, failed ones retried on the next run')
-    .addOption(new Option('--seeds <list>', 'comma-separated seeds').argParser(integerList('--seeds')).default(DEFAULT_SEEDS, DEFAULT_SEEDS.join(',')))
-    .addOption(
-      new Option('--versions <list>', 'comma-separated version specs').argParser((v: string) => v.split(',').map((s) => s.trim())).default(DEFAULT_VERSIONS, DEFAULT_VERSIONS.join(',')),
-    )
+    .addOption(new Option('--seeds <list>', 'seeds, comma-separated, or a range such as 1-5').argParser((v: string) => parseSeedList(v, '--seeds')).default(DEFAULT_SEEDS, DEFAULT_SEEDS.join(',')))
+    .addOption(new Option('--versions <list>', 'comma-separated version specs').argParser((v: string) => parseVersionList(v, '--versions')).default(DEFAULT_VERSIONS, DEFAULT_VERSIONS.join(',')))
     .option('-j, --jobs <n>', 'cells at once (default: number of cores)', positiveInteger('--jobs'))
     .option('-S, --set-param <key=value>', 'override a parameter in every cell (repeatable), e.g. -S train.epochs=5', collect)
     .option('--force', 're-run cells that already have results')

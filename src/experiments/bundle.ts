@@ -23,7 +23,6 @@ export const BUNDLE_FILES = {
 } as const;
 
 export const DEFAULT_RESULTS_DIR = 'results/experiments';
-export const LEDGER_FILE = 'results/experiments.csv';
 
 /** Where, when and with what a run was made. */
 export interface RunManifest {
@@ -79,7 +78,12 @@ export async function listBundles(resultsDir: string): Promise<RunBundle[]> {
       () => true,
       () => false,
     );
-    if (hasManifest) bundles.push(await readBundle(dir));
+    if (!hasManifest) continue;
+    const bundle = await readBundle(dir);
+    const twin = bundles.find((b) => b.runId === bundle.runId);
+    // Counting one run twice would skew every mean ± sd and the ledger.
+    if (twin) throw new UserError(`${twin.dir} and ${dir} both hold run ${bundle.runId}; keep one of the two folders (results live in <results>/<run-id>/)`);
+    bundles.push(bundle);
   }
   return bundles;
 }

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
-import { parseVersionSpec } from '../data/versions.js';
+import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
 import { UserError } from '../util/errors.js';
 import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, listBundles, runIdFor, type RunBundle } from './bundle.js';
 import { applyOverrides } from '../dvc/pipeline/params.js';
@@ -17,6 +17,40 @@ export interface MatrixCell {
   seed: number;
   versions: string;
   runId: string;
+}
+
+const splitList = (text: string): string[] =>
+  text
+    .split(/[\s,]+/)
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+
+/** `1,2,3`, `1 2 3` or a range `1-5`; each a non-negative integer. */
+export function parseSeedList(text: string, source: string): number[] {
+  const seeds: number[] = [];
+  for (const part of splitList(text)) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    if (range) {
+      const [from, to] = [Number(range[1]), Number(range[2])];
+      if (to < from) throw new UserError(`${source}: range "${part}" runs backwards; write it low-high, e.g. 1-5`);
+      for (let seed = from; seed <= to; seed++) seeds.push(seed);
+    } else if (/^\d+$/.test(part)) {
+      seeds.push(Number(part));
+    } else {
+      throw new UserError(`${source}: "${part}" is not a seed; use whole numbers separated by commas (e.g. 1,2,3) or a range (1-5)`);
+    }
+  }
+  if (seeds.length === 0) throw new UserError(`${source}: no seeds given; use e.g. 1,2,3`);
+  if (new Set(seeds).size !== seeds.length) throw new UserError(`${source}: a seed appears twice in "${text}"; list each seed once`);
+  return seeds;
+}
+
+/** `v1, v1+v2, v1+v2+v3`: version specs separated by commas or spaces. */
+export function parseVersionList(text: string, source: string): string[] {
+  const specs = splitList(text).map((spec) => formatVersionSpec(parseVersionSpec(spec, source)));
+  if (specs.length === 0) throw new UserError(`${source}: no data versions given; use e.g. v1,v1+v2`);
+  if (new Set(specs).size !== specs.length) throw new UserError(`${source}: a version spec appears twice in "${text}"; list each once`);
+  return specs;
 }
 
 /** Every seed × version spec, versions outermost (so one version's seeds finish close together). */

@@ -1,4 +1,5 @@
-import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
+import { runIdFor } from '../experiments/bundle.js';
+import { parseSeedList, parseVersionList } from '../experiments/matrix.js';
 import { UserError } from '../util/errors.js';
 import type { EventPayload } from './event.js';
 
@@ -41,42 +42,6 @@ export interface PlanDefaults {
 /** GitHub runs at most 256 jobs from one matrix. */
 export const MAX_MATRIX_JOBS = 256;
 
-export const runIdOf = (seed: number, versions: string): string => `s${seed}-${versions}`;
-
-const splitList = (text: string): string[] =>
-  text
-    .split(/[\s,]+/)
-    .map((part) => part.trim())
-    .filter((part) => part !== '');
-
-/** `1,2,3`, `1 2 3` or a range `1-5`; each a non-negative integer. */
-export function parseSeedList(text: string, source: string): number[] {
-  const seeds: number[] = [];
-  for (const part of splitList(text)) {
-    const range = /^(\d+)-(\d+)$/.exec(part);
-    if (range) {
-      const [from, to] = [Number(range[1]), Number(range[2])];
-      if (to < from) throw new UserError(`${source}: range "${part}" runs backwards; write it low-high, e.g. 1-5`);
-      for (let seed = from; seed <= to; seed++) seeds.push(seed);
-    } else if (/^\d+$/.test(part)) {
-      seeds.push(Number(part));
-    } else {
-      throw new UserError(`${source}: "${part}" is not a seed; use whole numbers separated by commas (e.g. 1,2,3) or a range (1-5)`);
-    }
-  }
-  if (seeds.length === 0) throw new UserError(`${source}: no seeds given; use e.g. 1,2,3`);
-  if (new Set(seeds).size !== seeds.length) throw new UserError(`${source}: a seed appears twice in "${text}"; list each seed once`);
-  return seeds;
-}
-
-/** `v1, v1+v2, v1+v2+v3`: version specs separated by commas or spaces. */
-export function parseVersionList(text: string, source: string): string[] {
-  const specs = splitList(text).map((spec) => formatVersionSpec(parseVersionSpec(spec, source)));
-  if (specs.length === 0) throw new UserError(`${source}: no data versions given; use e.g. v1,v1+v2`);
-  if (new Set(specs).size !== specs.length) throw new UserError(`${source}: a version spec appears twice in "${text}"; list each once`);
-  return specs;
-}
-
 export function parseEpochs(text: string, source: string): number {
   const value = text.trim();
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
@@ -87,7 +52,7 @@ export function parseEpochs(text: string, source: string): number {
 
 export function cellsOf(shape: MatrixShape): MatrixCell[] {
   const cells = shape.versions.flatMap((versions) =>
-    shape.seeds.map((seed) => ({ cell: runIdOf(seed, versions), seed, versions, epochs: shape.epochs })),
+    shape.seeds.map((seed) => ({ cell: runIdFor(seed, versions), seed, versions, epochs: shape.epochs })),
   );
   if (cells.length > MAX_MATRIX_JOBS) {
     throw new UserError(

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetricsFile } from '../../src/evaluate/report-files.js';
-import type { RunManifest } from '../../src/experiments/bundle.js';
+import { listBundles, type RunManifest } from '../../src/experiments/bundle.js';
 import { compareRunSets, comparisonMarkdown, stats, summarizeRuns, summaryMarkdown } from '../../src/experiments/summary.js';
+import { writeSyntheticBundle } from '../actions/bundles.js';
+import { withTempDir } from '../fixtures/synth-workspace.js';
 
 function run(seed: number, versions: string, accuracy: number, f1 = accuracy - 0.01) {
   return {
@@ -50,4 +52,14 @@ test('a gap inside two standard errors is within seed noise; outside it is a rea
   const single = compareRunSets([a[0]!], far);
   assert.equal(single.metrics[0]!.verdict, 'not enough runs');
   assert.match(single.text, /fewer than 2 runs per side/);
+});
+
+test('a run found in two folders (bundle-<id>/ beside <id>/) is an error naming both, not a run counted twice', async () => {
+  await withTempDir('bundles-', async (results) => {
+    await writeSyntheticBundle(results, { seed: 42, versions: 'v1', accuracy: 0.5 }, 's42-v1');
+    await writeSyntheticBundle(results, { seed: 100, versions: 'v1', accuracy: 0.5 }, 's100-v1');
+    assert.deepEqual((await listBundles(results)).map((b) => b.runId), ['s100-v1', 's42-v1']);
+    await writeSyntheticBundle(results, { seed: 42, versions: 'v1', accuracy: 0.5 });
+    await assert.rejects(listBundles(results), /bundle-s42-v1 and .*s42-v1 both hold run s42-v1/);
+  });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseEpochs, parseSeedList, parseVersionList, planMatrix } from '../../src/github/plan.js';
+import { parseSeedList, parseVersionList } from '../../src/experiments/matrix.js';
+import { parseEpochs, planMatrix } from '../../src/github/plan.js';
 
 const defaults = { full: { seeds: [42, 100, 2025], versions: ['v1', 'v1+v2'], epochs: 20 }, quick: { seeds: [1, 2], versions: ['v1'], epochs: 2 } };
 
