@@ -6,6 +6,9 @@ import { compareRunSets, summarizeRuns } from '../../src/experiments/summary.js'
 import { commentMarker } from '../../src/github/comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
 import { buildPrComment } from '../../src/report/pr-comment.js';
+import { buildExperimentsReport } from '../../src/github/report.js';
+import { writeSyntheticBundle } from '../actions/bundles.js';
+import { withTempDir } from '../fixtures/synth-workspace.js';
 
 function metrics(accuracy: number, seed: number, versions: string): MetricsFile {
   const scores = { precision: accuracy, recall: accuracy, f1: accuracy };
@@ -68,5 +71,19 @@ describe('buildPrComment', () => {
     assert.match(body, /## CIFAR-10 experiments \(256 runs\)/);
     assert.match(body, /left out to stay within GitHub's comment size limit/);
     assert.match(body, /workflow run artifacts/);
+  });
+});
+
+describe('the hard images of a PR comment', () => {
+  it('name the partition, or the alternatives when only a multi-partition spec held the image out (partitions are disjoint)', async () => {
+    await withTempDir('hard-comment-', async (bundlesDir) => {
+      // Ids test-00000… are shared, so test-00003 is held out by v1 and v1+v2 runs (it is in v1); test-00250 only by v1+v2 runs.
+      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1+v2', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
+      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.9, images: 200, alwaysWrong: ['test-00003'] });
+      const report = await buildExperimentsReport({ bundlesDir });
+      assert.match(report.comment, /\| partition +\|/);
+      assert.match(report.comment, /`test-00003` +\| [a-z]+ +\| +4 \/ 4 \(100%\) \| [a-z]+ +\| v1 +\|/);
+      assert.match(report.comment, /`test-00250` +\| [a-z]+ +\| +2 \/ 2 \(100%\) \| [a-z]+ +\| v1 or v2 +\|/);
+    });
   });
 });
