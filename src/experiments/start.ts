@@ -78,10 +78,11 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
       return result.pulled.length > 0 ? 'pulled' : 'present';
     }
     await ensureImages(options);
-    log(`No DVC remote configured: rebuilding ${tracked.join(', ')} from CIFAR-10 and verifying them against their .dvc hashes`);
+    const versions = tracked.map((name) => name.replace(/\.dvc$/, ''));
+    log(`No DVC remote configured: rebuilding ${versions.join(', ')} from CIFAR-10 and verifying them against their .dvc hashes`);
     const rebuilt = await rebuildVersions({
       repoRoot: root,
-      versions: tracked.map((name) => name.replace(/\.dvc$/, '')),
+      versions,
       source: options.source ?? 'auto',
       cifarCacheDir: options.cifarCacheDir,
       quiet: options.quiet,
