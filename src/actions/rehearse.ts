@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { versionData } from '../dvc/ops/version-data.js';
+import { mapLimit } from '../dvc/pool.js';
 import type { MatrixCell } from '../github/plan.js';
 import { isUserError, messageOf, UserError } from '../util/errors.js';
 import { createSynthWorkspace } from '../data/synth-workspace.js';
@@ -56,19 +57,6 @@ async function job(label: string, body: () => Promise<void>): Promise<boolean> {
     process.stdout.write(`✖ ${label}: ${messageOf(error)}\n`);
     return false;
   }
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 async function rehearse(options: RehearsalOptions): Promise<void> {
