@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
-import { link, lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -361,6 +361,20 @@ export class UncachedChangesError extends UserError {
   }
 }
 
+/**
+ * Every regular file below the folder `path`, ignored ones included; none when `path` only links
+ * to a folder, since removing the link keeps them.
+ */
+async function filesInFolder(path: string): Promise<string[]> {
+  if (!(await lstat(path)).isDirectory()) return [];
+  const found: string[] = [];
+  for (const rel of await readdir(path, { recursive: true })) {
+    const file = join(path, rel);
+    if ((await lstat(file)).isFile()) found.push(file);
+  }
+  return found;
+}
+
 /** The MD5 of the file at `path`, or undefined when there is none. */
 async function contentOf(path: string): Promise<string | undefined> {
   try {
@@ -384,11 +398,21 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   const result: CheckoutResult = { written: 0, unchanged: 0, removed: 0 };
   if (!isDirHash(hash.md5)) {
     options.onTotal?.(1);
-    const current = (await stat(path).catch(() => undefined))?.isFile() ? await contentOf(path) : undefined;
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+    const current = info?.isFile() ? await contentOf(path) : undefined;
     if (!options.force && current === hash.md5) {
       result.unchanged++;
     } else {
-      if (!options.force && current !== undefined && !(await hasObject(repo.cacheDir, current))) throw new UncachedChangesError(path, [path]);
+      if (!options.force) {
+        // A folder where the file goes is deleted whole, so every file in it must have a cached copy.
+        const replaced = current !== undefined ? [path] : info?.isDirectory() ? await filesInFolder(path) : [];
+        const cached = await mapLimit(replaced, jobs, async (file) => {
+          const md5 = await contentOf(file);
+          return md5 === undefined || (await hasObject(repo.cacheDir, md5));
+        });
+        const lost = replaced.filter((_, i) => !cached[i]);
+        if (lost.length > 0) throw new UncachedChangesError(path, lost.sort());
+      }
       await readObjectVerified(repo.cacheDir, hash.md5, path);
       await clearNonFile(path);
       await mkdir(dirname(path), { recursive: true }).catch((error) => Promise.reject(workspaceError(path, error)));

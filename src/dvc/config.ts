@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { safeUrl } from './messages.js';
 import type { RemoteConfig } from './remote/types.js';
 
 /**
@@ -167,7 +168,7 @@ export async function addRemote(dvcDir: string, name: string, url: string, optio
   const merged = await readConfig(dvcDir);
   const existing = listRemotes(merged).find((r) => r.name === name);
   if (existing && !options.force && existing.url !== stored) {
-    throw new UserError(`remote "${name}" already exists with url ${existing.url}; pass -f to replace it, or choose another name`);
+    throw new UserError(`remote "${name}" already exists with url ${safeUrl(existing.url)}; pass -f to replace it, or choose another name`);
   }
   await editConfigFile(dvcDir, options.local ?? false, (doc) => {
     const section = doc.get(remoteSectionName(name)) ?? new Map<string, string>();

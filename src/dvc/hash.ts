@@ -156,18 +156,28 @@ export class IgnoreRules {
 
   /** Whether `path` (absolute) is left out; `isDir` decides whether `dir/` patterns apply. */
   async isIgnored(path: string, isDir: boolean): Promise<boolean> {
+    return (await this.ignoredBy(path, isDir)) !== undefined;
+  }
+
+  /**
+   * What leaves `path` out, for messages: the absolute path of the `.dvcignore` whose pattern
+   * matches it, or the always-ignored folder name (`.git`, `.hg`, `.dvc`) it lies in; undefined
+   * when nothing does.
+   */
+  async ignoredBy(path: string, isDir: boolean): Promise<string | undefined> {
     const abs = resolve(path);
     const inRepo = this.root ? relative(this.root, abs) : '';
     const names = this.root && !inRepo.startsWith('..') ? inRepo.split(sep) : [basename(abs)];
-    if (names.some((name) => ALWAYS_IGNORED.has(name))) return true;
+    const builtIn = names.find((name) => ALWAYS_IGNORED.has(name));
+    if (builtIn !== undefined) return builtIn;
     const parent = resolve(abs, '..');
     for (const dir of this.ancestors(parent)) {
       const matcher = await this.matcherOf(dir);
       if (!matcher) continue;
       const rel = relative(dir, abs).split(sep).join('/');
-      if (matcher.ignores(isDir ? `${rel}/` : rel)) return true;
+      if (matcher.ignores(isDir ? `${rel}/` : rel)) return join(dir, DVCIGNORE_FILE);
     }
-    return false;
+    return undefined;
   }
 
   /**

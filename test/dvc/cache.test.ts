@@ -123,6 +123,23 @@ test('a file output is checked out over a folder standing in its place', async (
   assert.equal(await readFile(target, 'utf8'), 'weights');
 });
 
+test('a file output is not checked out over a folder holding files the cache lacks, unless forced', async (t) => {
+  const repo = await repoWithData(t, { 'model.bin': 'weights', 'saved.txt': 'in the cache' });
+  const hash = await saveToCache(repo, join(repo.data, 'model.bin'));
+  await saveToCache(repo, join(repo.data, 'saved.txt'));
+  const target = join(repo.root, 'model.bin');
+  await writeTree(target, { 'notes/draft.txt': 'only copy', 'saved.txt': 'in the cache' });
+  await assert.rejects(checkoutFromCache(repo, hash, target), (error: unknown) => {
+    assert.ok(error instanceof UncachedChangesError);
+    assert.deepEqual(error.files, [join(target, 'notes', 'draft.txt')]);
+    assert.match(error.message, /model\.bin has changes that are not in the cache.*--force/);
+    return true;
+  });
+  assert.equal(await readFile(join(target, 'notes', 'draft.txt'), 'utf8'), 'only copy');
+  await checkoutFromCache(repo, hash, target, { force: true });
+  assert.equal(await readFile(target, 'utf8'), 'weights');
+});
+
 test('cache.type hardlink and symlink place the read-only cache object itself in the workspace', async (t) => {
   const repo = await repoWithData(t, { 'a.txt': 'hello\n', 'sub/b.txt': 'world\r\n' });
   const hash = await saveToCache(repo, repo.data);

@@ -118,6 +118,10 @@ test('a dropped connection during a pull is retried; basic auth is sent and neve
   });
 });
 
+test('a bad number option names the remote modify command that fixes it', () => {
+  assert.throws(() => httpOptionsFrom({ name: 'web', url: 'https://example.test/dvc', options: { read_timeout: 'soon' } }), /read_timeout = soon is not a non-negative number; fix it with `cifar10 data remote modify web read_timeout <number>`/);
+});
+
 test('the registry opens http(s) URLs as HTTP remotes and rejects unknown schemes clearly', async () => {
   assert.ok((await openRemote({ name: 'web', url: 'https://example.test/dvc', options: {} }, '/tmp')) instanceof HttpRemote);
   await assert.rejects(async () => openRemote({ name: 'x', url: 'gdrive://folder', options: {} }, '/tmp'), /remote "x" uses gdrive:\/\/, which this tool cannot open/);

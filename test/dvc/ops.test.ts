@@ -219,6 +219,31 @@ test('add refuses paths that overlap an already tracked folder and re-adding unc
   await assert.rejects(add(f.repo, ['.dvc/config'], { cwd: f.repo.root }), /inside \.dvc\/ or \.git\//);
 });
 
+test('add refuses a folder that a directory pattern in .dvcignore excludes, naming that .dvcignore', async (t) => {
+  const f = await fixture(t, {});
+  await writeTree(f.repo.root, { '.dvcignore': 'scratch/\n', 'scratch/a.txt': 'temporary' });
+  await assert.rejects(add(f.repo, ['scratch'], { cwd: f.repo.root }), new RegExp(`scratch is excluded by a pattern in ${join(f.repo.root, '.dvcignore')}; remove that pattern`));
+  await assert.rejects(stat(join(f.repo.root, 'scratch.dvc')), { code: 'ENOENT' });
+});
+
+test('add stops at a .dvc file that does not parse instead of replacing it and losing its other keys', async (t) => {
+  const f = await fixture(t);
+  const broken = 'outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  remote: backup\n  path: v1\n  desc: [unclosed\n';
+  await writeFile(join(f.repo.root, 'data', 'v1.dvc'), broken);
+  await assert.rejects(add(f.repo, ['data/v1'], { cwd: f.repo.root }), /v1\.dvc is not valid YAML/);
+  assert.equal(await readDvcText(f), broken);
+});
+
+test('status reports a corrupt manifest of a modified folder instead of hiding it', async (t) => {
+  const f = await fixture(t);
+  const [added] = await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await writeFile(join(f.data, 'class0', 'img-00000.png'), 'edited');
+  const manifest = objectPath(f.repo.cacheDir, added!.hash.md5);
+  await chmod(manifest, 0o644);
+  await writeFile(manifest, '[]');
+  await assert.rejects(status(f.repo, { cwd: f.repo.root }), /is corrupt/);
+});
+
 test('two adds of the same data at once, in two processes, both succeed with one consistent result', async (t) => {
   const f = await fixture(t, partitionLikeTree(3, 30));
   const worker = join(here, 'ops-worker.js');

@@ -8,6 +8,7 @@ import { versionData } from '../../src/dvc/ops/version-data.js';
 import { loadRepo } from '../../src/dvc/repo.js';
 import { createSynthWorkspace } from '../fixtures/synth-workspace.js';
 import { readTree, tempDir } from './helpers.js';
+import { TestHttpStore } from './http-server.js';
 
 const SMALL = { count: 3, size: 50, seed: 1, balanced: true };
 
@@ -64,4 +65,18 @@ test('without a remote, version-data asks on a terminal and fails clearly when t
   });
   assert.equal(asked.length, 1);
   assert.equal(result.remote, join(root, 'typed-store'));
+});
+
+test('version-data logs and returns an HTTP remote without the user and password in its URL', async (t) => {
+  const root = await tempDir(t);
+  const store = await new TestHttpStore(await tempDir(t, 'http-store-')).start();
+  t.after(() => store.stop());
+  store.requireAuth = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
+  await createSynthWorkspace(root, { imagesPerClass: 15, partitions: 3, partitionSize: 50, seed: 1 });
+  const url = store.url.replace('http://', 'http://alice:s3cret@');
+  const lines: string[] = [];
+  const result = await versionData({ cwd: root, remote: url, interactive: false, partitions: SMALL, log: (l) => lines.push(l) });
+  assert.equal(result.remote, store.url);
+  assert.ok(lines.some((l) => l.includes(`(${store.url})`)));
+  assert.doesNotMatch([...lines, result.remote].join('\n'), /s3cret|alice/);
 });

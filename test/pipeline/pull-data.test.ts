@@ -51,3 +51,13 @@ test('pull_data refuses a partition changed without `data add`, and a repo witho
   await initRepo(empty);
   await assert.rejects(pullData({ root: empty }), /no partitions are tracked/);
 });
+
+test('pull_data reports a partitions folder it cannot list instead of saying none are tracked', async (t) => {
+  const root = await tempDir(t, 'pull-data-test-');
+  await initRepo(root);
+  await writeTree(root, { 'data/partitions': 'a file where the folder should be' });
+  await assert.rejects(pullData({ root }), (error: NodeJS.ErrnoException) => {
+    assert.equal(error.code, 'ENOTDIR');
+    return true;
+  });
+});

@@ -274,6 +274,37 @@ test('-S overrides edit params.yaml before the run', async (t) => {
   assert.match(await readFile(join(root, 'params.yaml'), 'utf8'), /^# knobs\n/);
 });
 
+test('--dry with -S answers for the overridden values and leaves params.yaml as it was', async (t) => {
+  const root = await project(t);
+  await repro(root);
+  const outcomes = await repro(root, { dry: true, set: ['prepare.seed=100'] });
+  assert.deepEqual(outcomes[0]!.reasons, ['param changed: params.yaml prepare.seed (42 → 100)']);
+  assert.deepEqual(outcomes.map((o) => o.action), ['would run', 'would run']);
+  await assert.rejects(repro(root, { dry: true, set: ['prepare.sed=100'] }), /"prepare\.sed" is not in .*params\.yaml/);
+  assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
+  assert.deepEqual(await runs(root), ['prepare', 'report']);
+});
+
+test('-S leaves params.yaml unchanged when the target, dvc.yaml or the repository is wrong', async (t) => {
+  const root = await project(t);
+  await assert.rejects(repro(root, { set: ['prepare.seed=100'], target: 'prepar' }), /has no stage "prepar"/);
+  assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
+  await writeFile(join(root, 'dvc.yaml'), 'stages:\n  prepare: [unclosed\n');
+  await assert.rejects(repro(root, { set: ['prepare.seed=100'] }), /dvc\.yaml is not valid YAML: .*at line \d+, column \d+:.*\nFix .*dvc\.yaml at the line shown above/s);
+  assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
+  await rm(join(root, '.dvc'), { recursive: true });
+  await writeFile(join(root, 'dvc.yaml'), PIPELINE);
+  await assert.rejects(repro(root, { set: ['prepare.seed=100'] }), /not a DVC repository/);
+  assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
+});
+
+test('a params.yaml that does not parse is named with the parser\'s message and the fix', async (t) => {
+  const root = await project(t);
+  await repro(root);
+  await writeFile(join(root, 'params.yaml'), 'prepare:\n  seed: [42\n');
+  await assert.rejects(pipelineStatus(root), /params\.yaml is not valid YAML: .*\nFix .*params\.yaml at the line shown above/s);
+});
+
 test('a cycle between stages is a clear error', async (t) => {
   const root = await project(
     t,

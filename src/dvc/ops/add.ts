@@ -1,5 +1,5 @@
-import { access, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { saveToCache } from '../cache.js';
 import { dvcFileFor, dvcFileWithHash, readDvcFile, repoRelative, writeDvcFile } from '../dvcfile.js';
@@ -49,12 +49,21 @@ export async function add(repo: Repo, paths: readonly string[], options: AddOpti
   for (const typed of paths) {
     const abs = resolve(cwd, typed);
     checkInsideRepo(repo, abs, typed);
-    await access(abs).catch((error) => Promise.reject(new UserError(`${typed} does not exist; create it or check the path`, { cause: error })));
+    const info = await stat(abs).catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(error.code === 'ENOENT' ? new UserError(`${typed} does not exist; create it or check the path`, { cause: error }) : error),
+    );
     const overlap = tracked.find((o) => o.path !== abs && (abs.startsWith(o.path + sep) || o.path.startsWith(abs + sep)));
     if (overlap) {
       throw new UserError(`${typed} overlaps ${overlap.label}, which ${repoRelative(repo.root, overlap.dvc.file)} already tracks; track either the folder or the paths inside it, not both`);
     }
-    if (await rules.isIgnored(abs, false)) throw new UserError(`${typed} is excluded by a .dvcignore pattern; remove the pattern or add another path`);
+    const excludedBy = await rules.ignoredBy(abs, info.isDirectory());
+    if (excludedBy !== undefined) {
+      throw new UserError(
+        isAbsolute(excludedBy)
+          ? `${typed} is excluded by a pattern in ${excludedBy}; remove that pattern to track it, or add another path`
+          : `${typed} lies in a ${excludedBy} folder, which DVC never tracks; add a path outside it`,
+      );
+    }
     const label = repoRelative(repo.root, abs);
     const bar = progress(`add ${label}`, 0);
     let hash: HashInfo;
@@ -71,7 +80,6 @@ export async function add(repo: Repo, paths: readonly string[], options: AddOpti
     const file = dvcFileFor(abs);
     const existing = await readDvcFile(file).catch(() => undefined);
     const before = existing?.outs[0];
-    const info = await stat(abs);
     const isexec = info.isFile() && (info.mode & 0o111) !== 0;
     const changed = !(before && before.md5 === hash.md5 && before.size === hash.size && before.hash === 'md5' && Boolean(before.isexec) === isexec && existing?.outs.length === 1);
     if (changed) await writeDvcFile(dvcFileWithHash(abs, hash, existing, isexec));

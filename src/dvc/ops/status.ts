@@ -59,7 +59,10 @@ async function outputStatus(repo: Repo, output: TrackedOutput, rules: IgnoreRule
   if (info.isDirectory() && isDirHash(output.hash.md5)) {
     const files = await hashDirFiles(output.path, { ignore: rules, jobs });
     if (dirHashInfo(files).hash.md5 !== output.hash.md5) {
-      const before = await readDirManifest(repo.cacheDir, output.hash.md5, output.label).catch(() => undefined);
+      // Without the old manifest the change list is unknown; a corrupt one is reported, not hidden.
+      const before = await readDirManifest(repo.cacheDir, output.hash.md5, output.label).catch((error: unknown) =>
+        error instanceof MissingObjectError ? undefined : Promise.reject(error),
+      );
       return { ...base, state: 'modified', ...(before ? { changes: diffManifests(before, files) } : {}) };
     }
   } else if ((await hashPath(output.path, { ignore: rules, jobs })).md5 !== output.hash.md5) {

@@ -5,6 +5,7 @@ import { createPartitions, type PartitionSpec, readPartitionRecipe, RECIPE_FILE 
 import { UserError } from '../../util/errors.js';
 import { addRemote, configUrlFor, defaultRemoteName, listRemotes } from '../config.js';
 import { repoRelative } from '../dvcfile.js';
+import { safeUrl } from '../messages.js';
 import { findRepoRoot, initRepo, loadRepo, type Repo } from '../repo.js';
 import { add } from './add.js';
 import { type ProgressFactory } from './outputs.js';
@@ -35,6 +36,7 @@ export interface VersionDataOptions {
 export interface VersionDataResult {
   versions: string[];
   push: PushResult;
+  /** The default remote's URL for messages, without user info. */
   remote: string;
   /** The `git add …` line that records the versions. */
   gitCommand: string;
@@ -121,8 +123,9 @@ export async function versionData(options: VersionDataOptions = {}): Promise<Ver
   for (const a of added) log(`${a.changed ? 'added' : 'unchanged'}: ${a.label} (${a.hash.md5}, ${a.hash.nfiles} files)`);
   const pushed = await push(repo, { targets: added.map((a) => a.dvcFile), jobs: options.jobs, progress: options.progress, cwd: root });
   const remote = listRemotes(repo.config).find((r) => r.name === defaultRemoteName(repo.config))!;
-  log(`pushed ${pushed.uploaded} object(s) to "${remote.name}" (${remote.url}); ${pushed.present} were already there`);
+  const shownUrl = safeUrl(remote.url);
+  log(`pushed ${pushed.uploaded} object(s) to "${remote.name}" (${shownUrl}); ${pushed.present} were already there`);
   const files = ['.dvc/config', '.dvc/.gitignore', '.dvcignore', ...added.map((a) => repoRelative(root, a.dvcFile)), `${PARTITIONS_DIR}/.gitignore`];
   if (await exists(recipePath)) files.push(`${PARTITIONS_DIR}/${RECIPE_FILE}`);
-  return { versions, push: pushed, remote: remote.url, gitCommand: `git add ${files.join(' ')}` };
+  return { versions, push: pushed, remote: shownUrl, gitCommand: `git add ${files.join(' ')}` };
 }

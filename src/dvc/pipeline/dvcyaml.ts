@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UserError } from '../../util/errors.js';
 import { DEFAULT_PARAMS_FILE } from '../../params.js';
+import { invalidYamlError } from '../messages.js';
 
 /**
  * `dvc.yaml` (dvc-format.md §5) as the native runner understands it: stages with `cmd`, `wdir`,
@@ -142,7 +143,7 @@ export function parsePipeline(text: string, file: string): Pipeline {
   try {
     doc = parse(text);
   } catch (error) {
-    throw new UserError(`${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
+    throw invalidYamlError(file, (error as Error).message, error);
   }
   if (!isMapping(doc)) fail(file, 'expected a mapping with a "stages:" key');
   for (const key of TEMPLATING) if (key in doc) fail(file, `"${key}" (templating) is not supported by \`cifar10 repro\`; run the real \`dvc repro\` for it`);

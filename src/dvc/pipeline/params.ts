@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { isMap, parse, parseDocument, type Document } from 'yaml';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
+import { invalidYamlError } from '../messages.js';
 import { DEFAULT_PARAMS_FILE, type StageParam } from './dvcyaml.js';
 
 /** Params as stages track them, and `-S key=value` overrides with DVC's (Hydra's) rules. */
@@ -17,7 +18,7 @@ async function readYaml(path: string): Promise<unknown> {
   try {
     return parse(text) ?? {};
   } catch (error) {
-    throw new UserError(`${path} is not valid YAML: ${(error as Error).message}`, { cause: error });
+    throw invalidYamlError(path, (error as Error).message, error);
   }
 }
 
@@ -31,9 +32,18 @@ export function valueAt(doc: unknown, key: string): unknown {
   return node;
 }
 
-/** Current values of a stage's params, grouped per file as dvc.lock records them; a missing key is an error. */
-export async function readStageParams(wdir: string, stageName: string, params: readonly StageParam[]): Promise<Record<string, Record<string, unknown>>> {
-  const docs = new Map<string, unknown>();
+/**
+ * Current values of a stage's params, grouped per file as dvc.lock records them; a missing key is an
+ * error. `overridden` (absolute path → document, as `applyOverrides` returns them) stands in for
+ * files not written yet, so a dry run answers for the values it was given.
+ */
+export async function readStageParams(
+  wdir: string,
+  stageName: string,
+  params: readonly StageParam[],
+  overridden: ReadonlyMap<string, unknown> = new Map(),
+): Promise<Record<string, Record<string, unknown>>> {
+  const docs = new Map<string, unknown>(overridden);
   const result: Record<string, Record<string, unknown>> = {};
   for (const { file, key } of params) {
     const path = isAbsolute(file) ? file : join(wdir, file);
@@ -113,7 +123,7 @@ export async function applyOverrides(dir: string, texts: readonly string[], opti
         throw new UserError(`-S ${texts[i]}: cannot read ${path} (${error.code ?? error.message}); create it or name another file as file:key=value`, { cause: error });
       });
       doc = parseDocument(text);
-      if (doc.errors.length > 0) throw new UserError(`${path} is not valid YAML: ${doc.errors[0]!.message}`);
+      if (doc.errors.length > 0) throw invalidYamlError(path, doc.errors[0]!.message, doc.errors[0]);
       docs.set(path, doc);
     }
     applyOne(doc, override, path, texts[i]!);

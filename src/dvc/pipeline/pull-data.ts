@@ -34,7 +34,8 @@ export interface PullDataResult {
 export async function pullData(options: PullDataOptions): Promise<PullDataResult> {
   const repo = await loadRepo(options.root);
   const dir = join(options.root, PARTITIONS_DIR);
-  const dvcFiles = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n)).sort();
+  const listed = await readdir(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+  const dvcFiles = listed.filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n)).sort();
   if (dvcFiles.length === 0) {
     throw new UserError(`no partitions are tracked in ${dir} (no vK.dvc files); run \`cifar10 start\` or \`cifar10 data version-data\` to make and version them`);
   }

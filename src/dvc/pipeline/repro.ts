@@ -104,19 +104,23 @@ async function runStage(repo: Repo, pipeline: Pipeline, stage: Stage, memo: Hash
  */
 export async function reproduce(options: ReproOptions): Promise<StageOutcome[]> {
   const log = options.log ?? (() => {});
-  if (options.set && options.set.length > 0 && !options.dry) await applyOverrides(options.root, options.set);
-  const pipeline = await readPipeline(options.root);
-  if ((await findRepoRoot(options.root)) !== resolve(options.root)) {
-    throw new UserError(`${resolve(options.root)} is not a DVC repository (no .dvc/ folder), so stage outputs have no cache; run \`cifar10 data init\` there first`);
+  const root = resolve(options.root);
+  const set = options.set ?? [];
+  // Everything that can fail is checked before params files change, so a mistake leaves them as they were.
+  const overridden = set.length > 0 ? await applyOverrides(root, set, { write: false }) : undefined;
+  const pipeline = await readPipeline(root);
+  if ((await findRepoRoot(root)) !== root) {
+    throw new UserError(`${root} is not a DVC repository (no .dvc/ folder), so stage outputs have no cache; run \`cifar10 data init\` there first`);
   }
-  const repo = await loadRepo(options.root);
+  const repo = await loadRepo(root);
   const order = executionOrder(pipeline, options.target);
-  const memo = new HashMemo(options.root);
+  if (overridden && !options.dry) await applyOverrides(root, set);
+  const memo = new HashMemo(root);
   const outcomes: StageOutcome[] = [];
   const pending = new Set<string>();
   for (const stage of order) {
-    const lock = await readLock(options.root);
-    const status = await stageStatus(stage, lock, memo);
+    const lock = await readLock(root);
+    const status = await stageStatus(stage, lock, memo, options.dry ? overridden : undefined);
     if (status.frozen) {
       outcomes.push({ ...status, action: 'frozen' });
       log(`Stage '${stage.name}' is frozen; skipping`);

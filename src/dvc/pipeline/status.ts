@@ -59,8 +59,11 @@ async function compareEntries(kind: 'dep' | 'out', wdir: string, paths: readonly
   for (const entry of locked) if (!paths.includes(entry.path)) reasons.push(`${kind} removed from dvc.yaml: ${entry.path}`);
 }
 
-/** The staleness rules of dvc-format.md §5, applied to one stage against its dvc.lock entry. */
-export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo): Promise<StageStatus> {
+/**
+ * The staleness rules of dvc-format.md §5, applied to one stage against its dvc.lock entry;
+ * `overriddenParams` are params documents that replace their files (see `readStageParams`).
+ */
+export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo, overriddenParams?: ReadonlyMap<string, unknown>): Promise<StageStatus> {
   if (stage.frozen) return { stage: stage.name, stale: false, frozen: true, reasons: ['frozen'] };
   const reasons: string[] = [];
   const locked = lock.get(stage.name);
@@ -72,7 +75,7 @@ export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo): Pro
   }
   if (!isDeepStrictEqual(stage.cmd, locked.cmd)) reasons.push('cmd changed');
   await compareEntries('dep', stage.wdir, stage.deps, locked.deps, memo, reasons);
-  const current = await readStageParams(stage.wdir, stage.name, stage.params);
+  const current = await readStageParams(stage.wdir, stage.name, stage.params, overriddenParams);
   for (const file of new Set([...Object.keys(current), ...Object.keys(locked.params)])) {
     const now = current[file] ?? {};
     const then = locked.params[file] ?? {};

@@ -5,6 +5,7 @@ import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../../util/errors.js';
+import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
@@ -38,7 +39,7 @@ function numberOption(config: RemoteConfig, key: string, fallback: number): numb
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
-    throw new UserError(`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it with \`cifar10 data remote add -f\` or edit .dvc/config`);
+    throw new UserError(`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it with \`cifar10 data remote modify ${config.name} ${key} <number>\` (with --local if .dvc/config.local sets it)`);
   }
   return value;
 }
@@ -69,19 +70,6 @@ export function httpOptionsFrom(config: RemoteConfig): HttpRemoteOptions {
     method,
     headers,
   };
-}
-
-/** The URL without user info or query, safe for messages. */
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid URL>';
-  }
 }
 
 export class HttpRemote implements RemoteStore {

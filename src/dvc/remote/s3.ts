@@ -18,6 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserError } from '../../util/errors.js';
 import { CONFIG_FILE, parseIni, remoteSectionName } from '../config.js';
+import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
@@ -93,7 +94,7 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(url.trim());
   const bucket = match?.[1] ?? '';
   if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new UserError(`${url} is not a valid S3 remote URL; use s3://<bucket>/<prefix>, where the bucket name has 3–63 lower-case letters, digits, "." or "-"`);
+    throw new UserError(`${safeUrl(url)} is not a valid S3 remote URL; use s3://<bucket>/<prefix>, where the bucket name has 3–63 lower-case letters, digits, "." or "-"`);
   }
   return { bucket, prefix: match[2]!.replace(/^\/+|\/+$/g, '') };
 }
@@ -147,7 +148,7 @@ export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, s
     try {
       endpoint = new URL(endpoint).toString().replace(/\/$/, '');
     } catch {
-      throw new UserError(`remote "${config.name}": endpoint ${endpoint} (from ${o.endpointurl ? 'endpointurl in .dvc/config' : 'AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL'}) is not a URL; use e.g. https://minio.example.com:9000`);
+      throw new UserError(`remote "${config.name}": endpoint ${safeUrl(endpoint)} (from ${o.endpointurl ? 'endpointurl in .dvc/config' : 'AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL'}) is not a URL; use e.g. https://minio.example.com:9000`);
     }
   }
   const partMb = numberOption(config, 'part_size_mb', 16);
@@ -249,7 +250,7 @@ export class S3Remote implements RemoteStore {
     if (error instanceof UserError) return error;
     const e = error as AwsErrorShape;
     const status = statusOf(error);
-    const where = `${what} on ${this.url}${this.settings.endpoint ? ` (endpoint ${this.settings.endpoint})` : ''}`;
+    const where = `${what} on ${this.url}${this.settings.endpoint ? ` (endpoint ${safeUrl(this.settings.endpoint)})` : ''}`;
     const detail = [status ? `HTTP ${status}` : undefined, e.name && e.name !== 'Error' && e.name !== 'Unknown' ? e.name : undefined].filter(Boolean).join(' ');
     if (e.name === 'CredentialsProviderError' || /could not load credentials/i.test(e.message ?? '')) {
       return new UserError(

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addRemote } from '../../src/dvc/config.js';
+import { invalidYamlError, safeUrl } from '../../src/dvc/messages.js';
+import { parseS3Url, S3Remote, s3SettingsFrom } from '../../src/dvc/remote/s3.js';
+import { initRepo } from '../../src/dvc/repo.js';
+import { tempDir } from './helpers.js';
+
+/** Fails unless `error`'s message shows neither part of the user info `alice:s3cret`. */
+function hidesSecret(error: unknown): true {
+  assert.ok(error instanceof Error);
+  assert.doesNotMatch(error.message, /s3cret|alice/);
+  return true;
+}
+
+test('safeUrl drops user info and query from URLs and leaves local paths as they are', () => {
+  assert.equal(safeUrl('https://alice:s3cret@example.test/dvc/?sig=abc'), 'https://example.test/dvc');
+  assert.equal(safeUrl('s3://alice:s3cret@bucket/prefix'), 's3://bucket/prefix');
+  assert.equal(safeUrl('../../dvc-storage'), '../../dvc-storage');
+  assert.equal(safeUrl('/mnt/store@2024'), '/mnt/store@2024');
+  assert.equal(safeUrl('https://alice:s3cret@exa mple.test'), '<invalid URL>');
+});
+
+test('remote add names an existing remote by its URL without the user info in it', async (t) => {
+  const root = await tempDir(t);
+  const { repo } = await initRepo(root);
+  await addRemote(repo.dvcDir, 'web', 'https://alice:s3cret@example.test/dvc', { cwd: root });
+  await assert.rejects(addRemote(repo.dvcDir, 'web', 'https://example.test/other', { cwd: root }), (error: Error) => {
+    assert.match(error.message, /already exists with url https:\/\/example\.test\/dvc;/);
+    return hidesSecret(error);
+  });
+});
+
+test('s3 URLs and endpoints with user info are printed without it', async () => {
+  assert.throws(() => parseS3Url('s3://alice:s3cret@Bad_Bucket/x'), hidesSecret);
+  assert.throws(() => s3SettingsFrom({ name: 's', url: 's3://bucket/x', options: { endpointurl: 'http://alice:s3cret@bad host:9000' } }), hidesSecret);
+  // Nothing listens on port 1: the connection is refused at once and the error names the endpoint.
+  const settings = s3SettingsFrom({ name: 's', url: 's3://bucket/x', options: { endpointurl: 'http://alice:s3cret@127.0.0.1:1', retries: '0', access_key_id: 'AKIAEXAMPLE', secret_access_key: 'x' } });
+  await assert.rejects(new S3Remote(settings).has(['files/md5/ab/cdef']), (error: Error) => {
+    assert.match(error.message, /endpoint http:\/\/127\.0\.0\.1:1\)/);
+    return hidesSecret(error);
+  });
+});
+
+test('a YAML error keeps the parser\'s message and ends with the fix', () => {
+  const error = invalidYamlError('/p/params.yaml', 'Bad indentation at line 2, column 1:\n\n x: 1\n^\n');
+  assert.equal(error.message, '/p/params.yaml is not valid YAML: Bad indentation at line 2, column 1:\n\n x: 1\n^\nFix /p/params.yaml at the line shown above and run the command again.');
+});
