@@ -3,6 +3,7 @@ import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { versionData } from '../dvc/ops/version-data.js';
 import { mapLimit } from '../dvc/pool.js';
+import { initRepo } from '../dvc/repo.js';
 import type { MatrixCell } from '../github/plan.js';
 import { isUserError, messageOf, UserError } from '../util/errors.js';
 import { createSynthWorkspace } from '../data/synth-workspace.js';
@@ -69,6 +70,8 @@ async function rehearse(options: RehearsalOptions): Promise<void> {
 
   await createSynthWorkspace(workspace, { imagesPerClass: 100, partitions: 3, partitionSize: 300, seed: 7 });
   await copyFile(join(PROJECT_ROOT, 'params.yaml'), join(workspace, 'params.yaml'));
+  // Its own DVC repository: otherwise versionData would find this project's .dvc/ further up and version into it.
+  await initRepo(workspace);
   await versionData({ cwd: workspace, remote: join(out, 'dvc-remote'), interactive: false });
   process.stdout.write(`✔ synthetic workspace with 3 partitions pushed to a local DVC remote (${relative(process.cwd(), workspace)})\n`);
 

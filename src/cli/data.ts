@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addRemote, defaultRemoteName, listRemotes, modifyRemote, setDefaultRemote } from '../dvc/config.js';
 import { add, gitAddHint } from '../dvc/ops/add.js';
+import { safeUrl } from '../dvc/messages.js';
 import { checkout } from '../dvc/ops/checkout.js';
 import { fetch } from '../dvc/ops/fetch.js';
 import type { ProgressFactory } from '../dvc/ops/outputs.js';
@@ -171,7 +172,7 @@ export function registerDataCommands(program: Command): void {
     .action(async (name: string, url: string, flags: { default?: boolean; force?: boolean; local?: boolean }) => {
       const repo = await openRepo();
       const added = await addRemote(repo.dvcDir, name, url, { makeDefault: flags.default, force: flags.force, local: flags.local });
-      out(`remote "${added.name}" → ${added.url}${flags.default ? ' (default)' : ''}`);
+      out(`remote "${added.name}" → ${safeUrl(added.url)}${flags.default ? ' (default)' : ''}`);
     });
   remote
     .command('modify')
@@ -196,7 +197,7 @@ export function registerDataCommands(program: Command): void {
       const current = defaultRemoteName(repo.config);
       const remotes = listRemotes(repo.config);
       if (remotes.length === 0) return out('no remotes; add one with `cifar10 data remote add -d <name> <path or URL>`');
-      for (const r of remotes) out(`${r.name}\t${r.url}${r.name === current ? '\t(default)' : ''}`);
+      for (const r of remotes) out(`${r.name}\t${safeUrl(r.url)}${r.name === current ? '\t(default)' : ''}`);
     });
   remote
     .command('default')
