@@ -89,9 +89,10 @@ export async function partitionHashes(partitionsDir: string, partitions: readonl
   const hashes: Record<string, string> = {};
   for (const name of partitions) {
     const dir = join(partitionsDir, name);
+    // Only a missing .dvc file means "not versioned"; a broken one is the user's to fix, not to hash around.
     const recorded = await readDvcFile(`${dir}.dvc`).then(
       (dvc) => dvc.outs[0]?.md5,
-      () => undefined,
+      (error: Error) => ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? undefined : Promise.reject(error)),
     );
     hashes[name] = recorded ?? (await hashPath(dir)).md5;
   }

@@ -128,3 +128,11 @@ test('an interrupted matrix keeps only complete bundles and says how to resume',
     assert.deepEqual(await readdir(join(root, 'results/experiments')).catch(() => []), []);
   });
 });
+
+test('a broken .dvc file of a partition stops the matrix with its name instead of being hashed around', async () => {
+  await withTempDir('matrix-test-', async (root) => {
+    await workspace(root);
+    await writeFile(join(root, 'data/partitions/v1.dvc'), 'outs: [\n');
+    await assert.rejects(runMatrix({ root, seeds: [42], versions: ['v1'], jobs: 1, cli: STAGE_CLI }), /v1\.dvc/);
+  });
+});
