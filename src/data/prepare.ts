@@ -1,15 +1,15 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { CLASS_NAMES, NUM_CLASSES, classIndex } from '../cifar/classes.js';
-import { IMAGE_BYTES } from '../cifar/records.js';
+import { IMAGE_BYTES, RECORD_BYTES } from '../cifar/records.js';
 import { decodeCifarPng } from '../cifar/png.js';
 import { paramsGroup, type ParamsOf } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
-import { SPLIT_NAMES, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
+import { SPLIT_NAMES, splitPaths, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
 import { formatVersionSpec, parseVersionSpec } from './versions.js';
 import { md5Hex } from '../util/md5.js';
 
@@ -128,8 +128,9 @@ export function stratifiedSplit<T extends { id: string; label: number }>(images:
 
 /**
  * The prepare stage: reads the partitions of `data.versions`, splits them (stratified, seeded),
- * decodes the PNGs once and writes packed uint8 splits plus info.json. Each file is written
- * atomically and info.json last, so an interrupted run leaves no info.json describing stale splits.
+ * decodes the PNGs once and writes packed uint8 splits plus info.json. info.json is removed before
+ * the first split is replaced and written last, so a failed or interrupted run leaves a folder that
+ * readers refuse instead of new splits mixed with old ones under the old info.json.
  */
 export async function prepareData(options: PrepareOptions): Promise<PreparedInfo> {
   checkFractions(options.prepare);
@@ -153,6 +154,7 @@ export async function prepareData(options: PrepareOptions): Promise<PreparedInfo
   const progress = startProgress('prepare', images.length, { unit: 'images', quiet: options.quiet });
   const counts = {} as Record<SplitName, number>;
   const perClass = {} as Record<SplitName, number[]>;
+  await rm(join(options.outDir, INFO_FILE), { force: true });
   try {
     for (const name of SPLIT_NAMES) {
       const members = splits[name];
@@ -191,11 +193,35 @@ async function readImage(file: string): Promise<Uint8Array> {
   }
 }
 
+/**
+ * Reads info.json and checks it against the splits beside it: every split it counts must hold that
+ * many records, so splits from different prepare runs (e.g. a copied or half-restored folder) never
+ * pass as one set, which would leak training images into val or test.
+ */
 export async function readPreparedInfo(dir: string): Promise<PreparedInfo> {
   const file = join(dir, INFO_FILE);
+  let info: PreparedInfo;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as PreparedInfo;
+    info = JSON.parse(await readFile(file, 'utf8')) as PreparedInfo;
   } catch (error) {
     throw new UserError(`cannot read ${file} (${(error as Error).message}); run \`cifar10 prepare\` first`, { cause: error });
   }
+  if (typeof info?.counts !== 'object' || info.counts === null) {
+    throw new UserError(`${file} records no split counts; re-run \`cifar10 prepare\` to rewrite ${dir}`);
+  }
+  for (const name of SPLIT_NAMES) {
+    const expected = info.counts[name];
+    if (expected === undefined) continue;
+    const bin = splitPaths(dir, name).bin;
+    let records: number;
+    try {
+      records = (await stat(bin)).size / RECORD_BYTES;
+    } catch (error) {
+      throw new UserError(`${dir}: ${INFO_FILE} counts ${expected} "${name}" images but ${bin} is unreadable (${(error as Error).message}); re-run \`cifar10 prepare\``, { cause: error });
+    }
+    if (records !== expected) {
+      throw new UserError(`${dir}: ${INFO_FILE} counts ${expected} "${name}" images but ${bin} holds ${records} records, so the splits come from different prepare runs; re-run \`cifar10 prepare\``);
+    }
+  }
+  return info;
 }

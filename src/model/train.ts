@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../cifar/classes.js';
@@ -12,6 +13,7 @@ import { Random } from '../util/random.js';
 import { ARCHITECTURES, buildModel, type Architecture } from './architectures.js';
 import { BACKEND_CHOICES, type ActiveBackend } from './backend.js';
 import { saveLayersModel } from './model-files.js';
+import { TRAIN_LOG_COLUMNS } from './train-log-columns.js';
 
 export const TRAIN_PARAMS = {
   seed: { type: 'integer', default: 42 },
@@ -47,8 +49,6 @@ export interface EpochRecord {
   seconds: number;
   images_per_s: number;
 }
-
-export const TRAIN_LOG_COLUMNS = ['epoch', 'loss', 'acc', 'val_loss', 'val_acc', 'lr', 'seconds', 'images_per_s'] as const;
 
 export function trainLogTsv(history: readonly EpochRecord[]): string {
   const rows = history.map((r) =>
@@ -263,7 +263,8 @@ export interface TrainOptions {
 /**
  * The train stage: reads the prepared train/val splits, trains, checkpoints the best epoch (by val
  * accuracy) into `modelDir` in tfjs layers format, rewrites `logFile` after every epoch and writes
- * training.json last.
+ * training.json last. The old training.json goes before the first checkpoint, so a failed or
+ * interrupted run never leaves new weights described by the previous run's record.
  */
 export async function trainStage(options: TrainOptions): Promise<TrainingInfo> {
   const [info, train, val] = await Promise.all([
@@ -275,6 +276,7 @@ export async function trainStage(options: TrainOptions): Promise<TrainingInfo> {
     throw new UserError(`${options.preparedDir}: the val split is empty, but training picks its best epoch on it; set prepare.val > 0 and re-run \`cifar10 prepare\``);
   }
   const log = options.log ?? (() => {});
+  await rm(join(options.modelDir, TRAINING_FILE), { force: true });
   log(`training ${options.params.arch} on ${train.labels.length} images (${info.versions}), validating on ${val.labels.length}, backend ${options.backend.detail}`);
   const result = await fitModel({
     train,

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { readPackedSplit, type PackedSplit } from '../data/packed.js';
+import { readPreparedInfo } from '../data/prepare.js';
 import { paramsGroup, type ParamsOf } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -143,7 +144,11 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
 
 /** `tune` on the prepared splits in `preparedDir`. */
 export async function tuneStage(options: Omit<TuneOptions, 'train' | 'val'> & { preparedDir: string }): Promise<TuneResult> {
-  const [train, val] = await Promise.all([readPackedSplit(options.preparedDir, 'train'), readPackedSplit(options.preparedDir, 'val')]);
+  const [, train, val] = await Promise.all([
+    readPreparedInfo(options.preparedDir),
+    readPackedSplit(options.preparedDir, 'train'),
+    readPackedSplit(options.preparedDir, 'val'),
+  ]);
   if (val.labels.length === 0) throw new UserError(`${options.preparedDir}: the val split is empty, but tuning scores trials on it; set prepare.val > 0 and re-run \`cifar10 prepare\``);
   return tune({ ...options, train, val });
 }

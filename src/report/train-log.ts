@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
+import { TRAIN_LOG_COLUMNS } from '../model/train-log-columns.js';
 import { UserError } from '../util/errors.js';
 
 /** One row of `reports/train_log.tsv` (written by training); a value the log left empty is null. */
@@ -13,8 +14,6 @@ export interface TrainLogRow {
   seconds: number | null;
   images_per_s: number | null;
 }
-
-export const TRAIN_LOG_COLUMNS = ['epoch', 'loss', 'acc', 'val_loss', 'val_acc', 'lr', 'seconds', 'images_per_s'] as const;
 
 function cell(value: string | undefined): number | null {
   if (value === undefined || value === '' || /^nan$/i.test(value)) return null;

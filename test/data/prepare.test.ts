@@ -1,15 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeCifarPng } from '../../src/cifar/png.js';
-import { CLASS_NAMES } from '../../src/cifar/classes.js';
+import { CLASS_NAMES, classIndex } from '../../src/cifar/classes.js';
 import { IMAGE_BYTES } from '../../src/cifar/records.js';
 import { readPackedSplit, SPLIT_NAMES } from '../../src/data/packed.js';
-import { prepareData, readPreparedInfo, type PrepareParams } from '../../src/data/prepare.js';
+import { prepareData, readPreparedInfo, stratifiedSplit, type PrepareParams } from '../../src/data/prepare.js';
 import { createSynthWorkspace, type SynthWorkspace } from '../fixtures/synth-workspace.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -71,6 +71,37 @@ describe('prepare: stratified train/val/test splits of the chosen partitions', (
       assert.deepEqual(await readFile(join(a, file)), await readFile(join(b, file)), file);
     }
     assert.notDeepEqual(await readFile(join(a, 'val.ids'), 'utf8'), await readFile(join(c, 'val.ids'), 'utf8'));
+  });
+
+  test('a prepare that fails part-way leaves no info.json, so readers refuse its mix of new and old splits', async () => {
+    const out = join(root, 'failed');
+    await prepareData({ partitionsDir: ws.partitionsDir, outDir: out, data: { versions: 'v1' }, prepare: params, quiet: true });
+    const oldTrain = await readFile(join(out, 'train.ids'), 'utf8');
+    // A corrupt PNG among v2's val images: the train split is already rewritten when prepare meets it.
+    const dir = join(root, 'parts-corrupt');
+    await cp(ws.partitionsDir, dir, { recursive: true });
+    const v2 = [...(await manifestIds(ws, 'v2'))].map(([id, cls]) => ({ id, cls, label: classIndex(cls) }));
+    const victim = stratifiedSplit(v2, params).val[0]!;
+    const png = join(dir, 'v2', victim.cls, `${victim.id}.png`);
+    await rm(png);
+    await writeFile(png, 'not a png');
+    await assert.rejects(prepareData({ partitionsDir: dir, outDir: out, data: { versions: 'v2' }, prepare: params, quiet: true }), /not a readable PNG/);
+    assert.notEqual(await readFile(join(out, 'train.ids'), 'utf8'), oldTrain, 'the new train split is in place');
+    await assert.rejects(readPreparedInfo(out), (error: unknown) => error instanceof UserError && /info\.json .*run `cifar10 prepare` first/.test(error.message));
+  });
+
+  test('info.json whose counts disagree with a split beside it is refused, naming the folder', async () => {
+    const a = join(root, 'counts-a');
+    const b = join(root, 'counts-b');
+    await prepareData({ partitionsDir: ws.partitionsDir, outDir: a, data: { versions: 'v1' }, prepare: params, quiet: true });
+    await prepareData({ partitionsDir: ws.partitionsDir, outDir: b, data: { versions: 'v1' }, prepare: { ...params, train: 0.6, val: 0.2, test: 0.2 }, quiet: true });
+    for (const file of ['train.bin', 'train.ids']) await copyFile(join(b, file), join(a, file));
+    await assert.rejects(readPreparedInfo(a), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /counts 80 "train" images but .*train\.bin holds 60 records.*re-run `cifar10 prepare`/);
+      assert.ok(error.message.startsWith(`${a}:`), error.message);
+      return true;
+    });
   });
 
   const rejects = async (versions: string, prepare: PrepareParams, pattern: RegExp, partitionsDir = ws.partitionsDir) => {

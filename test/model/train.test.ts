@@ -1,13 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CIFAR_NORMALISATION } from '../../src/data/batches.js';
 import { selectBackend } from '../../src/model/backend.js';
 import { loadTrainedModel, predictProbabilities } from '../../src/model/predict.js';
-import { fitModel, learningRate, scoreSplit, trainStage, TRAIN_LOG_COLUMNS, type TrainingInfo } from '../../src/model/train.js';
+import { fitModel, learningRate, scoreSplit, trainStage, type TrainingInfo } from '../../src/model/train.js';
+import { TRAIN_LOG_COLUMNS } from '../../src/model/train-log-columns.js';
 import { synthSplits, testParams, type SynthSplits } from './helpers.js';
 
 async function weightsOf(model: tf.LayersModel): Promise<Float32Array[]> {
@@ -72,6 +73,19 @@ describe('training on the wasm backend', () => {
     assert.ok(withTta.some((p, i) => Math.abs(p - probabilities[i]!) > 1e-4), 'the mirror changes some probabilities');
     withTta.forEach((p, i) => assert.ok(Math.abs(p - (probabilities[i]! + ofMirror[i]!) / 2) < 1e-5, `probability ${i}`));
     trained.model.dispose();
+  });
+
+  test('a train stage that fails after its first checkpoint leaves no training.json of the previous run beside the new weights', async () => {
+    const modelDir = join(root, 'models', 'failed');
+    await mkdir(modelDir, { recursive: true });
+    await writeFile(join(modelDir, 'training.json'), JSON.stringify({ arch: 'previous run' }));
+    // A folder where the log goes: the first epoch checkpoints the model, then cannot write its log line.
+    const logFile = join(root, 'reports', 'log-is-a-folder');
+    await mkdir(logFile, { recursive: true });
+    const backend = await selectBackend('wasm');
+    await assert.rejects(trainStage({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 2, width: 0.25 }), backend, quiet: true }));
+    await access(join(modelDir, 'model.json'));
+    await assert.rejects(access(join(modelDir, 'training.json')), { code: 'ENOENT' });
   });
 
   test('the same seed, data and backend give the same weights and metrics; another seed does not', async () => {
