@@ -35,8 +35,6 @@ export interface VerifiedBatches {
   batches: VerifiedBatch[];
 }
 
-export { md5Hex };
-
 export function formatMd5Manifest(entries: readonly { name: string; md5: string }[]): string {
   return entries.map((e) => `${e.md5}  ${e.name}\n`).join('');
 }
@@ -58,8 +56,6 @@ export function parseMd5Manifest(text: string, source: string): Map<string, stri
 export function datasetFingerprint(batches: readonly { name: string; md5: string }[]): string {
   return md5Hex(Buffer.from(formatMd5Manifest(batches)));
 }
-
-export const OFFICIAL_FINGERPRINT = datasetFingerprint(BATCH_FILES);
 
 /** `batch file:record index` of an image id (`train1-00042` → `data_batch_1.bin:42`), as manifests record it. */
 export function sourceOfId(id: string): string {

@@ -6,7 +6,6 @@ export const IMAGE_SIZE = 32;
 export const PIXELS_PER_IMAGE = IMAGE_SIZE * IMAGE_SIZE;
 export const IMAGE_BYTES = 3 * PIXELS_PER_IMAGE;
 export const RECORD_BYTES = 1 + IMAGE_BYTES;
-export const RECORDS_PER_BATCH = 10_000;
 
 export interface BatchFile {
   /** File name inside `cifar-10-batches-bin/`. */

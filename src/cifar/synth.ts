@@ -6,8 +6,9 @@ import { createGzip } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { md5Hex } from '../util/md5.js';
 import { Random } from '../util/random.js';
-import { BATCHES_DIR_NAME, META_FILE, META_TEXT, SYNTHETIC_MANIFEST, formatMd5Manifest, md5Hex } from './batches.js';
+import { BATCHES_DIR_NAME, META_FILE, META_TEXT, SYNTHETIC_MANIFEST, formatMd5Manifest } from './batches.js';
 import { NUM_CLASSES } from './classes.js';
 import { BATCH_FILES, IMAGE_SIZE, PIXELS_PER_IMAGE, RECORD_BYTES } from './records.js';
 

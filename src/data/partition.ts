@@ -1,12 +1,13 @@
 import { copyFile, link, mkdir, readFile, readdir, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { md5Hex, sourceOfId } from '../cifar/batches.js';
+import { sourceOfId } from '../cifar/batches.js';
 import { CLASS_NAMES, NUM_CLASSES, type ClassName } from '../cifar/classes.js';
 import { EXPORT_STATE_FILE, readExportState } from '../cifar/export.js';
 import { pngEncoderInfo, type PngEncoderInfo } from '../cifar/png.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 
@@ -155,17 +156,37 @@ export interface CreatePartitionsResult {
   copied: number;
 }
 
+/**
+ * The recipe, or undefined when there is none. An unreadable or corrupt one is a UserError: taking
+ * it for missing would send the user to `cifar10 partition`, which makes different partitions than
+ * the ones the repository's hashes record.
+ */
 async function readRecipe(path: string): Promise<PartitionRecipe | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as PartitionRecipe;
-  } catch {
-    return undefined;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError(`cannot read ${path} (${(error as Error).message}); fix its permissions or restore it from git (\`git checkout -- ${path}\`)`, { cause: error });
   }
+  let recipe: unknown;
+  try {
+    recipe = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${path} is not valid JSON (${(error as Error).message}); restore it from git (\`git checkout -- ${path}\`)`, { cause: error });
+  }
+  if (typeof recipe !== 'object' || recipe === null || Array.isArray(recipe)) {
+    throw new UserError(`${path} is not a partition recipe (expected a JSON object); restore it from git (\`git checkout -- ${path}\`)`);
+  }
+  return recipe as PartitionRecipe;
 }
 
-async function manifestMatches(dir: string, md5: string): Promise<boolean> {
+/** True when `dir` holds the manifest with `md5` and every image it lists: one readdir per class, not a stat per image. */
+async function partitionIntact(dir: string, md5: string, images: readonly ImageEntry[]): Promise<boolean> {
   try {
-    return md5Hex(await readFile(join(dir, MANIFEST_FILE))) === md5;
+    if (md5Hex(await readFile(join(dir, MANIFEST_FILE))) !== md5) return false;
+    const present = await Promise.all(CLASS_NAMES.map(async (name) => new Set(await readdir(join(dir, name)))));
+    return images.every((image) => present[CLASS_NAMES.indexOf(image.class)]!.has(`${image.id}.png`));
   } catch {
     return false;
   }
@@ -176,7 +197,8 @@ async function manifestMatches(dir: string, md5: string): Promise<boolean> {
  * `outDir/vK/manifest.csv` for K = 1..count, then `outDir/partitions.json`. The recipe file is
  * removed first and written last, so its presence means the folders are complete; each folder is
  * built beside its target and renamed into place, never edited in place (DVC may have linked its
- * files into its cache).
+ * files into its cache). A re-run with the same recipe changes nothing only while every manifest
+ * and every image it lists are in place; otherwise it rebuilds, which restores deleted images.
  */
 export async function createPartitions(options: CreatePartitionsOptions): Promise<CreatePartitionsResult> {
   const { imagesDir, outDir } = options;
@@ -205,7 +227,7 @@ export async function createPartitions(options: CreatePartitionsOptions): Promis
   const previous = await readRecipe(recipePath);
   const recipeText = `${JSON.stringify(recipe, null, 2)}\n`;
   if (previous && `${JSON.stringify(previous, null, 2)}\n` === recipeText) {
-    const intact = await Promise.all(dirs.map((dir, k) => manifestMatches(dir, recipe.partitions[names[k]!]!.manifestMd5)));
+    const intact = await Promise.all(dirs.map((dir, k) => partitionIntact(dir, recipe.partitions[names[k]!]!.manifestMd5, parts[k]!)));
     if (intact.every(Boolean)) return { recipe, recipePath, dirs, unchanged: true, linked: 0, copied: 0 };
   }
 

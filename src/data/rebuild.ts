@@ -9,13 +9,14 @@ import { acquireCifar, type SourceSpec } from '../cifar/download.js';
 import { pngEncoderInfo } from '../cifar/png.js';
 import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
 import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
-import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, md5Bytes, type ManifestEntry, sortManifest } from '../dvc/hash.js';
+import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, type ManifestEntry, sortManifest } from '../dvc/hash.js';
 import { checkoutOutputs, type OutputCheckout } from '../dvc/ops/checkout.js';
 import { type FetchResult, fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
 import { collectOutputs, type TrackedOutput } from '../dvc/ops/outputs.js';
 import { loadRepo, type Repo } from '../dvc/repo.js';
 import { eachInBatches } from '../dvc/small-files.js';
 import { UserError, messageOf } from '../util/errors.js';
+import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
 import { formatManifest, MANIFEST_FILE, type ImageEntry, type PartitionRecipe, readPartitionRecipe, RECIPE_FILE, selectPartitions } from './partition.js';
 import { encodeRecords } from './rebuild-encode.js';
@@ -212,7 +213,7 @@ async function encodePartition(batchesDir: string, part: readonly ImageEntry[], 
     if (!pool) await yieldToEventLoop();
     run.forEach(({ entry }, i) => {
       const png = pngs[i]!;
-      files.push({ relpath: `${entry.class}/${entry.id}.png`, md5: md5Bytes(png), size: png.length, bytes: png });
+      files.push({ relpath: `${entry.class}/${entry.id}.png`, md5: md5Hex(png), size: png.length, bytes: png });
     });
     progress.increment(run.length);
   };
@@ -234,7 +235,7 @@ async function encodePartition(batchesDir: string, part: readonly ImageEntry[], 
     progress.stop();
   }
   const manifestCsv = Buffer.from(formatManifest(part));
-  const selectionMd5 = md5Bytes(manifestCsv);
+  const selectionMd5 = md5Hex(manifestCsv);
   files.push({ relpath: MANIFEST_FILE, md5: selectionMd5, size: manifestCsv.length, bytes: manifestCsv });
   return { files, ...dirHashInfo(files), selectionMd5 };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { encode } from 'fast-png';
 import sharp from 'sharp';
 import { decodeCifarPng, encodeCifarPng, pngEncoderInfo } from '../../src/cifar/png.js';
-import { md5Hex } from '../../src/cifar/batches.js';
+import { md5Hex } from '../../src/util/md5.js';
 import { IMAGE_BYTES } from '../../src/cifar/records.js';
 import { UserError } from '../../src/util/errors.js';
 

@@ -4,7 +4,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeBatches, writeSynthDataset } from '../../src/cifar/synth.js';
-import { SYNTHETIC_MANIFEST, META_FILE, md5Hex, parseMd5Manifest } from '../../src/cifar/batches.js';
+import { SYNTHETIC_MANIFEST, META_FILE, parseMd5Manifest } from '../../src/cifar/batches.js';
+import { md5Hex } from '../../src/util/md5.js';
 import { BATCH_FILES, IMAGE_BYTES, RECORD_BYTES, interleavedToPlanar, planarToInterleaved } from '../../src/cifar/records.js';
 import { NUM_CLASSES } from '../../src/cifar/classes.js';
 

@@ -93,6 +93,32 @@ describe('on one synthetic workspace (tests that only read it or write elsewhere
   }));
 });
 
+test('a re-run with the same recipe restores an image deleted from a partition', () =>
+  withWorkspace(async (ws) => {
+    const [row] = await manifest(join(ws.partitionsDir, 'v2'));
+    const image = join(ws.partitionsDir, 'v2', row!.class, `${row!.id}.png`);
+    await rm(image);
+    const again = await createPartitions({ imagesDir: ws.imagesDir, outDir: ws.partitionsDir, count: 3, size: 50, seed: 1, balanced: true, quiet: true });
+    assert.equal(again.unchanged, false);
+    assert.deepEqual(await readFile(image), await readFile(join(ws.imagesDir, row!.class, `${row!.id}.png`)));
+  }));
+
+test('a corrupt partitions.json is reported as corrupt, with the parse error and the way to restore it, never as missing', () =>
+  withWorkspace(async (ws) => {
+    const path = join(ws.partitionsDir, 'partitions.json');
+    await writeFile(path, '{"algorithm": "per-class-shuffle/v1", "seed":');
+    const corrupt = (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.ok(error.message.startsWith(`${path} is not valid JSON (`), error.message);
+      assert.match(error.message, /restore it from git/);
+      return true;
+    };
+    await assert.rejects(readPartitionRecipe(path), corrupt);
+    await assert.rejects(createPartitions({ imagesDir: ws.imagesDir, outDir: ws.partitionsDir, count: 3, size: 50, seed: 1, balanced: true, quiet: true }), corrupt);
+    await rm(path);
+    await assert.rejects(readPartitionRecipe(path), /run `cifar10 partition` to create it/);
+  }));
+
 test('fewer partitions on a re-run remove the partitions the old recipe made', () =>
   withWorkspace(async (ws) => {
     await createPartitions({ imagesDir: ws.imagesDir, outDir: ws.partitionsDir, count: 2, size: 40, seed: 2, balanced: true, quiet: true });
