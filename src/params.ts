@@ -5,8 +5,9 @@ import { UserError } from './util/errors.js';
 /**
  * params.yaml holds every knob, grouped by stage (`data:`, `prepare:`, `train:`, `tune:`,
  * `evaluate:`). Each stage declares the schema of its own group and reads it through
- * `readParamsGroup`, which fills defaults, checks types and rejects unknown keys, so a typo in
- * params.yaml fails loudly instead of being ignored.
+ * `readParamsGroup`, which fills defaults, checks types and rejects unknown keys, so a typo inside
+ * a group fails loudly instead of being ignored. Unknown top-level groups are allowed (DVC users
+ * keep their own there), but one that looks like a misspelt stage group gets a warning.
  */
 export type ParamType = 'number' | 'integer' | 'string' | 'boolean' | 'number[]' | 'integer[]' | 'string[]';
 
@@ -37,6 +38,30 @@ export type ParamsOf<S extends ParamSchema> = { -readonly [K in keyof S]: ValueO
 
 export const DEFAULT_PARAMS_FILE = 'params.yaml';
 
+const PARAMS_GROUPS = ['data', 'prepare', 'train', 'tune', 'evaluate'] as const;
+
+/** Levenshtein distance: enough to tell a misspelt group (`trian`, `evalute`) from a user's own. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Warns on stderr about each top-level key within edit distance 2 of a stage group it is not. */
+function warnMisspeltGroups(doc: Record<string, unknown>, file: string): void {
+  for (const key of Object.keys(doc)) {
+    if ((PARAMS_GROUPS as readonly string[]).includes(key)) continue;
+    const [nearest, distance] = PARAMS_GROUPS.map((group) => [group, editDistance(key, group)] as const).reduce((a, b) => (b[1] < a[1] ? b : a));
+    if (distance <= 2) process.stderr.write(`warning: ${file}: unknown group "${key}" is ignored; did you mean "${nearest}"?\n`);
+  }
+}
+
 export async function readParamsFile(file = DEFAULT_PARAMS_FILE): Promise<Record<string, unknown>> {
   let text: string;
   try {
@@ -52,6 +77,7 @@ export async function readParamsFile(file = DEFAULT_PARAMS_FILE): Promise<Record
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`${file}: expected a mapping of groups (data:, train:, …) at the top level`);
+  warnMisspeltGroups(doc as Record<string, unknown>, file);
   return doc as Record<string, unknown>;
 }
 
