@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { closestMatch } from 'leven';
 import { parse } from 'yaml';
 import { UserError } from './util/errors.js';
 
@@ -40,25 +41,12 @@ export const DEFAULT_PARAMS_FILE = 'params.yaml';
 
 const PARAMS_GROUPS = ['data', 'prepare', 'train', 'tune', 'evaluate'] as const;
 
-/** Levenshtein distance: enough to tell a misspelt group (`trian`, `evalute`) from a user's own. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
 /** Warns on stderr about each top-level key within edit distance 2 of a stage group it is not. */
 function warnMisspeltGroups(doc: Record<string, unknown>, file: string): void {
   for (const key of Object.keys(doc)) {
     if ((PARAMS_GROUPS as readonly string[]).includes(key)) continue;
-    const [nearest, distance] = PARAMS_GROUPS.map((group) => [group, editDistance(key, group)] as const).reduce((a, b) => (b[1] < a[1] ? b : a));
-    if (distance <= 2) process.stderr.write(`warning: ${file}: unknown group "${key}" is ignored; did you mean "${nearest}"?\n`);
+    const nearest = closestMatch(key, PARAMS_GROUPS, { maxDistance: 2 });
+    if (nearest) process.stderr.write(`warning: ${file}: unknown group "${key}" is ignored; did you mean "${nearest}"?\n`);
   }
 }
 
