@@ -13,7 +13,9 @@ export type Fault = 404 | 403 | 500 | 'slow' | 'drop';
  * store the body; faults queued per object key are played first; every request is logged.
  */
 export class TestHttpStore {
-  readonly requests: { method: string; key: string }[] = [];
+  readonly requests: { method: string; key: string; authorization?: string }[] = [];
+  /** Keys answered with a 302 to the given absolute URL (a CDN or object store in front of the remote). */
+  readonly redirects = new Map<string, string>();
   private readonly faults = new Map<string, Fault[]>();
   private server!: Server;
   url = '';
@@ -49,7 +51,13 @@ export class TestHttpStore {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const key = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/dvc\//, '');
-    this.requests.push({ method: req.method ?? '', key });
+    this.requests.push({ method: req.method ?? '', key, authorization: req.headers.authorization });
+    const location = this.redirects.get(key);
+    if (location) {
+      req.resume();
+      res.writeHead(302, { location }).end();
+      return;
+    }
     if (this.requireAuth && req.headers.authorization !== this.requireAuth) {
       req.resume();
       res.writeHead(401).end();

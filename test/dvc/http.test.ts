@@ -118,6 +118,25 @@ test('a dropped connection during a pull is retried; basic auth is sent and neve
   });
 });
 
+test('GET and HEAD follow redirects; credentials are not sent to another host; a redirect loop ends in a clear error', async (t) => {
+  const front = await server(t);
+  const objects = await server(t);
+  front.requireAuth = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
+  await writeTree(objects.root, { 'files/md5/ab/cdef': 'redirected data' });
+  front.redirects.set('files/md5/ab/cdef', `${objects.url}/files/md5/ab/cdef`);
+  const r = remote(front, { ...FAST, auth: 'basic', user: 'alice', password: 's3cret' });
+  const dest = join(front.root, 'out');
+  await r.download('files/md5/ab/cdef', dest);
+  assert.equal(await readFile(dest, 'utf8'), 'redirected data');
+  assert.deepEqual(await r.has(['files/md5/ab/cdef']), new Set(['files/md5/ab/cdef']));
+  assert.equal(front.requests[0]!.authorization, front.requireAuth, 'the remote itself gets the credentials');
+  assert.deepEqual(objects.requests.map((q) => [q.method, q.authorization]), [['GET', undefined], ['HEAD', undefined]], 'the other host never does');
+
+  front.redirects.set('files/md5/ab/loop', `${front.url}/files/md5/ab/loop`);
+  await assert.rejects(r.download('files/md5/ab/loop', dest), /more than 5 redirects/);
+  assert.equal(front.count('GET', 'files/md5/ab/loop'), 6);
+});
+
 test('a bad number option names the remote modify command that fixes it', () => {
   assert.throws(() => httpOptionsFrom({ name: 'web', url: 'https://example.test/dvc', options: { read_timeout: 'soon' } }), /read_timeout = soon is not a non-negative number; fix it with `cifar10 data remote modify web read_timeout <number>`/);
 });

@@ -9,6 +9,9 @@ import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
+/** aiohttp's default limit is 10; a remote needs one or two (a CDN, then a signed URL). */
+const MAX_REDIRECTS = 5;
+
 /**
  * An HTTP(S) remote as DVC uses one (dvc-format.md §2): objects are plain GETs of
  * `<url>/files/md5/xx/rest`, existence is a HEAD per object, uploads are POSTs of the raw bytes
@@ -102,15 +105,17 @@ export class HttpRemote implements RemoteStore {
   }
 
   /** One request; resolves with the response (body unread) or rejects, retryable when worth it. */
-  private request(method: string, key: string, body?: { path: string; size: number }): Promise<IncomingMessage> {
+  private request(method: string, key: string, body?: { path: string; size: number }, url = this.urlOf(key)): Promise<IncomingMessage> {
     return new Promise((resolvePromise, reject) => {
-      const url = this.urlOf(key);
-      const headers: Record<string, string | number> = { ...this.options.headers };
+      // Credentials go to the remote's own host only, never to where a redirect points elsewhere.
+      const headers: Record<string, string | number> = url.host === this.base.host ? { ...this.options.headers } : {};
       if (body) {
         headers['content-length'] = body.size;
         headers['content-type'] = 'application/octet-stream';
       }
-      const req = this.client.request(url, { method, agent: this.agent, headers });
+      const sameProtocol = url.protocol === this.base.protocol;
+      const client = sameProtocol ? this.client : url.protocol === 'https:' ? https : http;
+      const req = client.request(url, { method, agent: sameProtocol ? this.agent : undefined, headers });
       const connectTimer = setTimeout(() => req.destroy(new RetryableError(`connecting to ${this.url} timed out after ${this.options.connectTimeoutS} s`)), this.options.connectTimeoutS * 1000);
       req.on('socket', (socket) => {
         if (!socket.connecting) clearTimeout(connectTimer);
@@ -130,6 +135,22 @@ export class HttpRemote implements RemoteStore {
       if (body) createReadStream(body.path).on('error', (error) => req.destroy(error)).pipe(req);
       else req.end();
     });
+  }
+
+  /**
+   * GET or HEAD, following redirects as DVC's HTTP remote (aiohttp) does, so a remote served
+   * through a CDN or an object store's signed URLs works.
+   */
+  private async fetchFollowing(method: 'GET' | 'HEAD', key: string): Promise<IncomingMessage> {
+    let url = this.urlOf(key);
+    for (let hops = 0; ; hops++) {
+      const res = await this.request(method, key, undefined, url);
+      const location = res.headers.location;
+      if (![301, 302, 303, 307, 308].includes(res.statusCode ?? 0) || !location) return res;
+      res.resume();
+      if (hops === MAX_REDIRECTS) throw new UserError(`${method} ${this.url}/${key}: more than ${MAX_REDIRECTS} redirects; check the remote URL and the server's redirect rules`);
+      url = new URL(location, url);
+    }
   }
 
   /** Throws the right error for a non-2xx status (after draining the body so the socket is reused). */
@@ -164,7 +185,7 @@ export class HttpRemote implements RemoteStore {
     const present = new Set<string>();
     await mapLimit(keys, this.options.jobs, async (key) => {
       const exists = await this.withRetries(`HEAD ${this.url}/${key}`, async () => {
-        const res = await this.request('HEAD', key);
+        const res = await this.fetchFollowing('HEAD', key);
         if (res.statusCode === 404) {
           res.resume();
           return false;
@@ -182,7 +203,7 @@ export class HttpRemote implements RemoteStore {
 
   async download(key: string, destPath: string): Promise<void> {
     await this.withRetries(`GET ${this.url}/${key}`, async () => {
-      const res = await this.request('GET', key);
+      const res = await this.fetchFollowing('GET', key);
       if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) this.failFor(res, 'GET', key);
       try {
         await pipeline(res, createWriteStream(destPath));
