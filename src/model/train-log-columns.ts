@@ -3,3 +3,12 @@
  * them. Kept apart from train.ts, which loads tfjs, so reading a log does not pay for that import.
  */
 export const TRAIN_LOG_COLUMNS = ['epoch', 'loss', 'acc', 'val_loss', 'val_acc', 'lr', 'seconds', 'images_per_s'] as const;
+
+/**
+ * Which of two validation results is the better model: the higher accuracy, ties to the lower loss.
+ * Training keeps its checkpoint by it, tuning picks its trial by it, and the report marks the best
+ * epoch by it, so all three agree.
+ */
+export function betterOnValidation(candidate: { acc: number; loss: number }, best: { acc: number; loss: number }): boolean {
+  return candidate.acc > best.acc || (candidate.acc === best.acc && candidate.loss < best.loss);
+}

@@ -13,7 +13,7 @@ import { Random } from '../util/random.js';
 import { ARCHITECTURES, buildModel, type Architecture } from './architectures.js';
 import { BACKEND_CHOICES, type ActiveBackend } from './backend.js';
 import { saveLayersModel } from './model-files.js';
-import { TRAIN_LOG_COLUMNS } from './train-log-columns.js';
+import { betterOnValidation, TRAIN_LOG_COLUMNS } from './train-log-columns.js';
 
 export const TRAIN_PARAMS = {
   seed: { type: 'integer', default: 42 },
@@ -198,7 +198,7 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
         images_per_s: seen / trainSeconds,
       };
       history.push(record);
-      const improved = !best || record.val_acc > best.val_acc || (record.val_acc === best.val_acc && record.val_loss < best.val_loss) || Number.isNaN(best.val_acc);
+      const improved = !best || Number.isNaN(best.val_acc) || betterOnValidation({ acc: record.val_acc, loss: record.val_loss }, { acc: best.val_acc, loss: best.val_loss });
       if (improved) {
         best = record;
         await options.onImproved?.(model, record);

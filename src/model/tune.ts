@@ -7,6 +7,7 @@ import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import { ARCHITECTURES } from './architectures.js';
 import { fitModel, type TrainParams } from './train.js';
+import { betterOnValidation } from './train-log-columns.js';
 
 export const TUNE_PARAMS = {
   enabled: { type: 'boolean', default: false },
@@ -78,7 +79,7 @@ export async function writeTuningCsv(file: string, trials: readonly TrialResult[
 export function bestTrial(trials: readonly TrialResult[]): TrialResult | undefined {
   let best: TrialResult | undefined;
   for (const t of trials) {
-    if (!best || t.valAcc > best.valAcc || (t.valAcc === best.valAcc && t.valLoss < best.valLoss)) best = t;
+    if (!best || betterOnValidation({ acc: t.valAcc, loss: t.valLoss }, { acc: best.valAcc, loss: best.valLoss })) best = t;
   }
   return best;
 }

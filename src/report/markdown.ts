@@ -1,6 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import { topConfusions } from '../evaluate/metrics.js';
 import type { ConfusionFile, MetricsFile } from '../evaluate/report-files.js';
+import { betterOnValidation } from '../model/train-log-columns.js';
 import { formatCount, formatDelta, formatPercent, formatScore } from './format.js';
 import type { TrainLogRow } from './train-log.js';
 
@@ -164,9 +165,8 @@ export function trainingTable(log: readonly TrainLogRow[]): string {
   if (log.length === 0) return '_The training log is empty._';
   const last = log[log.length - 1]!;
   const withVal = log.filter((row) => row.val_acc !== null);
-  // The same rule as the training checkpoint: highest val_acc, ties to the lower val_loss.
   const better = (row: TrainLogRow, best: TrainLogRow) =>
-    row.val_acc! > best.val_acc! || (row.val_acc === best.val_acc && (row.val_loss ?? Infinity) < (best.val_loss ?? Infinity));
+    betterOnValidation({ acc: row.val_acc!, loss: row.val_loss ?? Infinity }, { acc: best.val_acc!, loss: best.val_loss ?? Infinity });
   const best = withVal.reduce<TrainLogRow | undefined>((a, row) => (a === undefined || better(row, a) ? row : a), undefined);
   const seconds = log.reduce((sum, row) => sum + (row.seconds ?? 0), 0);
   const speeds = log.map((row) => row.images_per_s).filter((v): v is number => v !== null);
