@@ -10,18 +10,30 @@ export interface PngChunk {
 }
 
 /**
+ * Encodes whole CIFAR records (label byte + planar RGB) as PNGs, in order. The export and the
+ * partition rebuild both encode through here: the rebuilt bytes must equal the exported ones.
+ */
+export function encodeRecords(records: Uint8Array): Uint8Array[] {
+  const rgb = new Uint8Array(IMAGE_BYTES);
+  const pngs: Uint8Array[] = [];
+  for (let offset = 0; offset < records.length; offset += RECORD_BYTES) {
+    planarToInterleaved(records.subarray(offset + 1, offset + RECORD_BYTES), rgb);
+    pngs.push(encodeCifarPng(rgb));
+  }
+  return pngs;
+}
+
+/**
  * Encodes and writes each record of `chunk` as a PNG, each through a temp file renamed into place
  * so a crash never leaves a half-written image. Synchronous on purpose: it runs inside a worker
  * thread, where blocking calls are cheaper than thousands of tiny promises.
  */
 export function writePngChunk(chunk: PngChunk): number {
-  const rgb = new Uint8Array(IMAGE_BYTES);
+  const pngs = encodeRecords(chunk.records.subarray(0, chunk.paths.length * RECORD_BYTES));
   chunk.paths.forEach((path, i) => {
-    const offset = i * RECORD_BYTES + 1;
-    planarToInterleaved(chunk.records.subarray(offset, offset + IMAGE_BYTES), rgb);
     const temp = `${path}.tmp-${process.pid}-${i}`;
     try {
-      writeFileSync(temp, encodeCifarPng(rgb));
+      writeFileSync(temp, pngs[i]!);
       renameSync(temp, path);
     } catch (error) {
       rmSync(temp, { force: true });

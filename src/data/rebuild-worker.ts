@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { encodeRecords } from './rebuild-encode.js';
+import { encodeRecords } from '../cifar/png-writer.js';
 
 /** Worker thread of a rebuild: receives runs of records, answers with their PNGs or the error. */
 parentPort!.on('message', (records: Uint8Array) => {

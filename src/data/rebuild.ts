@@ -7,6 +7,7 @@ import { type VerifiedBatch, listBatchImages } from '../cifar/batches.js';
 import { CLASS_NAMES, NUM_CLASSES } from '../cifar/classes.js';
 import { acquireCifar, type SourceSpec } from '../cifar/download.js';
 import { pngEncoderInfo } from '../cifar/png.js';
+import { encodeRecords } from '../cifar/png-writer.js';
 import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
 import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
 import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, type ManifestEntry, sortManifest } from '../dvc/hash.js';
@@ -19,7 +20,6 @@ import { UserError, messageOf } from '../util/errors.js';
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
 import { formatManifest, MANIFEST_FILE, type ImageEntry, type PartitionRecipe, readPartitionRecipe, RECIPE_FILE, selectPartitions } from './partition.js';
-import { encodeRecords } from './rebuild-encode.js';
 import { VERSION_PATTERN } from './versions.js';
 
 /**
