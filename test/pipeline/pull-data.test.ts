@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { addRemote } from '../../src/dvc/config.js';
 import { add } from '../../src/dvc/ops/add.js';
 import { push } from '../../src/dvc/ops/push.js';
 import { pullData } from '../../src/dvc/pipeline/pull-data.js';
 import { initRepo, loadRepo } from '../../src/dvc/repo.js';
-import { tempDir, writeTree } from '../dvc/helpers.js';
+import { readTree, tempDir, writeTree } from '../dvc/helpers.js';
+import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 
 async function versionedPartitions(root: string): Promise<Record<string, string>> {
   await initRepo(root);
@@ -59,5 +62,20 @@ test('pull_data reports a partitions folder it cannot list instead of saying non
   await assert.rejects(pullData({ root }), (error: NodeJS.ErrnoException) => {
     assert.equal(error.code, 'ENOTDIR');
     return true;
+  });
+});
+
+test('the pull-data command rebuilds a missing partition from CIFAR-10 when no remote is configured, verified by its .dvc hash', async () => {
+  await withTempDir('pull-data-rebuild-', async (root) => {
+    const ws = await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 9 });
+    await initRepo(root);
+    await add(await loadRepo(root), ['data/partitions/v1', 'data/partitions/v2', 'data/partitions/v3'], { cwd: root });
+    const before = await readTree(join(root, 'data/partitions/v2'));
+    await rm(join(root, 'data/partitions/v2'), { recursive: true });
+    await rm(join(root, '.dvc/cache'), { recursive: true });
+    const cli = join(process.cwd(), 'dist', 'src', 'cli.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'pull-data', '--source', ws.tarball, '--quiet'], { cwd: root, env: { ...process.env, CIFAR10_CACHE: join(root, '.cache', 'cifar10') } });
+    assert.match(stdout, /3 partition\(s\) in place \(pulled data\/partitions\/v2\)/);
+    assert.deepEqual(await readTree(join(root, 'data/partitions/v2')), before);
   });
 });

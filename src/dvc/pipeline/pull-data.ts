@@ -6,7 +6,7 @@ import { readDvcFile } from '../dvcfile.js';
 import { type ProgressFactory } from '../ops/outputs.js';
 import { pull } from '../ops/pull.js';
 import { status } from '../ops/status.js';
-import { loadRepo } from '../repo.js';
+import { loadRepo, type Repo } from '../repo.js';
 
 export const PARTITIONS_DIR = 'data/partitions';
 export const PULLED_FILE = 'data/pulled.json';
@@ -17,6 +17,11 @@ export interface PullDataOptions {
   out?: string;
   progress?: ProgressFactory;
   log?: (line: string) => void;
+  /**
+   * Gets the missing partitions (their `.dvc` files) into the workspace; default a DVC pull. The
+   * CLI passes a pull that rebuilds from CIFAR-10 when no remote has them.
+   */
+  fetchMissing?: (repo: Repo, dvcFiles: string[]) => Promise<void>;
 }
 
 export interface PullDataResult {
@@ -49,8 +54,10 @@ export async function pullData(options: PullDataOptions): Promise<PullDataResult
   }
   const missing = states.filter((s) => s.state === 'deleted');
   if (missing.length > 0) {
-    options.log?.(`pulling ${missing.map((s) => s.label).join(', ')} from the DVC remote`);
-    await pull(repo, { targets: missing.map((s) => s.dvcFile), cwd: options.root, progress: options.progress });
+    options.log?.(`${missing.map((s) => s.label).join(', ')} missing from the workspace: fetching`);
+    const dvcFiles = missing.map((s) => s.dvcFile);
+    if (options.fetchMissing) await options.fetchMissing(repo, dvcFiles);
+    else await pull(repo, { targets: dvcFiles, cwd: options.root, progress: options.progress });
   }
   const partitions: Record<string, string> = {};
   for (const file of targets) {
