@@ -170,14 +170,13 @@ export class IgnoreRules {
     const names = this.root && !inRepo.startsWith('..') ? inRepo.split(sep) : [basename(abs)];
     const builtIn = names.find((name) => ALWAYS_IGNORED.has(name));
     if (builtIn !== undefined) return builtIn;
-    const parent = resolve(abs, '..');
-    for (const dir of this.ancestors(parent)) {
+    const scopes: Scope[] = [];
+    for (const dir of this.ancestors(resolve(abs, '..'))) {
       const matcher = await this.matcherOf(dir);
-      if (!matcher) continue;
-      const rel = relative(dir, abs).split(sep).join('/');
-      if (matcher.ignores(isDir ? `${rel}/` : rel)) return join(dir, DVCIGNORE_FILE);
+      if (matcher) scopes.push({ base: dir, matcher });
     }
-    return undefined;
+    const decided = decidingScope(scopes, abs, isDir);
+    return decided ? join(decided.base, DVCIGNORE_FILE) : undefined;
   }
 
   /**
@@ -218,12 +217,24 @@ interface Scope {
   matcher: Ignore;
 }
 
-function ignoredBy(scopes: readonly Scope[], path: string, isDir: boolean): boolean {
-  for (const { base, matcher } of scopes) {
-    const rel = path.slice(base.length + 1).split(sep).join('/');
-    if (matcher.ignores(isDir ? `${rel}/` : rel)) return true;
+/**
+ * The `.dvcignore` (as its scope) that leaves `path` out, or undefined. DVC merges a folder's
+ * patterns after its parents' and the last match wins, so a nested `!keep.txt` re-includes what a
+ * parent's `*.txt` excluded: scopes run outermost first, and a negation clears an earlier match.
+ */
+function decidingScope(scopes: readonly Scope[], path: string, isDir: boolean): Scope | undefined {
+  let decided: Scope | undefined;
+  for (const scope of scopes) {
+    const rel = path.slice(scope.base.length + 1).split(sep).join('/');
+    const result = scope.matcher.test(isDir ? `${rel}/` : rel);
+    if (result.ignored) decided = scope;
+    else if (result.unignored) decided = undefined;
   }
-  return false;
+  return decided;
+}
+
+function ignoredBy(scopes: readonly Scope[], path: string, isDir: boolean): boolean {
+  return decidingScope(scopes, path, isDir) !== undefined;
 }
 
 export interface HashOptions {

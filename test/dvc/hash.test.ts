@@ -84,6 +84,22 @@ test('.git, .dvc folders and .dvcignore patterns (root and nested) are left out 
   assert.equal(await rules.isIgnored(join(root, 'data', 'a.txt'), false), false);
 });
 
+test('a nested .dvcignore negation re-includes what a parent pattern excluded (DVC merges them, last match wins)', async (t) => {
+  const root = await tempDir(t);
+  await writeTree(root, {
+    '.dvcignore': '*.txt\n',
+    'data/a.txt': 'ignored',
+    'data/a.png': 'kept',
+    'data/sub/.dvcignore': '!keep.txt\n',
+    'data/sub/keep.txt': 'kept again',
+    'data/sub/other.txt': 'ignored',
+  });
+  const rules = new IgnoreRules(root);
+  assert.deepEqual(await rules.listFiles(join(root, 'data')), ['a.png', 'sub/.dvcignore', 'sub/keep.txt']);
+  assert.equal(await rules.ignoredBy(join(root, 'data', 'sub', 'keep.txt'), false), undefined);
+  assert.equal(await rules.ignoredBy(join(root, 'data', 'sub', 'other.txt'), false), join(root, '.dvcignore'));
+});
+
 test('hashing a path that does not exist fails with a message naming it', async (t) => {
   const dir = await tempDir(t);
   await mkdir(join(dir, 'x'));
