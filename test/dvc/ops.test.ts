@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -232,6 +232,15 @@ test('add stops at a .dvc file that does not parse instead of replacing it and l
   await writeFile(join(f.repo.root, 'data', 'v1.dvc'), broken);
   await assert.rejects(add(f.repo, ['data/v1'], { cwd: f.repo.root }), /v1\.dvc is not valid YAML/);
   assert.equal(await readDvcText(f), broken);
+});
+
+test('status calls a tracked path deleted only when it is not there, not when it cannot be read', async (t) => {
+  const f = await fixture(t);
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await rm(f.data, { recursive: true });
+  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['deleted']);
+  await symlink(f.data, f.data);
+  await assert.rejects(status(f.repo, { cwd: f.repo.root }), /ELOOP/);
 });
 
 test('status reports a corrupt manifest of a modified folder instead of hiding it', async (t) => {
