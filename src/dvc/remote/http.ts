@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../../util/errors.js';
 import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
+import { numberOption } from './options.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
 /** aiohttp's default limit is 10; a remote needs one or two (a CDN, then a signed URL). */
@@ -35,16 +36,6 @@ export interface HttpRemoteOptions {
   jobs: number;
   method: 'POST' | 'PUT';
   headers: Record<string, string>;
-}
-
-function numberOption(config: RemoteConfig, key: string, fallback: number): number {
-  const raw = config.options[key];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new UserError(`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it with \`cifar10 data remote modify ${config.name} ${key} <number>\` (with --local if .dvc/config.local sets it)`);
-  }
-  return value;
 }
 
 export function httpOptionsFrom(config: RemoteConfig): HttpRemoteOptions {

@@ -20,6 +20,7 @@ import { UserError } from '../../util/errors.js';
 import { CONFIG_FILE, parseIni, remoteSectionName } from '../config.js';
 import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
+import { numberOption } from './options.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
 /**
@@ -97,16 +98,6 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
     throw new UserError(`${safeUrl(url)} is not a valid S3 remote URL; use s3://<bucket>/<prefix>, where the bucket name has 3–63 lower-case letters, digits, "." or "-"`);
   }
   return { bucket, prefix: match[2]!.replace(/^\/+|\/+$/g, '') };
-}
-
-function numberOption(config: RemoteConfig, key: string, fallback: number): number {
-  const raw = config.options[key];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new UserError(`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it in .dvc/config`);
-  }
-  return value;
 }
 
 function booleanOption(config: RemoteConfig, key: string): boolean {
