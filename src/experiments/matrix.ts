@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
 import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
 import { UserError } from '../util/errors.js';
-import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, listBundles, runIdFor, type RunBundle } from './bundle.js';
+import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, listBundles, readBundle, runIdFor, type RunBundle } from './bundle.js';
 import { applyOverrides } from '../dvc/pipeline/params.js';
 import { cellOverrides, type CellOptions, type CellResult, partitionHashes, runCell } from './cell.js';
 import { ledgerPathFor, writeLedger } from './ledger.js';
@@ -99,11 +99,8 @@ export interface MatrixResult {
 async function bundleStillValid(bundleDir: string, params: unknown, data: Record<string, string>): Promise<boolean> {
   const text = await readFile(join(bundleDir, BUNDLE_FILES.params), 'utf8').catch(() => undefined);
   if (text === undefined || !isDeepStrictEqual(parse(text), params)) return false;
-  const manifest = await readFile(join(bundleDir, BUNDLE_FILES.manifest), 'utf8').then(
-    (t) => JSON.parse(t) as { data?: unknown },
-    () => undefined,
-  );
-  return isDeepStrictEqual(manifest?.data, data);
+  const bundle = await readBundle(bundleDir).catch(() => undefined);
+  return isDeepStrictEqual(bundle?.manifest.data, data);
 }
 
 async function cellParams(root: string, cell: MatrixCell, overrides: readonly string[]): Promise<unknown> {
@@ -113,9 +110,10 @@ async function cellParams(root: string, cell: MatrixCell, overrides: readonly st
 
 /**
  * Runs the seed × version matrix with up to `jobs` cells at once. Finished cells whose bundle
- * holds the same params and partition hashes are skipped (resume); a failing cell is reported and the others go on;
- * the ledger is rewritten from the bundles after every finished cell. When `signal` aborts, running
- * cells are stopped, nothing half-written is kept, and the error says how to resume.
+ * holds the same params and partition hashes are skipped (resume); a failing cell is reported and
+ * the others go on; the ledger is rewritten from the bundles after every finished cell. When
+ * `signal` aborts, running cells are stopped, nothing half-written is kept, and the error says how
+ * to resume.
  */
 export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   const root = resolve(options.root);

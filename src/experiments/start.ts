@@ -63,8 +63,8 @@ async function ensureImages(options: StartOptions): Promise<void> {
 
 /**
  * Gets the partitions into the workspace. Versioned ones (committed `.dvc` files) are pulled from
- * the default remote, or, with no remote (a fresh clone of this repository), rebuilt from CIFAR-10
- * and verified against their `.dvc` hashes; unversioned ones are made from CIFAR-10 and versioned.
+ * the default remote, or, with no remote, rebuilt from CIFAR-10 and verified against their `.dvc`
+ * hashes; unversioned ones are made from CIFAR-10 and versioned to a local remote.
  */
 async function bootstrapData(options: StartOptions): Promise<StartResult['data']> {
   const { root } = options;
