@@ -5,14 +5,18 @@ import { registerDataCommands } from './cli/data.js';
 import { registerModelCommands } from './cli/model.js';
 import { registerReportCommands } from './cli/report.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
-import { isUserError, messageOf } from './util/errors.js';
+import { errorText } from './util/error-text.js';
 
 /** The `cifar10` command: a thin shell; every command parses flags and calls one core function. */
 export function buildProgram(): Command {
   const program = new Command('cifar10')
     .description('Reproducible CIFAR-10 experiments: data, DVC versioning, training, evaluation, reports')
     .showHelpAfterError()
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    .option('--verbose', 'on failure, also print the stack trace (for bug reports); stages run by exp/repro inherit it')
+    .hook('preAction', () => {
+      if (program.opts<{ verbose?: boolean }>().verbose) process.env[VERBOSE_ENV] = '1';
+    });
   registerCifarCommands(program);
   registerDataCommands(program);
   registerModelCommands(program);
@@ -21,15 +25,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Set by `--verbose` for the stage processes a command starts, so their logs carry stacks too. */
+export const VERBOSE_ENV = 'CIFAR10_VERBOSE';
+
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (isUserError(error)) {
-      process.stderr.write(`error: ${error.message}\n`);
-    } else {
-      process.stderr.write(`error: ${error instanceof Error && error.stack ? error.stack : messageOf(error)}\n`);
-    }
+    // argv rather than the parsed options: a bad flag can fail the parse before --verbose is read.
+    const verbose = argv.slice(2).includes('--verbose') || process.env[VERBOSE_ENV] === '1';
+    process.stderr.write(`error: ${errorText(error, { verbose, moreHint: 're-run with --verbose' })}\n`);
     process.exitCode = 1;
   }
 }

@@ -69,7 +69,11 @@ export async function readBundle(dir: string): Promise<RunBundle> {
 
 /** Every complete bundle under `resultsDir` (folders with a manifest), by run id; temp folders are skipped. */
 export async function listBundles(resultsDir: string): Promise<RunBundle[]> {
-  const names = await readdir(resultsDir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+  const names = await readdir(resultsDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    if (error.code === 'ENOTDIR') throw new UserError(`${resultsDir} is a file, not a results folder; name the folder that holds one folder per run (results/experiments by default)`, { cause: error });
+    throw error;
+  });
   const bundles: RunBundle[] = [];
   for (const name of names.sort()) {
     if (name.startsWith('.')) continue;

@@ -153,7 +153,7 @@ describe('the report action, run as the runner runs it against a local GitHub', 
   it('never prints the token in any run above, nor when the server rejects it', async () => {
     const rejected = await report(19, { token: 'ghs_unknownTokenSecret0003' });
     assert.equal(rejected.outputs['comment-action'], 'failed');
-    assert.match(rejected.stdout, /::warning::posting the PR comment failed \(HTTP 401: Bad credentials/);
+    assert.match(rejected.stdout, /::warning::posting the PR comment failed \(GitHub refused the token: HTTP 401 \(Bad credentials/);
     assert.ok(runs.length >= 10);
     for (const [i, run] of runs.entries()) {
       for (const secret of [TOKEN, FORK_TOKEN, 'ghs_unknownTokenSecret0003']) assert.ok(!run.everything.includes(secret), `run ${i} printed a token`);
