@@ -18,6 +18,10 @@ export interface ParamSpec {
   default?: unknown;
   min?: number;
   max?: number;
+  /** The value must be above this (a learning rate of 0 trains nothing). */
+  exclusiveMin?: number;
+  /** Why a value out of range is refused, appended to the error. */
+  hint?: string;
   /** Allowed values of a string (or of each element of a string list). */
   choices?: readonly string[];
   description?: string;
@@ -38,6 +42,14 @@ type ValueOf<T extends ParamType> = T extends 'number' | 'integer'
 export type ParamsOf<S extends ParamSchema> = { -readonly [K in keyof S]: ValueOf<S[K]['type']> };
 
 export const DEFAULT_PARAMS_FILE = 'params.yaml';
+
+/**
+ * Where params came from, for messages: a file name, or a function naming the source of each key
+ * (`group.key`), so a value set by `-S group.key=…` is blamed on that override, not on the file.
+ */
+export type ParamsSource = string | ((key: string) => string);
+
+const sourceOf = (source: ParamsSource, key: string): string => (typeof source === 'function' ? source(key) : source);
 
 const PARAMS_GROUPS = ['data', 'prepare', 'train', 'tune', 'evaluate'] as const;
 
@@ -71,12 +83,13 @@ export async function readParamsFile(file = DEFAULT_PARAMS_FILE): Promise<Record
 
 function checkValue(where: string, spec: ParamSpec, value: unknown): unknown {
   const fail = (expected: string): never => {
-    throw new UserError(`${where}: expected ${expected}, got ${JSON.stringify(value)}`);
+    throw new UserError(`${where}: expected ${expected}, got ${JSON.stringify(value)}${spec.hint ? ` (${spec.hint})` : ''}`);
   };
   const checkNumber = (v: unknown, integer: boolean): number => {
     if (typeof v !== 'number' || !Number.isFinite(v)) return fail(integer ? 'an integer' : 'a number');
     if (integer && !Number.isInteger(v)) return fail('an integer');
     if (spec.min !== undefined && v < spec.min) return fail(`a value ≥ ${spec.min}`);
+    if (spec.exclusiveMin !== undefined && v <= spec.exclusiveMin) return fail(`a value > ${spec.exclusiveMin}`);
     if (spec.max !== undefined && v > spec.max) return fail(`a value ≤ ${spec.max}`);
     return v;
   };
@@ -109,21 +122,21 @@ export function paramsGroup<S extends ParamSchema>(
   doc: Record<string, unknown>,
   group: string,
   schema: S,
-  file = DEFAULT_PARAMS_FILE,
+  file: ParamsSource = DEFAULT_PARAMS_FILE,
 ): ParamsOf<S> {
   const raw = doc[group] ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new UserError(`${file}: "${group}" must be a mapping of keys`);
+    throw new UserError(`${sourceOf(file, group)}: "${group}" must be a mapping of keys`);
   }
   const values = raw as Record<string, unknown>;
   for (const key of Object.keys(values)) {
     if (!(key in schema)) {
-      throw new UserError(`${file}: unknown key "${group}.${key}"; known keys of "${group}": ${Object.keys(schema).join(', ')}`);
+      throw new UserError(`${sourceOf(file, `${group}.${key}`)}: unknown key "${group}.${key}"; known keys of "${group}": ${Object.keys(schema).join(', ')}`);
     }
   }
   const result: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(schema)) {
-    const where = `${file}: ${group}.${key}`;
+    const where = `${sourceOf(file, `${group}.${key}`)}: ${group}.${key}`;
     if (values[key] === undefined || values[key] === null) {
       if (spec.default === undefined) throw new UserError(`${where} is required`);
       result[key] = spec.default;

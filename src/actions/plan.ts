@@ -1,24 +1,17 @@
 import * as core from '@actions/core';
 import { parseVersionSpec } from '../data/versions.js';
 import { readEventPayload } from '../github/event.js';
-import { parseSeedList, parseVersionList } from '../experiments/matrix.js';
-import { parseEpochs, planMatrix, type MatrixShape } from '../github/plan.js';
+import { planMatrix } from '../github/plan.js';
 import { UserError } from '../util/errors.js';
 import { Plan } from './constants.js';
-import { getText, inputSource } from './inputs.js';
+import { PlanInputs, readInputs } from './input-schemas.js';
 import { runAction } from './shell.js';
 
-const shapeFrom = (seeds: string, versions: string, epochs: string): MatrixShape => ({
-  seeds: parseSeedList(getText(seeds, { required: true }), inputSource(seeds)),
-  versions: parseVersionList(getText(versions, { required: true }), inputSource(versions)),
-  epochs: parseEpochs(getText(epochs, { required: true }), inputSource(epochs)),
-});
-
 await runAction(async () => {
-  const names = Plan.inputs;
+  const inputs = readInputs(PlanInputs);
   const defaults = {
-    full: shapeFrom(names.fullSeeds, names.fullVersions, names.fullEpochs),
-    quick: shapeFrom(names.quickSeeds, names.quickVersions, names.quickEpochs),
+    full: { seeds: inputs.fullSeeds, versions: inputs.fullVersions, epochs: inputs.fullEpochs },
+    quick: { seeds: inputs.quickSeeds, versions: inputs.quickVersions, epochs: inputs.quickEpochs },
   };
   const eventName = process.env.GITHUB_EVENT_NAME;
   if (!eventName) throw new UserError('GITHUB_EVENT_NAME is not set; the plan action runs inside a GitHub Actions job');

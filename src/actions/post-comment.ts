@@ -6,17 +6,18 @@ import { readEventPayload, repositoryFromEnv } from '../github/event.js';
 import { pullRequestForWorkflowRun } from '../github/workflow-run.js';
 import { UserError } from '../util/errors.js';
 import { PostComment } from './constants.js';
-import { getText, inputSource } from './inputs.js';
+import { PostCommentInputs, readInputs } from './input-schemas.js';
+import { inputSource } from './inputs.js';
 import { runAction } from './shell.js';
 
 let token = '';
 await runAction(
   async () => {
-    const names = PostComment.inputs;
-    token = getText(names.token, { required: true });
-    const file = getText(names.commentFile, { required: true });
+    const inputs = readInputs(PostCommentInputs);
+    token = inputs.token;
+    const file = inputs.commentFile;
     const body = await readFile(file, 'utf8').catch((error: unknown) => {
-      throw new UserError(`${inputSource(names.commentFile)}: cannot read ${file} (${(error as Error).message}); download the comment artifact of the triggering run first`);
+      throw new UserError(`${inputSource(PostComment.inputs.commentFile, PostCommentInputs.action)}: cannot read ${file} (${(error as Error).message}); download the comment artifact of the triggering run first`);
     });
     const marker = commentMarker();
     checkReportBody(body, file, marker);

@@ -3,50 +3,42 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { gitHubClient, safeErrorMessage } from '../github/client.js';
 import { commentMarker, upsertMarkedComment } from '../github/comment.js';
 import { pullRequestOf, readEventPayload } from '../github/event.js';
-import type { MatrixCell } from '../github/plan.js';
 import { buildExperimentsReport } from '../github/report.js';
 import { runUrlFromEnv } from '../github/runner.js';
 import { UserError } from '../util/errors.js';
 import { Report } from './constants.js';
-import { getBool, getOptionalText, getText, inputSource } from './inputs.js';
+import { readInputs, ReportInputs } from './input-schemas.js';
+import { inputSource } from './inputs.js';
 import { runAction } from './shell.js';
-
-function plannedCells(text: string | undefined): MatrixCell[] | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return (JSON.parse(text) as { include: MatrixCell[] }).include;
-  } catch (error) {
-    throw new UserError(`${inputSource(Report.inputs.matrix)} is not the plan action's matrix JSON (${(error as Error).message}); pass \${{ needs.plan.outputs.matrix }}`);
-  }
-}
 
 let token = '';
 await runAction(
   async () => {
     const names = Report.inputs;
-    token = getText(names.token);
+    const inputs = readInputs(ReportInputs);
+    token = inputs.token;
     const payload = await readEventPayload(process.env.GITHUB_EVENT_PATH);
     const report = await buildExperimentsReport({
-      bundlesDir: getText(names.bundles, { required: true }),
-      baselineDir: getOptionalText(names.baseline),
-      planned: plannedCells(getOptionalText(names.matrix)),
-      kind: getOptionalText(names.kind),
+      bundlesDir: inputs.bundles,
+      baselineDir: inputs.baseline,
+      planned: inputs.matrix?.include,
+      kind: inputs.kind,
       commit: (payload.pull_request as { head?: { sha?: string } } | undefined)?.head?.sha ?? process.env.GITHUB_SHA,
       runUrl: runUrlFromEnv(),
       marker: commentMarker(),
-      outDir: getOptionalText(names.out),
+      outDir: inputs.out,
     });
     core.info(`${report.bundles.length} result bundles, ${report.baseline.length} baseline bundles; best run ${report.summary.bestRun ?? 'none'}`);
     for (const { versions, comparison } of report.comparisons) core.info(`${versions}: ${comparison.text}`);
     let summary = report.jobSummary;
 
-    const commentFile = getOptionalText(names.commentFile);
+    const commentFile = inputs.commentFile;
     if (commentFile) await writeFileAtomic(commentFile, report.comment);
 
     const pr = pullRequestOf(payload);
     let action = 'skipped';
-    if (pr && getBool(names.comment, true)) {
-      if (!token) throw new UserError(`${inputSource(names.token)} is empty; pass \${{ github.token }} (with pull-requests: write) or set comment: false`);
+    if (pr && inputs.comment) {
+      if (!token) throw new UserError(`${inputSource(names.token, ReportInputs.action)} is empty; pass \${{ github.token }} (with pull-requests: write) or set comment: false`);
       try {
         const outcome = await upsertMarkedComment(gitHubClient(token), pr.issue, commentMarker(), report.comment);
         action = outcome.action;
@@ -68,7 +60,7 @@ await runAction(
     core.setOutput(Report.outputs.regressed, String(report.regressed));
     core.setOutput(Report.outputs.bestRun, report.summary.bestRun ?? '');
     await core.summary.addRaw(summary).write();
-    if (report.regressed && getBool(names.failOnRegression, false)) {
+    if (report.regressed && inputs.failOnRegression) {
       const worse = report.comparisons.filter((c) => c.comparison.metrics.some((m) => m.metric === 'accuracy' && m.verdict === 'worse'));
       throw new UserError(`accuracy regressed beyond seed noise against main for ${worse.map((c) => c.versions).join(', ')} (fail-on-regression is on)`);
     }

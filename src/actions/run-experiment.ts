@@ -1,22 +1,19 @@
 import * as core from '@actions/core';
-import { parseVersionSpec, formatVersionSpec } from '../data/versions.js';
-import { parseOverrides, runExperimentCell } from '../github/run-experiment.js';
+import { runExperimentCell } from '../github/run-experiment.js';
 import { RunExperiment } from './constants.js';
-import { getChoice, getInteger, getOptionalText, getText, inputSource } from './inputs.js';
+import { readInputs, RunExperimentInputs } from './input-schemas.js';
 import { runAction } from './shell.js';
 
 await runAction(async () => {
-  const names = RunExperiment.inputs;
-  const versions = formatVersionSpec(parseVersionSpec(getText(names.versions, { required: true }), inputSource(names.versions)));
-  const epochsText = getOptionalText(names.epochs);
+  const inputs = readInputs(RunExperimentInputs);
   const result = await runExperimentCell({
     root: process.cwd(),
-    seed: getInteger(names.seed, { min: 0 }),
-    versions,
-    epochs: epochsText === undefined ? undefined : getInteger(names.epochs, { min: 1 }),
-    backend: getChoice(names.backend, ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'),
-    overrides: parseOverrides(getText(names.overrides), inputSource(names.overrides)),
-    resultsDir: getOptionalText(names.resultsDir),
+    seed: inputs.seed,
+    versions: inputs.versions,
+    epochs: inputs.epochs,
+    backend: inputs.backend,
+    overrides: inputs.overrides,
+    resultsDir: inputs.resultsDir,
     log: (line) => core.info(line),
   });
   core.info(`${result.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% on ${result.metrics.test_images} test images (${result.manifest.backend})`);

@@ -1,34 +1,30 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
 import { rebuildVersions } from '../data/rebuild.js';
-import { parseVersionSpec } from '../data/versions.js';
 import { openRepo } from '../dvc/repo.js';
 import { actionsCache } from '../github/data-cache.js';
-import { DATA_SOURCES, setupData } from '../github/setup-data.js';
+import { setupData } from '../github/setup-data.js';
 import { SetupData } from './constants.js';
-import { getBool, getChoice, getOptionalText, getText, inputSource } from './inputs.js';
+import { readInputs, SetupDataInputs } from './input-schemas.js';
 import { runAction } from './shell.js';
 
 await runAction(async () => {
-  const names = SetupData.inputs;
-  // Accepts the plan's "v1,v2" as well as a cell's spec "v1+v2": both name partitions.
-  const specs = getText(names.versions, { required: true }).split(/[\s,]+/).filter(Boolean);
-  const partitions = [...new Set(specs.flatMap((spec) => parseVersionSpec(spec, inputSource(names.versions))))].sort();
+  const inputs = readInputs(SetupDataInputs);
   const repo = await openRepo(process.cwd());
   const result = await setupData({
     repo,
-    partitions,
+    partitions: inputs.versions,
     partitionsDir: join(repo.root, 'data', 'partitions'),
-    source: getChoice(names.source, DATA_SOURCES, 'auto'),
-    remote: getOptionalText(names.remote),
-    saveCache: getBool(names.saveCache, false),
-    cachePrefix: getText(names.cachePrefix) || 'cifar10-dvc-v1',
+    source: inputs.source,
+    remote: inputs.remote,
+    saveCache: inputs.saveCache,
+    cachePrefix: inputs.cachePrefix,
     cache: actionsCache((message) => core.warning(message)),
     rebuild: async (wanted) => {
       const result = await rebuildVersions({
         repoRoot: repo.root,
         versions: wanted,
-        source: getText(names.cifarSource) || 'auto',
+        source: inputs.cifarSource,
         quiet: true,
         log: (line) => core.info(line),
       });

@@ -13,14 +13,14 @@ import { openRepo, type Repo } from '../dvc/repo.js';
 import { DEFAULT_RESULTS_DIR, listBundles, readBundle, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
 import { runCell } from '../experiments/cell.js';
 import { findHardImages, hardImagesSheet, readMembership, writeHardImagesCsv } from '../experiments/hard-images.js';
-import { DEFAULT_SEEDS, DEFAULT_VERSIONS, parseSeedList, parseVersionList, runMatrix } from '../experiments/matrix.js';
+import { DEFAULT_SEEDS, DEFAULT_VERSIONS, MAX_MATRIX_CELLS, parseSeedList, parseVersionList, runMatrix } from '../experiments/matrix.js';
 import { DEFAULT_START_REMOTE, start } from '../experiments/start.js';
 import { compareRunSets, comparisonMarkdown, summarizeRuns, summaryMarkdown } from '../experiments/summary.js';
 import { readParamsFile } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
-import { note, say } from './output.js';
+import { commandLine, note, say } from './output.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -43,14 +43,21 @@ const progressFor =
   (label, total) =>
     startProgress(label, total, { unit: 'files', quiet });
 
-/** An AbortSignal fired by the first Ctrl-C; a second one exits at once. */
+/** Exit statuses of a second signal, by the shell's convention (128 + the signal's number). */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * An AbortSignal fired by the first SIGINT (Ctrl-C) or SIGTERM (`kill`, a cancelled CI job): the
+ * command stops its stage processes and says how to resume. A second signal exits at once.
+ */
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  process.once('SIGINT', () => {
-    note('\ninterrupted: stopping running cells and removing their partial results (Ctrl-C again to quit now)');
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    if (controller.signal.aborted) process.exit(SIGNAL_EXIT[signal]);
+    note(`\n${signal === 'SIGINT' ? 'interrupted' : 'stopped by SIGTERM'}: stopping running stages and removing their partial results (send it again to quit now)`);
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
+  };
+  for (const signal of Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]) process.on(signal, onSignal);
   return controller.signal;
 }
 
@@ -148,15 +155,29 @@ export function registerPipelineCommands(program: Command): void {
 
   exp
     .command('matrix')
-    .description('Run every seed × version cell, up to --jobs at once; finished cells are skipped, failed ones retried on the next run')
-    .addOption(new Option('--seeds <list>', 'seeds, comma-separated, or a range such as 1-5').argParser((v: string) => parseSeedList(v, '--seeds')).default(DEFAULT_SEEDS, DEFAULT_SEEDS.join(',')))
+    .description(
+      `Run every seed × version cell (at most ${MAX_MATRIX_CELLS}), up to --jobs at once; finished cells are skipped, failed ones retried on the next run; Ctrl-C or SIGTERM stops every cell and prints the command that resumes`,
+    )
+    .addOption(new Option('--seeds <list>', `seeds from 0 to 2^32-1, comma-separated, or a range such as 1-5; seeds × versions at most ${MAX_MATRIX_CELLS}`).argParser((v: string) => parseSeedList(v, '--seeds')).default(DEFAULT_SEEDS, DEFAULT_SEEDS.join(',')))
     .addOption(new Option('--versions <list>', 'comma-separated version specs').argParser((v: string) => parseVersionList(v, '--versions')).default(DEFAULT_VERSIONS, DEFAULT_VERSIONS.join(',')))
     .option('-j, --jobs <n>', 'cells at once (default: number of cores)', positiveInteger('--jobs'))
     .option('-S, --set-param <key=value>', 'override a parameter in every cell (repeatable), e.g. -S train.epochs=5', collect)
     .option('--force', 're-run cells that already have results')
     .option('--results <dir>', 'results folder', DEFAULT_RESULTS_DIR)
     .action(async (opts: { seeds: number[]; versions: string[]; jobs?: number; setParam?: string[]; force?: boolean; results: string }) => {
-      const result = await runMatrix({ root: process.cwd(), seeds: opts.seeds, versions: opts.versions, jobs: opts.jobs, overrides: opts.setParam, force: opts.force, resultsDir: opts.results, log: note, signal: interruptSignal() });
+      const result = await runMatrix({
+        root: process.cwd(),
+        seeds: opts.seeds,
+        versions: opts.versions,
+        jobs: opts.jobs,
+        overrides: opts.setParam,
+        force: opts.force,
+        resultsDir: opts.results,
+        log: note,
+        signal: interruptSignal(),
+        // --force again would re-run the cells that did finish.
+        resumeCommand: commandLine(process.argv, ['--force']),
+      });
       say(`${result.ran.length} ran, ${result.skipped.length} already done, ${result.failed.length} failed; ledger ${result.ledger}`);
       say('');
       say(summaryMarkdown(summarizeRuns(result.bundles)));

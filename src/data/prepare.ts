@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { CLASS_NAMES, NUM_CLASSES, classIndex } from '../cifar/classes.js';
 import { IMAGE_BYTES, RECORD_BYTES } from '../cifar/records.js';
 import { decodeCifarPng } from '../cifar/png.js';
-import { paramsGroup, type ParamsOf } from '../params.js';
+import { paramsGroup, type ParamsOf, type ParamsSource } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
@@ -51,7 +51,7 @@ export interface PrepareOptions {
 }
 
 /** Reads both groups of an already-read params document. */
-export function prepareParamsFrom(doc: Record<string, unknown>, file?: string): { data: DataParams; prepare: PrepareParams } {
+export function prepareParamsFrom(doc: Record<string, unknown>, file?: ParamsSource): { data: DataParams; prepare: PrepareParams } {
   return { data: paramsGroup(doc, 'data', DATA_PARAMS, file), prepare: paramsGroup(doc, 'prepare', PREPARE_PARAMS, file) };
 }
 

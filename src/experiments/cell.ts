@@ -12,6 +12,7 @@ import { readMetricsJson, type MetricsFile } from '../evaluate/report-files.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, runIdFor, type RunManifest } from './bundle.js';
+import { checkRunParams } from './run-params.js';
 
 const run = promisify(execFile);
 
@@ -104,14 +105,32 @@ export function hostFacts(): RunManifest['host'] {
   return { name: hostname(), platform: platform(), arch: arch(), cpus: cores.length, cpu_model: cores[0]?.model.trim() ?? 'unknown', node: process.version };
 }
 
+/** How long a stage may take to exit after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * Runs one stage process. When `signal` aborts, the stage gets SIGTERM (SIGKILL after a grace
+ * period), and this returns only once it has exited: whoever reports the interruption can say
+ * that nothing of the run is left running.
+ */
 async function runStage(cli: string, args: readonly string[], cwd: string, logFile: string, env: NodeJS.ProcessEnv | undefined, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw new Error('interrupted');
   const handle = await open(logFile, 'a');
   try {
     await handle.write(`$ cifar10 ${args.join(' ')}\n`);
     await new Promise<void>((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], { cwd, env: env ?? process.env, stdio: ['ignore', handle.fd, handle.fd], signal });
+      const child = spawn(process.execPath, [cli, ...args], { cwd, env: env ?? process.env, stdio: ['ignore', handle.fd, handle.fd] });
+      const stop = () => {
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS).unref();
+      };
+      signal?.addEventListener('abort', stop, { once: true });
       child.on('error', reject);
-      child.on('close', (code, sig) => (code === 0 ? resolvePromise() : reject(new Error(sig ? `stopped by ${sig}` : `exit status ${code}`))));
+      child.on('close', (code, sig) => {
+        signal?.removeEventListener('abort', stop);
+        if (code === 0) resolvePromise();
+        else reject(new Error(signal?.aborted ? 'interrupted' : sig ? `stopped by ${sig}` : `exit status ${code}`));
+      });
     });
   } finally {
     await handle.close();
@@ -164,6 +183,8 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
     });
   }
   const dataHashes = options.dataHashes ?? (await partitionHashes(partitionsDir, partitions));
+  const runOverrides = cellOverrides({ seed: options.seed, versions: spec }, overrides);
+  await checkRunParams(root, (await applyOverrides(root, runOverrides, { write: false })).get(join(root, 'params.yaml')) as Record<string, unknown> | undefined, runOverrides);
 
   await rm(work, { recursive: true, force: true });
   await mkdir(join(work, 'data'), { recursive: true });
@@ -171,7 +192,7 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
   await copyFile(join(root, 'params.yaml'), join(work, 'params.yaml')).catch((error) => {
     throw new UserError(`cannot read ${join(root, 'params.yaml')}: ${(error as Error).message}; run from the project root`, { cause: error });
   });
-  await applyOverrides(work, cellOverrides({ seed: options.seed, versions: spec }, overrides));
+  await applyOverrides(work, runOverrides);
 
   const logFile = join(work, BUNDLE_FILES.log);
   await writeFile(logFile, '');
@@ -183,7 +204,7 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
     try {
       await runStage(cli, stage.args, work, logFile, options.env, options.signal);
     } catch (error) {
-      const detail = (error as Error).name === 'AbortError' ? 'interrupted' : (error as Error).message;
+      const detail = (error as Error).message;
       const last = await tail(logFile, 15);
       throw new CellFailedError(runId, stage.name, logFile, last ? `${detail}; last lines:\n${last}` : detail);
     }

@@ -9,6 +9,7 @@ import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, listBundles, readBundle, runIdFor, t
 import { applyOverrides } from '../dvc/pipeline/params.js';
 import { cellOverrides, type CellOptions, type CellResult, partitionHashes, runCell } from './cell.js';
 import { ledgerPathFor, writeLedger } from './ledger.js';
+import { checkRunParams } from './run-params.js';
 
 export const DEFAULT_SEEDS = [42, 100, 2025];
 export const DEFAULT_VERSIONS = ['v1', 'v2', 'v3', 'v1+v2', 'v1+v2+v3'];
@@ -25,22 +26,44 @@ const splitList = (text: string): string[] =>
     .map((part) => part.trim())
     .filter((part) => part !== '');
 
-/** `1,2,3`, `1 2 3` or a range `1-5`; each a non-negative integer. */
-export function parseSeedList(text: string, source: string): number[] {
-  const seeds: number[] = [];
+/**
+ * Cells one `exp matrix` runs at most (seeds × version specs). Each cell trains a model for
+ * minutes, so a bigger matrix is a typo (`1-100000000`) far more often than a plan; split a real
+ * one into several runs of the command.
+ */
+export const MAX_MATRIX_CELLS = 1000;
+
+/** Seeds are 32-bit: the random generator keeps `seed >>> 0`, so larger ones would repeat smaller ones. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+export interface SeedListLimit {
+  /** Most seeds the list may hold; counted before any is listed, so a huge range allocates nothing. */
+  max: number;
+  /** The error for `count` seeds, more than `max`. */
+  tooMany: (count: number) => string;
+}
+
+const cliSeedLimit = (source: string): SeedListLimit => ({
+  max: MAX_MATRIX_CELLS,
+  tooMany: (count) => `${source}: ${count} seeds, more than the ${MAX_MATRIX_CELLS} cells a matrix runs at most; use fewer seeds (or run the matrix in parts)`,
+});
+
+/** `1,2,3`, `1 2 3` or a range `1-5`; each a whole number from 0 to 2^32 − 1, at most `limit.max` of them. */
+export function parseSeedList(text: string, source: string, limit: SeedListLimit = cliSeedLimit(source)): number[] {
+  const ranges: [number, number][] = [];
+  let count = 0;
   for (const part of splitList(text)) {
-    const range = /^(\d+)-(\d+)$/.exec(part);
-    if (range) {
-      const [from, to] = [Number(range[1]), Number(range[2])];
-      if (to < from) throw new UserError(`${source}: range "${part}" runs backwards; write it low-high, e.g. 1-5`);
-      for (let seed = from; seed <= to; seed++) seeds.push(seed);
-    } else if (/^\d+$/.test(part)) {
-      seeds.push(Number(part));
-    } else {
-      throw new UserError(`${source}: "${part}" is not a seed; use whole numbers separated by commas (e.g. 1,2,3) or a range (1-5)`);
-    }
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!match) throw new UserError(`${source}: "${part}" is not a seed; use whole numbers separated by commas (e.g. 1,2,3) or a range (1-5)`);
+    const [from, to] = [Number(match[1]), Number(match[2] ?? match[1])];
+    if (to > MAX_SEED) throw new UserError(`${source}: seed ${match[2] ?? match[1]} is too large; seeds run from 0 to ${MAX_SEED}`);
+    if (to < from) throw new UserError(`${source}: range "${part}" runs backwards; write it low-high, e.g. 1-5`);
+    ranges.push([from, to]);
+    count += to - from + 1;
   }
-  if (seeds.length === 0) throw new UserError(`${source}: no seeds given; use e.g. 1,2,3`);
+  if (count === 0) throw new UserError(`${source}: no seeds given; use e.g. 1,2,3`);
+  if (count > limit.max) throw new UserError(limit.tooMany(count));
+  const seeds = ranges.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i));
   if (new Set(seeds).size !== seeds.length) throw new UserError(`${source}: a seed appears twice in "${text}"; list each seed once`);
   return seeds;
 }
@@ -56,6 +79,11 @@ export function parseVersionList(text: string, source: string): string[] {
 /** Every seed × version spec, versions outermost (so one version's seeds finish close together). */
 export function expandMatrix(seeds: readonly number[], versions: readonly string[]): MatrixCell[] {
   if (seeds.length === 0 || versions.length === 0) throw new UserError('the matrix needs at least one seed and one version spec (e.g. --seeds 42 --versions v1)');
+  if (seeds.length * versions.length > MAX_MATRIX_CELLS) {
+    throw new UserError(
+      `${seeds.length} seeds × ${versions.length} version specs = ${seeds.length * versions.length} cells, more than the ${MAX_MATRIX_CELLS} a matrix runs at most; use fewer seeds or versions (or run the matrix in parts)`,
+    );
+  }
   const cells: MatrixCell[] = [];
   for (const spec of versions) {
     const canonical = parseVersionSpec(spec, '--versions').join('+');
@@ -84,6 +112,8 @@ export interface MatrixOptions extends Pick<CellOptions, 'root' | 'overrides' | 
   /** Re-run cells that already have a bundle made with the same params. */
   force?: boolean;
   log?: (line: string) => void;
+  /** The command that resumes this matrix, for the message when it is interrupted. */
+  resumeCommand?: string;
 }
 
 export interface MatrixResult {
@@ -112,8 +142,8 @@ async function cellParams(root: string, cell: MatrixCell, overrides: readonly st
  * Runs the seed × version matrix with up to `jobs` cells at once. Finished cells whose bundle
  * holds the same params and partition hashes are skipped (resume); a failing cell is reported and
  * the others go on; the ledger is rewritten from the bundles after every finished cell. When
- * `signal` aborts, running cells are stopped, nothing half-written is kept, and the error says how
- * to resume.
+ * `signal` aborts, running cells are stopped (their processes have exited when this returns),
+ * nothing half-written is kept, and the error says how to resume.
  */
 export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   const root = resolve(options.root);
@@ -123,6 +153,8 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   const cells = expandMatrix(options.seeds, options.versions);
   const jobs = Math.max(1, options.jobs ?? availableParallelism());
   const overrides = options.overrides ?? [];
+  // Every cell's params are checked before anything starts: a bad -S fails the matrix at once.
+  for (const cell of cells) await checkRunParams(root, (await cellParams(root, cell, overrides)) as Record<string, unknown> | undefined, cellOverrides(cell, overrides));
 
   const partitions = [...new Set(cells.flatMap((c) => parseVersionSpec(c.versions)))].sort();
   const hashes = await partitionHashes(resolve(root, 'data', 'partitions'), partitions);
@@ -178,7 +210,8 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
   await refreshLedger();
   if (options.signal?.aborted) {
-    throw new UserError(`interrupted: ${ran.length + skipped.length} of ${cells.length} cell(s) are complete in ${resultsDir}; run the same command again to resume the rest`);
+    const command = options.resumeCommand ? `: ${options.resumeCommand}` : '';
+    throw new UserError(`interrupted: ${ran.length + skipped.length} of ${cells.length} cell(s) are complete in ${resultsDir}; run the same command again to resume the rest${command}`);
   }
   return { ran, skipped, failed, ledger, bundles: await listBundles(resultsDir) };
 }

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../util/errors.js';
 import type { IssueRef } from './comment.js';
+import { eventSchemaFor, issuesText, PullRequestEvent } from './schemas.js';
 
-/** The webhook payload of the event that started the job (`GITHUB_EVENT_PATH`), as plain JSON. */
+/** The webhook payload of the event that started the job (`GITHUB_EVENT_PATH`), checked against its event's schema. */
 export type EventPayload = Record<string, unknown>;
 
-export async function readEventPayload(path: string | undefined): Promise<EventPayload> {
+/** Reads the payload and checks it against the schema of `eventName` (`GITHUB_EVENT_NAME`), so no field is read unchecked. */
+export async function readEventPayload(path: string | undefined, eventName = process.env.GITHUB_EVENT_NAME): Promise<EventPayload> {
   if (!path) throw new UserError('GITHUB_EVENT_PATH is not set; this runs inside a GitHub Actions job (or set it to a webhook payload file)');
   let text: string;
   try {
@@ -13,11 +15,19 @@ export async function readEventPayload(path: string | undefined): Promise<EventP
   } catch (error) {
     throw new UserError(`cannot read the event payload ${path}: ${(error as Error).message}`, { cause: error });
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as EventPayload;
+    json = JSON.parse(text);
   } catch (error) {
     throw new UserError(`the event payload ${path} is not JSON: ${(error as Error).message}`, { cause: error });
   }
+  const checked = eventSchemaFor(eventName).safeParse(json);
+  if (!checked.success) {
+    throw new UserError(
+      `the ${eventName ?? 'unnamed'} event payload ${path} is not what GitHub sends for that event (${issuesText(checked.error, 'the payload')}); the runner writes this file: run the action on the event it was made for`,
+    );
+  }
+  return checked.data;
 }
 
 export interface PullRequestInfo {
@@ -27,30 +37,19 @@ export interface PullRequestInfo {
   fork: boolean;
 }
 
-interface RepoJson {
-  full_name?: string;
-  name?: string;
-  owner?: { login?: string };
-}
-
-const fullName = (repo: RepoJson | null | undefined): string | undefined => repo?.full_name ?? undefined;
-
 /**
  * The pull request a `pull_request` / `pull_request_target` event is about, or undefined for other
  * events. A deleted head repository (null) counts as a fork: it is certainly not ours.
  */
 export function pullRequestOf(payload: EventPayload): PullRequestInfo | undefined {
-  const pr = payload.pull_request as
-    | { number?: number; head?: { sha?: string; repo?: RepoJson | null }; base?: { repo?: RepoJson } }
-    | undefined;
-  if (!pr || typeof pr.number !== 'number') return undefined;
-  const base = pr.base?.repo;
-  const baseName = fullName(base);
-  if (!baseName || !base?.name || !base.owner?.login) return undefined;
+  const parsed = PullRequestEvent.safeParse(payload);
+  if (!parsed.success) return undefined;
+  const pr = parsed.data.pull_request;
+  const base = pr.base.repo;
   return {
     issue: { owner: base.owner.login, repo: base.name, number: pr.number },
-    headSha: pr.head?.sha ?? '',
-    fork: fullName(pr.head?.repo) !== baseName,
+    headSha: pr.head.sha,
+    fork: pr.head.repo?.full_name !== base.full_name,
   };
 }
 

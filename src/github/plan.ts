@@ -2,6 +2,7 @@ import { runIdFor } from '../experiments/bundle.js';
 import { parseSeedList, parseVersionList } from '../experiments/matrix.js';
 import { UserError } from '../util/errors.js';
 import type { EventPayload } from './event.js';
+import { MAX_MATRIX_JOBS, WorkflowDispatchEvent } from './schemas.js';
 
 /**
  * Turns the event that started a workflow into the experiment matrix: a manual run takes its
@@ -19,7 +20,8 @@ export interface MatrixCell {
   epochs: number;
 }
 
-export type PlanKind = 'quick' | 'full' | 'manual';
+export const PLAN_KINDS = ['quick', 'full', 'manual'] as const;
+export type PlanKind = (typeof PLAN_KINDS)[number];
 
 export interface Plan {
   kind: PlanKind;
@@ -39,8 +41,6 @@ export interface PlanDefaults {
   quick: MatrixShape;
 }
 
-/** GitHub runs at most 256 jobs from one matrix. */
-export const MAX_MATRIX_JOBS = 256;
 
 export function parseEpochs(text: string, source: string): number {
   const value = text.trim();
@@ -50,16 +50,21 @@ export function parseEpochs(text: string, source: string): number {
   return Number(value);
 }
 
+/** The refusal of a matrix of `seeds` × `versions` jobs, over GitHub's limit. */
+export const tooManyJobs = (seeds: number, versions: number): string =>
+  `${seeds} seeds × ${versions} versions = ${seeds * versions} jobs, more than the ${MAX_MATRIX_JOBS} GitHub runs from one matrix; use fewer seeds or versions`;
+
+/**
+ * Seeds for a matrix with `versions` version specs, refused before they are listed when seeds ×
+ * versions is over GitHub's job limit (a range such as 1-100000000 costs nothing to refuse).
+ */
+function parseMatrixSeeds(text: string, source: string, versions: number): number[] {
+  return parseSeedList(text, source, { max: Math.floor(MAX_MATRIX_JOBS / versions), tooMany: (count) => `${source}: ${tooManyJobs(count, versions)}` });
+}
+
 export function cellsOf(shape: MatrixShape): MatrixCell[] {
-  const cells = shape.versions.flatMap((versions) =>
-    shape.seeds.map((seed) => ({ cell: runIdFor(seed, versions), seed, versions, epochs: shape.epochs })),
-  );
-  if (cells.length > MAX_MATRIX_JOBS) {
-    throw new UserError(
-      `${shape.seeds.length} seeds × ${shape.versions.length} versions = ${cells.length} jobs, more than the ${MAX_MATRIX_JOBS} GitHub runs from one matrix; use fewer seeds or versions`,
-    );
-  }
-  return cells;
+  if (shape.seeds.length * shape.versions.length > MAX_MATRIX_JOBS) throw new UserError(tooManyJobs(shape.seeds.length, shape.versions.length));
+  return shape.versions.flatMap((versions) => shape.seeds.map((seed) => ({ cell: runIdFor(seed, versions), seed, versions, epochs: shape.epochs })));
 }
 
 const inputText = (inputs: Record<string, unknown>, name: string): string | undefined => {
@@ -75,14 +80,15 @@ export function planMatrix(eventName: string, payload: EventPayload, defaults: P
   let shape: MatrixShape;
   switch (eventName) {
     case 'workflow_dispatch': {
-      const inputs = (payload.inputs ?? {}) as Record<string, unknown>;
+      const inputs = WorkflowDispatchEvent.parse(payload).inputs ?? {};
       const seeds = inputText(inputs, 'seeds');
-      const versions = inputText(inputs, 'versions');
+      const versionsText = inputText(inputs, 'versions');
       const epochs = inputText(inputs, 'epochs');
+      const versions = versionsText === undefined ? defaults.full.versions : parseVersionList(versionsText, 'workflow_dispatch input "versions"');
       kind = 'manual';
       shape = {
-        seeds: seeds === undefined ? defaults.full.seeds : parseSeedList(seeds, 'workflow_dispatch input "seeds"'),
-        versions: versions === undefined ? defaults.full.versions : parseVersionList(versions, 'workflow_dispatch input "versions"'),
+        seeds: seeds === undefined ? defaults.full.seeds : parseMatrixSeeds(seeds, 'workflow_dispatch input "seeds"', versions.length),
+        versions,
         epochs: epochs === undefined ? defaults.full.epochs : parseEpochs(epochs, 'workflow_dispatch input "epochs"'),
       };
       break;

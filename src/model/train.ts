@@ -5,7 +5,7 @@ import { NUM_CLASSES } from '../cifar/classes.js';
 import { CIFAR_NORMALISATION, epochBatches, imageBatch, labelBatch, type Normalisation } from '../data/batches.js';
 import { readPackedSplit, type PackedSplit } from '../data/packed.js';
 import { readPreparedInfo } from '../data/prepare.js';
-import { paramsGroup, type ParamsOf } from '../params.js';
+import { paramsGroup, type ParamsOf, type ParamsSource } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
@@ -22,7 +22,7 @@ export const TRAIN_PARAMS = {
   dropout: { type: 'number', default: 0, min: 0, max: 0.9 },
   epochs: { type: 'integer', default: 9, min: 1 },
   batch_size: { type: 'integer', default: 128, min: 1 },
-  lr: { type: 'number', default: 0.003, min: 0 },
+  lr: { type: 'number', default: 0.003, exclusiveMin: 0, hint: 'every schedule scales this rate, so at 0 the weights never change' },
   schedule: { type: 'string', default: 'onecycle', choices: ['onecycle', 'cosine', 'constant'] },
   warmup: { type: 'number', default: 0.15, min: 0, max: 1, description: 'share of training spent warming the learning rate up' },
   label_smoothing: { type: 'number', default: 0.1, min: 0, max: 0.5 },
@@ -35,7 +35,7 @@ export const TRAIN_PARAMS = {
 
 export type TrainParams = ParamsOf<typeof TRAIN_PARAMS>;
 
-export function trainParamsFrom(doc: Record<string, unknown>, file?: string): TrainParams {
+export function trainParamsFrom(doc: Record<string, unknown>, file?: ParamsSource): TrainParams {
   return paramsGroup(doc, 'train', TRAIN_PARAMS, file);
 }
 
@@ -215,11 +215,15 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
   } finally {
     optimizer.dispose();
   }
+  if (!best) {
+    model.dispose();
+    throw new UserError(`train.max_minutes is ${params.max_minutes}: the time ran out before the first batch was trained; raise it, or set 0 for no limit`);
+  }
   const seconds = (Date.now() - started) / 1000;
   return {
     model,
     history,
-    best: best!,
+    best,
     stoppedEarly,
     outOfTime,
     seconds,

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { readPackedSplit, type PackedSplit } from '../data/packed.js';
 import { readPreparedInfo } from '../data/prepare.js';
-import { paramsGroup, type ParamsOf } from '../params.js';
+import { paramsGroup, type ParamsOf, type ParamsSource } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
@@ -16,7 +16,7 @@ export const TUNE_PARAMS = {
   max_minutes: { type: 'number', default: 0, min: 0, description: 'stop starting trials after this long (0 = no limit)' },
   epochs: { type: 'integer', default: 3, min: 1, description: 'epochs per trial' },
   seed: { type: 'integer', default: 42 },
-  lr: { type: 'number[]', default: [0.001, 0.003, 0.01], min: 0 },
+  lr: { type: 'number[]', default: [0.001, 0.003, 0.01], exclusiveMin: 0, hint: 'a trial at a learning rate of 0 never changes its weights' },
   batch_size: { type: 'integer[]', default: [128], min: 1 },
   width: { type: 'number[]', default: [1], min: 0.125 },
   dropout: { type: 'number[]', default: [0], min: 0, max: 0.9 },
@@ -25,7 +25,7 @@ export const TUNE_PARAMS = {
 
 export type TuneParams = ParamsOf<typeof TUNE_PARAMS>;
 
-export function tuneParamsFrom(doc: Record<string, unknown>, file?: string): TuneParams {
+export function tuneParamsFrom(doc: Record<string, unknown>, file?: ParamsSource): TuneParams {
   return paramsGroup(doc, 'tune', TUNE_PARAMS, file);
 }
 

@@ -36,6 +36,6 @@ describe('the run-experiment action, run as the runner runs it', () => {
   it('rejects a malformed override before running anything', async () => {
     const run = await runActionProcess('run-experiment', { eventName: 'push', event: {}, inputs: { seed: '1', versions: 'v1', overrides: 'train.lr 0.1' } });
     assert.equal(run.code, 1);
-    assert.match(run.stdout, /::error::input "overrides": "train.lr" is not a params override; write group.key=value/);
+    assert.match(run.stdout, /::error::actions\/run-experiment input "overrides": "train.lr" is not a params override; write group.key=value/);
   });
 });
