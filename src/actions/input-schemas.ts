@@ -202,38 +202,38 @@ export const PlanInputs = actionInputs(
 );
 
 export const SetupDataInputs = actionInputs('setup-data', SetupData, {
-    // The plan's "v1,v2" as well as a cell's spec "v1+v2": both name partitions.
-    versions: parsedBy((text, source) => {
-      const specs = text.split(/[\s,]+/).filter(Boolean);
-      if (specs.length === 0) throw new UserError(`${source} is required and empty; name the partitions, e.g. v1,v2`);
-      return [...new Set(specs.flatMap((spec) => parseVersionSpec(spec, source)))].sort();
-    }),
-    source: choice(DATA_SOURCES, 'auto'),
-    remote: optionalText(),
-    saveCache: bool(false),
-    cachePrefix: text('cifar10-dvc-v1'),
-    cifarSource: text('auto'),
+  // The plan's "v1,v2" as well as a cell's spec "v1+v2": both name partitions.
+  versions: parsedBy((text, source) => {
+    const specs = text.split(/[\s,]+/).filter(Boolean);
+    if (specs.length === 0) throw new UserError(`${source} is required and empty; name the partitions, e.g. v1,v2`);
+    return [...new Set(specs.flatMap((spec) => parseVersionSpec(spec, source)))].sort();
+  }),
+  source: choice(DATA_SOURCES, 'auto'),
+  remote: optionalText(),
+  saveCache: bool(false),
+  cachePrefix: text('cifar10-dvc-v1'),
+  cifarSource: text('auto'),
 });
 
 export const RunExperimentInputs = actionInputs('run-experiment', RunExperiment, {
-    seed: integer({ min: 0, max: MAX_SEED }),
-    versions: parsedBy((text, source) => formatVersionSpec(parseVersionSpec(text, source))),
-    epochs: integer({ min: 1, max: 1000, optional: true }),
-    backend: choice(BACKEND_CHOICES, 'auto'),
-    overrides: parsedBy(parseOverrides),
-    resultsDir: optionalText(),
+  seed: integer({ min: 0, max: MAX_SEED }),
+  versions: parsedBy((text, source) => formatVersionSpec(parseVersionSpec(text, source))),
+  epochs: integer({ min: 1, max: 1000, optional: true }),
+  backend: choice(BACKEND_CHOICES, 'auto'),
+  overrides: parsedBy(parseOverrides),
+  resultsDir: optionalText(),
 });
 
 export const ReportInputs = actionInputs('report', Report, {
-    bundles: requiredText(),
-    baseline: optionalText(),
-    token: text(),
-    comment: bool(true),
-    commentFile: optionalText(),
-    failOnRegression: bool(false),
-    matrix: optionalJson(MatrixSchema, "the plan action's matrix", 'pass ${{ needs.plan.outputs.matrix }}'),
-    kind: optionalChoice(PLAN_KINDS),
-    out: optionalText(),
+  bundles: requiredText(),
+  baseline: optionalText(),
+  token: text(),
+  comment: bool(true),
+  commentFile: optionalText(),
+  failOnRegression: bool(false),
+  matrix: optionalJson(MatrixSchema, "the plan action's matrix", 'pass ${{ needs.plan.outputs.matrix }}'),
+  kind: optionalChoice(PLAN_KINDS),
+  out: optionalText(),
 });
 
 export const PostCommentInputs = actionInputs('post-comment', PostComment, { commentFile: requiredText(), token: requiredText() });

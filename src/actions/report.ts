@@ -23,7 +23,7 @@ await runAction(
       baselineDir: inputs.baseline,
       planned: inputs.matrix?.include,
       kind: inputs.kind,
-      commit: (payload.pull_request as { head?: { sha?: string } } | undefined)?.head?.sha ?? process.env.GITHUB_SHA,
+      commit: pullRequestOf(payload)?.headSha ?? process.env.GITHUB_SHA,
       runUrl: runUrlFromEnv(),
       marker: commentMarker(),
       outDir: inputs.out,

@@ -5,7 +5,14 @@ import type { AddressInfo } from 'node:net';
  * A small GitHub on 127.0.0.1 speaking the REST and GraphQL endpoints the actions use: issue
  * comments (list with Link paging, create, update), pull requests by head, `viewer` over GraphQL.
  * Tokens map to users; a read-only token gets GitHub's 403 on writes, as fork PRs do.
+ * `misbehave` makes it a hostile API: it never answers, answers the headers but never the body, or
+ * answers every request with one status (GitHub's own bodies and headers for 401, 403, 404, 429).
  */
+
+export type Misbehaviour =
+  | { kind: 'never-answer' }
+  | { kind: 'no-body' }
+  | { kind: 'status'; status: 401 | 403 | 404 | 429 | 502; rateLimited?: boolean };
 
 export interface FakeUser {
   login: string;
@@ -44,6 +51,8 @@ export class FakeGitHub {
   private nextId = 1000;
   private server!: Server;
   url = '';
+  /** When set, every request gets this treatment instead of an answer. */
+  misbehave: Misbehaviour | undefined;
 
   constructor(readonly owner = 'octo', readonly repo = 'cifar') {}
 
@@ -94,6 +103,24 @@ export class FakeGitHub {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(JSON.stringify(body));
     };
+    if (this.misbehave?.kind === 'never-answer') return;
+    if (this.misbehave?.kind === 'no-body') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': '1000' });
+      res.write('{"data": ');
+      return;
+    }
+    if (this.misbehave?.kind === 'status') {
+      const { status, rateLimited } = this.misbehave;
+      const messages: Record<number, string> = {
+        401: 'Bad credentials',
+        403: rateLimited ? 'API rate limit exceeded for installation ID 1.' : 'Resource not accessible by integration',
+        404: 'Not Found',
+        429: 'API rate limit exceeded',
+        502: 'Server Error',
+      };
+      const limit: Record<string, string> = rateLimited ? { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1893456000' } : {};
+      return send(status, { message: messages[status], documentation_url: 'https://docs.github.com/rest' }, limit);
+    }
     const token = /^(?:token|bearer) (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const user = token === undefined ? undefined : this.users.get(token);
     if (!user) return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
