@@ -9,10 +9,7 @@ import { UserError } from '../util/errors.js';
 
 /** A GitHub API request that got no complete answer in time (see `gitHubClient`). */
 export class GitHubTimeoutError extends UserError {
-  constructor(
-    readonly request: string,
-    readonly seconds: number,
-  ) {
+  constructor(request: string, seconds: number) {
     super(
       `timeout: the GitHub API did not answer ${request} within ${seconds} s; GitHub may be slow or unreachable from this runner: re-run the job later (the limit per request is the ${API_TIMEOUT_ENV} variable, in seconds)`,
     );

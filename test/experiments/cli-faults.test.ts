@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseSeedList } from '../../src/experiments/matrix.js';
+import { checkRunParams } from '../../src/experiments/run-params.js';
 import { createSynthWorkspace } from '../fixtures/synth-workspace.js';
 import { assertNoStack, assertStack, plainEnv, runCli, type CliRun } from '../util/faults.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -52,13 +54,11 @@ describe('the experiment commands refuse bad flags and params before running any
     await nothingRan();
   });
 
-  it('prints the stack of the same mistake with --verbose, wherever the flag stands', async () => {
-    for (const args of [['--verbose', 'exp', 'matrix', '--seeds', '1-100000000'], ['exp', 'matrix', '--seeds', '1-100000000', '--verbose']]) {
-      const run = await runCli(root, args);
-      assert.equal(run.code, 1);
-      assert.match(run.stderr, /^error: --seeds: 100000000 seeds/m);
-      assertStack(run.stderr, args.join(' '));
-    }
+  it('prints the stack of the same mistake with --verbose, even after the subcommand', async () => {
+    const run = await runCli(root, ['exp', 'matrix', '--seeds', '1-100000000', '--verbose']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^error: --seeds: 100000000 seeds/m);
+    assertStack(run.stderr, 'exp matrix … --verbose');
   });
 
   it('names both counts when seeds × versions is over the limit', async () => {
@@ -66,8 +66,10 @@ describe('the experiment commands refuse bad flags and params before running any
     await nothingRan();
   });
 
-  it('refuses a seed beyond 32 bits', async () => {
-    refused(await runCli(root, ['exp', 'matrix', '--seeds', '4294967296']), /^error: --seeds: seed 4294967296 is too large; seeds run from 0 to 4294967295/m, 'seed 2^32');
+  it('refuses a seed beyond 32 bits, and a range that would list too many, without listing it', () => {
+    assert.throws(() => parseSeedList('4294967296', '--seeds'), /^UserError: --seeds: seed 4294967296 is too large; seeds run from 0 to 4294967295/);
+    assert.throws(() => parseSeedList('0-4294967295', '--seeds'), /^UserError: --seeds: 4294967296 seeds, more than the 1000 cells/);
+    assert.deepEqual(parseSeedList('7, 1-3', '--seeds'), [7, 1, 2, 3]);
   });
 
   it('exp run -S train.lr=0 blames the override, before prepare starts', async () => {
@@ -94,14 +96,16 @@ describe('the experiment commands refuse bad flags and params before running any
   });
 
   it('refuses the other params that would train a useless model: no epochs, empty batches, a tuning rate of 0', async () => {
-    const cases: [string, RegExp][] = [
-      ['train.epochs=0', /^error: -S train\.epochs=0: train\.epochs: expected a value ≥ 1, got 0/m],
-      ['train.batch_size=0', /^error: -S train\.batch_size=0: train\.batch_size: expected a value ≥ 1, got 0/m],
-      ['train.epochs=-3', /^error: -S train\.epochs=-3: train\.epochs: expected a value ≥ 1, got -3/m],
-      ['+tune.lr=[0.01,0]', /^error: -S \+tune\.lr=\[0\.01,0\]: tune\.lr: expected a value > 0, got \[0\.01,0\]/m],
-    ];
-    for (const [override, message] of cases) refused(await runCli(root, ['exp', 'run', '-S', override]), message, `-S ${override}`);
+    refused(await runCli(root, ['exp', 'run', '-S', 'train.epochs=0']), /^error: -S train\.epochs=0: train\.epochs: expected a value ≥ 1, got 0/m, '-S train.epochs=0');
     await nothingRan();
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ train: { batch_size: 0 } }, 'train.batch_size=0', /^UserError: -S train\.batch_size=0: train\.batch_size: expected a value ≥ 1, got 0/],
+      [{ train: { epochs: -3 } }, 'train.epochs=-3', /^UserError: -S train\.epochs=-3: train\.epochs: expected a value ≥ 1, got -3/],
+      [{ tune: { lr: [0.01, 0] } }, '+tune.lr=[0.01,0]', /^UserError: -S \+tune\.lr=\[0\.01,0\]: tune\.lr: expected a value > 0, got \[0\.01,0\]/],
+      [{ prepare: { val: -0.1 } }, 'prepare.val=-0.1', /^UserError: -S prepare\.val=-0\.1: prepare\.val: expected a value ≥ 0/],
+      [{ evaluate: { batch_size: 0 } }, 'evaluate.batch_size=0', /^UserError: -S evaluate\.batch_size=0: evaluate\.batch_size: expected a value ≥ 1/],
+    ];
+    for (const [doc, override, message] of cases) await assert.rejects(checkRunParams(root, doc, [override]), message);
   });
 
   it('exp show --results <a file> names the file', async () => {

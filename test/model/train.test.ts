@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CIFAR_NORMALISATION } from '../../src/data/batches.js';
 import { selectBackend } from '../../src/model/backend.js';
 import { loadTrainedModel, predictProbabilities } from '../../src/model/predict.js';
-import { fitModel, learningRate, scoreSplit, trainStage, type TrainingInfo } from '../../src/model/train.js';
+import { fitModel, learningRate, scoreSplit, trainParamsFrom, trainStage, type TrainingInfo } from '../../src/model/train.js';
 import { TRAIN_LOG_COLUMNS } from '../../src/model/train-log-columns.js';
 import { synthSplits, testParams, type SynthSplits } from './helpers.js';
 
@@ -146,5 +146,14 @@ describe('learning-rate schedule', () => {
     assert.equal(learningRate({ ...params, schedule: 'cosine' }, 0), 0);
     assert.ok(learningRate({ ...params, schedule: 'cosine' }, 1) < 1e-12);
     assert.equal(learningRate({ ...params, schedule: 'constant' }, 0.5), 0.01);
+  });
+  test('no schedule stays at 0 for a positive lr, whatever the warm-up (so refusing lr 0 is enough)', () => {
+    for (const schedule of ['onecycle', 'cosine', 'constant']) {
+      for (const warmup of [0, 0.5, 1]) {
+        const peak = Math.max(...[0.01, 0.25, 0.5, 0.75, 0.99].map((p) => learningRate({ lr: 1e-4, schedule, warmup }, p)));
+        assert.ok(peak > 1e-6, `${schedule} with warmup ${warmup} peaks at ${peak}`);
+      }
+    }
+    assert.throws(() => trainParamsFrom({ train: { lr: 0 } }, 'params.yaml'), /^UserError: params\.yaml: train\.lr: expected a value > 0, got 0/);
   });
 });
