@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { runExperimentCell } from '../github/run-experiment.js';
+import { stopSignal } from '../util/interrupt.js';
 import { RunExperiment } from './constants.js';
 import { readInputs, RunExperimentInputs } from './input-schemas.js';
 import { runAction } from './shell.js';
@@ -14,6 +15,8 @@ await runAction(async () => {
     backend: inputs.backend,
     overrides: inputs.overrides,
     resultsDir: inputs.resultsDir,
+    // A cancelled job gets SIGINT, then SIGTERM: the training processes stop with it.
+    signal: stopSignal((signal) => core.warning(`${signal}: stopping the cell's training processes`)),
     log: (line) => core.info(line),
   });
   core.info(`${result.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% on ${result.metrics.test_images} test images (${result.manifest.backend})`);

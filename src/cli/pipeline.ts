@@ -19,6 +19,7 @@ import { compareRunSets, comparisonMarkdown, summarizeRuns, summaryMarkdown } fr
 import { readParamsFile } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { stopSignal } from '../util/interrupt.js';
 import { startProgress } from '../util/progress.js';
 import { commandLine, note, say } from './output.js';
 
@@ -43,23 +44,9 @@ const progressFor =
   (label, total) =>
     startProgress(label, total, { unit: 'files', quiet });
 
-/** Exit statuses of a second signal, by the shell's convention (128 + the signal's number). */
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
-
-/**
- * An AbortSignal fired by the first SIGINT (Ctrl-C) or SIGTERM (`kill`, a cancelled CI job): the
- * command stops its stage processes and says how to resume. A second signal exits at once.
- */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
-    if (controller.signal.aborted) process.exit(SIGNAL_EXIT[signal]);
-    note(`\n${signal === 'SIGINT' ? 'interrupted' : 'stopped by SIGTERM'}: stopping running stages and removing their partial results (send it again to quit now)`);
-    controller.abort();
-  };
-  for (const signal of Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]) process.on(signal, onSignal);
-  return controller.signal;
-}
+/** Stops the command's stage processes on the first Ctrl-C or SIGTERM (see util/interrupt.ts). */
+const interruptSignal = (): AbortSignal =>
+  stopSignal((signal) => note(`\n${signal === 'SIGINT' ? 'interrupted' : 'stopped by SIGTERM'}: stopping running stages and removing their partial results (send it again to quit now)`));
 
 /**
  * A set of runs for `exp diff`: a results folder (all its runs), one bundle folder, a version spec

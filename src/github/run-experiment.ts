@@ -25,6 +25,8 @@ export interface ExperimentCellOptions {
   resultsDir?: string;
   cli?: string;
   log?: (line: string) => void;
+  /** Stops the cell's stage processes (a cancelled job). */
+  signal?: AbortSignal;
 }
 
 export interface ExperimentCellResult extends CellResult {
@@ -73,6 +75,7 @@ export async function runExperimentCell(options: ExperimentCellOptions): Promise
     resultsDir: options.resultsDir,
     cli: options.cli,
     log: options.log,
+    signal: options.signal,
   };
   const result = await runCell(cell);
   const report = await readRunReport({ reports: result.bundleDir });
