@@ -1,12 +1,15 @@
 /**
- * The repository as a user clones it: a working DVC repository (its pointer files committed and not
- * git-ignored), whose dvc.yaml the real DVC accepts.
+ * The repository as a user clones and installs it: a working DVC repository (its pointer files
+ * committed and not git-ignored) whose dvc.yaml the real DVC accepts, and whose package.json
+ * `engines` is true of the tree `npm ci` installs.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import semver from 'semver';
 import { readPipeline } from '../src/dvc/pipeline/dvcyaml.js';
 import { withTempDir } from './fixtures/synth-workspace.js';
 
@@ -85,5 +88,46 @@ describe('the repository is a DVC repository', async () => {
       const notInCache = (JSON.parse(data.stdout) as { not_in_cache?: string[] }).not_in_cache ?? [];
       for (const v of ['v1', 'v2', 'v3']) assert.ok(notInCache.includes(`data/partitions/${v}/`), `dvc data status names ${v}: ${data.stdout}`);
     });
+  });
+});
+
+/** Every package.json below `dir`/node_modules, nested and scoped ones included. */
+async function installedPackages(dir: string): Promise<string[]> {
+  const modules = join(dir, 'node_modules');
+  const names = await readdir(modules).catch(() => [] as string[]);
+  const found: string[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const paths = name.startsWith('@') ? (await readdir(join(modules, name)).catch(() => [] as string[])).map((scoped) => join(modules, name, scoped)) : [join(modules, name)];
+    for (const path of paths) {
+      found.push(join(path, 'package.json'));
+      found.push(...(await installedPackages(path)));
+    }
+  }
+  return found;
+}
+
+describe('package.json engines', () => {
+  test("admit the running Node, and every Node they admit is one every installed package's engines.node admits", async () => {
+    const ours = (JSON.parse(await readFile(join(PROJECT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    assert.ok(semver.satisfies(process.version, ours), `package.json engines.node "${ours}" excludes the running ${process.version}`);
+    const conflicts: string[] = [];
+    let checked = 0;
+    for (const file of await installedPackages(PROJECT)) {
+      const pkg = await readFile(file, 'utf8').then(
+        (text) => JSON.parse(text) as { name?: string; version?: string; engines?: { node?: unknown } },
+        () => undefined,
+      );
+      const range = pkg?.engines?.node;
+      if (typeof range !== 'string') continue;
+      checked++;
+      if (!semver.validRange(range) || !semver.subset(ours, range)) conflicts.push(`${pkg!.name}@${pkg!.version} needs node ${range} (${relative(PROJECT, file)})`);
+    }
+    assert.ok(checked > 50, `only ${checked} installed packages declare engines.node; run \`npm ci\` first`);
+    assert.deepEqual(
+      conflicts,
+      [],
+      `package.json allows node ${ours}, which these installed packages exclude; narrow engines (and the README), or pin an older release with an "overrides" entry`,
+    );
   });
 });
