@@ -41,9 +41,9 @@ const metrics = await time('metrics + confusion (10,000 images)', () =>
 await time('predictions.csv text (10,000 rows)', () => formatPredictionsCsv(rows));
 await time('first chart, loading vega', () => renderVegaLitePng(confusionHeatmapSpec(CLASS_NAMES, metrics.confusion), { scale: 1.5 }));
 await time('confusion heat map', () => renderVegaLitePng(confusionHeatmapSpec(CLASS_NAMES, metrics.confusion), { scale: 1.5 }));
-const log = Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, loss: 2 / (i + 1), acc: 0.5, val_loss: 2 / (i + 1), val_acc: 0.5, lr: 0.001, seconds: 1, images_per_s: 1 }));
+const log = Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, loss: 2 / (i + 1), acc: 0.5, val_loss: 2 / (i + 1), val_acc: 0.5, lr: 0.001 }));
 await time('learning curves (30 epochs)', () => renderVegaLitePng(learningCurvesSpec(log), { scale: 1.5 }));
 await time('misclassified grid (24 images)', () => renderMisclassifiedGrid(rows, { ids, labels, pixels }, { limit: 24 }));
-const file = toMetricsFile(metrics, { backend: 'none', images_per_second: 0, data_version: 'v1', seed: 1 });
+const file = toMetricsFile(metrics, { backend: 'none', data_version: 'v1', seed: 1 });
 const markdown = await time('report markdown', () => runReportMarkdown({ metrics: file, confusion: { classes: [...CLASS_NAMES], matrix: metrics.confusion }, trainLog: log }));
 console.log(`report markdown: ${markdown.length} characters`);

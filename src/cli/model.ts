@@ -26,11 +26,12 @@ export function registerModelCommands(program: Command): void {
     .option('--model <dir>', 'output folder: model.json + weights.bin (best val epoch) + training.json', 'models/model')
     .option('--log <file>', 'per-epoch log for DVC plots', 'reports/train_log.tsv')
     .option('--tuning <file>', 'all tuning trials (header only when tune.enabled is false)', 'reports/tuning.csv')
+    .option('--timing <file>', 'wall-clock facts (seconds, images/s), kept out of the DVC outputs (default: timing.json beside --log)')
     .addOption(backendOption('tfjs backend (default: train.backend of --params, else auto)'))
     .option('--quiet', 'no progress bars')
     .addHelpText('after', '\nBackends: auto tries @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node, then wasm (with replacement training kernels), then cpu.')
-    .action(async (opts: { params: string; prepared: string; model: string; log: string; tuning: string; backend?: string; quiet?: boolean }) => {
-      const [{ trainParamsFrom, trainStage }, { selectBackend }, { tuneParamsFrom, tuneStage, writeTuningCsv }] = await Promise.all([
+    .action(async (opts: { params: string; prepared: string; model: string; log: string; tuning: string; timing?: string; backend?: string; quiet?: boolean }) => {
+      const [{ trainParamsFrom, trainStage }, { selectBackend }, { tuneParamsFrom, tuneStage, tuneTiming, writeTuningCsv }] = await Promise.all([
         import('../model/train.js'),
         import('../model/backend.js'),
         import('../model/tune.js'),
@@ -40,18 +41,30 @@ export function registerModelCommands(program: Command): void {
       const tune = tuneParamsFrom(doc, opts.params);
       const backend = await selectBackend((opts.backend ?? params.backend) as 'auto');
       note(`backend: ${backend.name} (${backend.detail})`);
+      let tuning;
       if (tune.enabled) {
         const tuned = await tuneStage({ preparedDir: opts.prepared, params, tune, csvFile: opts.tuning, quiet: opts.quiet, log: note });
         say(`tuning: ${tuned.trials.length} trials in ${(tuned.seconds / 60).toFixed(1)} min; best val_acc ${(tuned.best.valAcc * 100).toFixed(2)}% with ${tuned.bestSummary}; wrote ${opts.tuning}`);
         params = tuned.params;
+        tuning = tuneTiming(tuned);
       } else {
         // dvc.yaml declares the file as an out, so it must exist after every run; no trials means no tuning.
         await writeTuningCsv(opts.tuning, [], tune.epochs);
       }
-      const info = await trainStage({ preparedDir: opts.prepared, modelDir: opts.model, logFile: opts.log, params, backend, quiet: opts.quiet, log: note });
+      const { training: info, timing } = await trainStage({
+        preparedDir: opts.prepared,
+        modelDir: opts.model,
+        logFile: opts.log,
+        timingFile: opts.timing,
+        tuning,
+        params,
+        backend,
+        quiet: opts.quiet,
+        log: note,
+      });
       say(
         `${opts.model}: ${info.arch}, best epoch ${info.bestEpoch}/${info.epochsRun} val_acc ${(info.bestValAcc * 100).toFixed(2)}%, ` +
-          `${(info.seconds / 60).toFixed(1)} min, ${info.imagesPerSecond.toFixed(0)} images/s on ${info.backend}${info.stoppedEarly ? ' (stopped early)' : ''}${info.outOfTime ? ' (time budget reached)' : ''}`,
+          `${(timing.seconds / 60).toFixed(1)} min, ${timing.images_per_second.toFixed(0)} images/s on ${info.backend}${info.stoppedEarly ? ' (stopped early)' : ''}${info.outOfTime ? ' (time budget reached)' : ''}`,
       );
     });
 }

@@ -6,6 +6,8 @@ import { parseVersionSpec } from '../data/versions.js';
 import { add } from '../dvc/ops/add.js';
 import type { ProgressFactory } from '../dvc/ops/outputs.js';
 import { push } from '../dvc/ops/push.js';
+import { readPipeline } from '../dvc/pipeline/dvcyaml.js';
+import { gitFilesOf } from '../dvc/pipeline/git-files.js';
 import { applyOverrides, valueAt } from '../dvc/pipeline/params.js';
 import { pullData } from '../dvc/pipeline/pull-data.js';
 import { pipelineStatus, reproduce } from '../dvc/pipeline/repro.js';
@@ -85,7 +87,11 @@ export function registerPipelineCommands(program: Command): void {
       const outcomes = await reproduce({ root: process.cwd(), target: stage, force: opts.force, dry: opts.dry, set: opts.setParam, log: note, signal: interruptSignal() });
       const ran = outcomes.filter((o) => o.action === 'ran').length;
       if (opts.dry) say(`${outcomes.filter((o) => o.action === 'would run').length} stage(s) would run`);
-      else say(ran === 0 ? 'Data and pipelines are up to date.' : `${ran} stage(s) ran; dvc.lock updated. Record it with: git add dvc.lock params.yaml`);
+      else if (ran === 0) say('Data and pipelines are up to date.');
+      else {
+        const files = gitFilesOf(await readPipeline(process.cwd()), outcomes.filter((o) => o.action === 'ran').map((o) => o.stage));
+        say(`${ran} stage(s) ran; dvc.lock updated. Record it with: git add ${files.join(' ')}`);
+      }
     });
 
   program

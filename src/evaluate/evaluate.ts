@@ -5,6 +5,7 @@ import { readPackedSplit, type PackedSplit, type SplitName } from '../data/packe
 import { paramsGroup, readParamsFile, type ParamsOf } from '../params.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
+import { TIMING_FILE, writeTiming, type EvaluateTiming } from '../util/timing.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
 import { EVALUATE_PARAMS } from './params.js';
 import { predictionRows, type PredictionRow } from './predictions.js';
@@ -72,6 +73,8 @@ export interface EvaluateOptions {
   params: string;
   prepared: string;
   out: string;
+  /** Where the wall-clock facts go (default `<out>/timing.json`). */
+  timing?: string;
   quiet?: boolean;
 }
 
@@ -83,13 +86,14 @@ export interface EvaluateResult {
   /** The scored split, for pictures of its images. */
   split: PackedSplit;
   files: string[];
-  seconds: number;
+  timing: EvaluateTiming;
 }
 
 /**
  * The scoring half of the evaluate stage: scores the prepared split with `source` and writes
  * predictions.csv, confusion.json/.csv and metrics.json into `out`, each atomically and only
- * after all scoring succeeded. (Pictures and markdown come from the report layer on top.)
+ * after all scoring succeeded, then how long it took into the timing file. (Pictures and markdown
+ * come from the report layer on top.)
  */
 export async function evaluate(options: EvaluateOptions, source: ProbabilitySource): Promise<EvaluateResult> {
   const doc = await readParamsFile(options.params);
@@ -109,12 +113,14 @@ export async function evaluate(options: EvaluateOptions, source: ProbabilitySour
   }
   const seconds = (performance.now() - started) / 1000;
   const { metrics, rows } = scoreSplit(split, probabilities);
-  const runFacts: RunFacts = { backend: source.backend, images_per_second: split.labels.length / Math.max(seconds, 1e-6), ...identity };
+  const runFacts: RunFacts = { backend: source.backend, ...identity };
   const metricsFile = toMetricsFile(metrics, runFacts);
   const confusion = { classes: metrics.classes, matrix: metrics.confusion };
   await writePredictionsCsv(reportPath(options.out, 'predictions'), rows);
   await writeConfusionFiles(options.out, confusion);
   await writeMetricsJson(reportPath(options.out, 'metrics'), metricsFile);
   const files = (['predictions', 'confusionJson', 'confusionCsv', 'metrics'] as const).map((file) => reportPath(options.out, file));
-  return { params, metrics: metricsFile, confusion, rows, split, files, seconds };
+  const timing: EvaluateTiming = { backend: source.backend, seconds, images_per_second: split.labels.length / Math.max(seconds, 1e-6) };
+  await writeTiming(options.timing ?? join(options.out, TIMING_FILE), { evaluate: timing });
+  return { params, metrics: metricsFile, confusion, rows, split, files, timing };
 }

@@ -28,7 +28,11 @@ export function reportPath(dir: string, file: keyof typeof REPORT_FILES): string
   return join(dir, REPORT_FILES[file]);
 }
 
-/** The shape of `reports/metrics.json`: flat numbers and nested objects that `dvc metrics` reads. */
+/**
+ * The shape of `reports/metrics.json`: flat numbers and nested objects that `dvc metrics` reads.
+ * Only facts the model and data determine (dvc.lock hashes it; the backend is one of them): how
+ * fast it ran is in the timing file (src/util/timing.ts).
+ */
 export interface MetricsFile {
   accuracy: number;
   loss: number;
@@ -37,14 +41,12 @@ export interface MetricsFile {
   per_class: Record<string, ClassScores>;
   test_images: number;
   backend: string;
-  images_per_second: number;
   data_version: string;
   seed: number;
 }
 
 export interface RunFacts {
   backend: string;
-  images_per_second: number;
   data_version: string;
   seed: number;
 }
@@ -63,7 +65,6 @@ export function toMetricsFile(metrics: ClassificationMetrics, facts: RunFacts): 
     per_class: Object.fromEntries(metrics.classes.map((name) => [name, roundScores(metrics.per_class[name]!)])),
     test_images: metrics.count,
     backend: facts.backend,
-    images_per_second: round(facts.images_per_second, 1),
     data_version: facts.data_version,
     seed: facts.seed,
   };

@@ -4,11 +4,13 @@ import { parseVersionSpec } from '../data/versions.js';
 import { type MetricsFile, readMetricsJson, readPredictionsCsv } from '../evaluate/report-files.js';
 import type { PredictionRow } from '../evaluate/predictions.js';
 import { UserError } from '../util/errors.js';
+import { readTiming, TIMING_FILE, type Timing } from '../util/timing.js';
 
 /**
  * A result bundle: one experiment run's folder `results/experiments/<run-id>/` holding
  * `params.yaml`, `metrics.json`, `confusion.json`, `predictions.csv`, `train_log.tsv`,
- * `manifest.json` (and the run's `run.log`). The GitHub actions upload and aggregate these folders.
+ * `training.json`, `timing.json` (seconds and images/s of training and scoring), `manifest.json`
+ * (and the run's `run.log`). The GitHub actions upload and aggregate these folders.
  */
 
 export const BUNDLE_FILES = {
@@ -18,6 +20,8 @@ export const BUNDLE_FILES = {
   predictions: 'predictions.csv',
   trainLog: 'train_log.tsv',
   training: 'training.json',
+  // The name the stages give it, so a bundle reads like a reports folder (readRunReport).
+  timing: TIMING_FILE,
   manifest: 'manifest.json',
   log: 'run.log',
 } as const;
@@ -49,6 +53,8 @@ export interface RunBundle {
   dir: string;
   manifest: RunManifest;
   metrics: MetricsFile;
+  /** Absent in bundles made before timings were kept apart. */
+  timing?: Timing;
 }
 
 /** The run id of a cell: `s<seed>-<spec>`, e.g. `s42-v1+v2`. */
@@ -64,7 +70,8 @@ export async function readBundle(dir: string): Promise<RunBundle> {
   } catch (error) {
     throw new UserError(`${manifestPath} is missing or not JSON (${(error as Error).message}); the folder is not a complete result bundle: delete it and re-run the cell`, { cause: error });
   }
-  return { runId: manifest.run_id, dir, manifest, metrics: await readMetricsJson(join(dir, BUNDLE_FILES.metrics)) };
+  const [metrics, timing] = await Promise.all([readMetricsJson(join(dir, BUNDLE_FILES.metrics)), readTiming(join(dir, BUNDLE_FILES.timing))]);
+  return { runId: manifest.run_id, dir, manifest, metrics, timing };
 }
 
 /** Every complete bundle under `resultsDir` (folders with a manifest), by run id; temp folders are skipped. */

@@ -11,6 +11,7 @@ import { applyOverrides } from '../dvc/pipeline/params.js';
 import { readMetricsJson, type MetricsFile } from '../evaluate/report-files.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { TIMING_FILE } from '../util/timing.js';
 import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, runIdFor, type RunManifest } from './bundle.js';
 import { checkRunParams } from './run-params.js';
 
@@ -240,6 +241,7 @@ export async function runCell(options: CellOptions): Promise<CellResult> {
     await copyFile(join(reports, 'predictions.csv'), join(temp, BUNDLE_FILES.predictions));
     await copyIfPresent(join(reports, 'train_log.tsv'), join(temp, BUNDLE_FILES.trainLog));
     await copyIfPresent(join(work, 'models', 'model', 'training.json'), join(temp, BUNDLE_FILES.training));
+    await copyIfPresent(join(reports, TIMING_FILE), join(temp, BUNDLE_FILES.timing));
     await copyFile(logFile, join(temp, BUNDLE_FILES.log));
     await writeFileAtomic(join(temp, BUNDLE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
     const bundleDir = join(resultsDir, runId);

@@ -15,6 +15,7 @@ export const LEDGER_COLUMNS = [
   'test_images',
   'backend',
   'train_seconds',
+  'train_images_per_second',
   'total_seconds',
   'overrides',
   'git_commit',
@@ -24,7 +25,7 @@ export const LEDGER_COLUMNS = [
 export function ledgerRows(bundles: readonly RunBundle[]): string[][] {
   return [...bundles]
     .sort((a, b) => a.runId.localeCompare(b.runId))
-    .map(({ manifest, metrics }) => [
+    .map(({ manifest, metrics, timing }) => [
       manifest.run_id,
       String(manifest.seed),
       manifest.versions,
@@ -34,6 +35,7 @@ export function ledgerRows(bundles: readonly RunBundle[]): string[][] {
       String(metrics.test_images),
       manifest.backend,
       (manifest.durations['train'] ?? 0).toFixed(1),
+      timing?.train ? timing.train.images_per_second.toFixed(1) : '',
       (manifest.durations['total'] ?? 0).toFixed(1),
       manifest.overrides.join(' '),
       manifest.git.commit ?? '',

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../cifar/classes.js';
 import { CIFAR_NORMALISATION, epochBatches, imageBatch, labelBatch, type Normalisation } from '../data/batches.js';
@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
+import { TIMING_FILE, writeTiming, type TrainTiming, type TuneTiming } from '../util/timing.js';
 import { ARCHITECTURES, buildModel, type Architecture } from './architectures.js';
 import { BACKEND_CHOICES, type ActiveBackend } from './backend.js';
 import { saveLayersModel } from './model-files.js';
@@ -46,14 +47,15 @@ export interface EpochRecord {
   val_loss: number;
   val_acc: number;
   lr: number;
+  /** Wall clock of the epoch, validation included; kept in the timing file, not in the log. */
   seconds: number;
+  /** Training images per second of the epoch (validation excluded); timing file only. */
   images_per_s: number;
 }
 
+/** `reports/train_log.tsv`: the deterministic columns of each epoch (TRAIN_LOG_COLUMNS). */
 export function trainLogTsv(history: readonly EpochRecord[]): string {
-  const rows = history.map((r) =>
-    [r.epoch, r.loss.toFixed(5), r.acc.toFixed(5), r.val_loss.toFixed(5), r.val_acc.toFixed(5), r.lr.toExponential(4), r.seconds.toFixed(2), r.images_per_s.toFixed(1)].join('\t'),
-  );
+  const rows = history.map((r) => [r.epoch, r.loss.toFixed(5), r.acc.toFixed(5), r.val_loss.toFixed(5), r.val_acc.toFixed(5), r.lr.toExponential(4)].join('\t'));
   return `${TRAIN_LOG_COLUMNS.join('\t')}\n${rows.map((r) => `${r}\n`).join('')}`;
 }
 
@@ -233,7 +235,11 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
 
 export const TRAINING_FILE = 'training.json';
 
-/** `models/model/training.json`: how the model was made, read back by predict and evaluate. */
+/**
+ * `models/model/training.json`: how the model was made, read back by predict and evaluate. Only
+ * facts the seed, data and params determine (dvc.lock hashes it); how long it took is in the
+ * timing file.
+ */
 export interface TrainingInfo {
   arch: string;
   backend: string;
@@ -245,8 +251,6 @@ export interface TrainingInfo {
   bestValLoss: number;
   stoppedEarly: boolean;
   outOfTime: boolean;
-  seconds: number;
-  imagesPerSecond: number;
   trainImages: number;
   valImages: number;
   dataVersions: string;
@@ -257,6 +261,10 @@ export interface TrainOptions {
   preparedDir: string;
   modelDir: string;
   logFile: string;
+  /** Where the wall-clock facts go (default: `timing.json` beside `logFile`). */
+  timingFile?: string;
+  /** The tuning that chose `params`, recorded in the timing file beside the training's own. */
+  tuning?: TuneTiming;
   params: TrainParams;
   backend: ActiveBackend;
   quiet?: boolean;
@@ -264,13 +272,28 @@ export interface TrainOptions {
   log?: (line: string) => void;
 }
 
+export interface TrainStageResult {
+  training: TrainingInfo;
+  timing: TrainTiming;
+}
+
+/** The wall-clock facts of a fit, as the timing file keeps them. */
+function trainTiming(result: Pick<FitResult, 'history' | 'seconds' | 'imagesPerSecond'>, backend: string): TrainTiming {
+  return {
+    backend,
+    seconds: result.seconds,
+    images_per_second: result.imagesPerSecond,
+    epochs: result.history.map((r) => ({ epoch: r.epoch, seconds: r.seconds, images_per_second: r.images_per_s })),
+  };
+}
+
 /**
  * The train stage: reads the prepared train/val splits, trains, checkpoints the best epoch (by val
  * accuracy) into `modelDir` in tfjs layers format, rewrites `logFile` after every epoch and writes
- * training.json last. The old training.json goes before the first checkpoint, so a failed or
- * interrupted run never leaves new weights described by the previous run's record.
+ * training.json, then the timing file. The old training.json goes before the first checkpoint, so
+ * a failed or interrupted run never leaves new weights described by the previous run's record.
  */
-export async function trainStage(options: TrainOptions): Promise<TrainingInfo> {
+export async function trainStage(options: TrainOptions): Promise<TrainStageResult> {
   const [info, train, val] = await Promise.all([
     readPreparedInfo(options.preparedDir),
     readPackedSplit(options.preparedDir, 'train'),
@@ -307,13 +330,13 @@ export async function trainStage(options: TrainOptions): Promise<TrainingInfo> {
     bestValLoss: result.best.val_loss,
     stoppedEarly: result.stoppedEarly,
     outOfTime: result.outOfTime,
-    seconds: result.seconds,
-    imagesPerSecond: result.imagesPerSecond,
     trainImages: train.labels.length,
     valImages: val.labels.length,
     dataVersions: info.versions,
     params: options.params,
   };
   await writeFileAtomic(join(options.modelDir, TRAINING_FILE), `${JSON.stringify(training, null, 2)}\n`);
-  return training;
+  const timing = trainTiming(result, options.backend.name);
+  await writeTiming(options.timingFile ?? join(dirname(options.logFile), TIMING_FILE), { train: timing, tune: options.tuning });
+  return { training, timing };
 }

@@ -5,6 +5,7 @@ import { paramsGroup, type ParamsOf, type ParamsSource } from '../params.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
+import type { TuneTiming } from '../util/timing.js';
 import { ARCHITECTURES } from './architectures.js';
 import { fitModel, type TrainParams } from './train.js';
 import { betterOnValidation } from './train-log-columns.js';
@@ -38,6 +39,7 @@ export interface TrialResult {
   valAcc: number;
   valLoss: number;
   bestEpoch: number;
+  /** Wall clock of the trial: in the timing file, not in tuning.csv (dvc.lock hashes that). */
   seconds: number;
 }
 
@@ -61,12 +63,12 @@ export function plannedTrials(tune: TuneParams, base: TrainParams): TrialConfig[
   return ordered.slice(0, tune.trials);
 }
 
-export const TUNING_COLUMNS = ['trial', 'arch', 'lr', 'batch_size', 'width', 'dropout', 'epochs', 'val_acc', 'val_loss', 'best_epoch', 'seconds', 'best'] as const;
+export const TUNING_COLUMNS = ['trial', 'arch', 'lr', 'batch_size', 'width', 'dropout', 'epochs', 'val_acc', 'val_loss', 'best_epoch', 'best'] as const;
 
 export function tuningCsv(trials: readonly TrialResult[], epochs: number): string {
   const best = bestTrial(trials);
   return stringify(
-    trials.map((t) => [t.trial, t.config.arch, t.config.lr, t.config.batch_size, t.config.width, t.config.dropout, epochs, t.valAcc.toFixed(5), t.valLoss.toFixed(5), t.bestEpoch, t.seconds.toFixed(1), t === best ? 'true' : 'false']),
+    trials.map((t) => [t.trial, t.config.arch, t.config.lr, t.config.batch_size, t.config.width, t.config.dropout, epochs, t.valAcc.toFixed(5), t.valLoss.toFixed(5), t.bestEpoch, t === best ? 'true' : 'false']),
     { header: true, columns: [...TUNING_COLUMNS] },
   );
 }
@@ -102,6 +104,11 @@ export interface TuneResult {
   params: TrainParams;
   bestSummary: string;
   seconds: number;
+}
+
+/** The wall-clock facts of a search, as the timing file keeps them. */
+export function tuneTiming(result: Pick<TuneResult, 'trials' | 'seconds'>): TuneTiming {
+  return { seconds: result.seconds, trials: result.trials.map((t) => ({ trial: t.trial, seconds: t.seconds })) };
 }
 
 export function describeConfig(c: TrialConfig): string {

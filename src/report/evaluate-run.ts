@@ -30,7 +30,9 @@ export async function evaluateRun(options: EvaluateRunOptions, source: Probabili
     ? await writeRunPictures({ dir: options.out, confusion, trainLog, predictions: result.rows, split: result.split, misclassified: params.misclassified })
     : [];
   result.files.push(...pictures);
-  // report.md sits beside the pictures, so bare file names link them.
+  // report.md sits beside the pictures, so bare file names link them. It is made without the
+  // timing file: dvc.lock hashes it, so it holds only what the code, data and params determine
+  // (`cifar10 report` adds the timings).
   const markdown = runReportMarkdown({ metrics, confusion, trainLog, minAccuracy: params.min_accuracy, pictures: pictures.map((path) => basename(path)) });
   await writeFileAtomic(reportPath(options.out, 'reportMd'), markdown);
   result.files.push(reportPath(options.out, 'reportMd'));

@@ -2,6 +2,7 @@ import { markdownTable } from 'markdown-table';
 import { topConfusions } from '../evaluate/metrics.js';
 import type { ConfusionFile, MetricsFile } from '../evaluate/report-files.js';
 import { betterOnValidation } from '../model/train-log-columns.js';
+import type { EvaluateTiming, TrainTiming } from '../util/timing.js';
 import { formatCount, formatDelta, formatPercent, formatScore } from './format.js';
 import type { TrainLogRow } from './train-log.js';
 
@@ -92,15 +93,18 @@ export function metricsTable(metrics: MetricsFile, baseline?: MetricsFile): stri
   return markdownTable([header, ...table], { align: baseline ? ['l', 'r', 'r', 'r'] : ['l', 'r'] });
 }
 
-/** The facts of the run: how many images, which data, seed and backend, and how fast. */
-export function runFactsTable(metrics: MetricsFile): string {
-  return markdownTable(
-    [
-      ['test images', 'data version', 'seed', 'backend', 'images/s'],
-      [formatCount(metrics.test_images), `\`${metrics.data_version}\``, String(metrics.seed), metrics.backend, formatCount(metrics.images_per_second)],
-    ],
-    { align: ['r', 'l', 'r', 'l', 'r'] },
-  );
+/**
+ * The facts of the run: how many images, which data, seed and backend, and, when the run's timing
+ * file is at hand, how fast it scored them (report.md, which dvc.lock hashes, is made without).
+ */
+export function runFactsTable(metrics: MetricsFile, timing?: EvaluateTiming): string {
+  const header = ['test images', 'data version', 'seed', 'backend'];
+  const row = [formatCount(metrics.test_images), `\`${metrics.data_version}\``, String(metrics.seed), metrics.backend];
+  if (timing) {
+    header.push('images/s');
+    row.push(formatCount(timing.images_per_second));
+  }
+  return markdownTable([header, row], { align: ['r', 'l', 'r', 'l', 'r'] });
 }
 
 /** Precision, recall, F1 and support per class, and where each class's mistakes mostly go. */
@@ -160,29 +164,27 @@ export function verdictLine(metrics: MetricsFile, options: VerdictOptions = {}):
   return `${parts.join('; ')}.`;
 }
 
-/** Epochs run, best validation accuracy and where it was reached, final training accuracy and time. */
-export function trainingTable(log: readonly TrainLogRow[]): string {
+/**
+ * Epochs run, best validation accuracy and where it was reached, final training accuracy, and with
+ * the run's timing file the training time and speed.
+ */
+export function trainingTable(log: readonly TrainLogRow[], timing?: TrainTiming): string {
   if (log.length === 0) return '_The training log is empty._';
   const last = log[log.length - 1]!;
   const withVal = log.filter((row) => row.val_acc !== null);
   const better = (row: TrainLogRow, best: TrainLogRow) =>
     betterOnValidation({ acc: row.val_acc!, loss: row.val_loss ?? Infinity }, { acc: best.val_acc!, loss: best.val_loss ?? Infinity });
   const best = withVal.reduce<TrainLogRow | undefined>((a, row) => (a === undefined || better(row, a) ? row : a), undefined);
-  const seconds = log.reduce((sum, row) => sum + (row.seconds ?? 0), 0);
-  const speeds = log.map((row) => row.images_per_s).filter((v): v is number => v !== null);
-  const meanSpeed = speeds.length ? speeds.reduce((a, b) => a + b, 0) / speeds.length : null;
-  return markdownTable(
-    [
-      ['epochs', 'best val acc (epoch)', 'final train acc', 'final val loss', 'train time', 'images/s'],
-      [
-        String(log.length),
-        best ? `${formatPercent(best.val_acc!)} (${best.epoch})` : 'n/a',
-        last.acc === null ? 'n/a' : formatPercent(last.acc),
-        last.val_loss === null ? 'n/a' : formatScore(last.val_loss),
-        `${seconds.toFixed(0)} s`,
-        meanSpeed === null ? 'n/a' : formatCount(meanSpeed),
-      ],
-    ],
-    { align: ['r', 'r', 'r', 'r', 'r', 'r'] },
-  );
+  const header = ['epochs', 'best val acc (epoch)', 'final train acc', 'final val loss'];
+  const row = [
+    String(log.length),
+    best ? `${formatPercent(best.val_acc!)} (${best.epoch})` : 'n/a',
+    last.acc === null ? 'n/a' : formatPercent(last.acc),
+    last.val_loss === null ? 'n/a' : formatScore(last.val_loss),
+  ];
+  if (timing) {
+    header.push('train time', 'images/s');
+    row.push(`${timing.seconds.toFixed(0)} s`, formatCount(timing.images_per_second));
+  }
+  return markdownTable([header, row], { align: ['r', 'r', 'r', 'r', 'r', 'r'] });
 }

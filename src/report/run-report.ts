@@ -1,6 +1,8 @@
 import { access } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { readConfusionJson, readMetricsJson, REPORT_FILES, type ConfusionFile, type MetricsFile } from '../evaluate/report-files.js';
+import { readTiming, TIMING_FILE, type Timing } from '../util/timing.js';
+import { UserError } from '../util/errors.js';
 import { fitMarkdownBudget, type BudgetOptions, type MarkdownSection } from './budget.js';
 import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, runFactsTable, trainingTable, verdictLine } from './markdown.js';
 import { readTrainLog, type TrainLogRow } from './train-log.js';
@@ -10,6 +12,8 @@ export interface RunReport {
   metrics: MetricsFile;
   confusion: ConfusionFile;
   trainLog?: TrainLogRow[];
+  /** The run's wall-clock facts (timing.json); absent: the tables leave time and speed out. */
+  timing?: Timing;
   /** Metrics to compare against (e.g. the main branch); adds a Δ column. */
   baseline?: MetricsFile;
   title?: string;
@@ -41,11 +45,11 @@ export function runReportSections(report: RunReport): MarkdownSection[] {
       body: `## ${report.title ?? 'CIFAR-10 evaluation'}\n\n${verdictLine(metrics, { minAccuracy: report.minAccuracy, confusion, baseline: report.baseline })}`,
       fold: 'never',
     },
-    { title: 'Metrics', body: `${metricsTable(metrics, report.baseline)}\n\n${runFactsTable(metrics)}`, fold: 'never' },
+    { title: 'Metrics', body: `${metricsTable(metrics, report.baseline)}\n\n${runFactsTable(metrics, report.timing?.evaluate)}`, fold: 'never' },
     { title: 'Confusion matrix', body: `${confusionTable(confusion)}\n\n${CONFUSION_LEGEND}` },
     { title: 'Per class', body: perClassTable(metrics, confusion) },
   ];
-  if (report.trainLog) sections.push({ title: 'Training', body: trainingTable(report.trainLog) });
+  if (report.trainLog) sections.push({ title: 'Training', body: trainingTable(report.trainLog, report.timing?.train) });
   if (report.pictures && report.pictures.length > 0) {
     sections.push({ title: 'Pictures', body: report.pictures.map((link) => `![${pictureTitle(link)}](${link})`).join('\n\n') });
   }
@@ -62,6 +66,8 @@ export interface RunReportFiles {
   reports: string;
   /** The training log; default `<reports>/train_log.tsv`, skipped when it does not exist. */
   trainLog?: string;
+  /** The timing file; default `<reports>/timing.json`, skipped when it does not exist. */
+  timing?: string;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -71,16 +77,22 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Reads a run's report files; a missing metrics or confusion file is a UserError, a missing log is skipped. */
-export async function readRunReport(files: RunReportFiles): Promise<Pick<RunReport, 'metrics' | 'confusion' | 'trainLog'>> {
+/**
+ * Reads a run's report files; a missing metrics or confusion file is a UserError, a missing log or
+ * timing file is skipped unless it was named.
+ */
+export async function readRunReport(files: RunReportFiles): Promise<Pick<RunReport, 'metrics' | 'confusion' | 'trainLog' | 'timing'>> {
   const logPath = files.trainLog ?? join(files.reports, REPORT_FILES.trainLog);
   const withLog = files.trainLog !== undefined || (await exists(logPath));
-  const [metrics, confusion, trainLog] = await Promise.all([
+  const timingPath = files.timing ?? join(files.reports, TIMING_FILE);
+  const [metrics, confusion, trainLog, timing] = await Promise.all([
     readMetricsJson(join(files.reports, REPORT_FILES.metrics)),
     readConfusionJson(join(files.reports, REPORT_FILES.confusionJson)),
     withLog ? readTrainLog(logPath) : undefined,
+    readTiming(timingPath),
   ]);
-  return { metrics, confusion, trainLog };
+  if (files.timing !== undefined && !timing) throw new UserError(`no timing file ${files.timing}; \`cifar10 train\` and \`evaluate\` write it, or leave out --timing`);
+  return { metrics, confusion, trainLog, timing };
 }
 
 export interface ReportCommandOptions extends RunReportFiles {

@@ -3,7 +3,10 @@ import { parse } from 'csv-parse/sync';
 import { TRAIN_LOG_COLUMNS } from '../model/train-log-columns.js';
 import { UserError } from '../util/errors.js';
 
-/** One row of `reports/train_log.tsv` (written by training); a value the log left empty is null. */
+/**
+ * One row of `reports/train_log.tsv` (written by training); a value the log left empty is null.
+ * Columns the log has beyond these (older logs also held seconds and images/s) are ignored.
+ */
 export interface TrainLogRow {
   epoch: number;
   loss: number | null;
@@ -11,8 +14,6 @@ export interface TrainLogRow {
   val_loss: number | null;
   val_acc: number | null;
   lr: number | null;
-  seconds: number | null;
-  images_per_s: number | null;
 }
 
 function cell(value: string | undefined): number | null {
@@ -41,8 +42,6 @@ export function parseTrainLog(text: string, source = 'train_log.tsv'): TrainLogR
       val_loss: cell(record.val_loss),
       val_acc: cell(record.val_acc),
       lr: cell(record.lr),
-      seconds: cell(record.seconds),
-      images_per_s: cell(record.images_per_s),
     };
   });
 }

@@ -41,7 +41,7 @@ export async function writeSyntheticBundle(parent: string, run: SyntheticRun, fo
   });
   const metrics = classificationMetrics({ trueLabels: labels, predictedLabels: predicted, classes: CLASS_NAMES, probabilities });
   const runId = runIdFor(run.seed, run.versions);
-  await writeMetricsJson(join(dir, 'metrics.json'), toMetricsFile(metrics, { backend: 'wasm', images_per_second: 500, data_version: run.versions, seed: run.seed }));
+  await writeMetricsJson(join(dir, 'metrics.json'), toMetricsFile(metrics, { backend: 'wasm', data_version: run.versions, seed: run.seed }));
   await writeConfusionFiles(dir, { classes: [...CLASS_NAMES], matrix: metrics.confusion });
   await writePredictionsCsv(join(dir, 'predictions.csv'), predictionRows(ids, labels, probabilities, CLASS_NAMES));
   const manifest: RunManifest = {

@@ -1,10 +1,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { objectKey, objectPath, verifyObject } from '../../src/dvc/cache.js';
 import { addRemote } from '../../src/dvc/config.js';
 import { add } from '../../src/dvc/ops/add.js';
@@ -20,6 +22,19 @@ import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** ops-worker.js and its imports as one file in a fresh world-readable folder, for a worker run as another user. */
+async function bundledWorker(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ops-worker-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await chmod(dir, 0o755);
+  const outfile = join(dir, 'ops-worker.mjs');
+  // Bundled code that require()s a Node built-in needs a require in ESM.
+  const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+  await build({ entryPoints: [join(here, 'ops-worker.js')], bundle: true, platform: 'node', format: 'esm', outfile, banner: { js: banner }, logLevel: 'error' });
+  await chmod(outfile, 0o644);
+  return outfile;
+}
 
 interface Fixture {
   base: string;
@@ -189,11 +204,13 @@ test('a read-only workspace makes pull fail with a clear message and leaves it u
   const dataDir = join(other.root, 'data');
   await chmod(dataDir, 0o555);
   t.after(() => chmod(dataDir, 0o755).catch(() => undefined));
-  const worker = join(here, 'ops-worker.js');
   // Root ignores file modes, so as root the worker runs as an unprivileged user that may read
-  // (but not write) the clone.
-  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-  if (process.getuid?.() === 0) {
+  // (but not write) the clone. That user may not be able to read this checkout (under a 0700 home,
+  // say), so the worker goes, bundled with everything it imports, into a fresh 0755 folder.
+  const asRoot = process.getuid?.() === 0;
+  const worker = asRoot ? await bundledWorker(t) : join(here, 'ops-worker.js');
+  const asUser = asRoot ? { uid: 65534, gid: 65534 } : {};
+  if (asRoot) {
     for (let dir = other.root; dir !== dirname(dir); dir = dirname(dir)) {
       const mode = (await stat(dir)).mode & 0o777;
       if ((mode & 0o005) !== 0o005) await chmod(dir, mode | 0o005);

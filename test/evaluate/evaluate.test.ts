@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { evaluate, readRunIdentity, scoreSplit } from '../../src/evaluate/evaluate.js';
 import { readConfusionJson, readMetricsJson, readPredictionsCsv } from '../../src/evaluate/report-files.js';
 import { UserError } from '../../src/util/errors.js';
+import { readTiming } from '../../src/util/timing.js';
 import { colourSource, colourSplit, evaluateWorkspace } from './workspace.js';
 
 describe('evaluate stage (scoring)', () => {
@@ -29,7 +30,11 @@ describe('evaluate stage (scoring)', () => {
     assert.equal(metrics.backend, 'colour-test');
     assert.equal(metrics.data_version, 'v1+v2', 'from info.json');
     assert.equal(metrics.seed, 42);
-    assert.ok(metrics.images_per_second > 0);
+    assert.ok(!('images_per_second' in metrics), 'wall-clock facts stay out of metrics.json (dvc.lock hashes it)');
+    const timing = await readTiming(join(dir, 'reports/timing.json'));
+    assert.deepEqual(timing?.evaluate, result.timing, 'the timing file beside the reports has them');
+    assert.equal(result.timing.backend, 'colour-test');
+    assert.ok(result.timing.images_per_second > 0 && result.timing.seconds >= 0);
     assert.deepEqual(metrics.per_class.cat, { precision: 0.666667, recall: 1, f1: 0.8, support: 2 });
     assert.deepEqual(metrics.per_class.deer, { precision: 0.666667, recall: 0.666667, f1: 0.666667, support: 3 });
     assert.deepEqual(metrics.per_class.dog, { precision: 1, recall: 0.75, f1: 0.857143, support: 4 });

@@ -52,11 +52,13 @@ test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger
       for (const p of b.manifest.partitions) assert.equal(b.manifest.data[p], (await hashPath(join(root, 'data/partitions', p))).md5);
       assert.ok(b.manifest.durations['train']! >= 0 && b.manifest.durations['total']! > 0);
       assert.equal(b.manifest.backend, 'fake');
+      assert.equal(b.timing?.train?.images_per_second, 100, 'the stages\' timing file travels in the bundle');
     }
 
     const ledger = parse(await readFile(join(root, 'results/experiments.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     assert.equal(ledger.length, 15);
     for (const row of ledger) assert.equal(row['accuracy'], accuracyFromPredictions.get(row['run_id']!)!.toFixed(4));
+    for (const row of ledger) assert.equal(row['train_images_per_second'], '100.0', 'from the bundle\'s timing.json');
 
     const summary = summarizeRuns(bundles);
     assert.deepEqual(summary.versions.map((v) => v.versions), VERSIONS);

@@ -20,7 +20,6 @@ function metrics(accuracy: number, seed: number, versions: string): MetricsFile 
     per_class: Object.fromEntries(CLASS_NAMES.map((c) => [c, { ...scores, support: 100 }])),
     test_images: 1000,
     backend: 'tensorflow',
-    images_per_second: 3000,
     data_version: versions,
     seed,
   };

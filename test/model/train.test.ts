@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { CIFAR_NORMALISATION } from '../../src/data/batches.js';
 import { selectBackend } from '../../src/model/backend.js';
 import { loadTrainedModel, predictProbabilities } from '../../src/model/predict.js';
-import { fitModel, learningRate, scoreSplit, trainParamsFrom, trainStage, type TrainingInfo } from '../../src/model/train.js';
+import { fitModel, learningRate, scoreSplit, trainLogTsv, trainParamsFrom, trainStage, type TrainingInfo } from '../../src/model/train.js';
 import { TRAIN_LOG_COLUMNS } from '../../src/model/train-log-columns.js';
+import { readTiming } from '../../src/util/timing.js';
 import { synthSplits, testParams, type SynthSplits } from './helpers.js';
 
 async function weightsOf(model: tf.LayersModel): Promise<Float32Array[]> {
@@ -25,11 +26,11 @@ describe('training on the wasm backend', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  test('the train stage beats chance by a wide margin and leaves model, training.json and train_log.tsv', async () => {
+  test('the train stage beats chance by a wide margin and leaves model, training.json, train_log.tsv and the timing file beside the log', async () => {
     const modelDir = join(root, 'models', 'model');
     const logFile = join(root, 'reports', 'train_log.tsv');
     const backend = await selectBackend('wasm');
-    const info = await trainStage({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 6, width: 1, batch_size: 16 }), backend, quiet: true });
+    const { training: info, timing } = await trainStage({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 6, width: 1, batch_size: 16 }), backend, quiet: true });
     assert.ok(info.bestValAcc > 0.45, `val accuracy ${info.bestValAcc} should be far above chance (0.1)`);
     assert.equal(info.backend, 'wasm');
     assert.equal(info.epochsRun, 6);
@@ -39,6 +40,12 @@ describe('training on the wasm backend', () => {
     const valAccs = log.slice(1).map((line) => Number(line.split('\t')[4]));
     assert.equal(info.bestEpoch, valAccs.indexOf(Math.max(...valAccs)) + 1, 'the best epoch is the one with the highest val accuracy');
     assert.deepEqual(JSON.parse(await readFile(join(modelDir, 'training.json'), 'utf8')) as TrainingInfo, info);
+    // Wall-clock facts stay out of the files dvc.lock hashes and go to reports/timing.json.
+    assert.ok(!('seconds' in info) && !('imagesPerSecond' in info));
+    assert.deepEqual(await readTiming(join(root, 'reports', 'timing.json')), { train: timing });
+    assert.equal(timing.backend, 'wasm');
+    assert.deepEqual(timing.epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6]);
+    assert.ok(timing.seconds > 0 && timing.images_per_second > 0 && timing.epochs.every((e) => e.seconds > 0 && e.images_per_second > 0));
 
     // The saved model is the best checkpoint: scoring it reproduces the best epoch's val accuracy.
     const trained = await loadTrainedModel(modelDir);
@@ -99,6 +106,7 @@ describe('training on the wasm backend', () => {
       a.history.map(({ seconds, images_per_s, ...rest }) => (void seconds, void images_per_s, rest)),
       b.history.map(({ seconds, images_per_s, ...rest }) => (void seconds, void images_per_s, rest)),
     );
+    assert.equal(trainLogTsv(a.history), trainLogTsv(b.history), 'train_log.tsv is byte for byte the same (dvc.lock hashes it)');
     assert.notDeepEqual(await weightsOf(a.model), await weightsOf(c.model));
     for (const r of [a, b, c]) r.model.dispose();
   });

@@ -9,6 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { paramsGroup } from '../../src/params.js';
 import { selectBackend } from '../../src/model/backend.js';
 import { bestTrial, plannedTrials, tune, TUNE_PARAMS, type TrialResult, type TuneParams } from '../../src/model/tune.js';
+import { readTiming } from '../../src/util/timing.js';
 import { synthSplits, testParams, type SynthSplits } from './helpers.js';
 
 const run = promisify(execFile);
@@ -81,5 +82,9 @@ describe('hyperparameter tuning', () => {
     assert.equal(training.params.lr, Number(rows.find((r) => r['best'] === 'true')!['lr']));
     assert.equal(training.backend, 'wasm');
     assert.match(await readFile(join(root, 'reports', 'train_log.tsv'), 'utf8'), /^epoch\tloss/);
+    assert.ok(!('seconds' in rows[0]!), 'tuning.csv holds no wall-clock column (dvc.lock hashes it)');
+    const timing = await readTiming(join(root, 'reports', 'timing.json'));
+    assert.deepEqual(timing?.tune?.trials.map((t) => t.trial), [1, 2], 'trial times are in the timing file');
+    assert.equal(timing?.train?.backend, 'wasm');
   });
 });

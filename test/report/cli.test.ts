@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeConfusionFiles, writeMetricsJson } from '../../src/evaluate/report-files.js';
 import { colourSplit, evaluateWorkspace, saveColourModel } from '../evaluate/workspace.js';
-import { sampleConfusion, sampleMetrics } from './fixtures.js';
+import { writeTiming } from '../../src/util/timing.js';
+import { sampleConfusion, sampleMetrics, sampleTiming } from './fixtures.js';
 import { assertPicture } from './png-assert.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli.js');
@@ -32,7 +33,8 @@ describe('cifar10 report', () => {
     const confusion = sampleConfusion();
     await writeMetricsJson(join(dir, 'reports/metrics.json'), sampleMetrics(confusion));
     await writeConfusionFiles(join(dir, 'reports'), confusion);
-    await writeFile(join(dir, 'reports/train_log.tsv'), 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\tseconds\timages_per_s\n1\t1.5\t0.45\t1.4\t0.5\t0.003\t30\t520\n');
+    await writeFile(join(dir, 'reports/train_log.tsv'), 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\n1\t1.5\t0.45\t1.4\t0.5\t0.003\n');
+    await writeTiming(join(dir, 'reports/timing.json'), sampleTiming(1));
     await writeFile(join(dir, 'reports/confusion.png'), 'stands in for a picture');
     await writeFile(join(dir, 'params.yaml'), 'evaluate:\n  min_accuracy: 0.9\n');
   });
@@ -43,6 +45,8 @@ describe('cifar10 report', () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^## CIFAR-10 evaluation\n\n❌ \*\*\d+\.\d%\*\* accuracy .* below the 90\.0% bar/);
     assert.match(stdout, /### Training/);
+    assert.match(stdout, /\| wasm +\| +2,512 \|/, 'scoring speed from reports/timing.json');
+    assert.match(stdout, /\| +30 s \| +523 \|/, 'training time and speed from reports/timing.json');
     assert.doesNotMatch(stdout, /!\[/, 'printed markdown links no local pictures');
   });
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { confusionTable, metricsTable, perClassTable, trainingTable, verdictLine } from '../../src/report/markdown.js';
 import { runReportMarkdown } from '../../src/report/run-report.js';
 import { assertGolden } from './golden.js';
-import { sampleConfusion, sampleMetrics, sampleTrainLog } from './fixtures.js';
+import { sampleConfusion, sampleMetrics, sampleTiming, sampleTrainLog } from './fixtures.js';
 
 /** The trimmed cells of a markdown table row. */
 const cellsOf = (line: string): string[] => line.split('|').slice(1, -1).map((c) => c.trim());
@@ -14,7 +14,7 @@ describe('report markdown', () => {
   const metrics = sampleMetrics(confusion);
 
   it('renders the whole run report exactly as the golden file', async () => {
-    await assertGolden('run-report.md', runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog(), minAccuracy: 0.5, pictures: ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png'] }));
+    await assertGolden('run-report.md', runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog(), timing: sampleTiming(), minAccuracy: 0.5, pictures: ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png'] }));
   });
 
   it('renders metrics against a baseline with signed differences (golden)', async () => {
@@ -56,6 +56,15 @@ describe('report markdown', () => {
 
   it('names the class each class is most often mistaken for', () => {
     assert.equal(rowOf(perClassTable(metrics, confusion), 'cat')[5], 'dog (22)');
+  });
+
+  it('shows time and speed from the timing file, and leaves them out without one (report.md, which dvc.lock hashes)', () => {
+    const timed = runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog(), timing: sampleTiming() });
+    const untimed = runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog() });
+    assert.match(timed, /\| test images \| data version \| seed \| backend \| images\/s \|/);
+    assert.deepEqual(rowOf(trainingTable(sampleTrainLog(6), sampleTiming().train), '6').slice(4), ['195 s', '523']);
+    assert.ok(!/images\/s|train time/.test(untimed), 'no column for a time the report does not know');
+    assert.match(untimed, /\| test images \| data version \| seed \| backend \|\n/);
   });
 
   it('summarises training with the best validation epoch', () => {

@@ -8,15 +8,20 @@ import { UserError } from '../../src/util/errors.js';
 
 describe('training log reader', () => {
   it('reads the tab-separated columns as numbers and empty or NaN cells as null', () => {
-    const text = 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\tseconds\timages_per_s\n1\t2.1\t0.25\t2.0\t0.3\t0.003\t31.5\t512\n2\t1.7\t0.4\t\tNaN\t0.003\t30.1\t530\n';
+    const text = 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\n1\t2.1\t0.25\t2.0\t0.3\t0.003\n2\t1.7\t0.4\t\tNaN\t0.003\n';
     assert.deepEqual(parseTrainLog(text), [
-      { epoch: 1, loss: 2.1, acc: 0.25, val_loss: 2.0, val_acc: 0.3, lr: 0.003, seconds: 31.5, images_per_s: 512 },
-      { epoch: 2, loss: 1.7, acc: 0.4, val_loss: null, val_acc: null, lr: 0.003, seconds: 30.1, images_per_s: 530 },
+      { epoch: 1, loss: 2.1, acc: 0.25, val_loss: 2.0, val_acc: 0.3, lr: 0.003 },
+      { epoch: 2, loss: 1.7, acc: 0.4, val_loss: null, val_acc: null, lr: 0.003 },
     ]);
   });
 
+  it('ignores the seconds and images/s columns of logs written before timings moved to timing.json', () => {
+    const text = 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\tseconds\timages_per_s\n1\t2.1\t0.25\t2.0\t0.3\t0.003\t31.5\t512\n';
+    assert.deepEqual(parseTrainLog(text), [{ epoch: 1, loss: 2.1, acc: 0.25, val_loss: 2.0, val_acc: 0.3, lr: 0.003 }]);
+  });
+
   it('accepts a log without the optional columns', () => {
-    assert.deepEqual(parseTrainLog('epoch\tloss\n3\t0.5\n')[0], { epoch: 3, loss: 0.5, acc: null, val_loss: null, val_acc: null, lr: null, seconds: null, images_per_s: null });
+    assert.deepEqual(parseTrainLog('epoch\tloss\n3\t0.5\n')[0], { epoch: 3, loss: 0.5, acc: null, val_loss: null, val_acc: null, lr: null });
   });
 
   it('rejects a log without an epoch column or with a non-numeric epoch, naming the file', () => {
