@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { HashInfo } from './hash.js';
 import { IgnoreRules } from './hash.js';
+import { safeRelativePath, UnsafePathError } from './paths.js';
 
 /**
  * `.dvc` files (dvc-format.md §3): one `outs:` list whose items carry `md5`, `size`, `nfiles`
@@ -69,6 +70,13 @@ export function parseDvcFile(text: string, file: string): DvcFile {
         throw new UserError(`${file}: outs[${index}] has no "path"; every output needs one`);
       }
       const o = item as Record<string, unknown>;
+      // The path comes from a file anyone can commit (a pull request): it must name something in this folder or below.
+      safeRelativePath(
+        o.path,
+        (reason) =>
+          new UnsafePathError(`${file}: outs[${index}] has path ${JSON.stringify(o.path)}, which is refused: ${reason}. A .dvc file tracks data in its own folder or below it (e.g. path: v1); fix or remove ${file}`),
+        { loose: true },
+      );
       const num = (key: string): number | undefined => (typeof o[key] === 'number' ? (o[key] as number) : undefined);
       return {
         path: o.path as string,
