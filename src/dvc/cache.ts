@@ -527,3 +527,25 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
 export async function hasObject(cacheDir: string, md5: string): Promise<boolean> {
   return (await fileMode(objectPath(cacheDir, md5))) !== undefined;
 }
+
+/**
+ * Removes the temp files that writers killed mid-write (a pull stopped with Ctrl-C or SIGKILL) left
+ * in the cache. A temp file's name carries its writer's pid, so only those of processes that no
+ * longer run are removed; a live writer's temp file is left alone. Returns how many went.
+ */
+export async function removeCacheLitter(cacheDir: string): Promise<number> {
+  const objects = join(cacheDir, 'files', 'md5');
+  const folders = [cacheDir, ...(await readdir(objects).catch(() => [] as string[])).map((name) => join(objects, name))];
+  let removed = 0;
+  await mapLimit(folders, DEFAULT_JOBS, async (folder) => {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!isStaleTemp(name)) continue;
+      await rm(join(folder, name), { force: true }).then(
+        () => removed++,
+        () => undefined,
+      );
+    }
+  });
+  return removed;
+}

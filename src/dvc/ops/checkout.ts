@@ -6,6 +6,7 @@ import { IgnoreRules, isDirHash } from '../hash.js';
 import { findLinkOut, UnsafePathError } from '../paths.js';
 import { DEFAULT_JOBS } from '../pool.js';
 import type { Repo } from '../repo.js';
+import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
 
 export interface CheckoutOptions {
@@ -74,5 +75,5 @@ export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutpu
 
 /** `dvc checkout`: makes the workspace match the `.dvc` files, from the cache only. */
 export async function checkout(repo: Repo, options: CheckoutOptions = {}): Promise<OutputCheckout[]> {
-  return checkoutOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options);
+  return locked(repo, async () => checkoutOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
 }

@@ -9,6 +9,7 @@ import { isDirHash, type ManifestEntry, md5Bytes, md5File } from '../hash.js';
 import { DEFAULT_JOBS, mapLimit } from '../pool.js';
 import type { RemoteStore } from '../remote/types.js';
 import type { Repo } from '../repo.js';
+import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
 import { lazyRemote, type RemoteChoice, remoteLabel } from './remote-store.js';
 
@@ -190,5 +191,5 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
 }
 
 export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<FetchResult> {
-  return fetchOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options);
+  return locked(repo, async () => fetchOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
 }

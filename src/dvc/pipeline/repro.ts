@@ -6,6 +6,7 @@ import { saveToCache } from '../cache.js';
 import type { HashInfo } from '../hash.js';
 import { findLinkOut, UnsafePathError } from '../paths.js';
 import { addToGitignore, findRepoRoot, loadRepo, type Repo } from '../repo.js';
+import { withRepoLockAt } from '../repo-lock.js';
 import { type Pipeline, readPipeline, type Stage } from './dvcyaml.js';
 import { executionOrder, upstreamOf } from './graph.js';
 import { type LockEntry, type LockStage, readLock, writeLockStage } from './lock.js';
@@ -110,6 +111,11 @@ async function runStage(repo: Repo, pipeline: Pipeline, stage: Stage, memo: Hash
  * stops the run; stages already done keep their new lock entries, the failed one keeps its old one.
  */
 export async function reproduce(options: ReproOptions): Promise<StageOutcome[]> {
+  // A dry run writes nothing; a real one holds the repository lock from its -S edit to its last stage.
+  return options.dry ? reproduceLocked(options) : withRepoLockAt(resolve(options.root), () => reproduceLocked(options));
+}
+
+async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
   const log = options.log ?? (() => {});
   const root = resolve(options.root);
   const set = options.set ?? [];
