@@ -127,7 +127,12 @@ async function fileMode(path: string): Promise<{ mode: number; size: number } | 
 export function putObjectBytesSync(cacheDir: string, md5: string, data: Uint8Array, options: { replace?: boolean } = {}): void {
   const path = objectPath(cacheDir, md5);
   if (!options.replace) {
-    const existing = statSync(path, { throwIfNoEntry: false });
+    let existing;
+    try {
+      existing = statSync(path, { throwIfNoEntry: false });
+    } catch (error) {
+      throw fsError(error, path, 'write');
+    }
     if (existing && existing.size === data.length && (existing.mode & 0o777) === READ_ONLY) return;
   }
   writeAtomicSync(path, data, READ_ONLY);

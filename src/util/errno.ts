@@ -1,4 +1,4 @@
-import { lstatSync, readlinkSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { UserError } from './errors.js';
@@ -109,14 +109,32 @@ function fixFor(code: string, path: string, action: string): string {
 }
 
 /**
+ * Node's recursive mkdir reports ENOENT when the real cause is a read-only file system or a
+ * folder the user may not write: asking the deepest existing folder tells which.
+ */
+function whyNotCreatable(path: string): string | undefined {
+  for (let at = dirname(resolve(path)); at !== dirname(at); at = dirname(at)) {
+    if (!lstatOrUndefined(at)) continue;
+    try {
+      accessSync(at, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      return errnoOf(error);
+    }
+  }
+  return undefined;
+}
+
+/**
  * `error` as an `FsError` naming `path`, the error in words and the fix, when it is a system error;
  * anything else (a UserError already, a bug) comes back unchanged. `action` is a verb: read,
  * write, create, remove, list.
  */
 export function fsError(error: unknown, path: string, action: string): unknown {
   if (error instanceof UserError) return error;
-  const code = errnoOf(error);
+  let code = errnoOf(error);
   if (code === undefined) return error;
+  if (code === 'ENOENT' && action !== 'read' && !danglingLink(path)) code = whyNotCreatable(path) ?? code;
   return new FsError(`cannot ${action} ${path}: ${errnoWords(code)} (${code}); ${fixFor(code, path, action)}`, code, path, error);
 }
 
