@@ -77,11 +77,6 @@ function inside(root: string, path: string): boolean {
   return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
 }
 
-/** Whether `path` lies at or below `root` (both absolute). */
-export function isInside(root: string, path: string): boolean {
-  return inside(resolve(root), resolve(path));
-}
-
 /** A symbolic link met on the way from a root to a path that leads outside the root. */
 export interface LinkOut {
   /** The link, relative to the root, `/`-separated. */

@@ -21,7 +21,8 @@ import { UserError } from '../util/errors.js';
  * this lock does not keep the real DVC out while it is held, nor this tool out while the real DVC
  * holds its flock.
  *
- * A process that holds the lock passes its token to its children in `CIFAR10_DVC_LOCK`, so a
+ * A process that holds the lock passes its token to its children in `CIFAR10_DVC_LOCK` (a
+ * comma-separated list when it holds the locks of several repositories), so a
  * stage command of `repro` (`cifar10 pull-data` pulls) works under its parent's lock instead of
  * waiting for it; within one process the lock is re-entrant (the cells of a matrix).
  */
@@ -87,6 +88,16 @@ interface Held {
 }
 
 const held = new Map<string, Held>();
+
+/** The lock tokens this process's children act under. */
+function envTokens(): string[] {
+  return (process.env[LOCK_ENV] ?? '').split(',').filter(Boolean);
+}
+
+function setEnvTokens(tokens: readonly string[]): void {
+  if (tokens.length > 0) process.env[LOCK_ENV] = tokens.join(',');
+  else delete process.env[LOCK_ENV];
+}
 let exitHookInstalled = false;
 
 /** On exit (process.exit, the second Ctrl-C) the locks still held are removed, so no stale lock is left. */
@@ -182,7 +193,7 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
     if (!mine || --mine.count > 0) return;
     held.delete(path);
     if (mine.inherited) return;
-    if (process.env[LOCK_ENV] === mine.token) delete process.env[LOCK_ENV];
+    setEnvTokens(envTokens().filter((token) => token !== mine.token));
     if ((await readHolder(path))?.holder?.token === mine.token) await unlink(path).catch(() => undefined);
   };
   const already = held.get(path);
@@ -196,11 +207,10 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
     throw fsError(error, dirname(path), 'create');
   }
   await removeLitter(dirname(path));
-  const inheritedToken = process.env[LOCK_ENV];
-  if (inheritedToken) {
-    const current = await readHolder(path);
-    if (current?.holder?.token === inheritedToken) {
-      held.set(path, { token: inheritedToken, count: 1, inherited: true });
+  if (envTokens().length > 0) {
+    const current = (await readHolder(path))?.holder?.token;
+    if (current !== undefined && envTokens().includes(current)) {
+      held.set(path, { token: current, count: 1, inherited: true });
       return { path, release };
     }
   }
@@ -211,7 +221,7 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
   for (;;) {
     if (await tryCreate(path, text)) {
       held.set(path, { token, count: 1, inherited: false });
-      process.env[LOCK_ENV] = token;
+      setEnvTokens([...envTokens(), token]);
       installExitHook();
       return { path, release };
     }

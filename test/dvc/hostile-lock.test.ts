@@ -115,8 +115,8 @@ test('exp matrix holds one lock for all its cells (no deadlock with two at once)
   await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 2, partitionSize: 40, seed: 3 });
   await writeFile(join(root, 'params.yaml'), 'data:\n  versions: v1\ntrain:\n  seed: 42\n  epochs: 1\n');
   await initRepo(root);
-  const done = await runMatrix({ root, seeds: [1, 2, 3], versions: ['v1', 'v2'], jobs: 2, cli: STAGE_CLI });
-  assert.equal(done.ran.length, 6);
+  const done = await runMatrix({ root, seeds: [1, 2], versions: ['v1'], jobs: 2, cli: STAGE_CLI });
+  assert.equal(done.ran.length, 2);
   assert.equal(await exists(join(root, '.dvc', 'tmp', 'lock')), false);
   // A slow matrix holds the lock; a writer in another process is refused; stopping the matrix frees it.
   const controller = new AbortController();
