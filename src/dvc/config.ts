@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { safeUrl } from './messages.js';
 import { checkOptionName, remoteKindOf, SECRET_OPTIONS } from './remote/options.js';
@@ -82,7 +83,7 @@ async function readIniFile(path: string): Promise<IniDoc> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw error;
+    throw fsError(error, path, 'read');
   }
   return parseIni(text, path);
 }

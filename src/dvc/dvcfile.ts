@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../util/atomic.js';
+import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import type { HashInfo } from './hash.js';
 import { IgnoreRules } from './hash.js';
@@ -97,7 +98,7 @@ export async function readDvcFile(file: string): Promise<DvcFile> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${file} does not exist; track the data with \`cifar10 data add <path>\` first`, { cause: error });
-    throw error;
+    throw fsError(error, file, 'read');
   }
   return parseDvcFile(text, file);
 }
@@ -143,7 +144,7 @@ const SKIPPED_FOLDERS = new Set(['.git', '.dvc', '.hg', 'node_modules']);
 export async function findDvcFiles(root: string, rules = new IgnoreRules(root)): Promise<string[]> {
   const found: string[] = [];
   const visit = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => Promise.reject(fsError(error, dir, 'list')));
     const names = new Set(entries.map((e) => e.name));
     // A folder with its own .dvc/ is another repository (a DVC "subrepo"): its files are its own.
     if (dir !== root && names.has('.dvc') && entries.some((e) => e.name === '.dvc' && e.isDirectory())) return;

@@ -134,7 +134,7 @@ export function fsError(error: unknown, path: string, action: string): unknown {
   if (error instanceof UserError) return error;
   let code = errnoOf(error);
   if (code === undefined) return error;
-  if (code === 'ENOENT' && action !== 'read' && !danglingLink(path)) code = whyNotCreatable(path) ?? code;
+  if (code === 'ENOENT' && (action === 'write' || action === 'create') && !danglingLink(path)) code = whyNotCreatable(path) ?? code;
   return new FsError(`cannot ${action} ${path}: ${errnoWords(code)} (${code}); ${fixFor(code, path, action)}`, code, path, error);
 }
 
