@@ -12,6 +12,7 @@ import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
 import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
 import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, type ManifestEntry, sortManifest } from '../dvc/hash.js';
 import { checkoutOutputs, type OutputCheckout } from '../dvc/ops/checkout.js';
+import { locked } from '../dvc/ops/locked.js';
 import { type FetchResult, fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
 import { collectOutputs, type TrackedOutput } from '../dvc/ops/outputs.js';
 import { loadRepo, type Repo } from '../dvc/repo.js';
@@ -397,6 +398,10 @@ export interface PullOrRebuildResult {
  * they are missing, checkout names them.
  */
 export async function pullOrRebuild(repo: Repo, options: PullOrRebuildOptions): Promise<PullOrRebuildResult> {
+  return locked(repo, () => pullOrRebuildLocked(repo, options));
+}
+
+async function pullOrRebuildLocked(repo: Repo, options: PullOrRebuildOptions): Promise<PullOrRebuildResult> {
   const log = options.log ?? (() => {});
   const cwd = options.cwd ?? process.cwd();
   const outputs = await collectOutputs(repo, options.targets, cwd);

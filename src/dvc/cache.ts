@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { link, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { tempPathFor } from '../util/atomic.js';
+import { discardTemp, isStaleTemp, tempPathFor, TEMP_NAME } from '../util/atomic.js';
+import { FsError, fsError, withFsErrors } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import {
   DIR_SUFFIX,
@@ -17,7 +18,10 @@ import {
   md5File,
   type ManifestEntry,
   parseManifest,
+  type UnsafeEntry,
+  unsafeManifestEntry,
 } from './hash.js';
+import { findLinkOut, UnsafePathError } from './paths.js';
 import { DEFAULT_JOBS, mapLimit } from './pool.js';
 import { eachInBatches, readSmallIfExistsSync, readSmallSync, writeAtomicSync } from './small-files.js';
 
@@ -88,13 +92,30 @@ export class MissingObjectError extends UserError {
   }
 }
 
+/**
+ * A directory manifest that checkout must not write (src/dvc/paths.ts has the rule). Whoever can
+ * write to a remote controls the manifests on it, so this is refused before anything is written.
+ */
+export class UnsafeManifestError extends UnsafePathError {
+  constructor(
+    readonly md5: string,
+    readonly entry: UnsafeEntry,
+    details: { what?: string; origin?: string; removed?: boolean },
+  ) {
+    super(
+      `directory manifest ${md5}${details.what ? ` (of ${details.what})` : ''}${details.origin ? ` from ${details.origin}` : ''} lists ${JSON.stringify(entry.relpath)}, which is refused: ${entry.reason}. Nothing was written to the workspace${details.removed ? ' and the manifest was removed from the cache' : ''}. Whoever can write to the remote controls its manifests: check who pushed it, and track the data again from a trusted copy (\`cifar10 data add\`, then \`data push\`)`,
+    );
+    this.name = 'UnsafeManifestError';
+  }
+}
+
 async function fileMode(path: string): Promise<{ mode: number; size: number } | undefined> {
   try {
     const info = await stat(path);
     return { mode: info.mode & 0o777, size: info.size };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    throw fsError(error, path, 'read');
   }
 }
 
@@ -106,7 +127,12 @@ async function fileMode(path: string): Promise<{ mode: number; size: number } | 
 export function putObjectBytesSync(cacheDir: string, md5: string, data: Uint8Array, options: { replace?: boolean } = {}): void {
   const path = objectPath(cacheDir, md5);
   if (!options.replace) {
-    const existing = statSync(path, { throwIfNoEntry: false });
+    let existing;
+    try {
+      existing = statSync(path, { throwIfNoEntry: false });
+    } catch (error) {
+      throw fsError(error, path, 'write');
+    }
     if (existing && existing.size === data.length && (existing.mode & 0o777) === READ_ONLY) return;
   }
   writeAtomicSync(path, data, READ_ONLY);
@@ -123,7 +149,7 @@ export async function addFileToCache(cacheDir: string, src: string): Promise<{ m
     putObjectBytesSync(cacheDir, md5, data);
     return { md5, size: data.length };
   }
-  await mkdir(cacheDir, { recursive: true });
+  await mkdir(cacheDir, { recursive: true }).catch((error: unknown) => Promise.reject(fsError(error, cacheDir, 'create')));
   const temp = tempPathFor(join(cacheDir, 'stream'));
   const hash = createHash('md5');
   let size = 0;
@@ -140,15 +166,17 @@ export async function addFileToCache(cacheDir: string, src: string): Promise<{ m
     const path = objectPath(cacheDir, md5);
     const existing = await fileMode(path);
     if (existing && existing.size === size && existing.mode === READ_ONLY) {
-      await rm(temp, { force: true });
+      await discardTemp(temp);
     } else {
       await mkdir(dirname(path), { recursive: true });
       await rename(temp, path);
     }
     return { md5, size };
   } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+    await discardTemp(temp);
+    // Node names the file a stream failed on: the source (read) or the cache (write).
+    const failed = (error as NodeJS.ErrnoException).path;
+    throw failed === src ? fsError(error, src, 'read') : fsError(error, failed ?? cacheDir, 'write');
   }
 }
 
@@ -172,7 +200,7 @@ export async function saveToCache(repo: CacheRepo, path: string, options: SaveOp
     info = await stat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path} does not exist; create it or check the path`, { cause: error });
-    throw error;
+    throw fsError(error, path, 'read');
   }
   if (!info.isDirectory()) {
     options.onTotal?.(1);
@@ -211,7 +239,7 @@ export async function verifyObject(cacheDir: string, md5: string): Promise<Objec
     return actual === contentMd5(md5) ? 'ok' : 'corrupt';
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw error;
+    throw fsError(error, objectPath(cacheDir, md5), 'read');
   }
 }
 
@@ -223,7 +251,7 @@ export async function readObjectVerified(cacheDir: string, md5: string, what = `
     data = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingObjectError(md5, what);
-    throw error;
+    throw fsError(error, path, 'read');
   }
   const actual = md5Bytes(data);
   if (actual !== contentMd5(md5)) {
@@ -250,10 +278,17 @@ export function readObjectVerifiedSync(cacheDir: string, md5: string, what = `ob
   return data;
 }
 
-/** The entries of a directory hash, read from its verified `.dir` object. */
-export async function readDirManifest(cacheDir: string, md5: string, what?: string): Promise<ManifestEntry[]> {
+/**
+ * The entries of a directory hash, read from its verified `.dir` object and judged by the path
+ * rule: an entry checkout must not write throws `UnsafeManifestError` (`origin` says where the
+ * manifest came from, e.g. the remote, for that message).
+ */
+export async function readDirManifest(cacheDir: string, md5: string, what?: string, origin?: string): Promise<ManifestEntry[]> {
   const data = await readObjectVerified(cacheDir, md5, what);
-  return parseManifest(data, objectPath(cacheDir, md5));
+  const entries = parseManifest(data, objectPath(cacheDir, md5));
+  const unsafe = unsafeManifestEntry(entries);
+  if (unsafe) throw new UnsafeManifestError(md5, unsafe, { what, origin });
+  return entries;
 }
 
 export interface CheckoutOptions {
@@ -276,7 +311,6 @@ export interface CheckoutResult {
   removed: number;
 }
 
-/** Writes a workspace file (writable) from verified bytes, atomically. */
 /**
  * Places cache object `md5` at `path`: verified first, then as a copy, hard link or symbolic
  * link made beside `path` and renamed over it.
@@ -291,7 +325,7 @@ async function placeObject(repo: CacheRepo, md5: string, path: string, what: str
     else await symlink(objectPath(repo.cacheDir, md5), temp);
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    await discardTemp(temp);
     if ((error as NodeJS.ErrnoException).code === 'EXDEV' || (error as NodeJS.ErrnoException).code === 'EPERM') {
       throw new UserError(`cache.type = ${type}: cannot link ${path} to the cache ${repo.cacheDir} (${(error as NodeJS.ErrnoException).code}); use \`cache.type = copy\` in .dvc/config or put the cache on the same file system`, { cause: error });
     }
@@ -299,24 +333,25 @@ async function placeObject(repo: CacheRepo, md5: string, path: string, what: str
   }
 }
 
+/** Writes a workspace file (writable) from verified bytes, atomically. */
 async function writeWorkspaceFile(path: string, data: Uint8Array): Promise<void> {
   const temp = tempPathFor(path);
   try {
     await writeFile(temp, data);
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    await discardTemp(temp);
     throw workspaceError(path, error);
   }
 }
 
+/** A failed write into the workspace: a read-only one gets its own message, the rest `fsError`'s. */
 function workspaceError(path: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new UserError(`cannot write ${path}: the workspace is read-only (${code}); make ${dirname(path)} writable and run the command again`, { cause: error });
+    return new FsError(`cannot write ${path}: the workspace is read-only (${code}); make ${dirname(path)} writable and run the command again`, code, path, error);
   }
-  if (code === 'ENOSPC') return new UserError(`cannot write ${path}: no space left on the device; free some space and run the command again`, { cause: error });
-  return error;
+  return fsError(error, path, 'write');
 }
 
 /** Removes whatever is at `path` if it is not a regular file (e.g. a folder where a file goes). */
@@ -329,23 +364,6 @@ async function clearNonFile(path: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw workspaceError(path, error);
-  }
-}
-
-/** Temp files of `writeFileAtomic`/`tempPathFor`: another process's write in flight, never data. */
-const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/;
-
-/** Whether a temp file was left by a process that no longer runs (killed mid-write). */
-function isStaleTemp(name: string): boolean {
-  const match = TEMP_NAME.exec(name);
-  if (!match) return false;
-  const pid = Number(match[1]);
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
@@ -366,13 +384,15 @@ export class UncachedChangesError extends UserError {
  * to a folder, since removing the link keeps them.
  */
 async function filesInFolder(path: string): Promise<string[]> {
-  if (!(await lstat(path)).isDirectory()) return [];
-  const found: string[] = [];
-  for (const rel of await readdir(path, { recursive: true })) {
-    const file = join(path, rel);
-    if ((await lstat(file)).isFile()) found.push(file);
-  }
-  return found;
+  return withFsErrors(path, 'list', async () => {
+    if (!(await lstat(path)).isDirectory()) return [];
+    const found: string[] = [];
+    for (const rel of await readdir(path, { recursive: true })) {
+      const file = join(path, rel);
+      if ((await lstat(file)).isFile()) found.push(file);
+    }
+    return found;
+  });
 }
 
 /** The MD5 of the file at `path`, or undefined when there is none. */
@@ -398,7 +418,7 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   const result: CheckoutResult = { written: 0, unchanged: 0, removed: 0 };
   if (!isDirHash(hash.md5)) {
     options.onTotal?.(1);
-    const info = await stat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(fsError(error, path, 'read'))));
     const current = info?.isFile() ? await contentOf(path) : undefined;
     if (!options.force && current === hash.md5) {
       result.unchanged++;
@@ -426,10 +446,17 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   options.onTotal?.(entries.length);
   const rules = options.ignore ?? new IgnoreRules(repo.root);
   const wanted = new Map(entries.map((e) => [e.relpath, e.md5]));
-  const current = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  const current = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(fsError(error, path, 'read'))));
   const listed = current?.isDirectory() ? await rules.listFiles(path) : [];
+  // Writes and removals below `path` must stay there: no existing folder on the way may link out.
+  const linkOut = await findLinkOut(path, new Set([...entries.map((e) => e.relpath), ...listed].map((rel) => posix.dirname(rel))));
+  if (linkOut) {
+    throw new UnsafePathError(
+      `cannot check out ${path}: its folder ${linkOut.link} is a symbolic link to ${linkOut.target}, outside ${path}, and checkout does not write through it. Nothing was written. Replace the link with a real folder (or remove it) and run the command again`,
+    );
+  }
   // Temp files of a checkout killed mid-way are removed; those of a live one are left alone.
-  await mapLimit(listed.filter(isStaleTemp), jobs, (rel) => rm(join(path, ...rel.split('/')), { force: true }));
+  await mapLimit(listed.filter(isStaleTemp), jobs, (rel) => rm(join(path, ...rel.split('/')), { force: true }).catch(() => undefined));
   const existing = listed.filter((rel) => !TEMP_NAME.test(rel));
   // Plan: hash what is there, so nothing is touched before we know no uncached work is lost.
   const actual = new Map<string, string | undefined>();
@@ -445,7 +472,8 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
   const redundant = existing.filter((rel) => !wanted.has(rel));
   if (!options.force) {
     const lost: string[] = [];
-    if (current && !current.isDirectory() && !(await hasObject(repo.cacheDir, (await contentOf(path)) ?? ''))) lost.push(path);
+    // A file where the folder goes is lost unless cached; a link is not content (its target stays).
+    if (current?.isFile() && !(await hasObject(repo.cacheDir, (await contentOf(path)) ?? ''))) lost.push(path);
     const changed = existing.filter((rel) => actual.get(rel) !== undefined && actual.get(rel) !== wanted.get(rel));
     await mapLimit(changed, jobs, async (rel) => {
       if (!(await hasObject(repo.cacheDir, actual.get(rel)!))) lost.push(`${path}/${rel}`);
@@ -457,13 +485,14 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
     await rm(join(path, ...rel.split('/')), { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
     result.removed++;
   });
-  const folders = new Set(entries.map((e) => dirname(join(path, ...e.relpath.split('/')))));
+  // The output folder itself too: a tracked empty folder is restored as DVC restores it.
+  const folders = new Set([path, ...entries.map((e) => dirname(join(path, ...e.relpath.split('/'))))]);
   for (const folder of folders) {
     await mkdir(folder, { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST' && error.code !== 'ENOTDIR') throw workspaceError(folder, error);
       // A file stands where the manifest needs a folder: replace it.
-      await rm(folder, { force: true });
-      await mkdir(folder, { recursive: true });
+      await rm(folder, { force: true }).catch((again: unknown) => Promise.reject(workspaceError(folder, again)));
+      await mkdir(folder, { recursive: true }).catch((again: unknown) => Promise.reject(workspaceError(folder, again)));
     });
   }
   // Copies of small objects take the fast path; links, large objects and odd cases (a folder
@@ -502,4 +531,26 @@ export async function checkoutFromCache(repo: CacheRepo, hash: Pick<HashInfo, 'm
 /** Whether the object file exists (no hashing). */
 export async function hasObject(cacheDir: string, md5: string): Promise<boolean> {
   return (await fileMode(objectPath(cacheDir, md5))) !== undefined;
+}
+
+/**
+ * Removes the temp files that writers killed mid-write (a pull stopped with Ctrl-C or SIGKILL) left
+ * in the cache. A temp file's name carries its writer's pid, so only those of processes that no
+ * longer run are removed; a live writer's temp file is left alone. Returns how many went.
+ */
+export async function removeCacheLitter(cacheDir: string): Promise<number> {
+  const objects = join(cacheDir, 'files', 'md5');
+  const folders = [cacheDir, ...(await readdir(objects).catch(() => [] as string[])).map((name) => join(objects, name))];
+  let removed = 0;
+  await mapLimit(folders, DEFAULT_JOBS, async (folder) => {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!isStaleTemp(name)) continue;
+      await rm(join(folder, name), { force: true }).then(
+        () => removed++,
+        () => undefined,
+      );
+    }
+  });
+  return removed;
 }

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { safeUrl } from './messages.js';
+import { checkOptionName, remoteKindOf, SECRET_OPTIONS } from './remote/options.js';
 import type { RemoteConfig } from './remote/types.js';
 
 /**
@@ -20,8 +22,19 @@ export const LOCAL_CONFIG_FILE = 'config.local';
 
 function unquote(text: string): string {
   const t = text.trim();
+  for (const quote of ["'''", '"""']) if (t.length >= 6 && t.startsWith(quote) && t.endsWith(quote)) return t.slice(3, -3);
   if (t.length >= 2 && (t[0] === '"' || t[0] === "'") && t[t.length - 1] === t[0]) return t.slice(1, -1);
   return t;
+}
+
+/**
+ * A value as configobj (DVC's INI writer) writes it, so DVC reads back the same string: quoted
+ * when it is empty, has a comma (configobj would read a list) or `#` (a comment), or starts or
+ * ends with a space or a quote. Values were checked by `checkConfigValue` before.
+ */
+function formatValue(value: string): string {
+  if (value !== '' && !/[,#]/.test(value) && !/^[\s'"]|[\s'"]$/.test(value)) return value;
+  return value.includes('"') ? `'${value}'` : `"${value}"`;
 }
 
 export function parseIni(text: string, source: string): IniDoc {
@@ -57,8 +70,10 @@ export function formatIni(doc: IniDoc): string {
   for (const [name, keys] of doc) {
     if (keys.size === 0) continue;
     out.push(formatSectionName(name));
-    for (const [key, value] of keys) out.push(`    ${key} = ${value}`);
+    for (const [key, value] of keys) out.push(`    ${key} = ${formatValue(value)}`);
   }
+  // Every writer checks its input first; a line break here would be a bug that lets a value add sections.
+  if (out.some((line) => /[\r\n]/.test(line))) throw new Error('formatIni: a config name or value holds a line break');
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
@@ -68,7 +83,7 @@ async function readIniFile(path: string): Promise<IniDoc> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw error;
+    throw fsError(error, path, 'read');
   }
   return parseIni(text, path);
 }
@@ -91,6 +106,46 @@ export async function editConfigFile(dvcDir: string, local: boolean, edit: (doc:
   const doc = await readIniFile(path);
   edit(doc);
   await writeFileAtomic(path, formatIni(doc));
+}
+
+/**
+ * Refuses a value that cannot be written to the config as the one line it must be: a line break
+ * or other control character (`store\n[core]` would add a section), a value wrapped in `[...]`
+ * (read as a section by INI readers), or one holding both kinds of quote (configobj would need
+ * triple quotes, which other readers do not know).
+ */
+export function checkConfigValue(what: string, value: string): void {
+  let reason: string | undefined;
+  if (/[\u0000-\u001f\u007f]/.test(value)) reason = 'contains a line break or another control character';
+  else if (/^\s*\[.*\]\s*$/.test(value)) reason = 'looks like a [section] header';
+  else if (value.includes("'") && value.includes('"')) reason = 'contains both kinds of quote';
+  if (reason) throw new UserError(`${what} ${reason}, which cannot be stored in a config file as one value; nothing was changed. Give it on one line, as plain text`);
+}
+
+/** Whether a URL carries a password (`https://user:secret@host`). */
+export function urlHasPassword(value: string): boolean {
+  if (!hasScheme(value)) return false;
+  try {
+    return new URL(value).password !== '';
+  } catch {
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(value);
+  }
+}
+
+/** A command line argument quoted for a POSIX shell. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The URL with its password replaced by a placeholder, for a message. */
+function maskPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = 'PASSWORD';
+    return parsed.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    return safeUrl(url);
+  }
 }
 
 export function remoteSectionName(name: string): string {
@@ -164,6 +219,13 @@ export async function addRemote(dvcDir: string, name: string, url: string, optio
     throw new UserError(`"${name}" is not a valid remote name; use lower-case letters, digits, "-", "_" or "." (e.g. storage)`);
   }
   if (url.trim() === '') throw new UserError(`remote "${name}": the URL is empty; give a folder path or an http(s)/s3 URL`);
+  checkConfigValue(`remote "${name}": the URL`, url);
+  if (!options.local && urlHasPassword(url)) {
+    const flags = [options.makeDefault ? '-d' : '', options.force ? '-f' : ''].filter(Boolean).join(' ');
+    throw new UserError(
+      `remote "${name}": the URL carries a password, and .dvc/config is committed with git; nothing was changed. Store it in .dvc/config.local (git-ignored) instead: \`cifar10 data remote add --local ${flags ? `${flags} ` : ''}${name} ${shellQuote(maskPassword(url))}\` with the real password for PASSWORD`,
+    );
+  }
   const stored = configUrlFor(url, options.cwd ?? process.cwd(), dvcDir);
   const merged = await readConfig(dvcDir);
   const existing = listRemotes(merged).find((r) => r.name === name);
@@ -209,6 +271,18 @@ export async function modifyRemote(dvcDir: string, name: string, option: string,
     throw new UserError(`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with \`cifar10 data remote add ${name} <path or URL>\``);
   }
   if (!/^[a-z][a-z0-9_]*$/.test(option)) throw new UserError(`"${option}" is not a remote option name; use e.g. auth, user, password, read_timeout`);
+  const remote = listRemotes(merged).find((r) => r.name === name)!;
+  const kind = remoteKindOf(option === 'url' && value !== undefined ? value : remote.url);
+  // Options of kinds this tool cannot open are left to the real DVC to judge.
+  if (kind !== undefined) checkOptionName(name, kind, option);
+  if (value !== undefined) {
+    checkConfigValue(`remote "${name}": the value of ${option}`, value);
+    if (!options.local && (SECRET_OPTIONS.has(option) || urlHasPassword(value))) {
+      throw new UserError(
+        `remote "${name}": ${SECRET_OPTIONS.has(option) ? `${option} is a secret` : `the value of ${option} carries a password`}, and .dvc/config is committed with git; nothing was changed. Store it in .dvc/config.local (git-ignored) instead: \`cifar10 data remote modify --local ${name} ${option} <value>\``,
+      );
+    }
+  }
   await editConfigFile(dvcDir, options.local ?? false, (doc) => {
     const section = doc.get(remoteSectionName(name)) ?? new Map<string, string>();
     if (value === undefined) section.delete(option);

@@ -2,9 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../util/atomic.js';
+import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import type { HashInfo } from './hash.js';
 import { IgnoreRules } from './hash.js';
+import { safeRelativePath, UnsafePathError } from './paths.js';
 
 /**
  * `.dvc` files (dvc-format.md §3): one `outs:` list whose items carry `md5`, `size`, `nfiles`
@@ -69,6 +71,13 @@ export function parseDvcFile(text: string, file: string): DvcFile {
         throw new UserError(`${file}: outs[${index}] has no "path"; every output needs one`);
       }
       const o = item as Record<string, unknown>;
+      // The path comes from a file anyone can commit (a pull request): it must name something in this folder or below.
+      safeRelativePath(
+        o.path,
+        (reason) =>
+          new UnsafePathError(`${file}: outs[${index}] has path ${JSON.stringify(o.path)}, which is refused: ${reason}. A .dvc file tracks data in its own folder or below it (e.g. path: v1); fix or remove ${file}`),
+        { loose: true },
+      );
       const num = (key: string): number | undefined => (typeof o[key] === 'number' ? (o[key] as number) : undefined);
       return {
         path: o.path as string,
@@ -89,7 +98,7 @@ export async function readDvcFile(file: string): Promise<DvcFile> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${file} does not exist; track the data with \`cifar10 data add <path>\` first`, { cause: error });
-    throw error;
+    throw fsError(error, file, 'read');
   }
   return parseDvcFile(text, file);
 }
@@ -135,7 +144,7 @@ const SKIPPED_FOLDERS = new Set(['.git', '.dvc', '.hg', 'node_modules']);
 export async function findDvcFiles(root: string, rules = new IgnoreRules(root)): Promise<string[]> {
   const found: string[] = [];
   const visit = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => Promise.reject(fsError(error, dir, 'list')));
     const names = new Set(entries.map((e) => e.name));
     // A folder with its own .dvc/ is another repository (a DVC "subrepo"): its files are its own.
     if (dir !== root && names.has('.dvc') && entries.some((e) => e.name === '.dvc' && e.isDirectory())) return;

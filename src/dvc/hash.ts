@@ -1,8 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { md5File, md5Hex as md5Bytes } from '../util/md5.js';
+import { unsafePathReason } from './paths.js';
 import { DEFAULT_JOBS, mapLimit } from './pool.js';
 import { eachInBatches, readSmallSync } from './small-files.js';
 
@@ -109,6 +111,38 @@ export function parseManifest(bytes: Uint8Array | string, source: string): Manif
   return doc.map((e: ManifestEntry) => ({ md5: e.md5, relpath: e.relpath }));
 }
 
+/** An entry of a manifest that must not be written, with the reason. */
+export interface UnsafeEntry {
+  relpath: string;
+  reason: string;
+}
+
+const FILE_MD5 = /^[0-9a-f]{32}$/;
+
+/**
+ * The first entry of a manifest that checkout must refuse, or undefined when every entry is safe:
+ * a name the path rule refuses (src/dvc/paths.ts), a hash that is not a file's MD5, a name listed
+ * twice, or a name that is both a file and the folder of another entry (`a` and `a/b`). The whole
+ * manifest is judged before anything is written.
+ */
+export function unsafeManifestEntry(entries: readonly ManifestEntry[]): UnsafeEntry | undefined {
+  const files = new Set<string>();
+  for (const { relpath, md5 } of entries) {
+    const reason = unsafePathReason(relpath);
+    if (reason !== undefined) return { relpath, reason };
+    if (!FILE_MD5.test(md5)) return { relpath, reason: `its md5 ${JSON.stringify(md5)} is not a file's MD5 (32 hex digits)` };
+    if (files.has(relpath)) return { relpath, reason: 'it is listed twice' };
+    files.add(relpath);
+  }
+  for (const relpath of files) {
+    for (let slash = relpath.indexOf('/'); slash !== -1; slash = relpath.indexOf('/', slash + 1)) {
+      const folder = relpath.slice(0, slash);
+      if (files.has(folder)) return { relpath: folder, reason: `it is listed as a file and also as the folder of ${JSON.stringify(relpath)}` };
+    }
+  }
+  return undefined;
+}
+
 /** The id, size and file count of a directory from its files' hashes, plus the manifest bytes. */
 export function dirHashInfo(files: readonly HashedFile[]): { hash: HashInfo; manifest: Buffer } {
   const manifest = manifestBytes(files);
@@ -137,7 +171,7 @@ export class IgnoreRules {
         (text) => ignore().add(text),
         (error: NodeJS.ErrnoException) => {
           if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-          throw error;
+          throw fsError(error, join(dir, DVCIGNORE_FILE), 'read');
         },
       );
       this.matchers.set(dir, found);
@@ -193,13 +227,17 @@ export class IgnoreRules {
       if (matcher) above.push({ base: folder, matcher });
     }
     const visit = async (abs: string, rel: string, scopes: Scope[]): Promise<void> => {
-      const [entries, own] = await Promise.all([readdir(abs, { withFileTypes: true }), this.root ? this.matcherOf(abs) : undefined]);
+      const [entries, own] = await Promise.all([
+        readdir(abs, { withFileTypes: true }).catch((error: unknown) => Promise.reject(fsError(error, abs, 'list'))),
+        this.root ? this.matcherOf(abs) : undefined,
+      ]);
       const here = own ? [...scopes, { base: abs, matcher: own }] : scopes;
       const folders: Promise<void>[] = [];
       for (const entry of entries) {
         if (ALWAYS_IGNORED.has(entry.name)) continue;
         const path = join(abs, entry.name);
-        const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path)).isDirectory());
+        // Links are followed, as DVC does; a dangling or looping one is named with the fix.
+        const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).catch((error: unknown) => Promise.reject(fsError(error, path, 'read')))).isDirectory());
         if (here.length > 0 && ignoredBy(here, path, isDir)) continue;
         const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
         if (isDir) folders.push(visit(path, childRel, here));
@@ -279,7 +317,7 @@ export async function hashPath(path: string, options: HashOptions = {}): Promise
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UserError(`${path} does not exist; create it or check the path`, { cause: error });
     }
-    throw error;
+    throw fsError(error, path, 'read');
   }
   if (info.isDirectory()) return dirHashInfo(await hashDirFiles(path, options)).hash;
   const { md5, size } = await md5File(path);

@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { CONFIG_FILE, type IniDoc, readConfig } from './config.js';
 import type { LinkType } from './cache.js';
@@ -85,7 +86,7 @@ async function writeIfAbsent(path: string, text: string): Promise<void> {
   try {
     await writeFile(path, text, { flag: 'wx' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(error, path, 'create');
   }
 }
 
@@ -99,7 +100,7 @@ export async function initRepo(root: string): Promise<InitResult> {
   try {
     await mkdir(dvcDir, { recursive: true });
   } catch (error) {
-    throw new UserError(`cannot create ${dvcDir}: ${(error as Error).message}; check that ${root} exists and is writable`, { cause: error });
+    throw fsError(error, dvcDir, 'create');
   }
   await writeIfAbsent(join(dvcDir, CONFIG_FILE), '');
   await writeIfAbsent(join(dvcDir, '.gitignore'), DVC_GITIGNORE);
@@ -119,7 +120,7 @@ export async function addToGitignore(path: string): Promise<boolean> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, file, 'read');
   }
   if (text.split(/\r?\n/).includes(entry)) return false;
   const prefix = text === '' || text.endsWith('\n') ? text : `${text}\n`;

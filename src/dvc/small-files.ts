@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { tempPathFor } from '../util/atomic.js';
+import { discardTempSync, tempPathFor } from '../util/atomic.js';
+import { fsError } from '../util/errno.js';
 
 /**
  * The fast path for the many small files of an image dataset. Measured on this project's machines
@@ -16,11 +17,21 @@ export const SMALL_FILE_LIMIT = 8 * 1024 * 1024;
 /** Items done between two turns of the event loop. */
 const BATCH = 128;
 
-/** The bytes of a file up to `SMALL_FILE_LIMIT`, or undefined when it is larger. Throws ENOENT as is. */
+/**
+ * The bytes of a file up to `SMALL_FILE_LIMIT`, or undefined when it is larger. A failure is an
+ * `FsError` naming the path (its `code` stays ENOENT for a missing file).
+ */
 export function readSmallSync(path: string): Buffer | undefined {
-  const fd = openSync(path, 'r');
+  let fd;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw fsError(error, path, 'read');
+  }
   try {
     return fstatSync(fd).size > SMALL_FILE_LIMIT ? undefined : readFileSync(fd);
+  } catch (error) {
+    throw fsError(error, path, 'read');
   } finally {
     closeSync(fd);
   }
@@ -38,7 +49,8 @@ export function readSmallIfExistsSync(path: string): Buffer | undefined | null {
 
 /**
  * Writes a temp file beside `path` and renames it into place (readers never see a partial file),
- * creating the parent folder on first need.
+ * creating the parent folder on first need. A failure is an `FsError` naming the path; its `code`
+ * (EISDIR, ENOTEMPTY, …) stays readable for callers that handle a case themselves.
  */
 export function writeAtomicSync(path: string, data: Uint8Array, mode?: number): void {
   const write = () => {
@@ -47,16 +59,20 @@ export function writeAtomicSync(path: string, data: Uint8Array, mode?: number): 
       writeFileSync(temp, data, { mode });
       renameSync(temp, path);
     } catch (error) {
-      rmSync(temp, { force: true });
+      discardTempSync(temp);
       throw error;
     }
   };
   try {
     write();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    mkdirSync(dirname(path), { recursive: true });
-    write();
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, path, 'write');
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      write();
+    } catch (again) {
+      throw fsError(again, path, 'write');
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { parseVersionSpec } from '../data/versions.js';
 import { readDvcFile } from '../dvc/dvcfile.js';
 import { hashPath } from '../dvc/hash.js';
 import { applyOverrides } from '../dvc/pipeline/params.js';
+import { withRepoLockAt } from '../dvc/repo-lock.js';
 import { readMetricsJson, type MetricsFile } from '../evaluate/report-files.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -167,6 +168,11 @@ async function publish(temp: string, dest: string): Promise<void> {
  * The GitHub action `run-experiment` calls this for its one cell.
  */
 export async function runCell(options: CellOptions): Promise<CellResult> {
+  // The repository lock (re-entrant, so the cells of a matrix share their process's lock).
+  return withRepoLockAt(resolve(options.root), () => runCellLocked(options));
+}
+
+async function runCellLocked(options: CellOptions): Promise<CellResult> {
   const root = resolve(options.root);
   const partitions = parseVersionSpec(options.versions, 'versions');
   const spec = partitions.join('+');

@@ -7,6 +7,7 @@ import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
 import { UserError } from '../util/errors.js';
 import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, listBundles, readBundle, runIdFor, type RunBundle } from './bundle.js';
 import { applyOverrides } from '../dvc/pipeline/params.js';
+import { withRepoLockAt } from '../dvc/repo-lock.js';
 import { cellOverrides, type CellOptions, type CellResult, partitionHashes, runCell } from './cell.js';
 import { ledgerPathFor, writeLedger } from './ledger.js';
 import { checkRunParams } from './run-params.js';
@@ -146,6 +147,11 @@ async function cellParams(root: string, cell: MatrixCell, overrides: readonly st
  * nothing half-written is kept, and the error says how to resume.
  */
 export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
+  // Held from the first cell to the last, so no other writer slips in between two cells.
+  return withRepoLockAt(resolve(options.root), () => runMatrixLocked(options));
+}
+
+async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
   const root = resolve(options.root);
   const resultsDir = resolve(root, options.resultsDir ?? DEFAULT_RESULTS_DIR);
   const ledger = ledgerPathFor(resultsDir);

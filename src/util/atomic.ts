@@ -1,28 +1,76 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fsError } from './errno.js';
 
-/** A temp path beside `path`, unique per call, so concurrent writers never share one. */
+/** Most file systems allow 255 bytes per name; a temp name must fit where its target's name fits. */
+const NAME_LIMIT = 255;
+
+/** Temp files of `tempPathFor`: `<name>.tmp-<pid>-<8 hex>`, another process's write in flight, never data. */
+export const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/**
+ * A temp path beside `path`, unique per call, so concurrent writers never share one. It carries
+ * the writer's pid, so a later run can tell the litter of a killed process from a live write. A
+ * name too long to take the suffix gets a short stand-in (a hash of the name), so a name that fits
+ * the file system never fails because of its temp file.
+ */
 export function tempPathFor(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const name = basename(path);
+  if (Buffer.byteLength(name) + suffix.length <= NAME_LIMIT) return `${path}${suffix}`;
+  return join(dirname(path), `.${createHash('md5').update(name).digest('hex').slice(0, 16)}${suffix}`);
+}
+
+/** Whether the process that wrote this temp file (by its name) no longer runs: it was killed mid-write. */
+export function isStaleTemp(name: string): boolean {
+  const match = TEMP_NAME.exec(name);
+  if (!match) return false;
+  const pid = Number(match[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Removes a temp file after a failed write; its own failure must not hide the write's error. */
+export async function discardTemp(temp: string): Promise<void> {
+  await rm(temp, { force: true }).catch(() => undefined);
+}
+
+export function discardTempSync(temp: string): void {
+  try {
+    rmSync(temp, { force: true });
+  } catch {
+    // The write's own error is the one to report.
+  }
 }
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the complete new one,
  * never a half-written file: write a temp file in the same folder, then rename it into place.
+ * A file-system failure is reported as an `FsError` naming `path`.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   options: { mode?: number } = {},
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    throw fsError(error, dirname(path), 'create');
+  }
   const temp = tempPathFor(path);
   try {
     await writeFile(temp, data, { mode: options.mode });
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+    await discardTemp(temp);
+    throw fsError(error, path, 'write');
   }
 }

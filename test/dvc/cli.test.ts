@@ -47,8 +47,8 @@ test('the data commands run end to end: init, add, remote add, push, status, pul
   assert.deepEqual(await readTree(join(root, 'images')), before);
   assert.match(await cifar10(root, 'data', 'status'), /up to date/);
   assert.match(await cifar10(root, 'data', 'remote', 'list'), /^storage\t\.\.\/\.\.\/store\t\(default\)$/m);
-  assert.match(await cifar10(root, 'data', 'remote', 'modify', '--local', 'storage', 'password', 'hunter2'), /password set in \.dvc\/config\.local$/m);
-  const added = await cifar10(root, 'data', 'remote', 'add', 'web', 'https://alice:s3cret@dvc.example.com/store');
+  const added = await cifar10(root, 'data', 'remote', 'add', '--local', 'web', 'https://alice:s3cret@dvc.example.com/store');
+  assert.match(await cifar10(root, 'data', 'remote', 'modify', '--local', 'web', 'password', 'hunter2'), /password set in \.dvc\/config\.local$/m);
   const listed = await cifar10(root, 'data', 'remote', 'list');
   for (const text of [added, listed]) assert.ok(text.includes('dvc.example.com/store') && !text.includes('s3cret'), `credentials of a URL are never printed: ${text}`);
   assert.match(await readFile(join(root, 'images.dvc'), 'utf8'), /^outs:\n- md5: [0-9a-f]{32}\.dir\n {2}size: \d+\n {2}nfiles: 10\n {2}hash: md5\n {2}path: images\n$/);

@@ -24,7 +24,7 @@ test('safeUrl drops user info and query from URLs and leaves local paths as they
 test('remote add names an existing remote by its URL without the user info in it', async (t) => {
   const root = await tempDir(t);
   const { repo } = await initRepo(root);
-  await addRemote(repo.dvcDir, 'web', 'https://alice:s3cret@example.test/dvc', { cwd: root });
+  await addRemote(repo.dvcDir, 'web', 'https://alice:s3cret@example.test/dvc', { cwd: root, local: true });
   await assert.rejects(addRemote(repo.dvcDir, 'web', 'https://example.test/other', { cwd: root }), (error: Error) => {
     assert.match(error.message, /already exists with url https:\/\/example\.test\/dvc;/);
     return hidesSecret(error);

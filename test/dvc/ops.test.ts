@@ -211,6 +211,9 @@ test('a read-only workspace makes pull fail with a clear message and leaves it u
   const worker = asRoot ? await bundledWorker(t) : join(here, 'ops-worker.js');
   const asUser = asRoot ? { uid: 65534, gid: 65534 } : {};
   if (asRoot) {
+    // The user may take the repository lock (.dvc/tmp/lock), as the owner of a workspace can.
+    await mkdir(join(other.dvcDir, 'tmp'), { recursive: true });
+    await chmod(join(other.dvcDir, 'tmp'), 0o777);
     for (let dir = other.root; dir !== dirname(dir); dir = dirname(dir)) {
       const mode = (await stat(dir)).mode & 0o777;
       if ((mode & 0o005) !== 0o005) await chmod(dir, mode | 0o005);

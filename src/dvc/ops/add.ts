@@ -6,6 +6,7 @@ import { dvcFileFor, dvcFileWithHash, readDvcFile, repoRelative, writeDvcFile } 
 import { type HashInfo, IgnoreRules } from '../hash.js';
 import { DEFAULT_JOBS } from '../pool.js';
 import { addToGitignore, DVC_DIR, type Repo } from '../repo.js';
+import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory } from './outputs.js';
 
 export interface AddOptions {
@@ -40,6 +41,10 @@ function checkInsideRepo(repo: Repo, abs: string, typed: string): void {
  * lists `/<name>` in the `.gitignore` there. Re-adding unchanged data changes nothing.
  */
 export async function add(repo: Repo, paths: readonly string[], options: AddOptions = {}): Promise<AddedOutput[]> {
+  return locked(repo, () => addLocked(repo, paths, options));
+}
+
+async function addLocked(repo: Repo, paths: readonly string[], options: AddOptions): Promise<AddedOutput[]> {
   if (paths.length === 0) throw new UserError('nothing to add; name the files or folders to track, e.g. `cifar10 data add data/partitions/v1`');
   const cwd = options.cwd ?? process.cwd();
   const progress = options.progress ?? NO_PROGRESS;

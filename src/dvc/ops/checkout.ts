@@ -1,9 +1,12 @@
 import { chmod, stat } from 'node:fs/promises';
+import { dirname, posix } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import { checkoutFromCache, type CheckoutResult, MissingObjectError } from '../cache.js';
-import { IgnoreRules } from '../hash.js';
+import { checkoutFromCache, type CheckoutResult, MissingObjectError, readDirManifest } from '../cache.js';
+import { IgnoreRules, isDirHash } from '../hash.js';
+import { findLinkOut, UnsafePathError } from '../paths.js';
 import { DEFAULT_JOBS } from '../pool.js';
 import type { Repo } from '../repo.js';
+import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
 
 export interface CheckoutOptions {
@@ -21,11 +24,31 @@ export interface OutputCheckout extends CheckoutResult {
   label: string;
 }
 
+/**
+ * Refuses an output whose folders below its `.dvc` file's folder include a symbolic link leading
+ * out of it: a committed link (`data -> /home/me/.ssh`) must not carry a checkout elsewhere.
+ */
+async function checkNoLinkOut(output: TrackedOutput): Promise<void> {
+  const base = dirname(output.dvc.file);
+  const linkOut = await findLinkOut(base, [posix.dirname(posix.normalize(output.out.path))]);
+  if (linkOut) {
+    throw new UnsafePathError(
+      `${output.dvc.file}: path ${output.out.path} runs through ${linkOut.link}, a symbolic link to ${linkOut.target} outside ${base}, and checkout does not write through it. Nothing was written. Replace the link with a real folder (or remove it) and run the command again`,
+    );
+  }
+}
+
 /** Checks out already-collected outputs (used by `pull` after its fetch). */
 export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutput[], options: CheckoutOptions = {}): Promise<OutputCheckout[]> {
   const rules = new IgnoreRules(repo.root);
   const results: OutputCheckout[] = [];
-  for (const output of withHash(outputs)) {
+  const chosen = withHash(outputs);
+  // Every output is judged before the first is written: its path, and its manifest when cached.
+  for (const output of chosen) {
+    await checkNoLinkOut(output);
+    if (isDirHash(output.hash.md5)) await readDirManifest(repo.cacheDir, output.hash.md5, output.label).catch((error: unknown) => (error instanceof MissingObjectError ? undefined : Promise.reject(error)));
+  }
+  for (const output of chosen) {
     const bar = (options.progress ?? NO_PROGRESS)(`checkout ${output.label}`, output.hash.nfiles ?? 1);
     try {
       const done = await checkoutFromCache(repo, output.hash, output.path, {
@@ -52,5 +75,5 @@ export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutpu
 
 /** `dvc checkout`: makes the workspace match the `.dvc` files, from the cache only. */
 export async function checkout(repo: Repo, options: CheckoutOptions = {}): Promise<OutputCheckout[]> {
-  return checkoutOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options);
+  return locked(repo, async () => checkoutOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
 }

@@ -1,15 +1,17 @@
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { tempPathFor } from '../../util/atomic.js';
+import { discardTemp, tempPathFor } from '../../util/atomic.js';
+import { fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
-import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
+import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, UnsafeManifestError, verifyObject } from '../cache.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
-import { isDirHash, md5Bytes, md5File } from '../hash.js';
+import { isDirHash, type ManifestEntry, md5Bytes, md5File } from '../hash.js';
 import { DEFAULT_JOBS, mapLimit } from '../pool.js';
 import type { RemoteStore } from '../remote/types.js';
 import type { Repo } from '../repo.js';
+import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
-import { lazyRemote, type RemoteChoice } from './remote-store.js';
+import { lazyRemote, type RemoteChoice, remoteLabel } from './remote-store.js';
 
 export interface TransferOptions extends RemoteChoice {
   /** `.dvc` files or tracked paths; none means every tracked output. */
@@ -94,15 +96,17 @@ export async function downloadObject(store: RemoteStore, cacheDir: string, md5: 
   const expected = contentMd5(md5);
   if (hasLocalFiles(store) && copyLocalObjectSync(store, cacheDir, md5, true)) return;
   const temp = tempPathFor(dest);
-  await mkdir(dirname(dest), { recursive: true });
+  await mkdir(dirname(dest), { recursive: true }).catch((error: unknown) => Promise.reject(fsError(error, dirname(dest), 'create')));
   try {
     await store.download(key, temp);
     const { md5: actual } = await md5File(temp);
     if (actual !== expected) throw corruptRemote(store, key, actual, expected);
     await chmod(temp, READ_ONLY);
     await rename(temp, dest);
+  } catch (error) {
+    throw fsError(error, dest, 'write');
   } finally {
-    await rm(temp, { force: true });
+    await discardTemp(temp);
   }
 }
 
@@ -111,6 +115,20 @@ async function ensureObject(getStore: () => Promise<RemoteStore>, cacheDir: stri
   if ((await verifyObject(cacheDir, md5)) === 'ok') return false;
   await downloadObject(await getStore(), cacheDir, md5);
   return true;
+}
+
+/**
+ * A manifest fetched for checkout, judged by the path rule before any of its files is fetched. An
+ * unsafe one leaves the cache, so nothing ever checks it out; the error names the remote it came from.
+ */
+async function readManifestFrom(repo: Repo, md5: string, label: string, origin: string | undefined): Promise<ManifestEntry[]> {
+  try {
+    return await readDirManifest(repo.cacheDir, md5, label, origin);
+  } catch (error) {
+    if (!(error instanceof UnsafeManifestError)) throw error;
+    await rm(objectPath(repo.cacheDir, md5), { force: true });
+    throw new UnsafeManifestError(md5, error.entry, { what: label, origin: origin ?? 'the cache', removed: true });
+  }
 }
 
 /**
@@ -130,9 +148,10 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
       needed.add(output.hash.md5);
       continue;
     }
-    if (await ensureObject(getStore, repo.cacheDir, output.hash.md5)) result.downloaded++;
+    const downloaded = await ensureObject(getStore, repo.cacheDir, output.hash.md5);
+    if (downloaded) result.downloaded++;
     else result.cached++;
-    for (const entry of await readDirManifest(repo.cacheDir, output.hash.md5, output.label)) needed.add(entry.md5);
+    for (const entry of await readManifestFrom(repo, output.hash.md5, output.label, downloaded ? remoteLabel(repo, options, await getStore()) : undefined)) needed.add(entry.md5);
   }
   const progress = (options.progress ?? NO_PROGRESS)('fetch', needed.size);
   try {
@@ -172,5 +191,5 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
 }
 
 export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<FetchResult> {
-  return fetchOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options);
+  return locked(repo, async () => fetchOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
 }

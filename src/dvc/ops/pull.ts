@@ -2,6 +2,7 @@ import { CorruptObjectError } from '../cache.js';
 import type { Repo } from '../repo.js';
 import { checkoutOutputs, type OutputCheckout } from './checkout.js';
 import { fetchOutputs, type FetchResult, type TransferOptions, VerifiedBytes } from './fetch.js';
+import { locked } from './locked.js';
 import { collectOutputs } from './outputs.js';
 
 export interface PullOptions extends TransferOptions {
@@ -19,6 +20,10 @@ export interface PullResult {
  * the two steps is removed by checkout; it is fetched again once and checkout re-run.
  */
 export async function pull(repo: Repo, options: PullOptions = {}): Promise<PullResult> {
+  return locked(repo, () => pullLocked(repo, options));
+}
+
+async function pullLocked(repo: Repo, options: PullOptions): Promise<PullResult> {
   const outputs = await collectOutputs(repo, options.targets, options.cwd);
   const keep = new VerifiedBytes();
   const fetched = await fetchOutputs(repo, outputs, { ...options, keep });

@@ -5,6 +5,7 @@ import { isDirHash, md5Bytes } from '../hash.js';
 import { hasLocalFiles, type TransferOptions } from './fetch.js';
 import { DEFAULT_JOBS, mapLimit } from '../pool.js';
 import { type Repo } from '../repo.js';
+import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, withHash } from './outputs.js';
 import { lazyRemote } from './remote-store.js';
 
@@ -22,6 +23,10 @@ export interface PushResult {
  * the next push uploads what is still missing. Nothing on the remote is ever deleted.
  */
 export async function push(repo: Repo, options: TransferOptions = {}): Promise<PushResult> {
+  return locked(repo, () => pushLocked(repo, options));
+}
+
+async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushResult> {
   const outputs = withHash(await collectOutputs(repo, options.targets, options.cwd));
   const result: PushResult = { uploaded: 0, present: 0 };
   if (outputs.length === 0) return result;

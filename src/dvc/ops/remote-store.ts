@@ -1,4 +1,4 @@
-import { selectRemote } from '../config.js';
+import { defaultRemoteName, selectRemote } from '../config.js';
 import { openRemote } from '../remote/index.js';
 import type { RemoteStore } from '../remote/types.js';
 import type { Repo } from '../repo.js';
@@ -18,4 +18,10 @@ export function lazyRemote(repo: Repo, choice: RemoteChoice): () => Promise<Remo
     opened ??= Promise.resolve().then(() => openRemote(selectRemote(repo.config, choice.remote, repo.dvcDir), repo.dvcDir));
     return opened;
   };
+}
+
+/** The remote a transfer talks to, for messages: `remote "storage" (https://host/store)`. */
+export function remoteLabel(repo: Repo, choice: RemoteChoice, store: RemoteStore): string {
+  const name = choice.store ? undefined : (choice.remote ?? defaultRemoteName(repo.config));
+  return name ? `remote "${name}" (${store.url})` : `remote ${store.url}`;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { createPartitions, type PartitionSpec, readPartitionRecipe, RECIPE_FILE } from '../../data/partition.js';
 import { UserError } from '../../util/errors.js';
-import { addRemote, configUrlFor, defaultRemoteName, listRemotes } from '../config.js';
+import { addRemote, configUrlFor, defaultRemoteName, listRemotes, LOCAL_CONFIG_FILE, urlHasPassword } from '../config.js';
 import { repoRelative } from '../dvcfile.js';
 import { safeUrl } from '../messages.js';
 import { findRepoRoot, initRepo, loadRepo, type Repo } from '../repo.js';
@@ -64,11 +64,14 @@ async function ensureRemote(repo: Repo, options: VersionDataOptions, cwd: string
   if (options.remote !== undefined) {
     const stored = configUrlFor(options.remote, cwd, repo.dvcDir);
     const same = remotes.find((r) => r.url === stored);
+    // A password never goes into the committed config: such a remote is kept in config.local.
+    const local = urlHasPassword(options.remote);
+    if (local) options.log?.(`the remote URL carries a password: it is stored in ${join(repo.dvcDir, LOCAL_CONFIG_FILE)}, which git ignores`);
     if (same) {
-      if (defaultRemoteName(repo.config) !== same.name) await addRemote(repo.dvcDir, same.name, options.remote, { makeDefault: true, cwd, force: true });
+      if (defaultRemoteName(repo.config) !== same.name) await addRemote(repo.dvcDir, same.name, options.remote, { makeDefault: true, cwd, force: true, local });
     } else {
       const name = remotes.some((r) => r.name === DEFAULT_REMOTE_NAME) ? `${DEFAULT_REMOTE_NAME}-${remotes.length + 1}` : DEFAULT_REMOTE_NAME;
-      await addRemote(repo.dvcDir, name, options.remote, { makeDefault: true, cwd });
+      await addRemote(repo.dvcDir, name, options.remote, { makeDefault: true, cwd, local });
     }
     return loadRepo(repo.root);
   }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UserError } from '../../util/errors.js';
 import { DEFAULT_PARAMS_FILE } from '../../params.js';
 import { invalidYamlError } from '../messages.js';
+import { unsafePathReason, UnsafePathError } from '../paths.js';
 
 /**
  * `dvc.yaml` (dvc-format.md §5) as the native runner understands it: stages with `cmd`, `wdir`,
@@ -103,6 +104,19 @@ function parseParams(file: string, where: string, value: unknown): StageParam[] 
   return params;
 }
 
+/**
+ * Checks a path of a stage (its wdir, an output, a dependency, a params file) by the path rule of
+ * src/dvc/paths.ts, taken from the folder of dvc.yaml: `..` may appear as long as the path stays
+ * in the repository, as DVC allows (`wdir: src`, `../data`). An output is removed before its stage
+ * runs, so one outside the repository would delete the user's files.
+ */
+function checkStagePath(file: string, where: string, wdir: string, path: string): void {
+  const reason = /^(\/|[a-z]:)/i.test(path) ? 'it is an absolute path' : unsafePathReason(posix.normalize(posix.join(wdir, path)), { loose: true });
+  if (reason !== undefined) {
+    throw new UnsafePathError(`${file}: ${where} ${JSON.stringify(path)} is refused: ${reason}. Stage paths must stay inside the repository and out of .git/ and .dvc/; fix ${file}`);
+  }
+}
+
 function parseStage(file: string, name: string, raw: unknown): Stage {
   if (!isMapping(raw)) fail(file, `stage "${name}" must be a mapping`);
   for (const key of Object.keys(raw)) {
@@ -114,12 +128,17 @@ function parseStage(file: string, name: string, raw: unknown): Stage {
   if (!validCmd) fail(file, `stage "${name}" needs a cmd (a string or a list of strings)`);
   const wdir = raw['wdir'] ?? '.';
   if (typeof wdir !== 'string') fail(file, `stage "${name}": wdir must be a path`);
+  if (posix.normalize(wdir) !== '.') checkStagePath(file, `stage "${name}" wdir`, '.', wdir);
   const deps = list(file, `stage "${name}" deps`, raw['deps']).map((d, i) => (typeof d === 'string' ? d : fail(file, `stage "${name}" deps[${i}] must be a path`)));
   const outs = [
     ...parseOuts(file, `stage "${name}" outs`, raw['outs'], true),
     ...parseOuts(file, `stage "${name}" metrics`, raw['metrics'], true),
     ...parseOuts(file, `stage "${name}" plots`, raw['plots'], true),
   ];
+  const params = parseParams(file, `stage "${name}" params`, raw['params']);
+  deps.forEach((dep, i) => checkStagePath(file, `stage "${name}" deps[${i}]`, wdir, dep));
+  outs.forEach((out) => checkStagePath(file, `stage "${name}" output`, wdir, out.path));
+  for (const param of params) checkStagePath(file, `stage "${name}" params file`, wdir, param.file);
   const flag = (key: string): boolean => {
     const value = raw[key] ?? false;
     return typeof value === 'boolean' ? value : fail(file, `stage "${name}": ${key} must be true or false`);
@@ -129,7 +148,7 @@ function parseStage(file: string, name: string, raw: unknown): Stage {
     cmd: cmd as string | string[],
     wdir: resolve(dirname(file), wdir),
     deps,
-    params: parseParams(file, `stage "${name}" params`, raw['params']),
+    params,
     outs,
     frozen: flag('frozen'),
     alwaysChanged: flag('always_changed'),

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.js';
+import { fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
 import { readDvcFile } from '../dvcfile.js';
 import { type ProgressFactory } from '../ops/outputs.js';
@@ -39,7 +40,7 @@ export interface PullDataResult {
 export async function pullData(options: PullDataOptions): Promise<PullDataResult> {
   const repo = await loadRepo(options.root);
   const dir = join(options.root, PARTITIONS_DIR);
-  const listed = await readdir(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+  const listed = await readdir(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(fsError(error, dir, 'list'))));
   const dvcFiles = listed.filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n)).sort();
   if (dvcFiles.length === 0) {
     throw new UserError(`no partitions are tracked in ${dir} (no vK.dvc files); run \`cifar10 start\` or \`cifar10 data version-data\` to make and version them`);

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { access, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { saveToCache } from '../cache.js';
 import type { HashInfo } from '../hash.js';
+import { findLinkOut, UnsafePathError } from '../paths.js';
 import { addToGitignore, findRepoRoot, loadRepo, type Repo } from '../repo.js';
+import { withRepoLockAt } from '../repo-lock.js';
 import { type Pipeline, readPipeline, type Stage } from './dvcyaml.js';
 import { executionOrder, upstreamOf } from './graph.js';
 import { type LockEntry, type LockStage, readLock, writeLockStage } from './lock.js';
@@ -74,6 +76,12 @@ async function lockEntries(stage: Stage, paths: readonly string[], hashOne: (abs
 
 /** Runs one stage and, only when everything succeeded, records it in dvc.lock. */
 async function runStage(repo: Repo, pipeline: Pipeline, stage: Stage, memo: HashMemo, options: ReproOptions): Promise<void> {
+  // Outputs are removed, cached and git-ignored: never through a link that leads out of the repository.
+  const folders = stage.outs.map((out) => posix.dirname(relative(repo.root, join(stage.wdir, out.path)).split(sep).join('/')));
+  const linkOut = await findLinkOut(repo.root, folders);
+  if (linkOut) {
+    throw new UnsafePathError(`stage "${stage.name}": an output lies below ${linkOut.link}, a symbolic link to ${linkOut.target} outside the repository, and repro does not remove or write through it; replace the link with a real folder and run the command again`);
+  }
   for (const out of stage.outs) if (!out.persist) await rm(join(stage.wdir, out.path), { recursive: true, force: true });
   const commands = Array.isArray(stage.cmd) ? stage.cmd : [stage.cmd];
   for (const cmd of commands) {
@@ -103,6 +111,11 @@ async function runStage(repo: Repo, pipeline: Pipeline, stage: Stage, memo: Hash
  * stops the run; stages already done keep their new lock entries, the failed one keeps its old one.
  */
 export async function reproduce(options: ReproOptions): Promise<StageOutcome[]> {
+  // A dry run writes nothing; a real one holds the repository lock from its -S edit to its last stage.
+  return options.dry ? reproduceLocked(options) : withRepoLockAt(resolve(options.root), () => reproduceLocked(options));
+}
+
+async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
   const log = options.log ?? (() => {});
   const root = resolve(options.root);
   const set = options.set ?? [];

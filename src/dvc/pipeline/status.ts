@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { FsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
 import { hashPath, type HashInfo, IgnoreRules } from '../hash.js';
 import type { Stage } from './dvcyaml.js';
@@ -20,7 +21,8 @@ export class HashMemo {
     let pending = this.memo.get(path);
     if (!pending) {
       pending = hashPath(path, { root: this.root, ignore: this.rules }).catch((error: unknown) => {
-        if (error instanceof UserError && / does not exist/.test(error.message)) return undefined;
+        // Only the path itself missing; a dangling link inside it is the user's to fix.
+        if (error instanceof UserError && !(error instanceof FsError) && / does not exist/.test(error.message)) return undefined;
         throw error;
       });
       this.memo.set(path, pending);

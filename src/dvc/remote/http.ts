@@ -4,6 +4,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
 import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
@@ -21,8 +22,20 @@ const MAX_REDIRECTS = 5;
  * `read_timeout`, `connect_timeout` (seconds), plus `retries` (this tool's bound on retries).
  */
 
-/** A failure worth another attempt: 5xx, 429, a timeout or a dropped connection. */
+/**
+ * A failure worth another attempt: 5xx, 429, a timeout, a dropped or reset connection, or a
+ * response the HTTP parser cannot read (`HPE_*`: e.g. a short Content-Length on a keep-alive
+ * socket leaves bytes that garble the next response). The agent drops the socket, so the retry
+ * starts on a fresh connection.
+ */
 class RetryableError extends Error {}
+
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
+
+function isRetryableNetworkError(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? '';
+  return RETRYABLE_CODES.has(code) || code.startsWith('HPE_');
+}
 
 export interface HttpRemoteOptions {
   /** Attempts after the first one for retryable failures. */
@@ -107,21 +120,32 @@ export class HttpRemote implements RemoteStore {
       const sameProtocol = url.protocol === this.base.protocol;
       const client = sameProtocol ? this.client : url.protocol === 'https:' ? https : http;
       const req = client.request(url, { method, agent: sameProtocol ? this.agent : undefined, headers });
-      const connectTimer = setTimeout(() => req.destroy(new RetryableError(`connecting to ${this.url} timed out after ${this.options.connectTimeoutS} s`)), this.options.connectTimeoutS * 1000);
+      const connectTimer = setTimeout(
+        () => req.destroy(new RetryableError(`timed out connecting: no connection within ${this.options.connectTimeoutS} s (the remote's connect_timeout)`)),
+        this.options.connectTimeoutS * 1000,
+      );
       req.on('socket', (socket) => {
         if (!socket.connecting) clearTimeout(connectTimer);
         else socket.once('connect', () => clearTimeout(connectTimer));
       });
-      req.setTimeout(this.options.readTimeoutS * 1000, () => req.destroy(new RetryableError(`${method} ${this.url}/${key}: no response within ${this.options.readTimeoutS} s`)));
+      let response: IncomingMessage | undefined;
+      // The socket's idle timer runs while the headers and while the body are awaited: a stalled body is a timeout too.
+      req.setTimeout(this.options.readTimeoutS * 1000, () => {
+        const what = response ? 'the response stalled, no data' : 'no response';
+        const error = new RetryableError(`timed out: ${what} within ${this.options.readTimeoutS} s (the remote's read_timeout)`);
+        req.destroy(error);
+        response?.destroy(error);
+      });
       req.on('response', (res) => {
         clearTimeout(connectTimer);
+        response = res;
         resolvePromise(res);
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
-        if (error instanceof RetryableError || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND'].includes(error.code ?? '')) {
-          reject(new RetryableError(`${method} ${this.url}/${key}: ${error.message}`, { cause: error }));
-        } else reject(error);
+        if (error instanceof RetryableError) reject(error);
+        else if (isRetryableNetworkError(error)) reject(new RetryableError(`${error.message}${error.code ? ` (${error.code})` : ''}`, { cause: error }));
+        else reject(error);
       });
       if (body) createReadStream(body.path).on('error', (error) => req.destroy(error)).pipe(req);
       else req.end();
@@ -149,7 +173,7 @@ export class HttpRemote implements RemoteStore {
     res.resume();
     const status = res.statusCode ?? 0;
     const where = `${method} ${this.url}/${key}`;
-    if (status >= 500 || status === 429 || status === 408) throw new RetryableError(`${where}: HTTP ${status}`);
+    if (status >= 500 || status === 429 || status === 408) throw new RetryableError(`HTTP ${status}`);
     if (status === 401 || status === 403) {
       throw new UserError(`${where}: HTTP ${status} (access denied); set the remote's credentials in .dvc/config.local (auth, user, password or custom_auth_header)`);
     }
@@ -165,7 +189,7 @@ export class HttpRemote implements RemoteStore {
       } catch (error) {
         if (!(error instanceof RetryableError)) throw error;
         if (tried >= this.options.retries) {
-          throw new UserError(`${what} failed after ${tried + 1} attempts: ${error.message}; check that the server at ${this.url} is up, or raise \`retries\`/\`read_timeout\` for the remote`, { cause: error });
+          throw new UserError(`${what} failed after ${tried + 1} attempt${tried > 0 ? 's' : ''}: ${error.message}; check that the server at ${this.url} is up, or raise \`retries\`/\`read_timeout\` for the remote`, { cause: error });
         }
         await sleep(this.options.backoffMs * 2 ** tried);
       }
@@ -200,13 +224,15 @@ export class HttpRemote implements RemoteStore {
         await pipeline(res, createWriteStream(destPath));
       } catch (error) {
         if (error instanceof RetryableError) throw error;
-        throw new RetryableError(`GET ${this.url}/${key}: the response broke off (${(error as Error).message})`, { cause: error });
+        // The file being written failed (a full disk): retrying would not help.
+        if ((error as NodeJS.ErrnoException).path === destPath) throw fsError(error, destPath, 'write');
+        throw new RetryableError(`the response broke off (${(error as Error).message})`, { cause: error });
       }
     });
   }
 
   async upload(srcPath: string, key: string): Promise<void> {
-    const { size } = await stat(srcPath);
+    const { size } = await stat(srcPath).catch((error: unknown) => Promise.reject(fsError(error, srcPath, 'read')));
     await this.withRetries(`${this.options.method} ${this.url}/${key}`, async () => {
       const res = await this.request(this.options.method, key, { path: srcPath, size });
       if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) this.failFor(res, this.options.method, key);

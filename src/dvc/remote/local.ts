@@ -1,7 +1,8 @@
-import { chmod, copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, rename } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempPathFor } from '../../util/atomic.js';
+import { discardTemp, tempPathFor } from '../../util/atomic.js';
+import { errnoOf, errnoWords, FsError, fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
@@ -57,9 +58,12 @@ export class LocalRemote implements RemoteStore {
     try {
       await copyFile(this.pathOf(key), destPath);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
         throw new UserError(`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (\`cifar10 data push\`)`, { cause: error });
       }
+      // A full disk is the cache's (the copy's destination), not the remote's.
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw fsError(error, destPath, 'write');
       throw this.accessError(error);
     }
   }
@@ -76,8 +80,8 @@ export class LocalRemote implements RemoteStore {
       await chmod(temp, 0o444);
       await rename(temp, dest);
     } catch (error) {
-      await rm(temp, { force: true });
-      throw this.accessError(error);
+      await discardTemp(temp);
+      throw this.accessError(error, dest);
     }
   }
 
@@ -89,12 +93,14 @@ export class LocalRemote implements RemoteStore {
     return this.pathOf(key);
   }
 
-  accessError(error: unknown): unknown {
-    const code = (error as NodeJS.ErrnoException).code;
+  /** A file-system failure on the remote's folder, named with the remote and the fix. */
+  accessError(error: unknown, path: string = this.root): unknown {
+    const code = errnoOf(error);
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return new UserError(`cannot use remote ${this.url} (${this.root}): permission denied; make the folder readable and writable or pick another remote`, { cause: error });
+      return new FsError(`cannot use remote ${this.url} (${this.root}): ${errnoWords(code)} (${code}); make the folder readable and writable for this user or pick another remote`, code, path, error);
     }
-    return error;
+    const converted = fsError(error, (error as FsError).path ?? path, 'use');
+    return converted instanceof FsError && !converted.message.includes(this.root) ? new FsError(`remote ${this.url}: ${converted.message}`, converted.code, converted.path, error) : converted;
   }
 }
 

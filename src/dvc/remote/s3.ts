@@ -20,7 +20,7 @@ import { UserError } from '../../util/errors.js';
 import { CONFIG_FILE, parseIni, remoteSectionName } from '../config.js';
 import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
-import { numberOption } from './options.js';
+import { numberOption, REMOTE_OPTIONS, S3_SECRET_OPTIONS } from './options.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
 /**
@@ -33,26 +33,10 @@ import type { RemoteConfig, RemoteStore } from './types.js';
  */
 
 /** Keys that hold secrets: accepted only from `.dvc/config.local`. */
-const SECRET_KEYS = ['access_key_id', 'secret_access_key', 'session_token'] as const;
+const SECRET_KEYS = S3_SECRET_OPTIONS;
 
 /** DVC's S3 keys this store honours, plus `retries` and `part_size_mb` of this tool. */
-const SUPPORTED_KEYS = new Set<string>([
-  ...SECRET_KEYS,
-  'endpointurl',
-  'region',
-  'profile',
-  'allow_anonymous_login',
-  'read_timeout',
-  'connect_timeout',
-  'jobs',
-  'sse',
-  'sse_kms_key_id',
-  'acl',
-  // DVC's generic "trust the remote's hashes" switch: objects are always MD5-checked here, the safe side of it.
-  'verify',
-  'retries',
-  'part_size_mb',
-]);
+const SUPPORTED_KEYS = new Set<string>(REMOTE_OPTIONS.s3);
 
 /** S3's smallest allowed multipart part. */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
