@@ -10,11 +10,12 @@ import { findRepoRoot, initRepo, loadRepo, type Repo } from '../repo.js';
 import { add } from './add.js';
 import { type ProgressFactory } from './outputs.js';
 import { push, type PushResult } from './push.js';
+import { PROJECT_PATHS } from '../../paths.js';
 
 /** The partition layout `cifar10 partition` makes by default (DESIGN.md §2). */
 export const DEFAULT_PARTITIONS = { count: 3, size: 20000, seed: 42, balanced: true } as const;
-export const PARTITIONS_DIR = 'data/partitions';
-export const IMAGES_DIR = 'data/cifar10';
+export const PARTITIONS_DIR = PROJECT_PATHS.partitions;
+export const IMAGES_DIR = PROJECT_PATHS.images;
 export const DEFAULT_REMOTE_NAME = 'storage';
 
 export interface VersionDataOptions {

@@ -8,9 +8,10 @@ import { type ProgressFactory } from '../ops/outputs.js';
 import { pull } from '../ops/pull.js';
 import { status } from '../ops/status.js';
 import { loadRepo, type Repo } from '../repo.js';
+import { PROJECT_PATHS } from '../../paths.js';
 
-export const PARTITIONS_DIR = 'data/partitions';
-export const PULLED_FILE = 'data/pulled.json';
+export const PARTITIONS_DIR = PROJECT_PATHS.partitions;
+export const PULLED_FILE = PROJECT_PATHS.pulled;
 
 export interface PullDataOptions {
   root: string;

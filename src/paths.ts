@@ -1,0 +1,20 @@
+/**
+ * The project's folder layout, relative to the repository root: one place, so the CLI defaults,
+ * the pipeline (dvc.yaml), `npm start`, the matrix and the actions agree on where things live.
+ */
+export const PROJECT_PATHS = {
+  /** The 60,000 CIFAR-10 PNGs, `<class>/<id>.png`. */
+  images: 'data/cifar10',
+  /** Partitions `vK/` with their `vK.dvc` pointer files and the rebuild recipe. */
+  partitions: 'data/partitions',
+  /** The pull_data stage's stamp of the partitions' hashes. */
+  pulled: 'data/pulled.json',
+  prepared: 'data/prepared',
+  model: 'models/model',
+  reports: 'reports',
+  results: 'results/experiments',
+  hardImages: 'results/hard_images',
+  /** The DVC remote `npm start` versions to when none is configured. */
+  startRemote: '.cache/dvc-remote',
+  synthTarball: '.cache/synth/cifar-10-synth.tar.gz',
+} as const;
