@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { writeFileAtomic } from '../util/atomic.js';
+import { BaselineRunSchema, type BaselineRun } from '../github/baseline.js';
 import { gitHubClient, safeErrorMessage } from '../github/client.js';
 import { commentMarker, upsertMarkedComment } from '../github/comment.js';
 import { pullRequestOf, readEventPayload } from '../github/event.js';
@@ -20,6 +21,19 @@ function plannedCells(text: string | undefined): MatrixCell[] | undefined {
   }
 }
 
+function baselineRun(text: string | undefined): BaselineRun | undefined {
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${inputSource(Report.inputs.baselineRun)} is not JSON (${(error as Error).message}); pass \${{ steps.<find-baseline step>.outputs.run }}`);
+  }
+  const parsed = BaselineRunSchema.safeParse(json);
+  if (!parsed.success) throw new UserError(`${inputSource(Report.inputs.baselineRun)} is not the find-baseline action's run output (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  return parsed.data;
+}
+
 let token = '';
 await runAction(
   async () => {
@@ -29,6 +43,7 @@ await runAction(
     const report = await buildExperimentsReport({
       bundlesDir: getText(names.bundles, { required: true }),
       baselineDir: getOptionalText(names.baseline),
+      baselineRun: baselineRun(getOptionalText(names.baselineRun)),
       planned: plannedCells(getOptionalText(names.matrix)),
       kind: getOptionalText(names.kind),
       commit: (payload.pull_request as { head?: { sha?: string } } | undefined)?.head?.sha ?? process.env.GITHUB_SHA,
