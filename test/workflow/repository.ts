@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { FakeArtifact, FakeGitHub } from '../github/fake-github.js';
@@ -18,10 +18,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** GitHub's default artifact retention (days), and its maximum for public repositories. */
 export const DEFAULT_RETENTION_DAYS = 90;
 
-/** `cp -a`: a real copy, as an artifact or cache archive unpacked is (Node 20's fs.cp is several times slower on node_modules). */
-export async function copyTree(from: string, to: string): Promise<void> {
+/**
+ * `cp -a` of a folder's contents (Node 20's fs.cp is several times slower on node_modules). With
+ * `link`, files are hard links to the source instead of copies: a cache entry is saved and restored
+ * that way, since a 500 MB node_modules copied into every job would cost more than the install
+ * the cache saves; nothing here writes into a restored file in place (npm ci replaces node_modules).
+ */
+export async function copyTree(from: string, to: string, link = false): Promise<void> {
   await mkdir(to, { recursive: true });
-  await run('cp', ['-a', `${from}/.`, to]);
+  await run('cp', [link ? '-al' : '-a', `${from}/.`, to]);
 }
 
 export interface RepositoryOptions {
@@ -86,7 +91,7 @@ export class Repository {
     for (const file of options.files.sort()) {
       const bytes = await readFile(join(options.root, file));
       await mkdir(join(dir, file, '..'), { recursive: true });
-      await run('cp', ['-p', join(options.root, file), join(dir, file)]);
+      await writeFile(join(dir, file), bytes);
       digest.update(`${file}\0`).update(bytes);
       artifact.size += bytes.length;
     }
@@ -121,7 +126,7 @@ export class Repository {
       const source = join(workspace, path);
       const info = await stat(source).catch(() => undefined);
       if (!info) continue;
-      if (info.isDirectory()) await copyTree(source, join(dir, path));
+      if (info.isDirectory()) await copyTree(source, join(dir, path), true);
       else {
         await mkdir(join(dir, path, '..'), { recursive: true });
         await run('cp', ['-a', source, join(dir, path)]);
@@ -136,7 +141,7 @@ export class Repository {
       const source = join(entry.dir, path);
       const info = await stat(source).catch(() => undefined);
       if (!info) continue;
-      if (info.isDirectory()) await copyTree(source, join(workspace, path));
+      if (info.isDirectory()) await copyTree(source, join(workspace, path), true);
       else await run('cp', ['-a', source, join(workspace, path)]);
     }
   }
