@@ -276,6 +276,7 @@ describe('the workflow executor', () => {
       '.github/workflows/unknown-function.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ frobnicate(1) }}\n',
       '.github/workflows/unknown-key.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: node:20\n    steps:\n      - run: echo hi\n',
       '.github/workflows/bad-pin.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@0123456789012345678901234567890123456789 # v6.1.0\n',
+      '.github/workflows/timeout.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - timeout-minutes: 0.01\n        run: sleep 30\n      - if: failure()\n        run: echo after the timeout\n',
       'actions/greet/action.yml': GREET,
       'actions/node-echo/action.yml': NODE_ECHO,
       'actions/node-echo/index.mjs': NODE_MAIN,
@@ -379,6 +380,14 @@ describe('the workflow executor', () => {
       start('flow.yml', { eventName: 'pull_request', event: pullRequestEvent(repository.fullName, { number: 1, sha, branch: 'x', headRepository: repository.fullName }) }),
       /flow.yml does not run on pull_request/,
     );
+  });
+
+  it('kills a step past its timeout-minutes and fails it, and the job goes on to failure() steps', async () => {
+    const result = await start('timeout.yml');
+    const [killed, after] = jobsNamed(result, 'a')[0]!.steps;
+    assert.equal(killed!.conclusion, 'failure');
+    assert.match(killed!.log, /timed out after 0\.01 minutes/);
+    assert.match(after!.log, /after the timeout/);
   });
 
   it("expands matrices by GitHub's rules: product, exclude, include extending or appending", () => {

@@ -332,7 +332,17 @@ export class JobRunner {
       }
       const stepEnv = step.env ? stringMap(evaluateToken(step.env, this.host(scope, env), `${step.where} env`) as Record<string, Json>) : {};
       env = { ...env, ...stepEnv };
-      const outcome = await this.record(label, step, (log) => this.executeStep(step, scope, env, log, signal));
+      const minutes = step.timeoutMinutes ? Number(evaluateToken(step.timeoutMinutes, this.host(scope, env), `${step.where} timeout-minutes`)) : undefined;
+      const timeout = minutes === undefined ? undefined : AbortSignal.timeout(minutes * 60_000);
+      const outcome = await this.record(label, step, async (log) => {
+        try {
+          return await this.executeStep(step, scope, env, log, timeout ? AbortSignal.any([signal, timeout]) : signal);
+        } catch (error) {
+          // A step past its timeout-minutes is killed and fails; the job goes on.
+          if (timeout?.aborted && !signal.aborted) throw new WorkflowError(`The action has timed out after ${minutes} minutes.`);
+          throw error;
+        }
+      });
       const continueOnError = step.continueOnError ? truthy(evaluateToken(step.continueOnError, this.host(scope, env), `${step.where} continue-on-error`)) : false;
       const conclusion: Result = outcome.result === 'failure' && continueOnError ? 'success' : outcome.result;
       this.results[this.results.length - 1]!.conclusion = conclusion;

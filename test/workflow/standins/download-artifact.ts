@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { namePattern } from '../../../src/github/baseline.js';
 import type { FakeArtifact } from '../../github/fake-github.js';
 import { WorkflowError } from '../expressions.js';
 import { copyTree } from '../repository.js';
@@ -14,11 +15,6 @@ import { boolInput, type StandIn, type StandInContext } from './index.js';
  * `path/<name>/` (README, "v5 - What's new": "this change also applies to patterns that only match
  * a single artifact"). An expired artifact cannot be downloaded (the API's 410).
  */
-
-function globToRegExp(pattern: string): RegExp {
-  if (/[[\]{}!]/.test(pattern)) throw new WorkflowError(`download-artifact stand-in: pattern "${pattern}" uses more than * and ?; extend the stand-in`);
-  return new RegExp(`^${pattern.replace(/[.+^$()|\\/]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-}
 
 interface ListedArtifact {
   id: number;
@@ -71,8 +67,9 @@ export const downloadArtifact: StandIn = {
       if (!found) throw new WorkflowError(`Unable to download artifact(s): Artifact '${inputs.name}' not found`);
       artifacts = [found];
     } else if (inputs.pattern) {
-      const matcher = globToRegExp(inputs.pattern);
-      artifacts = artifacts.filter((a) => matcher.test(a.name));
+      // minimatch in the action; the patterns here use only * and ? (anything else is refused).
+      const matches = namePattern(inputs.pattern);
+      artifacts = artifacts.filter((a) => matches(a.name));
     }
     const direct = single || boolInput(context, 'merge-multiple') || artifacts.length === 1;
     await mkdir(dest, { recursive: true });
