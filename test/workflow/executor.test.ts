@@ -272,7 +272,7 @@ describe('the workflow executor', () => {
       '.github/workflows/flow.yml': FLOW,
       '.github/workflows/steps.yml': STEPS,
       '.github/workflows/store.yml': STORE,
-      '.github/workflows/unknown-action.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: someone/thing@v1\n      - run: echo after\n',
+      '.github/workflows/unknown-action.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: someone/thing@v1\n      - run: echo after\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh run list\n',
       '.github/workflows/unknown-function.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ frobnicate(1) }}\n',
       '.github/workflows/unknown-key.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: node:20\n    steps:\n      - run: echo hi\n',
       '.github/workflows/bad-pin.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@0123456789012345678901234567890123456789 # v6.1.0\n',
@@ -372,6 +372,7 @@ describe('the workflow executor', () => {
     assert.equal(unknown.conclusion, 'failure');
     assert.match(jobsNamed(unknown, 'a')[0]!.steps[0]!.log, /someone\/thing has no stand-in/);
     assert.equal(jobsNamed(unknown, 'a')[0]!.steps[1]!.conclusion, 'skipped');
+    assert.match(jobsNamed(unknown, 'b')[0]!.steps[0]!.log, /gh is not available in the workflow executor/);
     await assert.rejects(start('unknown-function.yml'), (e: Error) => e instanceof WorkflowError && /frobnicate/i.test(e.message));
     await assert.rejects(start('unknown-key.yml'), /key "container" is not implemented/);
     const pin = await start('bad-pin.yml');

@@ -209,7 +209,7 @@ export class JobRunner {
   /** The process environment of a step: the runner's, the job's env context, the step's env, the runner files. */
   private processEnv(env: Record<string, string>, files: Record<string, string>, scope: Scope, action?: string): Record<string, string> {
     const { run } = this;
-    const path = [...this.pathFromFiles, process.env.PATH ?? '/usr/bin:/bin'].join(':');
+    const path = [...this.pathFromFiles, join(this.root, 'bin'), process.env.PATH ?? '/usr/bin:/bin'].join(':');
     return {
       PATH: path,
       HOME: process.env.HOME ?? this.root,
@@ -271,6 +271,9 @@ export class JobRunner {
     try {
       await mkdir(this.workspace, { recursive: true });
       await mkdir(join(this.temp, '_github_workflow'), { recursive: true });
+      // GitHub's runners have the gh CLI; here it would reach the real GitHub, so it fails loudly instead.
+      await mkdir(join(this.root, 'bin'), { recursive: true });
+      await writeFile(join(this.root, 'bin', 'gh'), '#!/bin/sh\necho "gh is not available in the workflow executor (it would call the real GitHub); use an action with Octokit against GITHUB_API_URL, as find-baseline does" >&2\nexit 127\n', { mode: 0o755 });
       await writeFile(join(this.temp, '_github_workflow', 'event.json'), JSON.stringify(run.event, null, 2));
       const workflowEnv = run.workflow.env ? (evaluateToken(run.workflow.env, staticHost, `${run.workflow.file} env`) as Record<string, Json>) : {};
       const jobEnv = job.env ? (evaluateToken(job.env, { contexts: { ...base, env: stringMap(workflowEnv) } }, `${scope.where} env`) as Record<string, Json>) : {};
@@ -427,7 +430,7 @@ export class JobRunner {
   }
 
   /** `with:` checked against the declared inputs, then the declared defaults (expressions evaluated). */
-  private actionInputs(step: StepSpec, declared: { id: string; text?: string; token?: TemplateToken; required?: boolean }[], host: ExpressionHost): Record<string, string> {
+  private actionInputs(step: StepSpec, declared: { id: string; text?: string; token?: TemplateToken }[], host: ExpressionHost): Record<string, string> {
     const given = step.with ? (evaluateToken(step.with, host, `${step.where} with`) as Record<string, Json>) : {};
     const names = new Set(declared.map((d) => d.id));
     for (const key of Object.keys(given)) if (!names.has(key)) throw new WorkflowError(`${step.where}: ${step.uses!.value} has no input "${key}" (it declares ${[...names].join(', ')})`);
@@ -452,10 +455,10 @@ export class JobRunner {
       if (source !== undefined) break;
     }
     if (source === undefined) throw new WorkflowError(`Can't find 'action.yml' or 'action.yaml' under '${dir}'. Did you forget to run actions/checkout before running your local action?`);
-    const action: ActionSpec = loadAction(uses.slice(2) + '/action.yml', source);
+    const action: ActionSpec = loadAction(`${uses.slice(2)}/${basename(file)}`, source);
     const inputs = this.actionInputs(
       step,
-      action.inputs.map((i) => ({ id: i.id, token: i.default, required: i.required })),
+      action.inputs.map((i) => ({ id: i.id, token: i.default })),
       this.host(scope, env),
     );
     if (action.main) {

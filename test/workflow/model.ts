@@ -58,7 +58,7 @@ export interface WorkflowSpec {
 
 export interface ActionSpec {
   name: string;
-  inputs: { id: string; required: boolean; default?: TemplateToken }[];
+  inputs: { id: string; default?: TemplateToken }[];
   outputs: { id: string; value?: TemplateToken }[];
   using: string;
   /** Node actions: the entry file, relative to the action's folder. */
@@ -203,7 +203,7 @@ export function loadAction(file: string, source: string): ActionSpec {
   const runs = action.runs;
   const spec: ActionSpec = {
     name: action.name,
-    inputs: (action.inputs ?? []).map((i) => ({ id: i.id, required: i.required ?? false, default: i.default })),
+    inputs: (action.inputs ?? []).map((i) => ({ id: i.id, default: i.default })),
     outputs: (action.outputs ?? []).map((o) => ({ id: o.id, value: o.value })),
     using: runs.using,
   };

@@ -65,13 +65,15 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('push to main: every job green, the baseline bundles kept 90 days, node_modules installed once and restored after', async () => {
+  it('push to main: every job green, the baseline bundles kept 90 days, node_modules installed and dist built once, restored after', async () => {
     assert.equal(baseline.conclusion, 'success', explain(baseline));
     const artifacts = world.repository.artifactsOf(baseline.id).map((a) => [a.name, Math.round((a.expires - a.created) / 86_400_000)]);
     assert.deepEqual(artifacts.sort(), [['bundle-s100-v1', 90], ['bundle-s42-v1', 90], ['experiments-results', 90]]);
     assert.deepEqual(baseline.concurrency, { group: 'pr-experiments-refs/heads/main', 'cancel-in-progress': false });
     const npmCi = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ npm ci'));
     assert.equal(npmCi.filter(Boolean).length, 1, 'only the first job runs npm ci; the others restore node_modules from the cache');
+    const builds = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ Build'));
+    assert.deepEqual([builds.length, builds.filter(Boolean).length], [5, 1], 'the first job builds dist; the others restore it');
     assert.equal(world.github.comments.length, 0, 'a push posts no comment');
     assert.match(await world.artifactFile(baseline, 'bundle-s42-v1', 'manifest.json'), /"run_id": "s42-v1"/);
   });
