@@ -31,7 +31,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
   let world: World;
   let baseline: WorkflowRun;
   const later: Record<string, Promise<WorkflowRun>> = {};
-  let forkComment: Promise<{ first: WorkflowRun; moved: WorkflowRun; body: string }>;
+  let forkComment: Promise<{ first: WorkflowRun; moved: WorkflowRun; body: string; commentsAfterPr: number }>;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'workflows-'));
@@ -45,11 +45,12 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const crash: Fault = { job: 'experiment', cell: { cell: 's100-v1' }, step: 'run' };
     later.forkPr = world.run('pr.yml', 'pull_request', pullRequestEvent(repo, FORK), { ref: 'refs/pull/8/merge', secrets: SECRETS, fork: true, faults: [crash] });
     forkComment = later.forkPr.then(async (pr) => {
+      const commentsAfterPr = world.github.commentsOn(8).length;
       const event = workflowRunEvent(repo, pr, FORK);
       const first = await world.run('pr-comment.yml', 'workflow_run', event, { secrets: SECRETS });
       world.github.pulls.find((p) => p.number === 8)!.headSha = 'b'.repeat(40);
       const moved = await world.run('pr-comment.yml', 'workflow_run', event, { secrets: SECRETS });
-      return { first, moved, body: await world.artifactFile(pr, 'pr-comment', 'comment.md') };
+      return { first, moved, body: await world.artifactFile(pr, 'pr-comment', 'comment.md'), commentsAfterPr };
     });
     later.dispatch = world.run('experiments.yml', 'workflow_dispatch', dispatchEvent(repo, { seeds: '7', versions: 'v1', epochs: '1' }), { secrets: SECRETS });
     // The full matrix (15 cells × 20 epochs) is planned and fanned out; to stay fast, the runners of 13 cells are lost at their first step.
@@ -107,7 +108,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.match(report.summary, /1 planned run left no results: `s100-v1`/);
     assert.doesNotMatch(report.summary, /No run produced results/);
     assert.match(report.summary, /### This PR vs main/);
-    assert.equal(world.github.commentsOn(8).length, 0);
+    assert.equal((await forkComment).commentsAfterPr, 0, "the fork's own run posts no comment");
   });
 
   it('then pr-comment.yml (workflow_run) posts that comment once, and ends with a notice once the PR has moved on', async () => {
