@@ -164,7 +164,7 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     assert.match(github.commentsOn(18)[0]!.body, /Baseline expired \(90 days\): the result bundles of \[its latest successful run\]\(https:\/\/github\.com\/octo\/cifar\/actions\/runs\/5\) of 2026-01-02 of `pr\.yml` on `main`/);
     const bad = await report(18, { inputs: { 'baseline-run': '{"status":"gone"}' } });
     assert.equal(bad.code, 1);
-    assert.match(bad.stdout, /::error::input "baseline-run" is not the find-baseline action's run output \(status: /);
+    assert.match(bad.stdout, /::error::actions\/report input "baseline-run" is not the find-baseline action's run output \(status: /);
   });
 
   it('still comments when every cell failed, naming them, and the job succeeds', async () => {
