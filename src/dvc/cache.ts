@@ -26,7 +26,7 @@ import { DEFAULT_JOBS, mapLimit } from './pool.js';
 import { eachInBatches, readSmallIfExistsSync, readSmallSync, writeAtomicSync } from './small-files.js';
 
 /**
- * The DVC 3.x content-addressed cache (dvc-format.md §2): `<cache>/files/md5/xx/rest`, objects
+ * The DVC 3.x content-addressed cache (docs/dvc-format.md §2): `<cache>/files/md5/xx/rest`, objects
  * read-only (0444), a directory's manifest stored as `<id>.dir`.
  */
 

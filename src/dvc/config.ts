@@ -8,7 +8,7 @@ import { checkOptionName, remoteKindOf, SECRET_OPTIONS } from './remote/options.
 import type { RemoteConfig } from './remote/types.js';
 
 /**
- * `.dvc/config` and `.dvc/config.local` (dvc-format.md §4). DVC writes them with Python's
+ * `.dvc/config` and `.dvc/config.local` (docs/dvc-format.md §4). DVC writes them with Python's
  * configobj: INI with quoted section names (`['remote "storage"']`) and four-space-indented keys.
  * Parsed by hand because INI libraries on npm treat the quotes and brackets of those section
  * names differently and would not write them back the way DVC reads them.

@@ -9,7 +9,7 @@ import { DEFAULT_JOBS, mapLimit } from './pool.js';
 import { eachInBatches, readSmallSync } from './small-files.js';
 
 /**
- * DVC 3.x hashes (dvc-format.md §1): a file is the MD5 of its bytes; a directory is the MD5 of a
+ * DVC 3.x hashes (docs/dvc-format.md §1): a file is the MD5 of its bytes; a directory is the MD5 of a
  * JSON manifest of its files, serialised exactly as Python's `json.dumps(..., sort_keys=True)`,
  * plus the suffix `.dir`.
  */
@@ -39,7 +39,7 @@ export function isDirHash(md5: string): boolean {
   return md5.endsWith(DIR_SUFFIX);
 }
 
-/** DVC's file hash is the plain MD5 of the bytes (dvc-format.md §1). */
+/** DVC's file hash is the plain MD5 of the bytes (docs/dvc-format.md §1). */
 export { md5Bytes, md5File };
 
 /** Compares two strings by Unicode code point, as Python sorts `str` (JS `<` compares UTF-16 units). */

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
 /**
- * Hard images (DESIGN.md §6): misclassified in at least `threshold` of the runs that held them out,
+ * Hard images (docs/experiments.md, "Experiments"): misclassified in at least `threshold` of the runs that held them out,
  * over at least `minRuns` such runs. A run holds out exactly the images it has predictions for.
  */
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Training kernels for the wasm backend, registered over (or in place of) its own. Stock
  * tfjs-backend-wasm 4.22 cannot train a CNN (no Conv2DBackpropFilter) and several of its training
- * kernels are slow or wrong (DESIGN.md §4). Each replacement expresses the work with the backend's
+ * kernels are slow or wrong (docs/design-notes.md §2). Each replacement expresses the work with the backend's
  * fast forward kernels (XNNPACK convolutions, plain matmuls, broadcasts). No library ships these, so
  * they are written here, and each has a gradient check against the cpu backend in test/model/.
  */

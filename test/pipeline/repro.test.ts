@@ -58,7 +58,7 @@ async function runs(root: string): Promise<string[]> {
 
 const repro = (root: string, extra: Partial<Parameters<typeof reproduce>[0]> = {}) => reproduce({ root, stdio: 'ignore', ...extra });
 
-test('a fresh pipeline runs every stage in dependency order and writes dvc.lock as dvc-format.md §5 describes', async (t) => {
+test('a fresh pipeline runs every stage in dependency order and writes dvc.lock as docs/dvc-format.md §5 describes', async (t) => {
   const root = await project(t);
   const outcomes = await repro(root);
   assert.deepEqual(outcomes.map((o) => [o.stage, o.action]), [['prepare', 'ran'], ['report', 'ran']]);

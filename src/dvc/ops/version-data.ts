@@ -12,7 +12,7 @@ import { type ProgressFactory } from './outputs.js';
 import { push, type PushResult } from './push.js';
 import { PROJECT_PATHS } from '../../paths.js';
 
-/** The partition layout `cifar10 partition` makes by default (DESIGN.md §2). */
+/** The partition layout `cifar10 partition` makes by default (docs/data.md, `cifar10 partition`). */
 export const DEFAULT_PARTITIONS = { count: 3, size: 20000, seed: 42, balanced: true } as const;
 export const PARTITIONS_DIR = PROJECT_PATHS.partitions;
 export const IMAGES_DIR = PROJECT_PATHS.images;

@@ -15,7 +15,7 @@ import type { RemoteConfig, RemoteStore } from './types.js';
 const MAX_REDIRECTS = 5;
 
 /**
- * An HTTP(S) remote as DVC uses one (dvc-format.md §2): objects are plain GETs of
+ * An HTTP(S) remote as DVC uses one (docs/dvc-format.md §2): objects are plain GETs of
  * `<url>/files/md5/xx/rest`, existence is a HEAD per object, uploads are POSTs of the raw bytes
  * (`method = PUT` in the remote's config switches). Options read from the config, named as in
  * DVC: `auth` (basic | custom), `user`, `password`, `custom_auth_header`, `method`,
