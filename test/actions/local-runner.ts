@@ -106,7 +106,11 @@ export async function runActionProcess(name: string, options: ActionRunOptions):
   const dir = await mkdtemp(join(tmpdir(), `action-${name}-`));
   try {
     const setup = await setUpAction(name, options, dir);
-    const child = spawn(process.execPath, [resolve(setup.actionDir, setup.spec.runs.main)], { cwd: options.cwd ?? PROJECT_ROOT, env: setup.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [resolve(setup.actionDir, setup.spec.runs.main)], {
+      cwd: options.cwd ?? PROJECT_ROOT,
+      env: setup.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const forward = (chunk: Buffer) => {
@@ -149,7 +153,9 @@ function inProcessSummaryFile(): string {
  */
 export async function runActionInProcess(name: string, run: () => Promise<void>, options: ActionRunOptions): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmpdir(), `action-${name}-`));
-  const saved = { env: { ...process.env }, cwd: process.cwd(), exitCode: process.exitCode, stdout: process.stdout.write, stderr: process.stderr.write };
+  const saved = { env: { ...process.env }, cwd: process.cwd(), exitCode: process.exitCode };
+  // Each stream's own `write`, if it has one (usually it inherits its prototype's): put back as found.
+  const writes = [process.stdout, process.stderr].map((stream) => ({ stream, own: Object.getOwnPropertyDescriptor(stream, 'write') }));
   try {
     const setup = await setUpAction(name, options, dir, inProcessSummaryFile());
     core.summary.emptyBuffer();
@@ -173,8 +179,10 @@ export async function runActionInProcess(name: string, run: () => Promise<void>,
     try {
       await run();
     } finally {
-      process.stdout.write = saved.stdout;
-      process.stderr.write = saved.stderr;
+      for (const { stream, own } of writes) {
+        if (own) Object.defineProperty(stream, 'write', own);
+        else delete (stream as { write?: unknown }).write;
+      }
     }
     const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
     return await finished(setup, code, stdout, stderr);

@@ -24,10 +24,13 @@ export function run(): Promise<void> {
       const file = inputs.commentFile;
       const body = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined;
-        throw new UserError(`${inputSource(PostComment.inputs.commentFile, PostCommentInputs.action)}: cannot read ${file} (${error.message}); download the comment artifact of the triggering run first`);
+        throw new UserError(
+          `${inputSource(PostComment.inputs.commentFile, PostCommentInputs.action)}: cannot read ${file} (${error.message}); download the comment artifact of the triggering run first`,
+        );
       });
       // The triggering run uploaded no comment (it failed before its report, or reported nothing): nothing to post.
-      if (body === undefined) return skip(`No comment to post: ${file} is missing, so the triggering run uploaded no comment artifact (see that run's report job).`);
+      if (body === undefined)
+        return skip(`No comment to post: ${file} is missing, so the triggering run uploaded no comment artifact (see that run's report job).`);
       const marker = commentMarker();
       checkReportBody(body, file, marker);
       const client = gitHubClient(token);
@@ -40,7 +43,8 @@ export function run(): Promise<void> {
       }
       core.setOutput(PostComment.outputs.pullRequest, String(pr.number));
       const outcome = await upsertMarkedComment(client, pr, marker, body);
-      if (outcome.action === 'forbidden') throw new UserError(`the token may not comment on PR #${pr.number}; give this workflow \`permissions: pull-requests: write\``);
+      if (outcome.action === 'forbidden')
+        throw new UserError(`the token may not comment on PR #${pr.number}; give this workflow \`permissions: pull-requests: write\``);
       core.info(`PR #${pr.number} comment ${outcome.action}: ${outcome.comment.url}`);
       core.setOutput(PostComment.outputs.commentAction, outcome.action);
       core.setOutput(PostComment.outputs.commentUrl, outcome.comment.url);

@@ -41,12 +41,17 @@ export function run(): Promise<void> {
       const pr = pullRequestOf(payload);
       let action = 'skipped';
       if (pr && inputs.comment) {
-        if (!token) throw new UserError(`${inputSource(names.token, ReportInputs.action)} is empty; pass \${{ github.token }} (with pull-requests: write) or set comment: false`);
+        if (!token)
+          throw new UserError(
+            `${inputSource(names.token, ReportInputs.action)} is empty; pass \${{ github.token }} (with pull-requests: write) or set comment: false`,
+          );
         try {
           const outcome = await upsertMarkedComment(gitHubClient(token), pr.issue, commentMarker(), report.comment);
           action = outcome.action;
           if (outcome.action === 'forbidden') {
-            const why = pr.fork ? 'this pull request comes from a fork, whose workflow token is read-only' : 'the token may not write comments (check `permissions: pull-requests: write`)';
+            const why = pr.fork
+              ? 'this pull request comes from a fork, whose workflow token is read-only'
+              : 'the token may not write comments (check `permissions: pull-requests: write`)';
             const notice = `Could not post the PR comment: ${why}. The report is in this job summary${pr.fork ? '; the comment workflow (workflow_run) posts it with a write token' : ''}.`;
             core.notice(notice);
             summary = `> [!NOTE]\n> ${notice}\n\n${summary}`;

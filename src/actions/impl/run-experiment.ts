@@ -21,7 +21,9 @@ export function run(): Promise<void> {
       signal: stopSignal((signal) => core.warning(`${signal}: stopping the cell's training processes`)),
       log: (line) => core.info(line),
     });
-    core.info(`${result.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% on ${result.metrics.test_images} test images (${result.manifest.backend})`);
+    core.info(
+      `${result.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% on ${result.metrics.test_images} test images (${result.manifest.backend})`,
+    );
     core.setOutput(RunExperiment.outputs.runId, result.runId);
     core.setOutput(RunExperiment.outputs.bundle, result.bundleDir);
     core.setOutput(RunExperiment.outputs.accuracy, String(result.metrics.accuracy));

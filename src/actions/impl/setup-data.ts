@@ -30,7 +30,9 @@ export function run(): Promise<void> {
           quiet: true,
           log: (line) => core.info(line),
         });
-        core.info(`verified ${result.verified.join(', ')} against their .dvc hashes (rebuilt: ${result.rebuilt.join(', ') || 'none'}; from the DVC cache: ${result.cached.join(', ') || 'none'})`);
+        core.info(
+          `verified ${result.verified.join(', ')} against their .dvc hashes (rebuilt: ${result.rebuilt.join(', ') || 'none'}; from the DVC cache: ${result.cached.join(', ') || 'none'})`,
+        );
       },
       info: (message) => core.info(message),
       warning: (message) => core.warning(message),
