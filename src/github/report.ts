@@ -5,7 +5,7 @@ import { BUNDLE_FILES, listBundles, readBundlePredictions, type RunBundle } from
 import { findHardImages, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
 import { writeLedger } from '../experiments/ledger.js';
 import { compareRunSets, summarizeRuns, type RunsSummary } from '../experiments/summary.js';
-import { buildPrComment, type BaselineComparison, type BestRun } from '../report/pr-comment.js';
+import { buildPrComment, type BaselineComparison, type BestRun } from './pr-comment.js';
 import { formatPercent } from '../report/format.js';
 import { UserError } from '../util/errors.js';
 import type { MatrixCell } from './plan.js';
