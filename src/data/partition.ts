@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, readFile, readdir, rm, rename } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
@@ -12,6 +12,7 @@ import { formatJsonFile, readJsonFileIfPresent, type JsonFileFormat } from '../u
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
+import { linkOrCopy, listImages } from './image-folder.js';
 
 /** Names the selection algorithm, so a rebuild can refuse a recipe made by a different one. */
 export const PARTITION_ALGORITHM = 'per-class-shuffle/v1';
@@ -115,44 +116,6 @@ export function selectPartitions(images: readonly ImageEntry[], spec: PartitionS
 export function formatManifest(entries: readonly ImageEntry[]): string {
   const rows: ManifestRow[] = entries.map((e) => ({ id: e.id, class: e.class, source: sourceOfId(e.id) }));
   return stringify(rows, { header: true, columns: ['id', 'class', 'source'] });
-}
-
-const IMAGE_ID = /^(train[1-5]|test)-\d{5}\.png$/;
-
-/** Every `<class>/<id>.png` of an image folder; anything else in a class folder is a UserError. */
-export async function listImages(imagesDir: string): Promise<ImageEntry[]> {
-  const images: ImageEntry[] = [];
-  for (const name of CLASS_NAMES) {
-    let files: string[];
-    try {
-      files = await readdir(join(imagesDir, name));
-    } catch {
-      throw new UserError(`${join(imagesDir, name)} is missing; run \`cifar10 download\` first to export the images`);
-    }
-    for (const file of files) {
-      if (file.includes('.tmp-')) continue;
-      const id = file.replace(/\.png$/, '');
-      if (!IMAGE_ID.test(file)) {
-        throw new UserError(`${join(imagesDir, name, file)} is not an exported CIFAR-10 image (<id>.png, e.g. train1-00042.png); move it out of ${imagesDir}`);
-      }
-      images.push({ id, class: name });
-    }
-  }
-  return images;
-}
-
-
-/** Hard link, else (another filesystem, or links not allowed) a copy. */
-async function linkOrCopy(from: string, to: string): Promise<'link' | 'copy'> {
-  try {
-    await link(from, to);
-    return 'link';
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw error;
-    await copyFile(from, to);
-    return 'copy';
-  }
 }
 
 export interface CreatePartitionsOptions extends PartitionSpec {
