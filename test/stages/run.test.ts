@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readPreparedInfo } from '../../src/data/prepared-info.js';
 import { STAGE_RUNNER, stageArgs } from '../../src/stages/args.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
-import { assertNoStack, assertStack, plainEnv, type CliRun } from '../util/faults.js';
+import { assertNoStack, assertStack, plainEnv, runScript, type CliRun } from '../util/faults.js';
 
 /**
  * The stage runner, `node dist/src/stages/run.js <stage> '<JSON>'`, as an experiment cell starts
@@ -14,15 +13,7 @@ import { assertNoStack, assertStack, plainEnv, type CliRun } from '../util/fault
  * its arguments one line without a stack (with one under CIFAR10_VERBOSE=1, as cells inherit it).
  */
 
-async function runStage(cwd: string, args: readonly string[], env = plainEnv()): Promise<CliRun> {
-  const child = spawn(process.execPath, [STAGE_RUNNER, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
-}
+const runStage = (cwd: string, args: readonly string[], env = plainEnv()): Promise<CliRun> => runScript(STAGE_RUNNER, cwd, args, env);
 
 const refused = (run: CliRun, message: RegExp, what: string) => {
   assert.equal(run.code, 1, `${what} should fail:\n${run.stdout}${run.stderr}`);
