@@ -18,6 +18,7 @@ import { acquireCifar } from '../cifar/download.js';
 import { exportPngs } from '../cifar/export.js';
 import { writeSynthDataset } from '../cifar/synth.js';
 import { createPartitions } from './partition.js';
+import { PROJECT_PATHS } from '../paths.js';
 
 export interface SynthWorkspaceOptions {
   imagesPerClass?: number;
@@ -47,8 +48,8 @@ export async function createSynthWorkspace(root: string, options: SynthWorkspace
   const seed = options.seed ?? 1;
   const tarball = join(root, 'synth', 'cifar-10-synth.tar.gz');
   const cacheDir = join(root, '.cache', 'cifar10');
-  const imagesDir = join(root, 'data', 'cifar10');
-  const partitionsDir = join(root, 'data', 'partitions');
+  const imagesDir = join(root, PROJECT_PATHS.images);
+  const partitionsDir = join(root, PROJECT_PATHS.partitions);
   await writeSynthDataset(tarball, { imagesPerClass, seed });
   const { verified } = await acquireCifar({ source: tarball, cacheDir, quiet: true });
   await exportPngs({ batchesDir: verified.dir, batches: verified.batches, outDir: imagesDir, workers: 1, quiet: true });
