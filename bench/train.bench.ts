@@ -5,7 +5,8 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { ARCHITECTURES, buildModel } from '../src/model/architectures.js';
+import { buildModel } from '../src/model/architectures.js';
+import { ARCHITECTURES } from '../src/model/params.js';
 import { registerWasmTrainingKernels } from '../src/model/wasm-kernels.js';
 import { CIFAR_NORMALISATION, imageBatch, labelBatch } from '../src/data/batches.js';
 import { Random } from '../src/util/random.js';

@@ -2,9 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../cifar/classes.js';
 import { IMAGE_SIZE } from '../cifar/records.js';
 import { Random } from '../util/random.js';
-
-export const ARCHITECTURES = ['fast', 'deep', 'bn'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
+import type { Architecture } from './params.js';
 
 export interface ArchitectureOptions {
   arch: Architecture;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readPackedSplit, type PackedSplit } from '../../src/data/packed.js';
 import { prepareData } from '../../src/data/prepare.js';
-import { TRAIN_PARAMS, type TrainParams } from '../../src/model/train.js';
+import { TRAIN_PARAMS, type TrainParams } from '../../src/model/params.js';
 import { paramsGroup } from '../../src/params.js';
 import { createSynthWorkspace } from '../fixtures/synth-workspace.js';
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { evaluateRun } from '../../src/report/evaluate-run.js';
+import { evaluateRun } from '../../src/stages/evaluate.js';
 import { readTiming } from '../../src/util/timing.js';
 import { colourSource, colourSplit, evaluateWorkspace } from '../evaluate/workspace.js';
-import { assertPicture } from './png-assert.js';
+import { assertPicture } from '../report/png-assert.js';
 
 const LOG = 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\n1\t1.9\t0.3\t1.8\t0.35\t0.003\n2\t1.4\t0.5\t1.5\t0.48\t0.003\n';
 

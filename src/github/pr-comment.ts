@@ -1,13 +1,14 @@
 import type { ConfusionFile, MetricsFile } from '../evaluate/report-files.js';
 import { comparisonMarkdown, runsTable, versionsTable, type RunSetComparison, type RunsSummary } from '../experiments/summary.js';
-import { fitMarkdownBudget, GITHUB_COMMENT_LIMIT, type MarkdownSection } from './budget.js';
-import { formatCount } from './format.js';
-import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, verdictLine } from './markdown.js';
+import { fitMarkdownBudget, GITHUB_COMMENT_LIMIT, type MarkdownSection } from '../report/budget.js';
+import { formatCount } from '../report/format.js';
+import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, verdictLine } from '../report/markdown.js';
 
 /**
  * The body of the single PR comment (and of the job summary): the experiment matrix's results,
  * the comparison with the main branch, the best run's confusion matrix and the hard images, kept
- * under GitHub's comment limit by folding and shortening the later sections first.
+ * under GitHub's comment limit by folding and shortening the later sections first. It sits above
+ * the experiments layer, whose summaries it shows, and draws with the report layer's tables.
  */
 
 export interface BestRun {
