@@ -5,7 +5,9 @@ import { registerDataCommands } from './cli/data.js';
 import { registerModelCommands } from './cli/model.js';
 import { registerReportCommands } from './cli/report.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
+import { CIFAR10_SHELL } from './cli/shell.js';
 import { errorText } from './util/error-text.js';
+import { useShell } from './util/hints.js';
 
 /** The `cifar10` command: a thin shell; every command parses flags and calls one core function. */
 export function buildProgram(): Command {
@@ -29,6 +31,7 @@ export function buildProgram(): Command {
 export const VERBOSE_ENV = 'CIFAR10_VERBOSE';
 
 export async function main(argv: string[]): Promise<void> {
+  useShell(CIFAR10_SHELL);
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

@@ -7,6 +7,7 @@ import { Transform } from 'node:stream';
 import { discardTemp, isStaleTemp, tempPathFor, TEMP_NAME } from '../util/atomic.js';
 import { FsError, fsError, withFsErrors } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
+import { command, hinted } from '../util/hints.js';
 import {
   DIR_SUFFIX,
   dirHashInfo,
@@ -76,7 +77,7 @@ export class CorruptObjectError extends UserError {
     readonly where: string,
     detail: string,
   ) {
-    super(`${where} is corrupt (${detail}); it was removed from the cache: run \`cifar10 data pull\` (or \`data fetch\`) to fetch it again`);
+    super(hinted`${where} is corrupt (${detail}); it was removed from the cache: run ${command('pull')} (or ${command('fetch')}) to fetch it again`);
     this.name = 'CorruptObjectError';
   }
 }
@@ -87,7 +88,7 @@ export class MissingObjectError extends UserError {
     readonly md5: string,
     readonly where: string,
   ) {
-    super(`${where} (object ${md5}) is not in the cache; run \`cifar10 data pull\` or \`data fetch\` first`);
+    super(hinted`${where} (object ${md5}) is not in the cache; run ${command('pull')} or ${command('fetch')} first`);
     this.name = 'MissingObjectError';
   }
 }
@@ -103,7 +104,7 @@ export class UnsafeManifestError extends UnsafePathError {
     details: { what?: string; origin?: string; removed?: boolean },
   ) {
     super(
-      `directory manifest ${md5}${details.what ? ` (of ${details.what})` : ''}${details.origin ? ` from ${details.origin}` : ''} lists ${JSON.stringify(entry.relpath)}, which is refused: ${entry.reason}. Nothing was written to the workspace${details.removed ? ' and the manifest was removed from the cache' : ''}. Whoever can write to the remote controls its manifests: check who pushed it, and track the data again from a trusted copy (\`cifar10 data add\`, then \`data push\`)`,
+      hinted`directory manifest ${md5}${details.what ? ` (of ${details.what})` : ''}${details.origin ? ` from ${details.origin}` : ''} lists ${JSON.stringify(entry.relpath)}, which is refused: ${entry.reason}. Nothing was written to the workspace${details.removed ? ' and the manifest was removed from the cache' : ''}. Whoever can write to the remote controls its manifests: check who pushed it, and track the data again from a trusted copy (${command('add')}, then ${command('push')})`,
     );
     this.name = 'UnsafeManifestError';
   }
@@ -374,7 +375,7 @@ export class UncachedChangesError extends UserError {
     readonly files: readonly string[],
   ) {
     const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? `, … (${files.length} files)` : '');
-    super(`${path} has changes that are not in the cache (${shown}); keep them with \`cifar10 data add ${path}\`, or discard them with \`cifar10 data checkout --force\``);
+    super(hinted`${path} has changes that are not in the cache (${shown}); keep them with ${command('add', path)}, or discard them with ${command('checkout', '--force')}`);
     this.name = 'UncachedChangesError';
   }
 }

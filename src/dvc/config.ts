@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
+import { command, hinted } from '../util/hints.js';
 import { safeUrl } from './messages.js';
 import { checkOptionName, remoteKindOf, SECRET_OPTIONS } from './remote/options.js';
 import type { RemoteConfig } from './remote/types.js';
@@ -179,15 +180,15 @@ export function selectRemote(config: IniDoc, name: string | undefined, dvcDir: s
   const remotes = listRemotes(config);
   if (!wanted) {
     throw new UserError(
-      `no remote given and no default remote in ${join(dvcDir, CONFIG_FILE)}; add one with \`cifar10 data remote add -d <name> <path or URL>\` or pass --remote <name>`,
+      hinted`no remote given and no default remote in ${join(dvcDir, CONFIG_FILE)}; add one with ${command('remote add', '-d', '<name>', '<path or URL>')} or pass --remote <name>`,
     );
   }
   const remote = remotes.find((r) => r.name === wanted);
   if (!remote) {
     const known = remotes.map((r) => r.name).join(', ') || 'none';
-    throw new UserError(`remote "${wanted}" is not defined in ${join(dvcDir, CONFIG_FILE)} (known remotes: ${known}); add it with \`cifar10 data remote add ${wanted} <path or URL>\``);
+    throw new UserError(hinted`remote "${wanted}" is not defined in ${join(dvcDir, CONFIG_FILE)} (known remotes: ${known}); add it with ${command('remote add', wanted, '<path or URL>')}`);
   }
-  if (!remote.url) throw new UserError(`remote "${wanted}" in ${join(dvcDir, CONFIG_FILE)} has no url; set it with \`cifar10 data remote add -f ${wanted} <path or URL>\``);
+  if (!remote.url) throw new UserError(hinted`remote "${wanted}" in ${join(dvcDir, CONFIG_FILE)} has no url; set it with ${command('remote add', '-f', wanted, '<path or URL>')}`);
   return remote;
 }
 
@@ -221,9 +222,9 @@ export async function addRemote(dvcDir: string, name: string, url: string, optio
   if (url.trim() === '') throw new UserError(`remote "${name}": the URL is empty; give a folder path or an http(s)/s3 URL`);
   checkConfigValue(`remote "${name}": the URL`, url);
   if (!options.local && urlHasPassword(url)) {
-    const flags = [options.makeDefault ? '-d' : '', options.force ? '-f' : ''].filter(Boolean).join(' ');
+    const flags = [options.makeDefault ? '-d' : '', options.force ? '-f' : ''].filter(Boolean);
     throw new UserError(
-      `remote "${name}": the URL carries a password, and .dvc/config is committed with git; nothing was changed. Store it in .dvc/config.local (git-ignored) instead: \`cifar10 data remote add --local ${flags ? `${flags} ` : ''}${name} ${shellQuote(maskPassword(url))}\` with the real password for PASSWORD`,
+      hinted`remote "${name}": the URL carries a password, and .dvc/config is committed with git; nothing was changed. Store it in .dvc/config.local (git-ignored) instead: ${command('remote add', '--local', ...flags, name, shellQuote(maskPassword(url)))} with the real password for PASSWORD`,
     );
   }
   const stored = configUrlFor(url, options.cwd ?? process.cwd(), dvcDir);
@@ -256,7 +257,7 @@ function setDefault(doc: IniDoc, name: string): void {
 export async function setDefaultRemote(dvcDir: string, name: string, options: { local?: boolean } = {}): Promise<void> {
   const merged = await readConfig(dvcDir);
   if (!listRemotes(merged).some((r) => r.name === name)) {
-    throw new UserError(`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with \`cifar10 data remote add ${name} <path or URL>\``);
+    throw new UserError(hinted`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with ${command('remote add', name, '<path or URL>')}`);
   }
   await editConfigFile(dvcDir, options.local ?? false, (doc) => setDefault(doc, name));
 }
@@ -268,7 +269,7 @@ export async function setDefaultRemote(dvcDir: string, name: string, options: { 
 export async function modifyRemote(dvcDir: string, name: string, option: string, value: string | undefined, options: { local?: boolean } = {}): Promise<void> {
   const merged = await readConfig(dvcDir);
   if (!listRemotes(merged).some((r) => r.name === name)) {
-    throw new UserError(`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with \`cifar10 data remote add ${name} <path or URL>\``);
+    throw new UserError(hinted`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with ${command('remote add', name, '<path or URL>')}`);
   }
   if (!/^[a-z][a-z0-9_]*$/.test(option)) throw new UserError(`"${option}" is not a remote option name; use e.g. auth, user, password, read_timeout`);
   const remote = listRemotes(merged).find((r) => r.name === name)!;
@@ -279,7 +280,7 @@ export async function modifyRemote(dvcDir: string, name: string, option: string,
     checkConfigValue(`remote "${name}": the value of ${option}`, value);
     if (!options.local && (SECRET_OPTIONS.has(option) || urlHasPassword(value))) {
       throw new UserError(
-        `remote "${name}": ${SECRET_OPTIONS.has(option) ? `${option} is a secret` : `the value of ${option} carries a password`}, and .dvc/config is committed with git; nothing was changed. Store it in .dvc/config.local (git-ignored) instead: \`cifar10 data remote modify --local ${name} ${option} <value>\``,
+        hinted`remote "${name}": ${SECRET_OPTIONS.has(option) ? `${option} is a secret` : `the value of ${option} carries a password`}, and .dvc/config is committed with git; nothing was changed. Store it in .dvc/config.local (git-ignored) instead: ${command('remote modify', '--local', name, option, '<value>')}`,
       );
     }
   }

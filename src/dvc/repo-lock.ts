@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isStaleTemp, tempPathFor } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
+import { currentShell } from '../util/hints.js';
 
 /**
  * The repository lock, at DVC's own path `.dvc/tmp/lock`: one writer at a time (repro, exp run,
@@ -23,7 +24,7 @@ import { UserError } from '../util/errors.js';
  *
  * A process that holds the lock passes its token to its children in `CIFAR10_DVC_LOCK` (a
  * comma-separated list when it holds the locks of several repositories), so a
- * stage command of `repro` (`cifar10 pull-data` pulls) works under its parent's lock instead of
+ * stage command of `repro` (one that pulls data) works under its parent's lock instead of
  * waiting for it; within one process the lock is re-entrant (the cells of a matrix).
  */
 
@@ -66,7 +67,7 @@ export function parseLockFile(text: string): LockHolder | undefined {
 /** The command line of this process for the lock file, without credentials in URLs. */
 function currentCommand(): string {
   const [, script, ...args] = process.argv;
-  const name = script && basename(script) === 'cli.js' ? 'cifar10' : `node ${script ? basename(script) : ''}`.trim();
+  const name = currentShell().name ?? `node ${script ? basename(script) : ''}`.trim();
   return [name, ...args].join(' ').replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
 }
 

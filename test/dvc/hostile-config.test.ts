@@ -8,6 +8,11 @@ import { addRemote, listRemotes, modifyRemote, readConfig } from '../../src/dvc/
 import { initRepo } from '../../src/dvc/repo.js';
 import { tempDir } from './helpers.js';
 import { assertCliError, runCli } from './hostile-helpers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const run = promisify(execFile);
 

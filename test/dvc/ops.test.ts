@@ -19,6 +19,11 @@ import { LocalRemote } from '../../src/dvc/remote/local.js';
 import type { RemoteStore } from '../../src/dvc/remote/types.js';
 import { initRepo, loadRepo, type Repo } from '../../src/dvc/repo.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));

@@ -11,6 +11,11 @@ import { pullData } from '../../src/dvc/pipeline/pull-data.js';
 import { initRepo, loadRepo } from '../../src/dvc/repo.js';
 import { readTree, tempDir, writeTree } from '../dvc/helpers.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 async function versionedPartitions(root: string): Promise<Record<string, string>> {
   await initRepo(root);

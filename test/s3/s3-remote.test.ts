@@ -14,6 +14,11 @@ import { initRepo, loadRepo, type Repo } from '../../src/dvc/repo.js';
 import { UserError } from '../../src/util/errors.js';
 import { fakeBytes, partitionLikeTree, readTree, tempDir, writeTree } from '../dvc/helpers.js';
 import { BUCKET, FaultProxy, S3RVER_KEY, seedObjects, startS3rver } from './servers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const URL = `s3://${BUCKET}/project/dvc`;
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
+import { command, hinted } from '../../util/hints.js';
 import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, UnsafeManifestError, verifyObject } from '../cache.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { isDirHash, type ManifestEntry, md5Bytes, md5File } from '../hash.js';
@@ -57,12 +58,12 @@ export function hasLocalFiles(store: RemoteStore): store is RemoteStore & LocalO
 
 function corruptRemote(store: RemoteStore, key: string, actual: string, expected: string): UserError {
   return new UserError(
-    `object ${key} on remote ${store.url} is corrupt (its MD5 is ${actual}, expected ${expected}); nothing was written to the workspace. Push a good copy from a clone that has one (\`cifar10 data push\`)`,
+    hinted`object ${key} on remote ${store.url} is corrupt (its MD5 is ${actual}, expected ${expected}); nothing was written to the workspace. Push a good copy from a clone that has one (${command('push')})`,
   );
 }
 
 function missingRemote(store: RemoteStore, key: string): UserError {
-  return new UserError(`object ${key} is missing from remote ${store.url}; push it from a clone that has it (\`cifar10 data push\`)`);
+  return new UserError(hinted`object ${key} is missing from remote ${store.url}; push it from a clone that has it (${command('push')})`);
 }
 
 /**

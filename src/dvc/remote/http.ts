@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
+import { command, hinted } from '../../util/hints.js';
 import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
 import { numberOption } from './options.js';
@@ -92,7 +93,7 @@ export class HttpRemote implements RemoteStore {
     try {
       this.base = new URL(rawUrl.endsWith('/') ? rawUrl : `${rawUrl}/`);
     } catch (error) {
-      throw new UserError(`remote URL ${safeUrl(rawUrl)} is not a valid URL; fix it with \`cifar10 data remote add -f <name> <url>\``, { cause: error });
+      throw new UserError(hinted`remote URL ${safeUrl(rawUrl)} is not a valid URL; fix it with ${command('remote add', '-f', '<name>', '<url>')}`, { cause: error });
     }
     this.url = safeUrl(rawUrl);
     if (this.base.username) {
@@ -177,7 +178,7 @@ export class HttpRemote implements RemoteStore {
     if (status === 401 || status === 403) {
       throw new UserError(`${where}: HTTP ${status} (access denied); set the remote's credentials in .dvc/config.local (auth, user, password or custom_auth_header)`);
     }
-    if (status === 404) throw new UserError(`${where}: HTTP 404, object ${key} is missing from remote ${this.url}; push it from a clone that has it (\`cifar10 data push\`)`);
+    if (status === 404) throw new UserError(hinted`${where}: HTTP 404, object ${key} is missing from remote ${this.url}; push it from a clone that has it (${command('push')})`);
     throw new UserError(`${where}: unexpected HTTP ${status}; check the remote URL and server`);
   }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { errnoOf, errnoWords, FsError, fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
+import { command, hinted } from '../../util/hints.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
 /** The folder a local remote URL points at: absolute, `file://`, or relative to `.dvc/`. */
@@ -60,7 +61,7 @@ export class LocalRemote implements RemoteStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        throw new UserError(`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (\`cifar10 data push\`)`, { cause: error });
+        throw new UserError(hinted`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (${command('push')})`, { cause: error });
       }
       // A full disk is the cache's (the copy's destination), not the remote's.
       if (code === 'ENOSPC' || code === 'EDQUOT') throw fsError(error, destPath, 'write');

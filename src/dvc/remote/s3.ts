@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserError } from '../../util/errors.js';
+import { command, hinted } from '../../util/hints.js';
 import { CONFIG_FILE, parseIni, remoteSectionName } from '../config.js';
 import { safeUrl } from '../messages.js';
 import { mapLimit } from '../pool.js';
@@ -99,7 +100,7 @@ export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, s
   const leaked = SECRET_KEYS.filter((key) => committed[key] !== undefined);
   if (leaked.length > 0) {
     throw new UserError(
-      `remote "${config.name}": ${leaked.join(', ')} must not be in the committed .dvc/config; remove them there, rotate the key if it was ever pushed, and set them with \`cifar10 data remote modify --local ${config.name} ${leaked[0]} …\` (.dvc/config.local, which git ignores) or in the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables`,
+      hinted`remote "${config.name}": ${leaked.join(', ')} must not be in the committed .dvc/config; remove them there, rotate the key if it was ever pushed, and set them with ${command('remote modify', '--local', config.name, leaked[0]!, '…')} (.dvc/config.local, which git ignores) or in the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables`,
     );
   }
   const unknown = Object.keys(config.options).filter((key) => !SUPPORTED_KEYS.has(key));
@@ -229,7 +230,7 @@ export class S3Remote implements RemoteStore {
     const detail = [status ? `HTTP ${status}` : undefined, e.name && e.name !== 'Error' && e.name !== 'Unknown' ? e.name : undefined].filter(Boolean).join(' ');
     if (e.name === 'CredentialsProviderError' || /could not load credentials/i.test(e.message ?? '')) {
       return new UserError(
-        `${where}: no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables (workflow secrets on CI), a profile, or access_key_id/secret_access_key in .dvc/config.local (\`cifar10 data remote modify --local <name> access_key_id …\`); for a public bucket set allow_anonymous_login = true`,
+        hinted`${where}: no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables (workflow secrets on CI), a profile, or access_key_id/secret_access_key in .dvc/config.local (${command('remote modify', '--local', '<name>', 'access_key_id', '…')}); for a public bucket set allow_anonymous_login = true`,
         { cause: error },
       );
     }
@@ -347,7 +348,7 @@ export class S3Remote implements RemoteStore {
         body = response.Body as Readable;
       } catch (error) {
         if (isNotFound(error)) {
-          throw new UserError(`object ${key} is missing from remote ${this.url}; push it from a clone that has it (\`cifar10 data push\`)`, { cause: error });
+          throw new UserError(hinted`object ${key} is missing from remote ${this.url}; push it from a clone that has it (${command('push')})`, { cause: error });
         }
         throw this.explain(error, `downloading ${key}`);
       }
