@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { versionData } from '../dvc/ops/version-data.js';
-import { mapLimit } from '../dvc/pool.js';
-import { initRepo } from '../dvc/repo.js';
+import { initRepo } from '../dvc/index.js';
+import { versionData } from '../data/versioning.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { MatrixCell } from '../github/plan.js';
 import { isUserError, messageOf, UserError } from '../util/errors.js';
 import { createSynthWorkspace } from '../data/synth-workspace.js';

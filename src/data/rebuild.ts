@@ -9,14 +9,26 @@ import { acquireCifar, type SourceSpec } from '../cifar/download.js';
 import { pngEncoderInfo } from '../cifar/png.js';
 import { encodeRecords } from '../cifar/png-writer.js';
 import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
-import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
-import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, type ManifestEntry, sortManifest } from '../dvc/hash.js';
-import { checkoutOutputs, type OutputCheckout } from '../dvc/ops/checkout.js';
-import { locked } from '../dvc/ops/locked.js';
-import { type FetchResult, fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
-import { collectOutputs, type TrackedOutput } from '../dvc/ops/outputs.js';
-import { loadRepo, type Repo } from '../dvc/repo.js';
-import { eachInBatches } from '../dvc/small-files.js';
+import {
+  checkoutOutputs,
+  collectOutputs,
+  compareCodePoints,
+  dirHashInfo,
+  type HashedFile,
+  type HashInfo,
+  hasTree,
+  IgnoreRules,
+  isDirHash,
+  loadRepo,
+  type ManifestEntry,
+  objectPath,
+  readDirManifest,
+  type Repo,
+  sortManifest,
+  storeVerifiedTree,
+  type TrackedOutput,
+} from '../dvc/index.js';
+import { PROJECT_PATHS } from '../paths.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
@@ -77,18 +89,6 @@ function partitionOutput(outputs: readonly TrackedOutput[], dir: string, dvcFile
     throw new UserError(`${dvcFile} does not record a directory hash for ${dir}; track the partition with \`cifar10 data version-data\` (or \`cifar10 data add\`) and commit the .dvc file`);
   }
   return output as TrackedOutput & { hash: HashInfo };
-}
-
-/** Whether the cache already holds the directory object and every file object it names. */
-async function fullyCached(repo: Repo, md5: string): Promise<boolean> {
-  let entries: ManifestEntry[];
-  try {
-    entries = await readDirManifest(repo.cacheDir, md5);
-  } catch {
-    return false;
-  }
-  for (const entry of entries) if (!(await hasObject(repo.cacheDir, entry.md5))) return false;
-  return true;
 }
 
 /** The recorded file list of a partition when its `.dir` object is in the cache, for naming the first difference. */
@@ -296,7 +296,7 @@ async function mismatchError(
 export async function rebuildVersions(options: RebuildOptions): Promise<RebuildResult> {
   const log = options.log ?? (() => {});
   const repo = await loadRepo(resolve(options.repoRoot));
-  const partitionsDir = resolve(repo.root, options.partitionsDir ?? join('data', 'partitions'));
+  const partitionsDir = resolve(repo.root, options.partitionsDir ?? PROJECT_PATHS.partitions);
   const recipePath = join(partitionsDir, RECIPE_FILE);
   const shownRecipe = relative(process.cwd(), recipePath) || recipePath;
   if (options.versions.length === 0) throw new UserError('rebuild: no partitions named; pass e.g. v1 or v1+v2');
@@ -318,7 +318,7 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
   const cached: string[] = [];
   const toBuild: typeof targets = [];
   for (const target of targets) {
-    if (await fullyCached(repo, target.output.hash.md5)) cached.push(target.version);
+    if (await hasTree(repo.cacheDir, target.output.hash.md5)) cached.push(target.version);
     else toBuild.push(target);
   }
   if (cached.length > 0) log(`rebuild: ${cached.join(', ')} already in the DVC cache; checking out only`);
@@ -350,9 +350,8 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
         if (result.hash.md5 !== output.hash.md5) {
           throw await mismatchError(repo, output.label, relative(repo.root, output.dvc.file), output.hash, result, recipe, version, shownRecipe);
         }
-        // File objects first, the `.dir` object last: a cache holding the manifest holds every file it names.
-        await eachInBatches(result.files, (file) => putObjectBytesSync(repo.cacheDir, file.md5, file.bytes));
-        putObjectBytesSync(repo.cacheDir, result.hash.md5, result.manifest);
+        // The DVC layer hashes the files again and stores them only when they make the recorded tree.
+        await storeVerifiedTree(repo.cacheDir, result.files, output.hash.md5);
         rebuilt.push(version);
         log(`rebuild: ${version} verified (${result.files.length} files, ${result.hash.md5}) and stored in the DVC cache`);
       }
@@ -366,72 +365,4 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
     { force: options.force },
   );
   return { rebuilt, verified: targets.map((t) => t.version), cached };
-}
-
-export interface PullOrRebuildOptions extends Omit<TransferOptions, 'cwd'> {
-  cwd?: string;
-  force?: boolean;
-  /** Where CIFAR-10 comes from when a rebuild is needed. */
-  source: SourceSpec;
-  partitionsDir?: string;
-  cifarCacheDir?: string;
-  quiet?: boolean;
-  log?: (line: string) => void;
-}
-
-export interface PullOrRebuildResult {
-  /** `remote`: every object came from the cache or the remote; `rebuild`: partitions were rebuilt. */
-  via: 'remote' | 'rebuild';
-  /** What the fetch did, when it succeeded. */
-  fetch?: FetchResult;
-  /** Outputs checked out besides the rebuilt partitions (all of them when nothing was rebuilt). */
-  checkout: OutputCheckout[];
-  /** Why the remote could not serve, when it could not. */
-  reason?: string;
-  rebuild?: RebuildResult;
-}
-
-/**
- * `cifar10 data pull --rebuild`: a normal pull first; when its fetch fails (no remote configured,
- * none reachable, objects missing there), the partitions among the targets are rebuilt and
- * verified instead, and then everything is checked out. Other outputs still need the remote: if
- * they are missing, checkout names them.
- */
-export async function pullOrRebuild(repo: Repo, options: PullOrRebuildOptions): Promise<PullOrRebuildResult> {
-  return locked(repo, () => pullOrRebuildLocked(repo, options));
-}
-
-async function pullOrRebuildLocked(repo: Repo, options: PullOrRebuildOptions): Promise<PullOrRebuildResult> {
-  const log = options.log ?? (() => {});
-  const cwd = options.cwd ?? process.cwd();
-  const outputs = await collectOutputs(repo, options.targets, cwd);
-  let failure: UserError | undefined;
-  let fetched: FetchResult | undefined;
-  try {
-    fetched = await fetchOutputs(repo, outputs, { ...options, cwd });
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    failure = error;
-  }
-  const checkoutOptions = { force: options.force, progress: options.progress, jobs: options.jobs };
-  if (!failure) return { via: 'remote', fetch: fetched, checkout: await checkoutOutputs(repo, outputs, checkoutOptions) };
-  const partitionsDir = resolve(repo.root, options.partitionsDir ?? join('data', 'partitions'));
-  const isPartition = (o: TrackedOutput) => VERSION_PATTERN.test(relative(partitionsDir, o.path));
-  const versions = outputs.filter(isPartition).map((o) => relative(partitionsDir, o.path));
-  if (versions.length === 0) throw failure;
-  log(`pull: ${failure.message}`);
-  log(`pull: rebuilding ${versions.join(', ')} from CIFAR-10 and verifying them against their .dvc files instead`);
-  const rebuild = await rebuildVersions({
-    repoRoot: repo.root,
-    versions,
-    source: options.source,
-    partitionsDir,
-    cifarCacheDir: options.cifarCacheDir,
-    force: options.force,
-    quiet: options.quiet,
-    log,
-  });
-  const others = outputs.filter((o) => !isPartition(o));
-  const checkout = others.length > 0 ? await checkoutOutputs(repo, others, checkoutOptions) : [];
-  return { via: 'rebuild', reason: failure.message, rebuild, checkout };
 }

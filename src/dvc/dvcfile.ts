@@ -6,7 +6,7 @@ import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { command, hinted } from '../util/hints.js';
 import type { HashInfo } from './hash.js';
-import { IgnoreRules } from './hash.js';
+import { IgnoreRules } from './dvcignore.js';
 import { safeRelativePath, UnsafePathError } from './paths.js';
 
 /**

@@ -4,9 +4,9 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { command, hinted } from '../util/hints.js';
-import { CONFIG_FILE, type IniDoc, readConfig } from './config.js';
-import type { LinkType } from './cache.js';
-import { DVCIGNORE_FILE } from './hash.js';
+import { CONFIG_FILE, type IniDoc, readConfig } from './config-file.js';
+import type { LinkType } from './workspace/types.js';
+import { DVCIGNORE_FILE } from './dvcignore.js';
 
 /** An opened DVC repository: its root, `.dvc/` folder, cache folder and merged config. */
 export interface Repo {

@@ -1,10 +1,11 @@
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
-import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
+import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
 import { eachInBatches, readSmallIfExistsSync, writeAtomicSync } from '../small-files.js';
 import { isDirHash, md5Bytes } from '../hash.js';
 import { hasLocalFiles, type TransferOptions } from './fetch.js';
-import { DEFAULT_JOBS, mapLimit } from '../pool.js';
+import { DEFAULT_JOBS } from '../jobs.js';
+import { mapLimit } from '../../util/map-limit.js';
 import { type Repo } from '../repo.js';
 import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, withHash } from './outputs.js';

@@ -4,7 +4,8 @@ import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
-import { compareCodePoints, type HashInfo } from '../hash.js';
+import { compareCodePoints } from '../manifest.js';
+import { type HashInfo } from '../hash.js';
 import { DEFAULT_PARAMS_FILE } from './dvcyaml.js';
 
 /** `dvc.lock` (dvc-format.md §5): what each stage last ran with and produced. */

@@ -3,7 +3,7 @@ import { access, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
-import { saveToCache } from '../cache.js';
+import { saveToCache } from '../save.js';
 import type { HashInfo } from '../hash.js';
 import { findLinkOut, UnsafePathError } from '../paths.js';
 import { addToGitignore, findRepoRoot, loadRepo, type Repo } from '../repo.js';
