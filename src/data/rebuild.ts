@@ -2,12 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { type VerifiedBatch, listBatchImages } from '../cifar/batches.js';
 import { CLASS_NAMES, NUM_CLASSES } from '../cifar/classes.js';
 import { acquireCifar, type SourceSpec } from '../cifar/download.js';
 import { pngEncoderInfo } from '../cifar/png.js';
-import { encodeRecords } from '../cifar/png-writer.js';
+import { CHUNK_RECORDS, encodeRecords } from '../cifar/png-writer.js';
 import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
 import {
   checkoutOutputs,
@@ -32,6 +31,7 @@ import { PROJECT_PATHS } from '../paths.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
+import { WorkerPool } from '../util/worker-pool.js';
 import { formatManifest, MANIFEST_FILE, type ImageEntry, type PartitionRecipe, readPartitionRecipe, RECIPE_FILE, selectPartitions } from './partition.js';
 import { VERSION_PATTERN } from './versions.js';
 
@@ -130,70 +130,8 @@ function checkBatches(recipe: PartitionRecipe, recipePath: string, batches: read
   }
 }
 
-/** Records per message to an encoder thread: large enough to amortise messaging, small enough to balance. */
-const CHUNK_RECORDS = 500;
-
-/**
- * Encoder threads (`rebuild-worker.ts`): PNG encoding is the CPU-bound part of a rebuild, and a
- * runner has several cores. Each thread takes one run of records at a time.
- */
-class EncoderPool {
-  private readonly workers: Worker[];
-  private readonly idle: Worker[];
-  private readonly waiting: ((worker: Worker) => void)[] = [];
-
-  constructor(count: number) {
-    this.workers = Array.from({ length: count }, () => new Worker(new URL('./rebuild-worker.js', import.meta.url)));
-    this.idle = [...this.workers];
-  }
-
-  private acquire(): Promise<Worker> {
-    const worker = this.idle.pop();
-    return worker ? Promise.resolve(worker) : new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(worker: Worker): void {
-    const next = this.waiting.shift();
-    if (next) next(worker);
-    else this.idle.push(worker);
-  }
-
-  async encode(records: Uint8Array): Promise<Uint8Array[]> {
-    const worker = await this.acquire();
-    try {
-      return await new Promise<Uint8Array[]>((resolve, reject) => {
-        const done = () => {
-          worker.off('message', onMessage);
-          worker.off('error', onError);
-          worker.off('exit', onExit);
-        };
-        const onMessage = (reply: { ok: boolean; pngs?: Uint8Array[]; message?: string }) => {
-          done();
-          if (reply.ok) resolve(reply.pngs!);
-          else reject(new Error(reply.message));
-        };
-        const onError = (error: Error) => {
-          done();
-          reject(error);
-        };
-        const onExit = (code: number) => {
-          done();
-          reject(new Error(`a rebuild encoder thread exited with code ${code}`));
-        };
-        worker.on('message', onMessage);
-        worker.on('error', onError);
-        worker.on('exit', onExit);
-        worker.postMessage(records, [records.buffer as ArrayBuffer]);
-      });
-    } finally {
-      this.release(worker);
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
-  }
-}
+/** Encoder threads (`rebuild-worker.ts`): PNG encoding is the CPU-bound part of a rebuild, and a runner has several cores. */
+type EncoderPool = WorkerPool<Uint8Array, Uint8Array[]>;
 
 /**
  * Encodes the images of one partition exactly as `cifar10 download` + `partition` wrote them, on
@@ -210,7 +148,7 @@ async function encodePartition(batchesDir: string, part: readonly ImageEntry[], 
   }
   const progress = startProgress(`rebuild ${label}`, part.length, { unit: 'images', quiet });
   const encodeRun = async (run: readonly { entry: ImageEntry }[], records: Uint8Array) => {
-    const pngs = pool ? await pool.encode(records) : encodeRecords(records);
+    const pngs = pool ? await pool.run(records, [records.buffer as ArrayBuffer]) : encodeRecords(records);
     if (!pool) await yieldToEventLoop();
     run.forEach(({ entry }, i) => {
       const png = pngs[i]!;
@@ -341,7 +279,7 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
     const rules = new IgnoreRules(repo.root);
     const largest = Math.max(...toBuild.map(({ version }) => parts[Number(version.slice(1)) - 1]?.length ?? 0));
     const threads = options.workers ?? Math.min(availableParallelism(), Math.ceil(largest / CHUNK_RECORDS));
-    const pool = threads > 1 ? new EncoderPool(threads) : undefined;
+    const pool: EncoderPool | undefined = threads > 1 ? new WorkerPool(new URL('./rebuild-worker.js', import.meta.url), threads) : undefined;
     try {
       for (const { version, output } of toBuild) {
         const part = parts[Number(version.slice(1)) - 1];

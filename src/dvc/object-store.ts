@@ -1,7 +1,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isStaleTemp } from '../util/atomic.js';
+import { isStaleTemp, writeFileAtomicSync } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { command, hinted } from '../util/hints.js';
@@ -10,7 +10,7 @@ import { DIR_SUFFIX, isDirHash, md5Bytes, md5File } from './hash.js';
 import { DEFAULT_JOBS } from './jobs.js';
 import { type ManifestEntry, parseManifest, type UnsafeEntry, unsafeManifestEntry } from './manifest.js';
 import { UnsafePathError } from './paths.js';
-import { readSmallIfExistsSync, writeAtomicSync } from './small-files.js';
+import { readSmallIfExistsSync } from './small-files.js';
 
 /**
  * The DVC 3.x content-addressed object store (dvc-format.md §2), as the cache and a local remote
@@ -112,7 +112,7 @@ export function putObjectBytesSync(cacheDir: string, md5: string, data: Uint8Arr
     }
     if (existing && existing.size === data.length && (existing.mode & 0o777) === READ_ONLY) return;
   }
-  writeAtomicSync(path, data, READ_ONLY);
+  writeFileAtomicSync(path, data, READ_ONLY);
 }
 
 export type ObjectState = 'ok' | 'missing' | 'corrupt';

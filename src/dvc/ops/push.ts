@@ -1,7 +1,8 @@
+import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
 import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
-import { eachInBatches, readSmallIfExistsSync, writeAtomicSync } from '../small-files.js';
+import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { isDirHash, md5Bytes } from '../hash.js';
 import { hasLocalFiles, type TransferOptions } from './fetch.js';
 import { DEFAULT_JOBS } from '../jobs.js';
@@ -86,7 +87,7 @@ async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushRes
       if (data === null) throw corruptCache(md5, 'missing');
       if (md5Bytes(data) !== contentMd5(md5)) throw corruptCache(md5, 'corrupt');
       try {
-        writeAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
+        writeFileAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
       } catch (error) {
         throw local!.accessError(error);
       }

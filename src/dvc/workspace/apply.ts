@@ -1,12 +1,12 @@
-import { link, lstat, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { discardTemp, tempPathFor } from '../../util/atomic.js';
+import { discardTemp, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../../util/atomic.js';
 import { FsError, fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { DEFAULT_JOBS } from '../jobs.js';
 import { objectPath, readObjectVerified, readObjectVerifiedSync } from '../object-store.js';
-import { eachInBatches, writeAtomicSync } from '../small-files.js';
+import { eachInBatches } from '../small-files.js';
 import type { CheckoutPlan, DirPlan, FilePlan, PlannedWrite } from './plan.js';
 import type { CacheRepo, CheckoutResult } from './types.js';
 
@@ -35,14 +35,7 @@ function workspaceError(path: string, error: unknown): unknown {
 
 /** Writes a workspace file (writable) from verified bytes, atomically. */
 async function writeWorkspaceFile(path: string, data: Uint8Array): Promise<void> {
-  const temp = tempPathFor(path);
-  try {
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (error) {
-    await discardTemp(temp);
-    throw workspaceError(path, error);
-  }
+  await writeFileAtomic(path, data).catch((error: unknown) => Promise.reject(workspaceError(path, error)));
 }
 
 /**
@@ -130,7 +123,7 @@ async function applyDir(repo: CacheRepo, plan: DirPlan, options: ApplyOptions): 
     const data = options.verified?.get(entry.md5) ?? readObjectVerifiedSync(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
     if (!data) return void slow.push(entry);
     try {
-      writeAtomicSync(target, data);
+      writeFileAtomicSync(target, data);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') return void slow.push(entry);
