@@ -22,13 +22,13 @@ import { currentShell } from '../util/hints.js';
  * this lock does not keep the real DVC out while it is held, nor this tool out while the real DVC
  * holds its flock.
  *
- * A process that holds the lock passes its token to its children in `CIFAR10_DVC_LOCK` (a
+ * A process that holds the lock passes its token to its children in `DVC_LOCK_TOKENS` (a
  * comma-separated list when it holds the locks of several repositories), so a
  * stage command of `repro` (one that pulls data) works under its parent's lock instead of
  * waiting for it; within one process the lock is re-entrant (the cells of a matrix).
  */
 
-export const LOCK_ENV = 'CIFAR10_DVC_LOCK';
+export const LOCK_ENV = 'DVC_LOCK_TOKENS';
 
 /** How long a second writer waits before it gives up (DVC waits 3 s too). */
 export const LOCK_WAIT_MS = 3000;

@@ -67,7 +67,7 @@ export async function collectOutputs(repo: Repo, targets: readonly string[] = []
     }
     everything ??= await collectOutputs(repo, [], cwd);
     let match = everything.filter((o) => o.path === abs);
-    // A folder that is not itself tracked stands for every output below it (`data pull data/partitions`).
+    // A folder that is not itself tracked stands for every output below it (`pull data` pulls data/v1 and data/v2).
     if (match.length === 0) match = everything.filter((o) => o.path.startsWith(abs + sep));
     if (match.length === 0) {
       throw new UserError(hinted`${target} is neither a .dvc file nor a path tracked by one; track it with ${command('add', target)} or check the name`);
