@@ -43,6 +43,7 @@ export const Report = {
   inputs: {
     bundles: 'bundles',
     baseline: 'baseline',
+    baselineRun: 'baseline-run',
     token: 'token',
     comment: 'comment',
     commentFile: 'comment-file',
@@ -52,6 +53,11 @@ export const Report = {
     out: 'out',
   },
   outputs: { commentUrl: 'comment-url', commentAction: 'comment-action', regressed: 'regressed', bestRun: 'best-run' },
+} as const;
+
+export const FindBaseline = {
+  inputs: { workflow: 'workflow', branch: 'branch', event: 'event', pattern: 'pattern', token: 'token' },
+  outputs: { runId: 'run-id', run: 'run', status: 'status' },
 } as const;
 
 export const PostComment = {
@@ -65,5 +71,6 @@ export const ACTIONS = {
   'setup-data': SetupData,
   'run-experiment': RunExperiment,
   report: Report,
+  'find-baseline': FindBaseline,
   'post-comment': PostComment,
 } as const;

@@ -2,13 +2,14 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
 import { MAX_SEED, parseSeedList, parseVersionList } from '../experiments/matrix.js';
+import { BaselineRunSchema } from '../github/baseline.js';
 import { parseEpochs, PLAN_KINDS, tooManyJobs } from '../github/plan.js';
 import { parseOverrides } from '../github/run-experiment.js';
 import { issuesText, MatrixSchema, MAX_MATRIX_JOBS } from '../github/schemas.js';
 import { DATA_SOURCES } from '../github/setup-data.js';
 import { BACKEND_CHOICES } from '../model/backend-choices.js';
 import { isUserError, UserError } from '../util/errors.js';
-import { Plan, PostComment, Report, RunExperiment, SetupData } from './constants.js';
+import { FindBaseline, Plan, PostComment, Report, RunExperiment, SetupData } from './constants.js';
 import { inputSource } from './inputs.js';
 
 /**
@@ -227,6 +228,7 @@ export const RunExperimentInputs = actionInputs('run-experiment', RunExperiment,
 export const ReportInputs = actionInputs('report', Report, {
   bundles: requiredText(),
   baseline: optionalText(),
+  baselineRun: optionalJson(BaselineRunSchema, "the find-baseline action's run output", 'pass ${{ steps.<find-baseline step>.outputs.run }}'),
   token: text(),
   comment: bool(true),
   commentFile: optionalText(),
@@ -234,6 +236,14 @@ export const ReportInputs = actionInputs('report', Report, {
   matrix: optionalJson(MatrixSchema, "the plan action's matrix", 'pass ${{ needs.plan.outputs.matrix }}'),
   kind: optionalChoice(PLAN_KINDS),
   out: optionalText(),
+});
+
+export const FindBaselineInputs = actionInputs('find-baseline', FindBaseline, {
+  workflow: optionalText(),
+  branch: optionalText(),
+  event: text('push'),
+  pattern: text('bundle-*'),
+  token: requiredText(),
 });
 
 export const PostCommentInputs = actionInputs('post-comment', PostComment, { commentFile: requiredText(), token: requiredText() });

@@ -21,6 +21,7 @@ await runAction(
     const report = await buildExperimentsReport({
       bundlesDir: inputs.bundles,
       baselineDir: inputs.baseline,
+      baselineRun: inputs.baselineRun,
       planned: inputs.matrix?.include,
       kind: inputs.kind,
       commit: pullRequestOf(payload)?.headSha ?? process.env.GITHUB_SHA,

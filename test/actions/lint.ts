@@ -1,19 +1,16 @@
 import { spawn } from 'node:child_process';
-import { register, createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { actionParser, workflowParser } from '../workflow/parser.js';
 
 /** Offline checks of workflow and action.yml files, shared by the tests. */
 
 export const ROOT = process.cwd();
 export const WORKFLOWS_DIR = join(ROOT, '.github', 'workflows');
 export const ACTIONS_DIR = join(ROOT, 'actions');
-
-register(new URL('./json-hook.js', import.meta.url));
-const workflowParser = await import('@actions/workflow-parser');
-const actionParser = await import('@actions/workflow-parser/actions/action-parser');
 
 /** Schema errors GitHub's own parser reports for a workflow (parse and conversion to the job model). */
 export async function workflowErrors(name: string, content: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runActionProcess } from '../../src/actions/local-runner.js';
+import { runActionProcess } from './local-runner.js';
 
 const prEvent = {
   action: 'synchronize',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commentMarker } from '../../src/github/comment.js';
 import { FakeGitHub } from '../github/fake-github.js';
-import { runActionProcess } from '../../src/actions/local-runner.js';
+import { runActionProcess } from './local-runner.js';
 
 const TOKEN = 'ghs_writeTokenOfTheBaseRepo0004';
 const marker = commentMarker();
@@ -54,10 +54,26 @@ describe('the post-comment action (workflow_run path for fork PRs)', () => {
     assert.match(run.stdout, /::error::.*does not start with the report marker/);
   });
 
-  it('posts nothing when the PR head moved on since the run', async () => {
+  it('posts nothing when the PR head moved on since the run, and ends with a notice, not a failed job', async () => {
+    const before = github.comments.length;
     const run = await post(`${marker}\nstale`, workflowRun('cccc3333'));
-    assert.equal(run.code, 1);
-    assert.match(run.stdout, /no open pull request has head eve:feature at cccc333/);
+    assert.equal(run.code, 0, run.everything);
+    assert.match(run.stdout, /::notice::No comment posted: no open pull request has head eve:feature at cccc333/);
+    assert.equal(run.outputs['comment-action'], 'skipped');
+    assert.equal(github.comments.length, before);
+  });
+
+  it('ends with a notice when the triggering run uploaded no comment', async () => {
+    const run = await runActionProcess('post-comment', {
+      eventName: 'workflow_run',
+      event: workflowRun('aaaa1111'),
+      token: TOKEN,
+      inputs: { 'comment-file': join(dir, 'never-downloaded', 'comment.md') },
+      env: { GITHUB_API_URL: github.url },
+    });
+    assert.equal(run.code, 0, run.everything);
+    assert.match(run.stdout, /::notice::No comment to post: .*comment\.md is missing/);
+    assert.equal(run.outputs['comment-action'], 'skipped');
   });
 
   it('ignores runs that did not come from a pull request', async () => {

@@ -7,7 +7,7 @@ import { commentMarker } from '../../src/github/comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
 import { FakeGitHub } from '../github/fake-github.js';
 import { writeSyntheticBundle } from './bundles.js';
-import { runActionProcess, type ActionRun } from '../../src/actions/local-runner.js';
+import { runActionProcess, type ActionRun } from './local-runner.js';
 
 const TOKEN = 'ghs_workflowTokenSecretValue0001';
 const FORK_TOKEN = 'ghs_forkReadOnlySecretValue0002';
@@ -139,6 +139,31 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     const run = await report(16, { inputs: { matrix } });
     assert.equal(run.code, 0, run.everything);
     assert.match(github.commentsOn(16)[0]!.body, /1 planned run left no results: `s4-v1`/);
+  });
+
+  it('reports one run when download-artifact unpacked the only matching bundle straight into the folder', async () => {
+    const single = join(dir, 'single');
+    const bundle = await writeSyntheticBundle(dir, { seed: 7, versions: 'v1', accuracy: 0.6 }, 'single');
+    assert.equal(bundle, single);
+    const matrix = JSON.stringify({ include: [7, 8].map((seed) => ({ cell: `s${seed}-v1`, seed, versions: 'v1', epochs: 2 })) });
+    const run = await report(17, { inputs: { bundles: single, baseline: single, matrix } });
+    assert.equal(run.code, 0, run.everything);
+    const body = github.commentsOn(17)[0]!.body;
+    assert.match(body, /## CIFAR-10 experiments \(1 run\)/);
+    assert.match(body, /Best run \*\*s7-v1\*\*/);
+    assert.match(body, /1 planned run left no results: `s8-v1`/);
+    assert.doesNotMatch(body, /No run produced results/);
+    assert.match(body, /this PR vs main/, 'a single baseline bundle is found the same way');
+  });
+
+  it('says the baseline expired, with its retention, when find-baseline found only expired bundles', async () => {
+    const baselineRun = JSON.stringify({ status: 'expired', workflow: 'pr.yml', branch: 'main', id: 5, url: 'https://github.com/octo/cifar/actions/runs/5', created: '2026-01-02T00:00:00Z', retentionDays: 90, bundles: 0 });
+    const run = await report(18, { inputs: { 'baseline-run': baselineRun, baseline: join(dir, 'not-downloaded') } });
+    assert.equal(run.code, 0, run.everything);
+    assert.match(github.commentsOn(18)[0]!.body, /Baseline expired \(90 days\): the result bundles of \[its latest successful run\]\(https:\/\/github\.com\/octo\/cifar\/actions\/runs\/5\) of 2026-01-02 of `pr\.yml` on `main`/);
+    const bad = await report(18, { inputs: { 'baseline-run': '{"status":"gone"}' } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /::error::actions\/report input "baseline-run" is not the find-baseline action's run output \(status: /);
   });
 
   it('still comments when every cell failed, naming them, and the job succeeds', async () => {

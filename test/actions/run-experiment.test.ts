@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runActionProcess, PROJECT_ROOT } from '../../src/actions/local-runner.js';
+import { runActionProcess, PROJECT_ROOT } from './local-runner.js';
 import { readBundle } from '../../src/experiments/bundle.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 

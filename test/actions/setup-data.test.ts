@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { versionData } from '../../src/data/versioning.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
-import { runActionProcess } from '../../src/actions/local-runner.js';
+import { runActionProcess } from './local-runner.js';
 
 async function listTree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

@@ -40,16 +40,23 @@ describe('workflow files', () => {
     for (const workflow of workflows) assert.ok(!/pull_request_target/.test(workflow.content), workflow.name);
   });
 
-  it('pr.yml fans out with fail-fast off, reports unless cancelled, and cancels superseded runs of a PR', () => {
+  it("pr.yml fans out with fail-fast off, reports unless cancelled, and cancels superseded runs of a PR but never main's", () => {
     const doc = parse(workflows.find((w) => w.name === 'pr.yml')!.content) as {
-      concurrency: { group: string; 'cancel-in-progress': boolean };
+      concurrency: { group: string; 'cancel-in-progress': string };
       jobs: Record<string, { strategy?: { 'fail-fast': boolean; matrix: string }; if?: string; needs?: string[] }>;
     };
     assert.equal(doc.jobs.experiment!.strategy!['fail-fast'], false);
     assert.match(doc.jobs.experiment!.strategy!.matrix, /fromJSON\(needs\.plan\.outputs\.matrix\)/);
     assert.match(doc.jobs.report!.if!, /!cancelled\(\)/);
     assert.match(doc.concurrency.group, /pull_request\.number/);
-    assert.equal(doc.concurrency['cancel-in-progress'], true);
+    // Behaviour change (issue 12): back-to-back merges must not cancel main's baseline run.
+    assert.equal(doc.concurrency['cancel-in-progress'], "${{ github.event_name == 'pull_request' }}");
+  });
+
+  it('pr-comment.yml posts one at a time per head repository and branch', () => {
+    const doc = parse(workflows.find((w) => w.name === 'pr-comment.yml')!.content) as { concurrency: { group: string; 'cancel-in-progress': boolean } };
+    assert.match(doc.concurrency.group, /workflow_run\.head_repository\.full_name.*workflow_run\.head_branch/);
+    assert.equal(doc.concurrency['cancel-in-progress'], false);
   });
 
   it("lets npm run @tensorflow/tfjs-node's install script, which the lock file says it has, and no other", async () => {
@@ -65,10 +72,15 @@ describe('workflow files', () => {
     for (const workflow of workflows) assert.ok(!/npm (ci|install)/.test(workflow.content), `${workflow.name} installs without the install action`);
   });
 
-  it('uses the current majors of the artifact actions and Node 24', () => {
+  it('pins every third-party action to a full commit SHA with its release in a comment, at the current majors, and asks for Node 24', () => {
+    const majors: Record<string, string> = { checkout: 'v6', 'setup-node': 'v6', cache: 'v5', 'upload-artifact': 'v7', 'download-artifact': 'v8' };
     const all = [...workflows.map((w) => w.content), ...actions.map((a) => a.content)].join('\n');
-    for (const match of all.matchAll(/uses: actions\/(upload|download)-artifact@(v\d+)/g)) {
-      assert.equal(match[2], match[1] === 'upload' ? 'v7' : 'v8');
+    const uses = [...all.matchAll(/uses: (?!\.\/)(.+)$/gm)].map((m) => m[1]!);
+    assert.ok(uses.length >= 20, `only ${uses.length} third-party uses found`);
+    for (const line of uses) {
+      const pin = /^actions\/([a-z-]+)@([0-9a-f]{40}) # (v\d+)\.\d+\.\d+$/.exec(line);
+      assert.ok(pin, `"${line}" is not pinned as actions/<name>@<40-hex sha> # vX.Y.Z`);
+      assert.equal(pin[3], majors[pin[1]!], `${line}: expected ${majors[pin[1]!]}`);
     }
     assert.match(actions.find((a) => a.name === 'install')!.content, /node-version: 24/);
   });

@@ -193,6 +193,25 @@ test('a local synthetic tarball is accepted against its own manifest, and a seco
     assert.equal(second.verified.dir, first.verified.dir);
   }));
 
+test('auto takes the source CIFAR10_SOURCE names (a mirror copy), and an explicit source still wins', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball();
+    const path = join(dir, 'mirror', 'cifar-10.tar.gz');
+    await mkdir(join(dir, 'mirror'));
+    await writeFile(path, tarball);
+    const lines: string[] = [];
+    process.env.CIFAR10_SOURCE = path;
+    try {
+      const viaAuto = await acquireCifar({ source: 'auto', cacheDir: join(dir, 'cache'), quiet: true, log: (l) => lines.push(l) });
+      assert.equal(viaAuto.servedBy, 'local');
+      assert.equal(viaAuto.verified.kind, 'synthetic');
+      assert.deepEqual(lines, [`auto: CIFAR10_SOURCE names the source: ${path}`]);
+      await assert.rejects(acquireCifar({ source: join(dir, 'elsewhere.tar.gz'), cacheDir: join(dir, 'cache'), quiet: true }), /no such file or folder/);
+    } finally {
+      delete process.env.CIFAR10_SOURCE;
+    }
+  }));
+
 test('a local folder, itself or its parent, is verified in place', () =>
   withTemp(async (dir) => {
     const { files } = await synthTarball();

@@ -2,9 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A small GitHub on 127.0.0.1 speaking the REST and GraphQL endpoints the actions use: issue
- * comments (list with Link paging, create, update), pull requests by head, `viewer` over GraphQL.
- * Tokens map to users; a read-only token gets GitHub's 403 on writes, as fork PRs do.
+ * A small GitHub on 127.0.0.1 speaking the REST and GraphQL endpoints the actions and workflows
+ * use: issue comments (list with Link paging, create, update), pull requests by head, `viewer` over
+ * GraphQL, a workflow's runs and a run's artifacts (with GitHub's expiry). Tokens map to users; a
+ * read-only token gets GitHub's 403 on writes, as fork PRs do, and a token with `permissions` (a
+ * workflow job's `GITHUB_TOKEN`) gets 403 wherever its job did not ask for the scope.
  * `misbehave` makes it a hostile API: it never answers, answers the headers but never the body, or
  * answers every request with one status (GitHub's own bodies and headers for 401, 403, 404, 429).
  */
@@ -14,13 +16,45 @@ export type Misbehaviour =
   | { kind: 'no-body' }
   | { kind: 'status'; status: 401 | 403 | 404 | 429 | 502; rateLimited?: boolean };
 
+export type Permission = 'read' | 'write' | 'none';
+
 export interface FakeUser {
   login: string;
   type: 'User' | 'Bot';
   /** What GraphQL's viewer calls this user (GitHub drops the `[bot]` suffix for app bots). */
   viewerLogin?: string;
   readOnly?: boolean;
+  /** A job token's scopes (`pull-requests: write`, `actions: read`, …); absent: every scope. */
+  permissions?: Record<string, Permission>;
 }
+
+/** A workflow run as `GET /repos/{owner}/{repo}/actions/runs` lists it. */
+export interface FakeRun {
+  id: number;
+  name: string;
+  /** `.github/workflows/pr.yml` */
+  path: string;
+  event: string;
+  head_branch: string | null;
+  head_sha: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion: 'success' | 'failure' | 'cancelled' | 'skipped' | null;
+  /** Milliseconds on this server's clock. */
+  created: number;
+}
+
+export interface FakeArtifact {
+  id: number;
+  runId: number;
+  name: string;
+  size: number;
+  digest: string;
+  /** Milliseconds on this server's clock; the artifact is expired from `expires` on. */
+  created: number;
+  expires: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface FakeComment {
   id: number;
@@ -47,8 +81,12 @@ export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
   readonly comments: FakeComment[] = [];
   readonly pulls: FakePull[] = [];
+  readonly runs: FakeRun[] = [];
+  readonly artifacts: FakeArtifact[] = [];
   private readonly users = new Map<string, FakeUser>();
   private nextId = 1000;
+  /** Days this server's clock runs ahead of the machine's (artifacts expire by it). */
+  private daysAhead = 0;
   private server!: Server;
   url = '';
   /** When set, every request gets this treatment instead of an answer. */
@@ -58,6 +96,24 @@ export class FakeGitHub {
 
   addToken(token: string, user: FakeUser): void {
     this.users.set(token, user);
+  }
+
+  removeToken(token: string): void {
+    this.users.delete(token);
+  }
+
+  /** This server's clock, in milliseconds. */
+  now(): number {
+    return Date.now() + this.daysAhead * DAY_MS;
+  }
+
+  advanceDays(days: number): void {
+    this.daysAhead += days;
+  }
+
+  /** A fresh id for a run or an artifact. */
+  newId(): number {
+    return this.nextId++;
   }
 
   addComment(issue: number, body: string, user: { login: string; type: string }): FakeComment {
@@ -129,6 +185,16 @@ export class FakeGitHub {
     const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
     const forbidden = () =>
       send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/issues/comments' });
+    const allowed = (scopes: string[], level: 'read' | 'write') => {
+      if (level === 'write' && user.readOnly) return false;
+      if (!user.permissions) return true;
+      return scopes.some((scope) => {
+        const granted = user.permissions![scope] ?? 'none';
+        return level === 'read' ? granted !== 'none' : granted === 'write';
+      });
+    };
+    // GitHub takes either scope for a pull request's comments.
+    const commentScopes = ['pull-requests', 'issues'];
 
     if (req.method === 'POST' && url.pathname === '/graphql') {
       if (!/viewer\s*\{\s*login/.test(String(body.query))) return send(200, { errors: [{ message: 'unsupported query' }] });
@@ -149,13 +215,13 @@ export class FakeGitHub {
       return send(200, slice, links.length ? { link: links.join(', ') } : {});
     }
     if (list && req.method === 'POST') {
-      if (user.readOnly) return forbidden();
+      if (!allowed(commentScopes, 'write')) return forbidden();
       const comment = this.addComment(Number(list[1]), String(body.body), { login: user.login, type: user.type });
       return send(201, this.commentJson(comment));
     }
     const one = new RegExp(`^${prefix}/issues/comments/(\\d+)$`).exec(url.pathname);
     if (one && req.method === 'PATCH') {
-      if (user.readOnly) return forbidden();
+      if (!allowed(commentScopes, 'write')) return forbidden();
       const comment = this.comments.find((c) => c.id === Number(one[1]));
       if (!comment) return send(404, { message: 'Not Found' });
       if (comment.user.login !== user.login) return forbidden();
@@ -171,6 +237,48 @@ export class FakeGitHub {
         .map((p) => ({ number: p.number, state: p.state, head: { sha: p.headSha, label: p.headLabel } }));
       return send(200, found);
     }
+    const workflowRuns = new RegExp(`^${prefix}/actions/workflows/([^/]+)/runs$`).exec(url.pathname);
+    const runArtifacts = new RegExp(`^${prefix}/actions/runs/(\\d+)/artifacts$`).exec(url.pathname);
+    if ((workflowRuns || runArtifacts) && req.method === 'GET') {
+      if (!allowed(['actions'], 'read')) return forbidden();
+      const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const slice = <T>(items: T[]) => items.slice((page - 1) * perPage, page * perPage);
+      if (workflowRuns) {
+        const q = (name: string) => url.searchParams.get(name);
+        const status = q('status');
+        const runs = this.runs
+          .filter((r) => r.path === `.github/workflows/${decodeURIComponent(workflowRuns[1]!)}`)
+          .filter((r) => (q('branch') ? r.head_branch === q('branch') : true) && (q('event') ? r.event === q('event') : true))
+          .filter((r) => !status || r.status === status || r.conclusion === status)
+          .sort((a, b) => b.created - a.created || b.id - a.id);
+        return send(200, { total_count: runs.length, workflow_runs: slice(runs).map((r) => this.runJson(r)) });
+      }
+      const runId = Number(runArtifacts![1]);
+      if (!this.runs.some((r) => r.id === runId)) return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/actions/artifacts' });
+      const name = url.searchParams.get('name');
+      const artifacts = this.artifacts.filter((a) => a.runId === runId && (!name || a.name === name));
+      return send(200, { total_count: artifacts.length, artifacts: slice(artifacts).map((a) => this.artifactJson(a)) });
+    }
     return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  }
+
+  private runJson(r: FakeRun) {
+    const { created, ...rest } = r;
+    return { ...rest, created_at: new Date(created).toISOString(), html_url: `https://github.com/${this.owner}/${this.repo}/actions/runs/${r.id}` };
+  }
+
+  private artifactJson(a: FakeArtifact) {
+    const run = this.runs.find((r) => r.id === a.runId);
+    return {
+      id: a.id,
+      name: a.name,
+      size_in_bytes: a.size,
+      digest: a.digest,
+      expired: this.now() >= a.expires,
+      created_at: new Date(a.created).toISOString(),
+      expires_at: new Date(a.expires).toISOString(),
+      workflow_run: { id: a.runId, head_branch: run?.head_branch ?? null, head_sha: run?.head_sha ?? '' },
+    };
   }
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // The one import of the action harness in the fault tests.
-export { runActionProcess, type ActionRun } from '../../src/actions/local-runner.js';
+export { runActionProcess, type ActionRun } from '../actions/local-runner.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 /**
- * Runs one of our actions the way the GitHub runner does, for the tests and the local rehearsal:
+ * Runs one of our actions the way the GitHub runner does, for the tests of one action at a time
+ * (the workflow executor in test/workflow/ runs whole workflows):
  * `node <runs.main>` with every input as an `INPUT_<NAME>` variable (defaults from action.yml
  * filled in, `${{ github.token }}` replaced by the given token), and GITHUB_OUTPUT,
  * GITHUB_STEP_SUMMARY and GITHUB_EVENT_PATH files.
@@ -30,11 +31,11 @@ export interface ActionRunOptions {
   token?: string;
   cwd?: string;
   env?: Record<string, string>;
-  /** Streams the action's log lines as they come (the rehearsal shows progress). */
+  /** Streams the action's log lines as they come. */
   onLine?: (line: string) => void;
 }
 
-/** The repository holding `actions/` and `dist/`, found from this compiled file (dist/src/actions/). */
+/** The repository holding `actions/` and `dist/`, found from this compiled file (dist/test/actions/). */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** `name<<delimiter\nvalue\ndelimiter` blocks, as @actions/core writes them. */
