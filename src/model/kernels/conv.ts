@@ -32,8 +32,13 @@ export function simdCovers(attrs: ConvAttrs): boolean {
   return (attrs.dataFormat ?? 'NHWC') === 'NHWC' && undilated;
 }
 
+/** 3×3 at stride 1: the shape the Winograd kernels take (every convolution of our networks). */
+function winogradFits(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): boolean {
+  return kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1;
+}
+
 /**
- * Runs conv_forward on `x` with `filterPointer` ([kh][kw][c][co rounded up to 8]), for the forward
+ * Runs conv_forward (or wino_conv where it fits) on `x` with `filterPointer` ([kh][kw][c][co rounded up to 8]), for the forward
  * convolution and (with a flipped filter over the dilated gradient) the input gradient.
  */
 function forward(
@@ -48,6 +53,12 @@ function forward(
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const [, oh, ow, co] = out.shape as [number, number, number, number];
   const { kh, kw, sh, sw, top, left, dh, dw } = geometry;
+  if (winogradFits(kh, kw, sh, sw, dh, dw)) {
+    k.withScratch(k.exports.wino_conv_scratch(oh, ow, c, co), (scratch) =>
+      k.exports.wino_conv(x.pointer, filterPointer, biasPointer, out.pointer, scratch, n, h, w, c, oh, ow, co, top, left, relu ? 1 : 0),
+    );
+    return;
+  }
   const floats = k.exports.conv_forward_scratch((oh - 1) * sh + kh, (ow - 1) * sw + kw, c, sw);
   k.withScratch(floats, (scratch) =>
     k.exports.conv_forward(x.pointer, filterPointer, biasPointer, out.pointer, scratch, n, h, w, c, oh, ow, co, kh, kw, sh, sw, top, left, dh, dw, relu ? 1 : 0),
@@ -124,6 +135,12 @@ export function conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const [kh, kw] = attrs.filterShape as [number, number];
   const [sh, sw] = [info.strideHeight, info.strideWidth];
   const out = k.output(attrs.filterShape);
+  if (winogradFits(kh, kw, sh, sw, 1, 1)) {
+    k.withScratch(k.exports.wino_filter_grad_scratch(oh, ow, c, co), (scratch) =>
+      k.exports.wino_filter_grad(k.pointer(x), k.pointer(dy), out.pointer, scratch, n, h, w, c, oh, ow, co, info.padInfo.top, info.padInfo.left),
+    );
+    return out.info;
+  }
   const floats = k.exports.conv_filter_grad_scratch((oh - 1) * sh + kh, (ow - 1) * sw + kw, c, oh, ow, co, kh, kw, sw);
   k.withScratch(floats, (scratch) =>
     k.exports.conv_filter_grad(k.pointer(x), k.pointer(dy), out.pointer, scratch, n, h, w, c, oh, ow, co, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left),

@@ -20,6 +20,10 @@ export interface SimdExports {
   pad_columns(w: number, wp: number, k: number, co: number): void;
   conv_filter_grad_scratch(hp: number, wp: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number, sw: number): number;
   conv_filter_grad: Kernel;
+  wino_conv_scratch(oh: number, ow: number, c: number, co: number): number;
+  wino_conv: Kernel;
+  wino_filter_grad_scratch(oh: number, ow: number, c: number, co: number): number;
+  wino_filter_grad: Kernel;
   max_pool_grad: Kernel;
   sum_rows(x: number, out: number, rows: number, cols: number, divisor: number): void;
   relu_grad(dy: number, x: number, dx: number, size: number): void;
