@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ARCHITECTURES, buildModel, type Architecture } from '../src/model/architectures.js';
 import { registerWasmTrainingKernels } from '../src/model/wasm-kernels.js';
+import { adam } from '../src/model/fused-adam.js';
 import { CIFAR_NORMALISATION, imageBatch, labelBatch } from '../src/data/batches.js';
 import { Random } from '../src/util/random.js';
 
@@ -70,7 +71,7 @@ const split = {
 
 function profile(arch: Architecture): void {
   const model = buildModel({ arch, width: 1, dropout: 0, seed: 1 });
-  const optimizer = tf.train.adam(0.001);
+  const optimizer = adam(0.001);
   const phaseMs = new Map<Phase, number>();
   const add = (p: Phase, ms: number) => phaseMs.set(p, (phaseMs.get(p) ?? 0) + ms);
   const step = (record: boolean) => {

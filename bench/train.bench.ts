@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ARCHITECTURES, buildModel, type Architecture } from '../src/model/architectures.js';
 import { registerWasmTrainingKernels } from '../src/model/wasm-kernels.js';
+import { adam } from '../src/model/fused-adam.js';
 import { CIFAR_NORMALISATION, imageBatch, labelBatch } from '../src/data/batches.js';
 import { Random } from '../src/util/random.js';
 
@@ -107,7 +108,7 @@ const split = {
 /** Wall ms of each of `steps` training steps of `arch` (batch conversion + forward + backward + Adam), after two warm-up steps. */
 function ourSteps(arch: Architecture, steps: number): number[] {
   const model = buildModel({ arch, width: 1, dropout: 0, seed: 1 });
-  const optimizer = tf.train.adam(0.001);
+  const optimizer = adam(0.001);
   const times: number[] = [];
   for (let step = 0; step < steps + 2; step++) {
     const start = performance.now();
@@ -237,7 +238,7 @@ function ourKernel(c: KernelCase): { run: () => void; dispose: () => void } {
     case 'adam': {
       const variable = tf.variable(tf.randomNormal([c.params], 0, 1, 'float32', seed));
       const grad = normal([c.params]);
-      const optimizer = tf.train.adam(0.001);
+      const optimizer = adam(0.001);
       return {
         run: () => optimizer.applyGradients([{ name: variable.name, tensor: grad }]),
         dispose: () => {

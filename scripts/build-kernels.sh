@@ -13,7 +13,7 @@ CLANG=${CLANG:-clang}
 OUT=${1:-kernels.wasm}
 "$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -Wall -Wextra -Werror \
   -Wl,--no-entry -Wl,--import-memory -Wl,--initial-memory=65536 -Wl,-z,stack-size=0 -Wl,--strip-all \
-  -o "$OUT" conv.c winograd.c pool.c elementwise.c
+  -o "$OUT" conv.c winograd.c pool.c elementwise.c batchnorm.c gemm.c adam.c
 OBJDUMP=${OBJDUMP:-llvm-objdump}
 if command -v "$OBJDUMP" >/dev/null 2>&1; then
   if "$OBJDUMP" -d "$OUT" | grep -q 'global\.[gs]et'; then

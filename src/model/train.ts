@@ -13,6 +13,7 @@ import { Random } from '../util/random.js';
 import { TIMING_FILE, writeTiming, type TrainTiming, type TuneTiming } from '../util/timing.js';
 import { ARCHITECTURES, buildModel, type Architecture } from './architectures.js';
 import { BACKEND_CHOICES, type ActiveBackend } from './backend.js';
+import { adam } from './fused-adam.js';
 import { saveLayersModel } from './model-files.js';
 import { betterOnValidation, TRAIN_LOG_COLUMNS } from './train-log-columns.js';
 
@@ -133,7 +134,7 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
   if (n === 0) throw new UserError('the train split is empty; prepare more data (data.versions, prepare.train)');
   const random = new Random(params.seed);
   const model = buildModel({ arch: params.arch as Architecture, width: params.width, dropout: params.dropout, seed: random.int(2 ** 31) });
-  const optimizer = tf.train.adam(params.lr);
+  const optimizer = adam(params.lr);
   const setRate = (lr: number) => ((optimizer as unknown as { learningRate: number }).learningRate = lr);
   const stepsPerEpoch = Math.ceil(n / params.batch_size);
   const totalSteps = stepsPerEpoch * params.epochs;

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, simdCovers } from './kernels/conv.js';
+import { adamStep } from './kernels/adam.js';
+import { batchNormTrain, batchNormTrainGrad, fusedBatchNorm, reluBiasGrad } from './kernels/batch-norm.js';
+import { batchMatMul, fusedMatMul } from './kernels/dense.js';
+import { SIMD_KERNELS } from './kernels/names.js';
 import { maxPoolGrad, reduceLeadingAxes, reluGrad, shareInput } from './kernels/tensor-ops.js';
 
 /**
@@ -42,29 +46,6 @@ function runWrapped(args: KernelArgs, compute: (inputs: Record<string, tf.Tensor
   } finally {
     for (const tensor of Object.values(wrapped)) tensor.dispose();
   }
-}
-
-function swapLastAxes(t: tf.Tensor): tf.Tensor {
-  const perm = t.shape.map((_, i) => i);
-  perm.push(...perm.splice(-2).reverse());
-  return tf.transpose(t, perm);
-}
-
-/** Wraps the stock BatchMatMul so transposed operands are transposed explicitly first (3–17× faster). */
-function batchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-    if (!attrs.transposeA && !attrs.transposeB) return stock(args);
-    const a = wrap(args.backend, args.inputs['a'] as TensorInfo);
-    const b = wrap(args.backend, args.inputs['b'] as TensorInfo);
-    const aT = attrs.transposeA ? swapLastAxes(a) : a;
-    const bT = attrs.transposeB ? swapLastAxes(b) : b;
-    try {
-      return stock({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
-    } finally {
-      for (const t of new Set([a, b, aT, bT])) t.dispose();
-    }
-  };
 }
 
 /** Tile that only repeats size-1 axes is a broadcast: add zeros of the output shape (the stock kernel dominates BatchNorm gradients). */
@@ -111,6 +92,8 @@ export const REPLACED_KERNELS = [
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'BatchMatMul',
+  '_FusedMatMul',
+  'FusedBatchNorm',
   'MaxPoolGrad',
   'Tile',
   'Sum',
@@ -119,15 +102,16 @@ export const REPLACED_KERNELS = [
   'Identity',
 ] as const;
 
-/** Kernels of our own, which only the wasm backend has: the replacement gradients below call them. */
-const RELU_GRAD = 'SimdReluGrad';
-
 const installedBackends = new Set<string>();
 let gradientsInstalled = false;
 
+type ConvKernelAttrs = { strides: number | [number, number]; pad: 'same' | 'valid'; activation: 'relu' | 'linear' };
+
 /**
- * Gradients that run one fused kernel on a backend with our kernels, and tfjs's own gradient
- * everywhere else (so the cpu and tensorflow backends compute exactly what they always did).
+ * The gradients of our own kernels, and a one-kernel ReLU gradient on a backend with our kernels
+ * (tfjs's own ReLU gradient everywhere else, so the cpu and tensorflow backends compute exactly what
+ * they always did). Gradients are lazy per input: the tape asks only for the inputs it needs, so the
+ * first convolution never computes a gradient for the images.
  */
 function installGradients(): void {
   if (gradientsInstalled) return;
@@ -138,7 +122,38 @@ function installGradients(): void {
     gradFunc: (dy, saved, attrs) => {
       if (!installedBackends.has(tf.getBackend())) return relu.gradFunc(dy, saved, attrs);
       const x = saved[0]!;
-      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: dy as tf.Tensor, x }, {}) as tf.Tensor };
+      return { x: () => tf.engine().runKernel(SIMD_KERNELS.reluGrad, { dy: dy as tf.Tensor, x }, {}) as tf.Tensor };
+    },
+  });
+  tf.registerGradient({
+    kernelName: SIMD_KERNELS.conv2d,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const { strides, pad, activation } = attrs as unknown as ConvKernelAttrs;
+      // The gradient through the ReLU and the bias gradient, in one pass shared by all three inputs.
+      const [g, biasGrad] =
+        activation === 'relu'
+          ? (tf.engine().runKernel(SIMD_KERNELS.reluBiasGrad, { dy: dy as tf.Tensor, y }, {}) as tf.Tensor[])
+          : [dy as tf.Tensor, undefined];
+      const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g!, filter }, { ...conv, inputShape: x.shape } as never) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g! }, { ...conv, filterShape: filter.shape } as never) as tf.Tensor,
+        bias: () => biasGrad ?? tf.sum(g!, [0, 1, 2]),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: SIMD_KERNELS.batchNormTrain,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, scale, mean, variance] = saved as tf.Tensor[];
+      const dy = (dys as tf.Tensor[])[0]!;
+      const [dx, dscale, doffset] = tf.engine().runKernel(SIMD_KERNELS.batchNormTrainGrad, { dy, x: x!, mean: mean!, variance: variance!, scale: scale! }, attrs as never) as tf.Tensor[];
+      return { x: () => dx!, scale: () => dscale!, offset: () => doffset! };
     },
   });
   gradientsInstalled = true;
@@ -161,6 +176,8 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): void {
     Conv2DBackpropFilter: conv2dBackpropFilter,
     Conv2DBackpropInput: conv2dBackpropInput,
     BatchMatMul: batchMatMul(stock('BatchMatMul')),
+    _FusedMatMul: fusedMatMul(stock('_FusedMatMul')),
+    FusedBatchNorm: fusedBatchNorm(stock('FusedBatchNorm')),
     MaxPoolGrad: maxPoolGrad,
     Tile: tile(stock('Tile')),
     Sum: reduction(stock('Sum'), false),
@@ -172,7 +189,17 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): void {
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
     tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
-  tf.registerKernel({ kernelName: RELU_GRAD, backendName, kernelFunc: reluGrad });
+  const own: Record<string, tf.KernelFunc> = {
+    [SIMD_KERNELS.conv2d]: (args) => conv2dForward(args, { bias: args.inputs['bias'] as TensorInfo | undefined, relu: (args.attrs as { activation?: string })['activation'] === 'relu' }),
+    [SIMD_KERNELS.batchNormTrain]: batchNormTrain as never,
+    [SIMD_KERNELS.batchNormTrainGrad]: batchNormTrainGrad as never,
+    [SIMD_KERNELS.reluBiasGrad]: reluBiasGrad as never,
+    [SIMD_KERNELS.reluGrad]: reluGrad,
+    [SIMD_KERNELS.adam]: adamStep as never,
+  };
+  for (const [kernelName, kernelFunc] of Object.entries(own)) {
+    if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
   installedBackends.add(backendName);
   installGradients();
 }

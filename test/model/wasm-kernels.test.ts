@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/model/backend.js';
 import { Random } from '../../src/util/random.js';
+import { relativeError } from './helpers.js';
 
 /**
  * Every replacement kernel is checked by computing the same gradients on the cpu backend (stock
@@ -25,18 +26,6 @@ async function gradientsOn(backend: string, f: (...xs: tf.Tensor[]) => tf.Tensor
   const values = await Promise.all(grads.map((g) => g.data() as Promise<Float32Array>));
   tf.dispose([...grads, ...tensors]);
   return values;
-}
-
-/** Largest absolute difference, relative to the largest reference magnitude. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
 
 async function assertSameGradients(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], what: string): Promise<void> {

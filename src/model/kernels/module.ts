@@ -26,6 +26,13 @@ export interface SimdExports {
   wino_filter_grad: Kernel;
   max_pool_grad: Kernel;
   sum_rows(x: number, out: number, rows: number, cols: number, divisor: number): void;
+  bn_stats(x: number, mean: number, variance: number, rows: number, cols: number): void;
+  bn_apply: Kernel;
+  bn_grad: Kernel;
+  relu_bias_grad(dy: number, y: number, g: number, bias: number, rows: number, cols: number): void;
+  gemm_scratch(m: number, k: number, n: number): number;
+  gemm: Kernel;
+  adam: Kernel;
   relu_grad(dy: number, x: number, dx: number, size: number): void;
 }
 
