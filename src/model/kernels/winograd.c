@@ -93,6 +93,10 @@ static void place_padded(const f32 *src, f32 *dst, int h, int w, int c, int cs, 
 // the 36 matrix products together, so that a chunk's data stays in cache.
 struct plan {
   int th, tw, per_image, group, tiles, hp, wp, cp, op;
+  // Floats from one of the 36 positions to the next in V (transformed input) and in M or D
+  // (products, transformed dy): a cache line more than the data, or strides that are multiples of
+  // 4 KiB would send all 36 positions of a tile to the same cache set.
+  int vs, ms;
 };
 
 static inline __attribute__((always_inline)) struct plan plan_for(int oh, int ow, int c, int co) {
@@ -106,12 +110,14 @@ static inline __attribute__((always_inline)) struct plan plan_for(int oh, int ow
   p.wp = 4 * p.tw + 2;
   p.cp = round_up(c, 4);
   p.op = round_up(co, 8);
+  p.vs = p.tiles * p.cp + 16;
+  p.ms = p.tiles * p.op + 16;
   return p;
 }
 
 // V[pos][t][cp] = Bᵀ d B for every tile t of the chunk's padded images (tiles past the chunk: zero).
 static inline __attribute__((always_inline)) void input_transform(const struct plan *p, const f32 *images, int count, f32 *V, f32 *tmp) {
-  const long pos_stride = (long)p->tiles * p->cp;
+  const long pos_stride = p->vs;
   const int row = p->wp * p->cp;
   for (int t = 0; t < p->tiles; t++) {
     if (t >= count * p->per_image) {
@@ -139,7 +145,7 @@ static inline __attribute__((always_inline)) void input_transform(const struct p
 EXPORT("wino_conv_scratch")
 int wino_conv_scratch(int oh, int ow, int c, int co) {
   const struct plan p = plan_for(oh, ow, c, co);
-  return 36 * p.cp * p.op + p.group * p.hp * p.wp * p.cp + 36 * p.tiles * (p.cp + p.op) + 36 * 4 + 64;
+  return 36 * p.cp * p.op + p.group * p.hp * p.wp * p.cp + 36 * (p.vs + p.ms) + 36 * 4 + 64;
 }
 
 // y = act(bias + x ⋆ w) for a 3×3 stride-1 convolution: x [n][h][w][c] placed at (top, left) of a
@@ -151,8 +157,8 @@ void wino_conv(const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scratch
   f32 *U = scratch;
   f32 *images = U + 36 * p.cp * p.op;
   f32 *V = images + p.group * p.hp * p.wp * p.cp;
-  f32 *M = V + 36 * p.tiles * p.cp;
-  f32 *tmp = M + 36 * p.tiles * p.op;
+  f32 *M = V + 36 * p.vs;
+  f32 *tmp = M + 36 * p.ms;
   // U[pos][i][o] = G g G^T: tmp[k][kx] = (G g[:, kx])_k, then U[k][l] = (G tmp[k, :])_l.
   for (int i = 0; i < p.cp; i++)
     for (int o = 0; o < p.op; o += 4) {
@@ -166,7 +172,7 @@ void wino_conv(const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scratch
       for (int k = 0; k < 6; k++) g6(LD(tmp + k * 12), LD(tmp + k * 12 + 4), LD(tmp + k * 12 + 8), U + (((long)k * 6) * p.cp + i) * p.op + o, (long)p.cp * p.op);
     }
   const v128_t zero = wasm_f32x4_splat(0);
-  const long vstride = (long)p.tiles * p.cp, mstride = (long)p.tiles * p.op;
+  const long vstride = p.vs, mstride = p.ms;
   for (int b0 = 0; b0 < n; b0 += p.group) {
     const int count = n - b0 < p.group ? n - b0 : p.group;
     for (int b = 0; b < count; b++) place_padded(x + (long)(b0 + b) * h * wd * c, images + (long)b * p.hp * p.wp * p.cp, h, wd, c, p.cp, p.hp, p.wp, top, left);
@@ -237,7 +243,7 @@ void wino_conv(const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scratch
 EXPORT("wino_filter_grad_scratch")
 int wino_filter_grad_scratch(int oh, int ow, int c, int co) {
   const struct plan p = plan_for(oh, ow, c, co);
-  return p.group * p.hp * p.wp * p.cp + p.group * 16 * p.per_image * p.op + 36 * p.tiles * (p.cp + p.op) + 36 * p.cp * p.op + 36 * 4 + 64;
+  return p.group * p.hp * p.wp * p.cp + p.group * 16 * p.per_image * p.op + 36 * (p.vs + p.ms) + 36 * p.cp * p.op + 36 * 4 + 64;
 }
 
 // dw[ky][kx][i][o] = Σ over n, oy, ox of xpad[n][oy + ky][ox + kx][i] · dy[n][oy][ox][o] for a 3×3
@@ -248,18 +254,21 @@ void wino_filter_grad(const f32 *x, const f32 *dy, f32 *dw, f32 *scratch, int n,
   f32 *images = scratch;
   f32 *grads = images + p.group * p.hp * p.wp * p.cp;
   f32 *V = grads + p.group * 16 * p.per_image * p.op;
-  f32 *D = V + 36 * p.tiles * p.cp;
-  f32 *P = D + 36 * p.tiles * p.op;
+  f32 *D = V + 36 * p.vs;
+  f32 *P = D + 36 * p.ms;
   f32 *tmp = P + 36 * p.cp * p.op;
   const v128_t zero = wasm_f32x4_splat(0);
   for (long i = 0; i < 36L * p.cp * p.op; i += 4) wasm_v128_store(P + i, zero);
-  const long vstride = (long)p.tiles * p.cp, dstride = (long)p.tiles * p.op;
+  const long vstride = p.vs, dstride = p.ms;
   const int gh = 4 * p.th, gw = 4 * p.tw;
+  // dy is read in place when its blocks and channels already fit (every layer of our networks);
+  // otherwise each image is first copied into a zero-padded one.
+  const int direct = gh == oh && gw == ow && p.op == co;
   for (int b0 = 0; b0 < n; b0 += p.group) {
     const int count = n - b0 < p.group ? n - b0 : p.group;
     for (int b = 0; b < count; b++) {
       place_padded(x + (long)(b0 + b) * h * wd * c, images + (long)b * p.hp * p.wp * p.cp, h, wd, c, p.cp, p.hp, p.wp, top, left);
-      place_padded(dy + (long)(b0 + b) * oh * ow * co, grads + (long)b * gh * gw * p.op, oh, ow, co, p.op, gh, gw, 0, 0);
+      if (!direct) place_padded(dy + (long)(b0 + b) * oh * ow * co, grads + (long)b * gh * gw * p.op, oh, ow, co, p.op, gh, gw, 0, 0);
     }
     input_transform(&p, images, count, V, tmp);
     // D[pos][t][op] = A f Aᵀ of each tile's 4×4 block of dy: tmp[k][j] = (A f[:, j])_k, then D[k][l] = (A tmp[k, :])_l.
@@ -270,7 +279,7 @@ void wino_filter_grad(const f32 *x, const f32 *dy, f32 *dw, f32 *scratch, int n,
         continue;
       }
       const int b = t / p.per_image, ty = (t % p.per_image) / p.tw, tx = t % p.tw;
-      const f32 *f = grads + (long)b * gh * gw * p.op + (4 * ty * gw + 4 * tx) * p.op;
+      const f32 *f = (direct ? dy + (long)(b0 + b) * gh * gw * p.op : grads + (long)b * gh * gw * p.op) + (4 * ty * gw + 4 * tx) * p.op;
       const int row = gw * p.op;
       for (int o = 0; o < p.op; o += 4) {
         for (int j = 0; j < 4; j++) {
