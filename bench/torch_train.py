@@ -130,25 +130,27 @@ def kernel_fn(case: dict):
         if kind == "denseDx":
             return lambda: dy.mm(w)
         return lambda: dy.t().mm(a)
-    if kind == "reluGrad":
-        x = nchw(case["x"])
-        dy = torch.randn_like(x)
-        return lambda: torch.ops.aten.threshold_backward(dy, x, 0)
-    if kind == "biasGrad":
-        dy = nchw(case["x"])
-        return lambda: dy.sum((0, 2, 3))
-    if kind in ("batchNorm", "batchNormGrad"):
-        x = nchw(case["x"])
-        c = x.shape[1]
-        gamma, beta = torch.randn(c), torch.randn(c)
-        rm, rv = torch.zeros(c), torch.ones(c)
-        if kind == "batchNorm":
-            return lambda: F.batch_norm(x, rm, rv, gamma, beta, True, 0.1, 1e-3)
-        xg = x.clone().requires_grad_(True)
-        gg, bg = gamma.clone().requires_grad_(True), beta.clone().requires_grad_(True)
-        y = F.batch_norm(xg, rm, rv, gg, bg, True, 0.1, 1e-3)
+    if kind == "reluBiasGrad":
+        y = F.relu(nchw(case["x"]))
         dy = torch.randn_like(y)
-        return lambda: torch.autograd.grad(y, [xg, gg, bg], dy, retain_graph=True)
+
+        def relu_bias_grad() -> tuple:
+            g = torch.ops.aten.threshold_backward(dy, y, 0)
+            return g, g.sum((0, 2, 3))
+
+        return relu_bias_grad
+    if kind == "batchNorm":
+        x = nchw(case["x"]).requires_grad_(True)
+        c = x.shape[1]
+        gamma, beta = torch.randn(c).requires_grad_(True), torch.randn(c).requires_grad_(True)
+        rm, rv = torch.zeros(c), torch.ones(c)
+        dy = torch.randn_like(x)
+
+        def forward_backward() -> tuple:
+            y = F.batch_norm(x, rm, rv, gamma, beta, True, 0.1, 1e-3)
+            return torch.autograd.grad(y, [x, gamma, beta], dy)
+
+        return forward_backward
     if kind == "adam":
         p = torch.randn(case["params"], requires_grad=True)
         p.grad = torch.randn(case["params"])
@@ -189,7 +191,7 @@ def main() -> None:
         op = request["op"]
         if op == "quit":
             break
-        with torch.no_grad() if op == "kernel" and request["kernel"]["kind"] not in ("batchNormGrad",) else torch.enable_grad():
+        with torch.no_grad() if op == "kernel" and request["kernel"]["kind"] != "batchNorm" else torch.enable_grad():
             if op == "train":
                 answer = {"ms": train(request["arch"], request["batch"], request["steps"])}
             elif op == "kernel":

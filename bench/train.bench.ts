@@ -16,6 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { ARCHITECTURES, buildModel, type Architecture } from '../src/model/architectures.js';
 import { registerWasmTrainingKernels } from '../src/model/wasm-kernels.js';
 import { adam } from '../src/model/fused-adam.js';
+import { SIMD_KERNELS } from '../src/model/kernels/names.js';
 import { CIFAR_NORMALISATION, imageBatch, labelBatch } from '../src/data/batches.js';
 import { Random } from '../src/util/random.js';
 
@@ -133,7 +134,7 @@ function ourSteps(arch: Architecture, steps: number): number[] {
 type Shape4 = [number, number, number, number];
 type KernelCase =
   | { name: string; kind: 'conv' | 'convDx' | 'convDw'; x: Shape4; w: Shape4; stride: number; pad: 'same' }
-  | { name: string; kind: 'maxPool' | 'maxPoolGrad' | 'reluGrad' | 'biasGrad' | 'batchNorm'; x: Shape4 }
+  | { name: string; kind: 'maxPool' | 'maxPoolGrad' | 'reluBiasGrad' | 'batchNorm'; x: Shape4 }
   | { name: string; kind: 'dense' | 'denseDx' | 'denseDw'; m: number; k: number; n: number }
   | { name: string; kind: 'adam'; params: number }
   | { name: string; kind: 'batch'; n: number };
@@ -159,8 +160,7 @@ function kernelCases(): KernelCase[] {
     cases.push({ name: `max-pool 2×2 @${x.slice(1).join('×')}`, kind: 'maxPool', x });
     cases.push({ name: `max-pool gradient @${x.slice(1).join('×')}`, kind: 'maxPoolGrad', x });
   }
-  cases.push({ name: 'ReLU gradient @32×32×32', kind: 'reluGrad', x: [BATCH, 32, 32, 32] });
-  cases.push({ name: 'bias gradient @32×32×32', kind: 'biasGrad', x: [BATCH, 32, 32, 32] });
+  cases.push({ name: 'ReLU and bias gradients @32×32×32', kind: 'reluBiasGrad', x: [BATCH, 32, 32, 32] });
   cases.push({ name: 'BatchNorm forward+backward (training) @32×32×32', kind: 'batchNorm', x: [BATCH, 32, 32, 32] });
   for (const [layer, k, n] of [['fast dense1', 2048, 128], ['deep dense1', 2048, 256]] as const) {
     cases.push({ name: `${layer} forward ${k}→${n}`, kind: 'dense', m: BATCH, k, n });
@@ -172,7 +172,10 @@ function kernelCases(): KernelCase[] {
   return cases;
 }
 
-/** A function running our kernel for `c` the way a training step runs it, and its inputs' disposer. */
+/**
+ * A function running our kernel for `c` the way a training step runs it (the fused kernels of
+ * src/model/fused-layers.ts where training uses them), and its inputs' disposer.
+ */
 function ourKernel(c: KernelCase): { run: () => void; dispose: () => void } {
   const seed = 7;
   const keep: tf.Tensor[] = [];
@@ -187,7 +190,7 @@ function ourKernel(c: KernelCase): { run: () => void; dispose: () => void } {
   switch (c.kind) {
     case 'conv': {
       const [x, w, b] = [normal(c.x), normal(c.w), normal([c.w[3]])];
-      return { run: tidy(() => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad), b))), dispose };
+      return { run: tidy(() => engine.runKernel(SIMD_KERNELS.conv2d, { x, filter: w, bias: b }, { strides: c.stride, pad: c.pad, activation: 'relu' } as never)), dispose };
     }
     case 'convDx':
     case 'convDw': {
@@ -207,25 +210,22 @@ function ourKernel(c: KernelCase): { run: () => void; dispose: () => void } {
       const attrs = { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined };
       return { run: tidy(() => engine.runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs as never)), dispose };
     }
-    case 'reluGrad':
-    case 'biasGrad': {
-      // Through the registered gradients, so a replacement gradient is what gets measured.
-      const [x, dy] = [normal(c.x), normal(c.x)];
-      if (c.kind === 'reluGrad') {
-        const grad = tf.getGradient('Relu')!.gradFunc;
-        return { run: tidy(() => (grad(dy, [x], {}) as Record<string, () => tf.Tensor>)['x']!()), dispose };
-      }
-      const bias = normal([c.x[3]]);
-      const grad = tf.getGradient('Add')!.gradFunc;
-      return { run: tidy(() => (grad(dy, [x, bias], {}) as Record<string, () => tf.Tensor>)['b']!()), dispose };
+    case 'reluBiasGrad': {
+      const [y, dy] = [tf.relu(normal(c.x)), normal(c.x)];
+      keep.push(y);
+      return { run: tidy(() => engine.runKernel(SIMD_KERNELS.reluBiasGrad, { dy, y }, {})), dispose };
     }
     case 'batchNorm': {
+      // The fused kernels a training step runs: statistics and normalisation, then the gradient (dx, dγ, dβ at once).
       const [x, gamma, beta, dy] = [normal(c.x), normal([c.x[3]]), normal([c.x[3]]), normal(c.x)];
-      const f = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-        const { mean, variance } = tf.moments(xi, [0, 1, 2]);
-        return tf.batchNorm(xi, mean, variance, b, g, 1e-3).mul(dy);
+      const epsilon = { epsilon: 1e-3 } as never;
+      return {
+        run: tidy(() => {
+          const [, mean, variance] = engine.runKernel(SIMD_KERNELS.batchNormTrain, { x, scale: gamma, offset: beta }, epsilon) as tf.Tensor[];
+          return engine.runKernel(SIMD_KERNELS.batchNormTrainGrad, { dy, x, mean: mean!, variance: variance!, scale: gamma }, epsilon);
+        }),
+        dispose,
       };
-      return { run: tidy(() => tf.grads(f as never)([x, gamma, beta])), dispose };
     }
     case 'dense':
     case 'denseDx':
