@@ -57,6 +57,15 @@ describe('wasm training kernels', () => {
     }
   }
 
+  for (const pad of ['same', 'valid'] as const) {
+    test(`an RGB first layer (3 → 16 channels, 3×3, ${pad} padding) has the cpu gradients`, async () => {
+      const random = new Random(pad === 'same' ? 43 : 47);
+      const inputs = [randomInput([2, 9, 10, 3], random), randomInput([3, 3, 3, 16], random), randomInput([16], random)];
+      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad, bias: b, activation: 'relu' }).square().sum();
+      await assertSameGradients(f as never, inputs, `rgb ${pad}`);
+    });
+  }
+
   test('a plain conv2d with 16 input channels, as in a middle layer, has the cpu gradients', async () => {
     const random = new Random(7);
     const inputs = [randomInput([3, 8, 8, 16], random), randomInput([3, 3, 16, 8], random)];
