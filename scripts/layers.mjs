@@ -23,6 +23,8 @@ export const LAYERS = [
       { name: 'util', paths: ['src/util'], peers: ['paths', 'params'] },
       { name: 'paths', paths: ['src/paths.ts'], peers: ['util', 'params'] },
       { name: 'params', paths: ['src/params.ts'], peers: ['util', 'paths'] },
+      // How the project's program spells the commands messages name; both shells install it.
+      { name: 'cifar10-shell', paths: ['src/cifar10-shell.ts'], peers: ['util'] },
     ],
   },
   { name: 'cifar', folders: [{ name: 'cifar', paths: ['src/cifar'] }] },

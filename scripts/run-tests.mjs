@@ -8,7 +8,7 @@
 // first by test/durations.json, so the long ones do not end up alone at the tail. A file whose
 // source says `test-runner: alone` (it mounts file systems, needs the machine to itself, …) runs
 // after the others, by itself. `--record` rewrites test/durations.json from this run.
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -91,7 +91,9 @@ for (const [phase, list, concurrency] of [
 rmSync(scratch, { recursive: true, force: true });
 
 if (record) {
-  const merged = Object.fromEntries(Object.entries({ ...durations, ...measured }).sort(([a], [b]) => a.localeCompare(b)));
+  // Files this run did not measure keep their record, unless their test file is gone.
+  const kept = Object.entries({ ...durations, ...measured }).filter(([file]) => existsSync(file));
+  const merged = Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b)));
   writeFileSync(DURATIONS, `${JSON.stringify(merged, null, 2)}\n`);
   console.log(`${DURATIONS}: the seconds of ${Object.keys(measured).length} test files recorded`);
 }

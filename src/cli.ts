@@ -2,10 +2,14 @@
 import { Command } from 'commander';
 import { registerCifarCommands } from './cli/cifar.js';
 import { registerDataCommands } from './cli/data.js';
-import { registerModelCommands } from './cli/model.js';
 import { registerReportCommands } from './cli/report.js';
+import { registerStageCommands } from './cli/stages.js';
+import { registerExperimentCommands } from './cli/experiments.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
-import { errorText } from './util/error-text.js';
+import { registerStartCommand } from './cli/start.js';
+import { CIFAR10_SHELL } from './cifar10-shell.js';
+import { errorText, VERBOSE_ENV } from './util/error-text.js';
+import { useShell } from './util/hints.js';
 
 /** The `cifar10` command: a thin shell; every command parses flags and calls one core function. */
 export function buildProgram(): Command {
@@ -19,16 +23,16 @@ export function buildProgram(): Command {
     });
   registerCifarCommands(program);
   registerDataCommands(program);
-  registerModelCommands(program);
+  registerStageCommands(program);
   registerReportCommands(program);
   registerPipelineCommands(program);
+  registerExperimentCommands(program);
+  registerStartCommand(program);
   return program;
 }
 
-/** Set by `--verbose` for the stage processes a command starts, so their logs carry stacks too. */
-export const VERBOSE_ENV = 'CIFAR10_VERBOSE';
-
 export async function main(argv: string[]): Promise<void> {
+  useShell(CIFAR10_SHELL);
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

@@ -1,47 +1,66 @@
 import { readFile } from 'node:fs/promises';
 import { closestMatch } from 'leven';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { UserError } from './util/errors.js';
 
 /**
  * params.yaml holds every knob, grouped by stage (`data:`, `prepare:`, `train:`, `tune:`,
- * `evaluate:`). Each stage declares the schema of its own group and reads it through
- * `readParamsGroup`, which fills defaults, checks types and rejects unknown keys, so a typo inside
- * a group fails loudly instead of being ignored. Unknown top-level groups are allowed (DVC users
- * keep their own there), but one that looks like a misspelt stage group gets a warning.
+ * `evaluate:`). Each layer declares the zod schema of its own groups (built with `param` below, so
+ * every group speaks with the same messages) and reads them through `paramsGroup`, which fills
+ * defaults, checks types and ranges and rejects unknown keys, so a typo inside a group fails
+ * loudly instead of being ignored. Unknown top-level groups are allowed (DVC users keep their own
+ * there), but one that looks like a misspelt stage group gets a warning.
  */
-export type ParamType = 'number' | 'integer' | 'string' | 'boolean' | 'number[]' | 'integer[]' | 'string[]';
 
-export interface ParamSpec {
-  type: ParamType;
-  /** Used when the key is absent; a key without a default is required. */
-  default?: unknown;
-  min?: number;
-  max?: number;
-  /** The value must be above this (a learning rate of 0 trains nothing). */
-  exclusiveMin?: number;
-  /** Why a value out of range is refused, appended to the error. */
+export const DEFAULT_PARAMS_FILE = 'params.yaml';
+
+/** What a field says when a value is refused, after "got <value>": why the range is what it is. */
+interface FieldMeta {
   hint?: string;
-  /** Allowed values of a string (or of each element of a string list). */
-  choices?: readonly string[];
   description?: string;
 }
 
-export type ParamSchema = Record<string, ParamSpec>;
+interface NumberSpec<T> extends FieldMeta {
+  default: T;
+  min?: number;
+  max?: number;
+  /** The value must be above this (a learning rate of 0 trains nothing). */
+  above?: number;
+}
 
-type ValueOf<T extends ParamType> = T extends 'number' | 'integer'
-  ? number
-  : T extends 'string'
-    ? string
-    : T extends 'boolean'
-      ? boolean
-      : T extends 'number[]' | 'integer[]'
-        ? number[]
-        : string[];
+function numberSchema(spec: Omit<NumberSpec<unknown>, 'default'>, integer: boolean): z.ZodNumber {
+  let schema = z.number({ error: integer ? 'expected an integer' : 'expected a number' });
+  if (integer) schema = schema.int({ error: 'expected an integer' });
+  if (spec.min !== undefined) schema = schema.min(spec.min, { error: `expected a value ≥ ${spec.min}` });
+  if (spec.above !== undefined) schema = schema.gt(spec.above, { error: `expected a value > ${spec.above}` });
+  if (spec.max !== undefined) schema = schema.max(spec.max, { error: `expected a value ≤ ${spec.max}` });
+  return schema;
+}
 
-export type ParamsOf<S extends ParamSchema> = { -readonly [K in keyof S]: ValueOf<S[K]['type']> };
+const choiceSchema = <const C extends readonly [string, ...string[]]>(choices: C) => z.enum(choices, { error: `expected one of ${choices.join(', ')}` });
 
-export const DEFAULT_PARAMS_FILE = 'params.yaml';
+/** A list field also takes a single value (`lr: 0.01` for `lr: [0.01]`), as YAML writers expect. */
+const listOf = <T extends z.ZodType>(item: T) => z.preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(item));
+
+const withMeta = <T extends z.ZodType>(schema: T, meta: FieldMeta): T => schema.meta({ hint: meta.hint, description: meta.description });
+
+/** Field builders of a params group: a default, the checks, and the project's wording of each refusal. */
+export const param = {
+  number: (spec: NumberSpec<number>) => withMeta(numberSchema(spec, false).default(spec.default), spec),
+  integer: (spec: NumberSpec<number>) => withMeta(numberSchema(spec, true).default(spec.default), spec),
+  text: (spec: FieldMeta & { default: string }) => withMeta(z.string({ error: 'expected a string' }).default(spec.default), spec),
+  choice: <const C extends readonly [string, ...string[]]>(choices: C, spec: FieldMeta & { default: C[number] }) =>
+    withMeta(choiceSchema(choices).default(spec.default as never), spec),
+  flag: (spec: FieldMeta & { default: boolean }) => withMeta(z.boolean({ error: 'expected true or false' }).default(spec.default), spec),
+  numbers: (spec: NumberSpec<number[]>) => withMeta(listOf(numberSchema(spec, false)).default(spec.default), spec),
+  integers: (spec: NumberSpec<number[]>) => withMeta(listOf(numberSchema(spec, true)).default(spec.default), spec),
+  choices: <const C extends readonly [string, ...string[]]>(choices: C, spec: FieldMeta & { default: C[number][] }) =>
+    withMeta(listOf(choiceSchema(choices)).default(spec.default as never), spec),
+};
+
+/** The schema of one params group: a zod object whose fields come from `param`. */
+export type GroupSchema = z.ZodObject<Record<string, z.ZodType>>;
 
 /**
  * Where params came from, for messages: a file name, or a function naming the source of each key
@@ -81,73 +100,36 @@ export async function readParamsFile(file = DEFAULT_PARAMS_FILE): Promise<Record
   return doc as Record<string, unknown>;
 }
 
-function checkValue(where: string, spec: ParamSpec, value: unknown): unknown {
-  const fail = (expected: string): never => {
-    throw new UserError(`${where}: expected ${expected}, got ${JSON.stringify(value)}${spec.hint ? ` (${spec.hint})` : ''}`);
-  };
-  const checkNumber = (v: unknown, integer: boolean): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return fail(integer ? 'an integer' : 'a number');
-    if (integer && !Number.isInteger(v)) return fail('an integer');
-    if (spec.min !== undefined && v < spec.min) return fail(`a value ≥ ${spec.min}`);
-    if (spec.exclusiveMin !== undefined && v <= spec.exclusiveMin) return fail(`a value > ${spec.exclusiveMin}`);
-    if (spec.max !== undefined && v > spec.max) return fail(`a value ≤ ${spec.max}`);
-    return v;
-  };
-  const checkString = (v: unknown): string => {
-    if (typeof v !== 'string') return fail('a string');
-    if (spec.choices && !spec.choices.includes(v)) return fail(`one of ${spec.choices.join(', ')}`);
-    return v;
-  };
-  switch (spec.type) {
-    case 'number':
-      return checkNumber(value, false);
-    case 'integer':
-      return checkNumber(value, true);
-    case 'string':
-      return checkString(value);
-    case 'boolean':
-      return typeof value === 'boolean' ? value : fail('true or false');
-    case 'number[]':
-    case 'integer[]':
-    case 'string[]': {
-      const list = Array.isArray(value) ? value : [value];
-      if (spec.type === 'string[]') return list.map(checkString);
-      return list.map((v) => checkNumber(v, spec.type === 'integer[]'));
-    }
-  }
-}
-
-/** Validates `group` of an already-read params document against `schema`. */
-export function paramsGroup<S extends ParamSchema>(
+/** Validates `group` of an already-read params document against its schema. */
+export function paramsGroup<S extends GroupSchema>(
   doc: Record<string, unknown>,
   group: string,
   schema: S,
   file: ParamsSource = DEFAULT_PARAMS_FILE,
-): ParamsOf<S> {
+): z.output<S> {
   const raw = doc[group] ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UserError(`${sourceOf(file, group)}: "${group}" must be a mapping of keys`);
   }
-  const values = raw as Record<string, unknown>;
-  for (const key of Object.keys(values)) {
-    if (!(key in schema)) {
-      throw new UserError(`${sourceOf(file, `${group}.${key}`)}: unknown key "${group}.${key}"; known keys of "${group}": ${Object.keys(schema).join(', ')}`);
-    }
+  const known = Object.keys(schema.shape);
+  // An empty key (`lr:` with no value) means "the default", as it did before schemas were zod's.
+  const values = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null && value !== undefined));
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key))
+      throw new UserError(`${sourceOf(file, `${group}.${key}`)}: unknown key "${group}.${key}"; known keys of "${group}": ${known.join(', ')}`);
   }
-  const result: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(schema)) {
-    const where = `${sourceOf(file, `${group}.${key}`)}: ${group}.${key}`;
-    if (values[key] === undefined || values[key] === null) {
-      if (spec.default === undefined) throw new UserError(`${where} is required`);
-      result[key] = spec.default;
-    } else {
-      result[key] = checkValue(where, spec, values[key]);
-    }
-  }
-  return result as ParamsOf<S>;
+  const parsed = schema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  // Fields are checked in schema order; the first refusal is the one to fix first.
+  const issue = parsed.error.issues[0]!;
+  const key = String(issue.path[0]);
+  const where = `${sourceOf(file, `${group}.${key}`)}: ${group}.${key}`;
+  if (values[key] === undefined) throw new UserError(`${where} is required`);
+  const hint = (schema.shape[key]?.meta() as FieldMeta | undefined)?.hint;
+  throw new UserError(`${where}: ${issue.message}, got ${JSON.stringify(values[key])}${hint ? ` (${hint})` : ''}`);
 }
 
 /** Reads `file` and validates one group: the one call a stage needs. */
-export async function readParamsGroup<S extends ParamSchema>(group: string, schema: S, file = DEFAULT_PARAMS_FILE): Promise<ParamsOf<S>> {
+export async function readParamsGroup<S extends GroupSchema>(group: string, schema: S, file = DEFAULT_PARAMS_FILE): Promise<z.output<S>> {
   return paramsGroup(await readParamsFile(file), group, schema, file);
 }

@@ -12,7 +12,10 @@ export const PROJECT_PATHS = {
   prepared: 'data/prepared',
   model: 'models/model',
   reports: 'reports',
+  /** One result bundle per experiment run, `<run-id>/`; the ledger `experiments.csv` sits beside it. */
   results: 'results/experiments',
+  /** Scratch folders of running experiment cells, `<run-id>/`, removed when a cell succeeds. */
+  experimentsWork: '.cache/experiments',
   hardImages: 'results/hard_images',
   /** The DVC remote `npm start` versions to when none is configured. */
   startRemote: '.cache/dvc-remote',

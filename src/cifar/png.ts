@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, encode } from 'fast-png';
+import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { IMAGE_BYTES, IMAGE_SIZE } from './records.js';
 
@@ -11,13 +12,16 @@ import { IMAGE_BYTES, IMAGE_SIZE } from './records.js';
  */
 const ZLIB_LEVEL = 3;
 
+/** The two fields of a package.json this reads; a folder's other package.json files do not match. */
+const PackageIdentity = z.looseObject({ name: z.string(), version: z.string() });
+
 /** The installed version of a dependency; its package.json is not in its `exports`, so walk up from its entry. */
 function packageVersion(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.resolve(name)));
   for (;;) {
     try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === name && manifest.version) return manifest.version;
+      const manifest = PackageIdentity.safeParse(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+      if (manifest.success && manifest.data.name === name) return manifest.data.version;
     } catch {
       // no package.json at this level: keep walking up
     }

@@ -5,6 +5,7 @@ import { defaultCacheDir } from '../cifar/cache.js';
 import { writeSynthDataset } from '../cifar/synth.js';
 import { OFFICIAL_URL_ENV } from '../cifar/sources/official.js';
 import { createPartitions } from '../data/partition.js';
+import { PROJECT_PATHS } from '../paths.js';
 import { note, say } from './output.js';
 
 function integer(name: string, min: number) {
@@ -26,7 +27,7 @@ export function registerCifarCommands(program: Command): void {
       ),
     )
     .option('--cache <dir>', `cache folder for verified batches (env CIFAR10_CACHE; default ${defaultCacheDir()})`)
-    .option('--out <dir>', 'image folder', 'data/cifar10')
+    .option('--out <dir>', 'image folder', PROJECT_PATHS.images)
     .option('--no-export', 'only fetch and verify the batches')
     .option('--workers <n>', 'PNG encoding threads (default: one per core)', integer('--workers', 1))
     .option('--quiet', 'no progress bars')
@@ -50,7 +51,7 @@ export function registerCifarCommands(program: Command): void {
   program
     .command('synth')
     .description('Write a small deterministic CIFAR-format dataset (class-specific colours and shapes plus noise) for tests and demos')
-    .option('--out <path>', 'a .tar.gz/.tgz shaped like the official tarball, or a folder to hold cifar-10-batches-bin/', '.cache/synth/cifar-10-synth.tar.gz')
+    .option('--out <path>', 'a .tar.gz/.tgz shaped like the official tarball, or a folder to hold cifar-10-batches-bin/', PROJECT_PATHS.synthTarball)
     .option('--per-class <n>', 'images per class in the whole dataset (dealt over the six batch files)', integer('--per-class', 6), 600)
     .option('--seed <n>', 'random seed', integer('--seed', 0), 42)
     .action(async (opts: { out: string; perClass: number; seed: number }) => {
@@ -65,8 +66,8 @@ export function registerCifarCommands(program: Command): void {
     .option('--size <n>', 'images per partition', integer('--size', 1), 20000)
     .option('--seed <n>', 'random seed (recorded in partitions.json)', integer('--seed', 0), 42)
     .option('--no-balanced', 'draw without keeping the classes equal')
-    .option('--images <dir>', 'exported image folder', 'data/cifar10')
-    .option('--out <dir>', 'partitions folder', 'data/partitions')
+    .option('--images <dir>', 'exported image folder', PROJECT_PATHS.images)
+    .option('--out <dir>', 'partitions folder', PROJECT_PATHS.partitions)
     .option('--quiet', 'no progress bar')
     .action(async (opts: { count: number; size: number; seed: number; balanced: boolean; images: string; out: string; quiet?: boolean }) => {
       const result = await createPartitions({

@@ -1,15 +1,18 @@
-import { copyFile, link, mkdir, readFile, readdir, rm, rename } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
 import { sourceOfId } from '../cifar/batches.js';
 import { CLASS_NAMES, NUM_CLASSES, type ClassName } from '../cifar/classes.js';
 import { EXPORT_STATE_FILE, readExportState } from '../cifar/export.js';
-import { pngEncoderInfo, type PngEncoderInfo } from '../cifar/png.js';
+import { pngEncoderInfo } from '../cifar/png.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { formatJsonFile, readJsonFileIfPresent, type JsonFileFormat } from '../util/json-file.js';
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
+import { linkOrCopy, listImages } from './image-folder.js';
 
 /** Names the selection algorithm, so a rebuild can refuse a recipe made by a different one. */
 export const PARTITION_ALGORITHM = 'per-class-shuffle/v1';
@@ -36,14 +39,30 @@ export interface ManifestRow extends ImageEntry {
 }
 
 /** Everything an exact rebuild of the partitions needs; written to `partitions.json`. */
-export interface PartitionRecipe extends PartitionSpec {
-  algorithm: string;
+const RecipeSchema = z.object({
+  algorithm: z.string(),
+  count: z.number().int(),
+  size: z.number().int(),
+  seed: z.number().int(),
+  balanced: z.boolean(),
   /** MD5 of each source batch file the images came from. */
-  batches: { name: string; md5: string }[];
-  encoder: PngEncoderInfo;
+  batches: z.array(z.object({ name: z.string(), md5: z.string() })),
+  /** The PNG encoder: it fixes the bytes of every image, so a rebuild must use the same. */
+  encoder: z.object({ name: z.string(), version: z.string(), deflate: z.string(), level: z.number() }),
   /** Per partition: image count and the MD5 of its manifest.csv, to check a rebuild against. */
-  partitions: Record<string, { images: number; manifestMd5: string }>;
-}
+  partitions: z.record(z.string(), z.object({ images: z.number().int(), manifestMd5: z.string() })),
+});
+
+export type PartitionRecipe = z.output<typeof RecipeSchema>;
+
+/** Recipes are committed with the partitions' `.dvc` files: a broken one is restored from git, never remade. */
+const RECIPE = (path: string): JsonFileFormat<typeof RecipeSchema> => ({
+  what: 'a partition recipe',
+  version: 1,
+  schema: RecipeSchema,
+  create: 'run `cifar10 partition` to create it',
+  repair: `restore it from git (\`git checkout -- ${path}\`)`,
+});
 
 function checkSpec(spec: PartitionSpec): void {
   const positive = (name: string, v: number) => {
@@ -99,44 +118,6 @@ export function formatManifest(entries: readonly ImageEntry[]): string {
   return stringify(rows, { header: true, columns: ['id', 'class', 'source'] });
 }
 
-const IMAGE_ID = /^(train[1-5]|test)-\d{5}\.png$/;
-
-/** Every `<class>/<id>.png` of an image folder; anything else in a class folder is a UserError. */
-export async function listImages(imagesDir: string): Promise<ImageEntry[]> {
-  const images: ImageEntry[] = [];
-  for (const name of CLASS_NAMES) {
-    let files: string[];
-    try {
-      files = await readdir(join(imagesDir, name));
-    } catch {
-      throw new UserError(`${join(imagesDir, name)} is missing; run \`cifar10 download\` first to export the images`);
-    }
-    for (const file of files) {
-      if (file.includes('.tmp-')) continue;
-      const id = file.replace(/\.png$/, '');
-      if (!IMAGE_ID.test(file)) {
-        throw new UserError(`${join(imagesDir, name, file)} is not an exported CIFAR-10 image (<id>.png, e.g. train1-00042.png); move it out of ${imagesDir}`);
-      }
-      images.push({ id, class: name });
-    }
-  }
-  return images;
-}
-
-
-/** Hard link, else (another filesystem, or links not allowed) a copy. */
-async function linkOrCopy(from: string, to: string): Promise<'link' | 'copy'> {
-  try {
-    await link(from, to);
-    return 'link';
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw error;
-    await copyFile(from, to);
-    return 'copy';
-  }
-}
-
 export interface CreatePartitionsOptions extends PartitionSpec {
   /** The exported image folder, e.g. `data/cifar10`. */
   imagesDir: string;
@@ -162,23 +143,7 @@ export interface CreatePartitionsResult {
  * the ones the repository's hashes record.
  */
 async function readRecipe(path: string): Promise<PartitionRecipe | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`cannot read ${path} (${(error as Error).message}); fix its permissions or restore it from git (\`git checkout -- ${path}\`)`, { cause: error });
-  }
-  let recipe: unknown;
-  try {
-    recipe = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path} is not valid JSON (${(error as Error).message}); restore it from git (\`git checkout -- ${path}\`)`, { cause: error });
-  }
-  if (typeof recipe !== 'object' || recipe === null || Array.isArray(recipe)) {
-    throw new UserError(`${path} is not a partition recipe (expected a JSON object); restore it from git (\`git checkout -- ${path}\`)`);
-  }
-  return recipe as PartitionRecipe;
+  return readJsonFileIfPresent(path, RECIPE(path));
 }
 
 /** True when `dir` holds the manifest with `md5` and every image it lists: one readdir per class, not a stat per image. */
@@ -225,8 +190,9 @@ export async function createPartitions(options: CreatePartitionsOptions): Promis
   const recipePath = join(outDir, RECIPE_FILE);
   const dirs = names.map((name) => join(outDir, name));
   const previous = await readRecipe(recipePath);
-  const recipeText = `${JSON.stringify(recipe, null, 2)}\n`;
-  if (previous && `${JSON.stringify(previous, null, 2)}\n` === recipeText) {
+  const recipeText = formatJsonFile(RECIPE(recipePath), recipe);
+  // Compared as read, so a recipe written before format_version existed still counts as the same.
+  if (previous && formatJsonFile(RECIPE(recipePath), previous) === recipeText) {
     const intact = await Promise.all(dirs.map((dir, k) => partitionIntact(dir, recipe.partitions[names[k]!]!.manifestMd5, parts[k]!)));
     if (intact.every(Boolean)) return { recipe, recipePath, dirs, unchanged: true, linked: 0, copied: 0 };
   }

@@ -1,46 +1,17 @@
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { CLASS_NAMES, NUM_CLASSES, classIndex } from '../cifar/classes.js';
-import { IMAGE_BYTES, RECORD_BYTES } from '../cifar/records.js';
+import { IMAGE_BYTES } from '../cifar/records.js';
 import { decodeCifarPng } from '../cifar/png.js';
-import { paramsGroup, type ParamsOf, type ParamsSource } from '../params.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
-import { SPLIT_NAMES, splitPaths, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
-import { formatVersionSpec, parseVersionSpec } from './versions.js';
 import { md5Hex } from '../util/md5.js';
-
-export const DATA_PARAMS = {
-  versions: { type: 'string', default: 'v1', description: 'partitions to train on: v1, v1+v2, …' },
-} as const;
-
-export const PREPARE_PARAMS = {
-  seed: { type: 'integer', default: 42 },
-  train: { type: 'number', default: 0.8, min: 0, max: 1 },
-  val: { type: 'number', default: 0.1, min: 0, max: 1 },
-  test: { type: 'number', default: 0.1, min: 0, max: 1 },
-} as const;
-
-export type DataParams = ParamsOf<typeof DATA_PARAMS>;
-export type PrepareParams = ParamsOf<typeof PREPARE_PARAMS>;
-
-export const INFO_FILE = 'info.json';
-
-/** `data/prepared/info.json`: what the splits were made from, so a reader can check provenance. */
-export interface PreparedInfo {
-  versions: string;
-  partitions: string[];
-  seed: number;
-  fractions: Record<SplitName, number>;
-  counts: Record<SplitName, number>;
-  /** Per split, images per class in label order. */
-  perClass: Record<SplitName, number[]>;
-  /** MD5 of each partition's manifest.csv. */
-  manifests: Record<string, string>;
-}
+import { SPLIT_NAMES, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
+import type { DataParams, PrepareParams } from './params.js';
+import { INFO_FILE, writePreparedInfo, type PreparedInfo } from './prepared-info.js';
+import { formatVersionSpec, parseVersionSpec } from './versions.js';
 
 export interface PrepareOptions {
   partitionsDir: string;
@@ -48,11 +19,6 @@ export interface PrepareOptions {
   data: DataParams;
   prepare: PrepareParams;
   quiet?: boolean;
-}
-
-/** Reads both groups of an already-read params document. */
-export function prepareParamsFrom(doc: Record<string, unknown>, file?: ParamsSource): { data: DataParams; prepare: PrepareParams } {
-  return { data: paramsGroup(doc, 'data', DATA_PARAMS, file), prepare: paramsGroup(doc, 'prepare', PREPARE_PARAMS, file) };
 }
 
 interface ManifestImage {
@@ -181,7 +147,7 @@ export async function prepareData(options: PrepareOptions): Promise<PreparedInfo
     perClass,
     manifests,
   };
-  await writeFileAtomic(join(options.outDir, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  await writePreparedInfo(options.outDir, info);
   return info;
 }
 
@@ -191,37 +157,4 @@ async function readImage(file: string): Promise<Uint8Array> {
   } catch (error) {
     throw new UserError(`cannot read ${file} listed in its partition's manifest.csv (${(error as Error).message}); restore the partition with \`cifar10 data pull\` or \`cifar10 partition\``, { cause: error });
   }
-}
-
-/**
- * Reads info.json and checks it against the splits beside it: every split it counts must hold that
- * many records, so splits from different prepare runs (e.g. a copied or half-restored folder) never
- * pass as one set, which would leak training images into val or test.
- */
-export async function readPreparedInfo(dir: string): Promise<PreparedInfo> {
-  const file = join(dir, INFO_FILE);
-  let info: PreparedInfo;
-  try {
-    info = JSON.parse(await readFile(file, 'utf8')) as PreparedInfo;
-  } catch (error) {
-    throw new UserError(`cannot read ${file} (${(error as Error).message}); run \`cifar10 prepare\` first`, { cause: error });
-  }
-  if (typeof info?.counts !== 'object' || info.counts === null) {
-    throw new UserError(`${file} records no split counts; re-run \`cifar10 prepare\` to rewrite ${dir}`);
-  }
-  for (const name of SPLIT_NAMES) {
-    const expected = info.counts[name];
-    if (expected === undefined) continue;
-    const bin = splitPaths(dir, name).bin;
-    let records: number;
-    try {
-      records = (await stat(bin)).size / RECORD_BYTES;
-    } catch (error) {
-      throw new UserError(`${dir}: ${INFO_FILE} counts ${expected} "${name}" images but ${bin} is unreadable (${(error as Error).message}); re-run \`cifar10 prepare\``, { cause: error });
-    }
-    if (records !== expected) {
-      throw new UserError(`${dir}: ${INFO_FILE} counts ${expected} "${name}" images but ${bin} holds ${records} records, so the splits come from different prepare runs; re-run \`cifar10 prepare\``);
-    }
-  }
-  return info;
 }

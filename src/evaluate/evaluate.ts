@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { CLASS_NAMES } from '../cifar/classes.js';
-import { readPreparedInfo } from '../data/prepare.js';
-import { readPackedSplit, type PackedSplit, type SplitName } from '../data/packed.js';
-import { paramsGroup, readParamsFile, type ParamsOf } from '../params.js';
+import { readPackedSplit, type PackedSplit } from '../data/packed.js';
+import { readPreparedInfo } from '../data/prepared-info.js';
+import { readParamsGroup } from '../params.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { TIMING_FILE, writeTiming, type EvaluateTiming } from '../util/timing.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
-import { EVALUATE_PARAMS } from './params.js';
+import { EVALUATE_PARAMS, type EvaluateParams } from './params.js';
 import { predictionRows, type PredictionRow } from './predictions.js';
 import {
   reportPath,
@@ -19,8 +19,6 @@ import {
   type MetricsFile,
   type RunFacts,
 } from './report-files.js';
-
-export type EvaluateParams = ParamsOf<typeof EVALUATE_PARAMS>;
 
 /** Where a split's class probabilities come from: the trained tfjs model, or anything else that scores images. */
 export interface ProbabilitySource {
@@ -62,11 +60,7 @@ export interface RunIdentity {
  */
 export async function readRunIdentity(prepared: string, modelSeed?: number): Promise<RunIdentity> {
   const info = await readPreparedInfo(prepared);
-  const seed = modelSeed ?? info.seed;
-  if (typeof info.versions !== 'string' || typeof seed !== 'number') {
-    throw new UserError(`${join(prepared, 'info.json')}: no data version or seed; re-run \`cifar10 prepare\``);
-  }
-  return { data_version: info.versions, seed };
+  return { data_version: info.versions, seed: modelSeed ?? info.seed };
 }
 
 export interface EvaluateOptions {
@@ -96,10 +90,9 @@ export interface EvaluateResult {
  * come from the report layer on top.)
  */
 export async function evaluate(options: EvaluateOptions, source: ProbabilitySource): Promise<EvaluateResult> {
-  const doc = await readParamsFile(options.params);
-  const params = paramsGroup(doc, 'evaluate', EVALUATE_PARAMS, options.params);
+  const params = await readParamsGroup('evaluate', EVALUATE_PARAMS, options.params);
   const identity = await readRunIdentity(options.prepared, source.seed);
-  const split = await readPackedSplit(options.prepared, params.split as SplitName);
+  const split = await readPackedSplit(options.prepared, params.split);
   if (split.labels.length === 0) {
     throw new UserError(`the "${params.split}" split in ${options.prepared} is empty; set prepare.${params.split} above 0 in params.yaml and re-run \`cifar10 prepare\``);
   }

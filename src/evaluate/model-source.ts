@@ -1,4 +1,5 @@
-import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../model/backend.js';
+import { BACKEND_CHOICES, isBackendChoice } from '../model/backend-choices.js';
+import { selectBackend } from '../model/backend.js';
 import { loadTrainedModel, predictProbabilities } from '../model/predict.js';
 import { UserError } from '../util/errors.js';
 import type { ProbabilitySource } from './evaluate.js';
@@ -13,10 +14,8 @@ export interface ModelSource extends ProbabilitySource {
 
 /** Selects the tfjs backend, then loads `modelDir` (model.json, weights, training.json) on it. */
 export async function loadModelSource(modelDir: string, backend: string): Promise<ModelSource> {
-  if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
-    throw new UserError(`--backend ${backend}: expected one of ${BACKEND_CHOICES.join(', ')}`);
-  }
-  const active = await selectBackend(backend as BackendChoice);
+  if (!isBackendChoice(backend)) throw new UserError(`--backend ${backend}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+  const active = await selectBackend(backend);
   const trained = await loadTrainedModel(modelDir);
   return {
     backend: active.name,

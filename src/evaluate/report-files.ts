@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import type { AveragedScores, ClassificationMetrics, ClassScores } from './metrics.js';
+import { readJsonFile, writeJsonFile, type JsonFileFormat } from '../util/json-file.js';
+import type { ClassificationMetrics } from './metrics.js';
 import type { PredictionRow } from './predictions.js';
 
 /**
@@ -28,22 +30,34 @@ export function reportPath(dir: string, file: keyof typeof REPORT_FILES): string
   return join(dir, REPORT_FILES[file]);
 }
 
+const Scores = z.object({ precision: z.number(), recall: z.number(), f1: z.number() });
+
 /**
  * The shape of `reports/metrics.json`: flat numbers and nested objects that `dvc metrics` reads.
  * Only facts the model and data determine (dvc.lock hashes it; the backend is one of them): how
  * fast it ran is in the timing file (src/util/timing.ts).
  */
-export interface MetricsFile {
-  accuracy: number;
-  loss: number;
-  macro: AveragedScores;
-  weighted: AveragedScores;
-  per_class: Record<string, ClassScores>;
-  test_images: number;
-  backend: string;
-  data_version: string;
-  seed: number;
-}
+const MetricsSchema = z.object({
+  accuracy: z.number(),
+  loss: z.number(),
+  macro: Scores,
+  weighted: Scores,
+  per_class: z.record(z.string(), Scores.extend({ support: z.number().int().nonnegative() })),
+  test_images: z.number().int().nonnegative(),
+  backend: z.string(),
+  data_version: z.string(),
+  seed: z.number().int(),
+});
+
+export type MetricsFile = z.output<typeof MetricsSchema>;
+
+const METRICS: JsonFileFormat<typeof MetricsSchema> = {
+  what: 'a metrics file',
+  version: 1,
+  schema: MetricsSchema,
+  create: 'run `cifar10 evaluate` first',
+  repair: 're-run `cifar10 evaluate`',
+};
 
 export interface RunFacts {
   backend: string;
@@ -71,7 +85,11 @@ export function toMetricsFile(metrics: ClassificationMetrics, facts: RunFacts): 
 }
 
 export async function writeMetricsJson(path: string, metrics: MetricsFile): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(metrics, null, 2)}\n`);
+  await writeJsonFile(path, METRICS, metrics);
+}
+
+export async function readMetricsJson(path: string): Promise<MetricsFile> {
+  return readJsonFile(path, METRICS);
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -82,27 +100,24 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-function parseJson(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path} is not valid JSON (${(error as Error).message}); re-run \`cifar10 evaluate\``, { cause: error });
-  }
-}
+/** `reports/confusion.json`: counts, rows = true class, columns = predicted class. */
+const ConfusionSchema = z
+  .object({ classes: z.array(z.string()).min(1), matrix: z.array(z.array(z.number().int().nonnegative())) })
+  .refine((c) => c.matrix.length === c.classes.length && c.matrix.every((row) => row.length === c.classes.length), {
+    message: 'the matrix must be square, one row and one column per class',
+    path: ['matrix'],
+  });
 
-export async function readMetricsJson(path: string): Promise<MetricsFile> {
-  const doc = parseJson(await readText(path, 'metrics'), path) as Partial<MetricsFile> | null;
-  if (!doc || typeof doc.accuracy !== 'number' || typeof doc.per_class !== 'object' || !doc.macro || !doc.weighted) {
-    throw new UserError(`${path}: not a metrics file (needs accuracy, macro, weighted, per_class); re-run \`cifar10 evaluate\``);
-  }
-  return doc as MetricsFile;
-}
+export type ConfusionFile = z.output<typeof ConfusionSchema>;
 
-export interface ConfusionFile {
-  classes: string[];
-  /** Counts, rows = true class, columns = predicted class. */
-  matrix: number[][];
-}
+const CONFUSION: JsonFileFormat<typeof ConfusionSchema> = {
+  what: 'a confusion matrix',
+  version: 1,
+  schema: ConfusionSchema,
+  create: 'run `cifar10 evaluate` first',
+  repair: 're-run `cifar10 evaluate`',
+  compact: true,
+};
 
 /** confusion.csv: a header `true,<class…>` (columns are predicted classes), then one row per true class. */
 export function formatConfusionCsv(confusion: ConfusionFile): string {
@@ -110,18 +125,12 @@ export function formatConfusionCsv(confusion: ConfusionFile): string {
 }
 
 export async function writeConfusionFiles(dir: string, confusion: ConfusionFile): Promise<void> {
-  const json = { classes: confusion.classes, matrix: confusion.matrix };
-  await writeFileAtomic(reportPath(dir, 'confusionJson'), `${JSON.stringify(json)}\n`);
+  await writeJsonFile(reportPath(dir, 'confusionJson'), CONFUSION, { classes: confusion.classes, matrix: confusion.matrix });
   await writeFileAtomic(reportPath(dir, 'confusionCsv'), formatConfusionCsv(confusion));
 }
 
 export async function readConfusionJson(path: string): Promise<ConfusionFile> {
-  const doc = parseJson(await readText(path, 'confusion matrix'), path) as Partial<ConfusionFile> | null;
-  const k = doc?.classes?.length ?? 0;
-  if (!doc || k === 0 || !Array.isArray(doc.matrix) || doc.matrix.length !== k || doc.matrix.some((row) => !Array.isArray(row) || row.length !== k)) {
-    throw new UserError(`${path}: expected {"classes": [...], "matrix": [[...]]} with a square matrix; re-run \`cifar10 evaluate\``);
-  }
-  return doc as ConfusionFile;
+  return readJsonFile(path, CONFUSION);
 }
 
 export const PREDICTIONS_COLUMNS = ['id', 'true', 'predicted', 'confidence', 'top3'] as const;

@@ -1,9 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { parseVersionSpec } from '../data/versions.js';
 import { type MetricsFile, readMetricsJson, readPredictionsCsv } from '../evaluate/report-files.js';
 import type { PredictionRow } from '../evaluate/predictions.js';
 import { UserError } from '../util/errors.js';
+import { readJsonFile, writeJsonFile, type JsonFileFormat } from '../util/json-file.js';
 import { readTiming, TIMING_FILE, type Timing } from '../util/timing.js';
 
 /**
@@ -26,26 +28,38 @@ export const BUNDLE_FILES = {
   log: 'run.log',
 } as const;
 
-export const DEFAULT_RESULTS_DIR = 'results/experiments';
-
 /** Where, when and with what a run was made. */
-export interface RunManifest {
-  run_id: string;
-  seed: number;
+const RunManifestSchema = z.object({
+  run_id: z.string(),
+  seed: z.number().int(),
   /** Version spec, e.g. `v1+v2`. */
-  versions: string;
-  partitions: string[];
+  versions: z.string(),
+  partitions: z.array(z.string()),
   /** The `-S` overrides given besides seed and versions. */
-  overrides: string[];
-  git: { commit: string | null; dirty: boolean | null };
+  overrides: z.array(z.string()),
+  git: z.object({ commit: z.string().nullable(), dirty: z.boolean().nullable() }),
   /** DVC hash of each partition used (`<md5>.dir`). */
-  data: Record<string, string>;
-  backend: string;
-  host: { name: string; platform: string; arch: string; cpus: number; cpu_model: string; node: string };
+  data: z.record(z.string(), z.string()),
+  backend: z.string(),
+  host: z.object({ name: z.string(), platform: z.string(), arch: z.string(), cpus: z.number(), cpu_model: z.string(), node: z.string() }),
   /** Seconds per stage, and in total. */
-  durations: Record<string, number>;
-  started: string;
-  finished: string;
+  durations: z.record(z.string(), z.number()),
+  started: z.string(),
+  finished: z.string(),
+});
+
+export type RunManifest = z.output<typeof RunManifestSchema>;
+
+const RUN_MANIFEST: JsonFileFormat<typeof RunManifestSchema> = {
+  what: 'the manifest of a result bundle',
+  version: 1,
+  schema: RunManifestSchema,
+  create: 'the folder is not a complete result bundle: delete it and re-run the cell',
+  repair: 'delete the bundle folder and re-run the cell',
+};
+
+export async function writeRunManifest(dir: string, manifest: RunManifest): Promise<void> {
+  await writeJsonFile(join(dir, BUNDLE_FILES.manifest), RUN_MANIFEST, manifest);
 }
 
 export interface RunBundle {
@@ -63,13 +77,7 @@ export function runIdFor(seed: number, spec: string): string {
 }
 
 export async function readBundle(dir: string): Promise<RunBundle> {
-  const manifestPath = join(dir, BUNDLE_FILES.manifest);
-  let manifest: RunManifest;
-  try {
-    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as RunManifest;
-  } catch (error) {
-    throw new UserError(`${manifestPath} is missing or not JSON (${(error as Error).message}); the folder is not a complete result bundle: delete it and re-run the cell`, { cause: error });
-  }
+  const manifest = await readJsonFile(join(dir, BUNDLE_FILES.manifest), RUN_MANIFEST);
   const [metrics, timing] = await Promise.all([readMetricsJson(join(dir, BUNDLE_FILES.metrics)), readTiming(join(dir, BUNDLE_FILES.timing))]);
   return { runId: manifest.run_id, dir, manifest, metrics, timing };
 }

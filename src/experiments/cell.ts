@@ -1,31 +1,38 @@
-import { execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, open, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { arch, cpus, hostname, platform } from 'node:os';
+import { copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { parseVersionSpec } from '../data/versions.js';
-import { readDvcFile } from '../dvc/dvcfile.js';
-import { hashPath } from '../dvc/hash.js';
-import { applyOverrides } from '../dvc/pipeline/params.js';
-import { withRepoLockAt } from '../dvc/repo-lock.js';
-import { readMetricsJson, type MetricsFile } from '../evaluate/report-files.js';
-import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
+import { applyOverrides, withRepoLockAt } from '../dvc/index.js';
+import { readMetricsJson, REPORT_FILES, type MetricsFile } from '../evaluate/report-files.js';
+import { TRAINING_FILE } from '../model/training-record.js';
+import { TUNING_FILE } from '../model/tune.js';
+import { DEFAULT_PARAMS_FILE } from '../params.js';
+import { PROJECT_PATHS } from '../paths.js';
+import { STAGE_RUNNER, stageArgs } from '../stages/args.js';
+import { tempPathFor } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { TIMING_FILE } from '../util/timing.js';
-import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, runIdFor, type RunManifest } from './bundle.js';
+import { BUNDLE_FILES, runIdFor, writeRunManifest, type RunManifest } from './bundle.js';
+import { gitState, hostFacts, partitionHashes } from './provenance.js';
 import { checkRunParams } from './run-params.js';
+import { runStageProcess, tail } from './stage-process.js';
 
-const run = promisify(execFile);
+/** A cell folder is laid out like the project, so its stages read and write the usual paths. */
+const reportsFile = (name: string) => `${PROJECT_PATHS.reports}/${name}`;
 
-/** This package's CLI, which every cell runs its stages with. */
-export const DEFAULT_CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
-
-/** The stages a cell runs, with the flags fixed in docs/architecture.md; paths are relative to the cell folder. */
+/** The stages a cell runs, through the stage runner; paths are relative to the cell folder. */
 export const CELL_STAGES: readonly { name: string; args: readonly string[] }[] = [
-  { name: 'prepare', args: ['prepare', '--params', 'params.yaml'] },
-  { name: 'train', args: ['train', '--params', 'params.yaml'] },
-  { name: 'evaluate', args: ['evaluate', '--params', 'params.yaml'] },
+  { name: 'prepare', args: stageArgs('prepare', { params: DEFAULT_PARAMS_FILE, partitions: PROJECT_PATHS.partitions, out: PROJECT_PATHS.prepared }) },
+  {
+    name: 'train',
+    args: stageArgs('train', {
+      params: DEFAULT_PARAMS_FILE,
+      prepared: PROJECT_PATHS.prepared,
+      model: PROJECT_PATHS.model,
+      log: reportsFile(REPORT_FILES.trainLog),
+      tuning: reportsFile(TUNING_FILE),
+    }),
+  },
+  { name: 'evaluate', args: stageArgs('evaluate', { params: DEFAULT_PARAMS_FILE, prepared: PROJECT_PATHS.prepared, model: PROJECT_PATHS.model, out: PROJECT_PATHS.reports }) },
 ];
 
 export interface CellOptions {
@@ -44,8 +51,8 @@ export interface CellOptions {
   partitionsDir?: string;
   /** Partition hashes when the caller knows them (a matrix computes them once). */
   dataHashes?: Record<string, string>;
-  /** The CLI that runs the stages (default: this package's `dist/src/cli.js`). */
-  cli?: string;
+  /** The program that runs a stage, `node <stageRunner> <stage> '<JSON>'` (default: this package's `dist/src/stages/run.js`). */
+  stageRunner?: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -76,74 +83,6 @@ export function cellOverrides(cell: { seed: number; versions: string }, override
   return [...overrides, `train.seed=${cell.seed}`, `data.versions=${cell.versions}`];
 }
 
-/** The git commit of `root` and whether tracked files differ from it; nulls outside a git checkout. */
-export async function gitState(root: string): Promise<RunManifest['git']> {
-  try {
-    const { stdout: commit } = await run('git', ['rev-parse', 'HEAD'], { cwd: root });
-    const { stdout: changes } = await run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root });
-    return { commit: commit.trim(), dirty: changes.trim().length > 0 };
-  } catch {
-    return { commit: null, dirty: null };
-  }
-}
-
-/** DVC hash of each partition: from its `.dvc` file when there is one, else hashed now. */
-export async function partitionHashes(partitionsDir: string, partitions: readonly string[]): Promise<Record<string, string>> {
-  const hashes: Record<string, string> = {};
-  for (const name of partitions) {
-    const dir = join(partitionsDir, name);
-    // Only a missing .dvc file means "not versioned"; a broken one is the user's to fix, not to hash around.
-    const recorded = await readDvcFile(`${dir}.dvc`).then(
-      (dvc) => dvc.outs[0]?.md5,
-      (error: Error) => ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? undefined : Promise.reject(error)),
-    );
-    hashes[name] = recorded ?? (await hashPath(dir)).md5;
-  }
-  return hashes;
-}
-
-export function hostFacts(): RunManifest['host'] {
-  const cores = cpus();
-  return { name: hostname(), platform: platform(), arch: arch(), cpus: cores.length, cpu_model: cores[0]?.model.trim() ?? 'unknown', node: process.version };
-}
-
-/** How long a stage may take to exit after SIGTERM before it is killed. */
-const STOP_GRACE_MS = 5000;
-
-/**
- * Runs one stage process. When `signal` aborts, the stage gets SIGTERM (SIGKILL after a grace
- * period), and this returns only once it has exited: whoever reports the interruption can say
- * that nothing of the run is left running.
- */
-async function runStage(cli: string, args: readonly string[], cwd: string, logFile: string, env: NodeJS.ProcessEnv | undefined, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) throw new Error('interrupted');
-  const handle = await open(logFile, 'a');
-  try {
-    await handle.write(`$ cifar10 ${args.join(' ')}\n`);
-    await new Promise<void>((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], { cwd, env: env ?? process.env, stdio: ['ignore', handle.fd, handle.fd] });
-      const stop = () => {
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS).unref();
-      };
-      signal?.addEventListener('abort', stop, { once: true });
-      child.on('error', reject);
-      child.on('close', (code, sig) => {
-        signal?.removeEventListener('abort', stop);
-        if (code === 0) resolvePromise();
-        else reject(new Error(signal?.aborted ? 'interrupted' : sig ? `stopped by ${sig}` : `exit status ${code}`));
-      });
-    });
-  } finally {
-    await handle.close();
-  }
-}
-
-async function tail(file: string, lines: number): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
 async function copyIfPresent(from: string, to: string): Promise<void> {
   await copyFile(from, to).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
 }
@@ -162,8 +101,8 @@ async function publish(temp: string, dest: string): Promise<void> {
 /**
  * Runs one experiment cell (seed × version spec × overrides) in its own folder and returns its
  * result bundle. The folder gets the project's params.yaml with the overrides applied and a link to
- * the shared, read-only partitions; prepare, train and evaluate run there as child processes (their
- * output goes to `run.log`). The bundle is assembled in a temp folder and renamed into
+ * the shared, read-only partitions; prepare, train and evaluate run there as child processes of the
+ * stage runner (their output goes to `run.log`). The bundle is assembled in a temp folder and renamed into
  * `<resultsDir>/<run-id>/` only when complete, so an interruption never leaves half a result.
  * The GitHub action `run-experiment` calls this for its one cell.
  */
@@ -177,10 +116,10 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
   const partitions = parseVersionSpec(options.versions, 'versions');
   const spec = partitions.join('+');
   const runId = runIdFor(options.seed, spec);
-  const resultsDir = resolve(root, options.resultsDir ?? DEFAULT_RESULTS_DIR);
-  const work = resolve(root, options.workDir ?? join('.cache', 'experiments', runId));
-  const partitionsDir = resolve(root, options.partitionsDir ?? join('data', 'partitions'));
-  const cli = options.cli ?? DEFAULT_CLI;
+  const resultsDir = resolve(root, options.resultsDir ?? PROJECT_PATHS.results);
+  const work = resolve(root, options.workDir ?? join(PROJECT_PATHS.experimentsWork, runId));
+  const partitionsDir = resolve(root, options.partitionsDir ?? PROJECT_PATHS.partitions);
+  const runner = options.stageRunner ?? STAGE_RUNNER;
   const log = options.log ?? (() => {});
   const overrides = [...(options.overrides ?? [])];
 
@@ -191,13 +130,13 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
   }
   const dataHashes = options.dataHashes ?? (await partitionHashes(partitionsDir, partitions));
   const runOverrides = cellOverrides({ seed: options.seed, versions: spec }, overrides);
-  await checkRunParams(root, (await applyOverrides(root, runOverrides, { write: false })).get(join(root, 'params.yaml')) as Record<string, unknown> | undefined, runOverrides);
+  await checkRunParams(root, (await applyOverrides(root, runOverrides, { write: false })).get(join(root, DEFAULT_PARAMS_FILE)) as Record<string, unknown> | undefined, runOverrides);
 
   await rm(work, { recursive: true, force: true });
-  await mkdir(join(work, 'data'), { recursive: true });
-  await symlink(partitionsDir, join(work, 'data', 'partitions'), 'junction');
-  await copyFile(join(root, 'params.yaml'), join(work, 'params.yaml')).catch((error) => {
-    throw new UserError(`cannot read ${join(root, 'params.yaml')}: ${(error as Error).message}; run from the project root`, { cause: error });
+  await mkdir(join(work, PROJECT_PATHS.partitions, '..'), { recursive: true });
+  await symlink(partitionsDir, join(work, PROJECT_PATHS.partitions), 'junction');
+  await copyFile(join(root, DEFAULT_PARAMS_FILE), join(work, DEFAULT_PARAMS_FILE)).catch((error) => {
+    throw new UserError(`cannot read ${join(root, DEFAULT_PARAMS_FILE)}: ${(error as Error).message}; run from the project root`, { cause: error });
   });
   await applyOverrides(work, runOverrides);
 
@@ -209,7 +148,7 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
     log(`${runId}: ${stage.name}`);
     const t0 = Date.now();
     try {
-      await runStage(cli, stage.args, work, logFile, options.env, options.signal);
+      await runStageProcess(runner, stage.args, work, logFile, options.env, options.signal);
     } catch (error) {
       const detail = (error as Error).message;
       const last = await tail(logFile, 15);
@@ -220,8 +159,8 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
   const finished = new Date();
   durations['total'] = (finished.getTime() - started.getTime()) / 1000;
 
-  const reports = join(work, 'reports');
-  const metrics = await readMetricsJson(join(reports, 'metrics.json'));
+  const reports = join(work, PROJECT_PATHS.reports);
+  const metrics = await readMetricsJson(join(reports, REPORT_FILES.metrics));
   const manifest: RunManifest = {
     run_id: runId,
     seed: options.seed,
@@ -241,15 +180,15 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
   const temp = join(resultsDir, `.tmp-${runId}-${process.pid}-${Date.now()}`);
   try {
     await mkdir(temp);
-    await copyFile(join(work, 'params.yaml'), join(temp, BUNDLE_FILES.params));
-    await copyFile(join(reports, 'metrics.json'), join(temp, BUNDLE_FILES.metrics));
-    await copyFile(join(reports, 'confusion.json'), join(temp, BUNDLE_FILES.confusion));
-    await copyFile(join(reports, 'predictions.csv'), join(temp, BUNDLE_FILES.predictions));
-    await copyIfPresent(join(reports, 'train_log.tsv'), join(temp, BUNDLE_FILES.trainLog));
-    await copyIfPresent(join(work, 'models', 'model', 'training.json'), join(temp, BUNDLE_FILES.training));
+    await copyFile(join(work, DEFAULT_PARAMS_FILE), join(temp, BUNDLE_FILES.params));
+    await copyFile(join(reports, REPORT_FILES.metrics), join(temp, BUNDLE_FILES.metrics));
+    await copyFile(join(reports, REPORT_FILES.confusionJson), join(temp, BUNDLE_FILES.confusion));
+    await copyFile(join(reports, REPORT_FILES.predictions), join(temp, BUNDLE_FILES.predictions));
+    await copyIfPresent(join(reports, REPORT_FILES.trainLog), join(temp, BUNDLE_FILES.trainLog));
+    await copyIfPresent(join(work, PROJECT_PATHS.model, TRAINING_FILE), join(temp, BUNDLE_FILES.training));
     await copyIfPresent(join(reports, TIMING_FILE), join(temp, BUNDLE_FILES.timing));
     await copyFile(logFile, join(temp, BUNDLE_FILES.log));
-    await writeFileAtomic(join(temp, BUNDLE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeRunManifest(temp, manifest);
     const bundleDir = join(resultsDir, runId);
     await publish(temp, bundleDir);
     await rm(work, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { access, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import sharp from 'sharp';
@@ -8,6 +8,7 @@ import type { PredictionRow } from '../evaluate/predictions.js';
 import { type ContactSheetImage, renderContactSheet } from '../report/contact-sheet.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { listBundles, readBundlePredictions } from './bundle.js';
 
 /**
  * Hard images (docs/experiments.md, "Experiments"): misclassified in at least `threshold` of the runs that held them out,
@@ -165,4 +166,40 @@ export async function hardImagesSheet(images: readonly HardImage[], imageDirs: r
 
 export async function writeHardImagesCsv(path: string, images: readonly HardImage[]): Promise<void> {
   await writeFileAtomic(path, formatHardImagesCsv(images));
+}
+
+export interface HardImagesReportOptions extends Required<Pick<HardImageOptions, 'threshold' | 'minRuns'>> {
+  resultsDir: string;
+  /** Partition manifests (which partitions hold an image) and PNGs. */
+  partitionsDir: string;
+  /** The exported images, the first place to look for a PNG. */
+  imagesDir: string;
+  /** Output path without extension: `<out>.csv` and `<out>.png`. */
+  out: string;
+  /** Images on the contact sheet. */
+  limit: number;
+}
+
+export interface HardImagesReport extends HardImagesResult {
+  runs: number;
+  csv: string;
+  /** The contact sheet, when any hard image has a PNG. */
+  sheet?: { path: string; shown: number; missing: string[] };
+}
+
+/** `cifar10 hard-images`: the hard images of every run under `resultsDir`, as a CSV and a contact sheet. */
+export async function hardImagesReport(options: HardImagesReportOptions): Promise<HardImagesReport> {
+  const bundles = await listBundles(resolve(options.resultsDir));
+  if (bundles.length === 0) throw new UserError(`no experiment results in ${options.resultsDir}; run \`cifar10 exp matrix\` first`);
+  const runs = [];
+  for (const b of bundles) runs.push({ runId: b.runId, versions: b.manifest.versions, predictions: await readBundlePredictions(b) });
+  const found = findHardImages(runs, { threshold: options.threshold, minRuns: options.minRuns, membership: await readMembership(options.partitionsDir) });
+  const csv = `${options.out}.csv`;
+  await writeHardImagesCsv(csv, found.images);
+  const dirs = [options.imagesDir, ...bundles.flatMap((b) => b.manifest.partitions.map((p) => join(options.partitionsDir, p)))];
+  const sheet = await hardImagesSheet(found.images, dirs, { limit: options.limit, title: `Hard images: wrong in ≥ ${options.threshold * 100}% of ≥ ${options.minRuns} runs` });
+  if (!sheet) return { ...found, runs: bundles.length, csv };
+  const png = `${options.out}.png`;
+  await writeFileAtomic(png, sheet.png);
+  return { ...found, runs: bundles.length, csv, sheet: { path: png, shown: sheet.shown, missing: sheet.missing } };
 }

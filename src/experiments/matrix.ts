@@ -5,11 +5,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
 import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
 import { UserError } from '../util/errors.js';
-import { BUNDLE_FILES, DEFAULT_RESULTS_DIR, listBundles, readBundle, runIdFor, type RunBundle } from './bundle.js';
-import { applyOverrides } from '../dvc/pipeline/params.js';
-import { withRepoLockAt } from '../dvc/repo-lock.js';
-import { cellOverrides, type CellOptions, type CellResult, partitionHashes, runCell } from './cell.js';
+import { DEFAULT_PARAMS_FILE } from '../params.js';
+import { PROJECT_PATHS } from '../paths.js';
+import { BUNDLE_FILES, listBundles, readBundle, runIdFor, type RunBundle } from './bundle.js';
+import { applyOverrides, withRepoLockAt } from '../dvc/index.js';
+import { cellOverrides, type CellOptions, type CellResult, runCell } from './cell.js';
 import { ledgerPathFor, writeLedger } from './ledger.js';
+import { partitionHashes } from './provenance.js';
 import { checkRunParams } from './run-params.js';
 
 export const DEFAULT_SEEDS = [42, 100, 2025];
@@ -105,7 +107,7 @@ export function scheduleCells(cells: readonly MatrixCell[]): MatrixCell[] {
   return [...cells].sort((a, b) => size(b) - size(a));
 }
 
-export interface MatrixOptions extends Pick<CellOptions, 'root' | 'overrides' | 'resultsDir' | 'cli' | 'env' | 'signal'> {
+export interface MatrixOptions extends Pick<CellOptions, 'root' | 'overrides' | 'resultsDir' | 'stageRunner' | 'env' | 'signal'> {
   seeds: readonly number[];
   versions: readonly string[];
   /** Cells run at once, each one process at a time (default: the number of cores). */
@@ -136,7 +138,7 @@ async function bundleStillValid(bundleDir: string, params: unknown, data: Record
 
 async function cellParams(root: string, cell: MatrixCell, overrides: readonly string[]): Promise<unknown> {
   const files = await applyOverrides(root, cellOverrides(cell, overrides), { write: false });
-  return files.get(join(root, 'params.yaml'));
+  return files.get(join(root, DEFAULT_PARAMS_FILE));
 }
 
 /**
@@ -153,7 +155,7 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
 
 async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
   const root = resolve(options.root);
-  const resultsDir = resolve(root, options.resultsDir ?? DEFAULT_RESULTS_DIR);
+  const resultsDir = resolve(root, options.resultsDir ?? PROJECT_PATHS.results);
   const ledger = ledgerPathFor(resultsDir);
   const log = options.log ?? (() => {});
   const cells = expandMatrix(options.seeds, options.versions);
@@ -163,7 +165,7 @@ async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
   for (const cell of cells) await checkRunParams(root, (await cellParams(root, cell, overrides)) as Record<string, unknown> | undefined, cellOverrides(cell, overrides));
 
   const partitions = [...new Set(cells.flatMap((c) => parseVersionSpec(c.versions)))].sort();
-  const hashes = await partitionHashes(resolve(root, 'data', 'partitions'), partitions);
+  const hashes = await partitionHashes(resolve(root, PROJECT_PATHS.partitions), partitions);
   const dataOf = (cell: MatrixCell) => Object.fromEntries(parseVersionSpec(cell.versions).map((p) => [p, hashes[p]!]));
 
   const todo: MatrixCell[] = [];
@@ -196,7 +198,7 @@ async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
           versions: cell.versions,
           overrides,
           resultsDir,
-          cli: options.cli,
+          stageRunner: options.stageRunner,
           env: options.env,
           signal: options.signal,
           dataHashes: dataOf(cell),

@@ -1,10 +1,9 @@
 import { isAbsolute, join, relative } from 'node:path';
-import { prepareParamsFrom } from '../data/prepare.js';
-import { parseOverride } from '../dvc/pipeline/params.js';
+import { prepareParamsFrom } from '../data/params.js';
+import { parseOverride } from '../dvc/index.js';
 import { DEFAULT_PARAMS_FILE, paramsGroup, readParamsFile } from '../params.js';
 import { EVALUATE_PARAMS } from '../evaluate/params.js';
-import { trainParamsFrom } from '../model/train.js';
-import { tuneParamsFrom } from '../model/tune.js';
+import { trainParamsFrom, tuneParamsFrom } from '../model/params.js';
 
 /**
  * Checks every stage's group of a run's params (params.yaml with the run's `-S` overrides) before

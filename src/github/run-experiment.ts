@@ -23,7 +23,7 @@ export interface ExperimentCellOptions {
   /** Further `group.key=value` params overrides. */
   overrides?: string[];
   resultsDir?: string;
-  cli?: string;
+  stageRunner?: string;
   log?: (line: string) => void;
   /** Stops the cell's stage processes (a cancelled job). */
   signal?: AbortSignal;
@@ -73,7 +73,7 @@ export async function runExperimentCell(options: ExperimentCellOptions): Promise
     versions: options.versions,
     overrides,
     resultsDir: options.resultsDir,
-    cli: options.cli,
+    stageRunner: options.stageRunner,
     log: options.log,
     signal: options.signal,
   };

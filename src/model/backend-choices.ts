@@ -4,3 +4,7 @@
  */
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export function isBackendChoice(name: string): name is BackendChoice {
+  return (BACKEND_CHOICES as readonly string[]).includes(name);
+}

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
@@ -31,18 +32,29 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
   );
 }
 
+/**
+ * The parts of tfjs's `model.json` (its layers-model format, versioned by tfjs itself) that loading
+ * reads: the topology as tfjs wrote it, and where the weights are. tfjs checks each weight entry.
+ */
+const ModelJsonSchema = z.object({
+  modelTopology: z.record(z.string(), z.unknown()),
+  weightsManifest: z.array(z.object({ paths: z.array(z.string()), weights: z.array(z.custom<tf.io.WeightsManifestEntry>((w) => typeof w === 'object' && w !== null)) })),
+});
+
 /** Loads a layers-format model written by `saveLayersModel` (or any single-shard tfjs export). */
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   const jsonFile = join(dir, MODEL_JSON);
-  let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  let doc: unknown;
   try {
-    json = JSON.parse(await readFile(jsonFile, 'utf8'));
+    doc = JSON.parse(await readFile(jsonFile, 'utf8'));
   } catch (error) {
     throw new UserError(`cannot read the model ${jsonFile} (${(error as Error).message}); run \`cifar10 train\` first`, { cause: error });
   }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+  const parsed = ModelJsonSchema.safeParse(doc);
+  if (!parsed.success) {
     throw new UserError(`${jsonFile} is not a tfjs layers model (no modelTopology/weightsManifest); re-run \`cifar10 train\``);
   }
+  const json = parsed.data;
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of json.weightsManifest) {

@@ -1,13 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../cifar/classes.js';
 import { CIFAR_NORMALISATION, epochBatches, imageBatch, type Normalisation } from '../data/batches.js';
 import type { PackedSplit } from '../data/packed.js';
-import { UserError } from '../util/errors.js';
 import './architectures.js';
 import { loadLayersModel } from './model-files.js';
-import { TRAINING_FILE, type TrainingInfo } from './train.js';
+import { readTrainingRecord, type TrainingInfo } from './training-record.js';
 
 /** A model from `cifar10 train` with what prediction needs to treat images exactly as training did. */
 export interface TrainedModel {
@@ -22,16 +19,9 @@ export interface TrainedModel {
  * `selectBackend` first. Without training.json the CIFAR-10 normalisation is assumed.
  */
 export async function loadTrainedModel(dir: string): Promise<TrainedModel> {
+  // The record first: a model whose record does not read is refused before its weights take memory.
+  const training = await readTrainingRecord(dir);
   const model = await loadLayersModel(dir);
-  let training: TrainingInfo | undefined;
-  try {
-    training = JSON.parse(await readFile(join(dir, TRAINING_FILE), 'utf8')) as TrainingInfo;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      model.dispose();
-      throw new UserError(`${join(dir, TRAINING_FILE)} is unreadable (${(error as Error).message}); re-run \`cifar10 train\``, { cause: error });
-    }
-  }
   return { model, normalisation: training?.normalisation ?? CIFAR_NORMALISATION, training };
 }
 

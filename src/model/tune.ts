@@ -1,34 +1,12 @@
 import { stringify } from 'csv-stringify/sync';
-import { readPackedSplit, type PackedSplit } from '../data/packed.js';
-import { readPreparedInfo } from '../data/prepare.js';
-import { paramsGroup, type ParamsOf, type ParamsSource } from '../params.js';
+import type { PackedSplit } from '../data/packed.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import type { TuneTiming } from '../util/timing.js';
-import { ARCHITECTURES } from './architectures.js';
-import { fitModel, type TrainParams } from './train.js';
-import { betterOnValidation } from './train-log-columns.js';
-
-export const TUNE_PARAMS = {
-  enabled: { type: 'boolean', default: false },
-  strategy: { type: 'string', default: 'random', choices: ['grid', 'random'], description: 'grid: every combination in order; random: a seeded sample of them' },
-  trials: { type: 'integer', default: 6, min: 1, description: 'at most this many trials' },
-  max_minutes: { type: 'number', default: 0, min: 0, description: 'stop starting trials after this long (0 = no limit)' },
-  epochs: { type: 'integer', default: 3, min: 1, description: 'epochs per trial' },
-  seed: { type: 'integer', default: 42 },
-  lr: { type: 'number[]', default: [0.001, 0.003, 0.01], exclusiveMin: 0, hint: 'a trial at a learning rate of 0 never changes its weights' },
-  batch_size: { type: 'integer[]', default: [128], min: 1 },
-  width: { type: 'number[]', default: [1], min: 0.125 },
-  dropout: { type: 'number[]', default: [0], min: 0, max: 0.9 },
-  arch: { type: 'string[]', default: [], choices: ARCHITECTURES, description: 'empty: train.arch only' },
-} as const;
-
-export type TuneParams = ParamsOf<typeof TUNE_PARAMS>;
-
-export function tuneParamsFrom(doc: Record<string, unknown>, file?: ParamsSource): TuneParams {
-  return paramsGroup(doc, 'tune', TUNE_PARAMS, file);
-}
+import { fitModel } from './fit.js';
+import type { TrainParams, TuneParams } from './params.js';
+import { betterOnValidation } from './train-log.js';
 
 /** The knobs a trial varies. */
 export type TrialConfig = Pick<TrainParams, 'lr' | 'batch_size' | 'width' | 'dropout' | 'arch'>;
@@ -62,6 +40,9 @@ export function plannedTrials(tune: TuneParams, base: TrainParams): TrialConfig[
   const ordered = tune.strategy === 'random' ? new Random(tune.seed).shuffle([...space]) : space;
   return ordered.slice(0, tune.trials);
 }
+
+/** `reports/tuning.csv`: one row per trial (the train stage's output beside the training log). */
+export const TUNING_FILE = 'tuning.csv';
 
 export const TUNING_COLUMNS = ['trial', 'arch', 'lr', 'batch_size', 'width', 'dropout', 'epochs', 'val_acc', 'val_loss', 'best_epoch', 'best'] as const;
 
@@ -148,15 +129,4 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
   }
   const best = bestTrial(trials)!;
   return { trials, best, params: { ...params, ...best.config }, bestSummary: describeConfig(best.config), seconds: (Date.now() - started) / 1000 };
-}
-
-/** `tune` on the prepared splits in `preparedDir`. */
-export async function tuneStage(options: Omit<TuneOptions, 'train' | 'val'> & { preparedDir: string }): Promise<TuneResult> {
-  const [, train, val] = await Promise.all([
-    readPreparedInfo(options.preparedDir),
-    readPackedSplit(options.preparedDir, 'train'),
-    readPackedSplit(options.preparedDir, 'val'),
-  ]);
-  if (val.labels.length === 0) throw new UserError(`${options.preparedDir}: the val split is empty, but tuning scores trials on it; set prepare.val > 0 and re-run \`cifar10 prepare\``);
-  return tune({ ...options, train, val });
 }

@@ -1,14 +1,14 @@
 import { markdownTable } from 'markdown-table';
 import { topConfusions } from '../evaluate/metrics.js';
 import type { ConfusionFile, MetricsFile } from '../evaluate/report-files.js';
-import { betterOnValidation } from '../model/train-log-columns.js';
+import { betterOnValidation } from '../model/train-log.js';
 import type { EvaluateTiming, TrainTiming } from '../util/timing.js';
 import { formatCount, formatDelta, formatPercent, formatScore } from './format.js';
 import type { TrainLogRow } from './train-log.js';
 
 /**
  * Markdown building blocks for one run's report: used by `cifar10 report`, the PR comment and job
- * summary (src/report/pr-comment.ts) and the experiments tables. Every function is deterministic:
+ * summary (src/github/pr-comment.ts) and the experiments tables. Every function is deterministic:
  * the same inputs give the same bytes, so golden files and comment updates stay stable.
  */
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { TRAIN_LOG_COLUMNS } from '../model/train-log-columns.js';
+import { TRAIN_LOG_COLUMNS } from '../model/train-log.js';
 import { UserError } from '../util/errors.js';
 
 /**

@@ -6,6 +6,12 @@ import { isUserError, messageOf } from './errors.js';
  * to see more, because a stack trace helps nobody who only mistyped something. The stack (and the
  * stacks of its causes) only when asked for: `--verbose`, or debug logging on a runner.
  */
+/**
+ * Set to `1` by the CLI's `--verbose` for the processes a command starts (stages of a repro or an
+ * experiment), so their failures carry stacks too.
+ */
+export const VERBOSE_ENV = 'CIFAR10_VERBOSE';
+
 export interface ErrorTextOptions {
   verbose: boolean;
   /** How to ask for the stack, e.g. "re-run with --verbose". */

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic.js';
 import { UserError } from './errors.js';
+import { readJsonFileIfPresent, writeJsonFile, type JsonFileFormat } from './json-file.js';
 
 /**
  * `reports/timing.json`: the wall-clock facts of the last run (seconds, images/s), one section per
@@ -34,27 +33,17 @@ export type TrainTiming = z.infer<typeof TrainTiming>;
 export type TuneTiming = z.infer<typeof TuneTiming>;
 export type EvaluateTiming = z.infer<typeof EvaluateTiming>;
 
+const TIMING: JsonFileFormat<typeof TimingSchema> = {
+  what: 'a timing file',
+  version: 1,
+  schema: TimingSchema,
+  create: 'run `cifar10 train` and `evaluate` to write it',
+  repair: 'delete it: it only holds timings, which the next `cifar10 train` and `evaluate` write again',
+};
+
 /** Reads a timing file; undefined when there is none (a run made elsewhere, or before timings were kept). */
 export async function readTiming(path: string): Promise<Timing | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path} is not valid JSON (${(error as Error).message}); delete it: it only holds timings, which the next \`cifar10 train\` and \`evaluate\` write again`, { cause: error });
-  }
-  const parsed = TimingSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UserError(`${path}: ${issue.path.join('.') || 'the file'}: ${issue.message}; delete it: it only holds timings, which the next \`cifar10 train\` and \`evaluate\` write again`);
-  }
-  return parsed.data;
+  return readJsonFileIfPresent(path, TIMING);
 }
 
 /**
@@ -63,6 +52,5 @@ export async function readTiming(path: string): Promise<Timing | undefined> {
  */
 export async function writeTiming(path: string, sections: Timing): Promise<void> {
   const before = await readTiming(path).catch((error: unknown) => (error instanceof UserError ? undefined : Promise.reject(error)));
-  const merged = TimingSchema.parse({ ...before, ...sections });
-  await writeFileAtomic(path, `${JSON.stringify(merged, null, 2)}\n`);
+  await writeJsonFile(path, TIMING, TimingSchema.parse({ ...before, ...sections }));
 }

@@ -9,7 +9,9 @@ import { decodeCifarPng } from '../../src/cifar/png.js';
 import { CLASS_NAMES, classIndex } from '../../src/cifar/classes.js';
 import { IMAGE_BYTES } from '../../src/cifar/records.js';
 import { readPackedSplit, SPLIT_NAMES } from '../../src/data/packed.js';
-import { prepareData, readPreparedInfo, stratifiedSplit, type PrepareParams } from '../../src/data/prepare.js';
+import type { PrepareParams } from '../../src/data/params.js';
+import { prepareData, stratifiedSplit } from '../../src/data/prepare.js';
+import { readPreparedInfo } from '../../src/data/prepared-info.js';
 import { createSynthWorkspace, type SynthWorkspace } from '../fixtures/synth-workspace.js';
 import { UserError } from '../../src/util/errors.js';
 

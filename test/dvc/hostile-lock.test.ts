@@ -7,9 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { add } from '../../src/dvc/ops/add.js';
-import { formatLockFile, LOCK_ENV, lockRepo, parseLockFile } from '../../src/dvc/repo-lock.js';
-import { initRepo } from '../../src/dvc/repo.js';
+import { add, formatLockFile, initRepo, LOCK_ENV, lockRepo, parseLockFile } from '../../src/dvc/index.js';
 import { runMatrix } from '../../src/experiments/matrix.js';
 import { createSynthWorkspace } from '../fixtures/synth-workspace.js';
 import { tempDir, writeTree } from './helpers.js';
@@ -115,12 +113,12 @@ test('exp matrix holds one lock for all its cells (no deadlock with two at once)
   await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 2, partitionSize: 40, seed: 3 });
   await writeFile(join(root, 'params.yaml'), 'data:\n  versions: v1\ntrain:\n  seed: 42\n  epochs: 1\n');
   await initRepo(root);
-  const done = await runMatrix({ root, seeds: [1, 2], versions: ['v1'], jobs: 2, cli: STAGE_CLI });
+  const done = await runMatrix({ root, seeds: [1, 2], versions: ['v1'], jobs: 2, stageRunner: STAGE_CLI });
   assert.equal(done.ran.length, 2);
   assert.equal(await exists(join(root, '.dvc', 'tmp', 'lock')), false);
   // A slow matrix holds the lock; a writer in another process is refused; stopping the matrix frees it.
   const controller = new AbortController();
-  const slow = runMatrix({ root, seeds: [7], versions: ['v1'], jobs: 1, cli: STAGE_CLI, env: { ...process.env, FAKE_TRAIN_MS: '120000' }, signal: controller.signal });
+  const slow = runMatrix({ root, seeds: [7], versions: ['v1'], jobs: 1, stageRunner: STAGE_CLI, env: { ...process.env, FAKE_TRAIN_MS: '120000' }, signal: controller.signal });
   await waitFor(join(root, '.dvc', 'tmp', 'lock'));
   // This process holds the lock, so its children would act under it: the writer gets a clean environment.
   const env = { ...process.env, [LOCK_ENV]: undefined };

@@ -15,7 +15,7 @@ describe('trained model as the probability source', () => {
   it('scores a prepared split with a saved tfjs model on the chosen backend', async () => {
     const dir = await evaluateWorkspace(colourSplit(3, [3, 14]));
     dirs.push(dir);
-    await saveColourModel(join(dir, 'models/model'), { params: { seed: 5 } });
+    await saveColourModel(join(dir, 'models/model'), { seed: 5 });
     const source = await loadModelSource(join(dir, 'models/model'), 'cpu');
     try {
       assert.equal(source.backend, 'cpu');

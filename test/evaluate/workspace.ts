@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_BYTES } from '../../src/cifar/records.js';
 import { writePackedSplit, type PackedSplit } from '../../src/data/packed.js';
+import { writePreparedInfo } from '../../src/data/prepared-info.js';
 import type { ProbabilitySource } from '../../src/evaluate/evaluate.js';
 
 /**
@@ -45,13 +46,26 @@ export function colourSource(): ProbabilitySource & { batches: number[] } {
   };
 }
 
-/** A run folder: params.yaml, data/prepared/{test.bin,test.ids,info.json}. */
+/** A run folder: params.yaml, data/prepared/{test.bin,test.ids,info.json} (with empty train and val splits). */
 export async function evaluateWorkspace(split: PackedSplit, params = 'evaluate:\n  batch_size: 8\n  misclassified: 4\n'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'evaluate-'));
   await writeFile(join(dir, 'params.yaml'), `data:\n  versions: v1\nprepare:\n  seed: 1\n${params}`);
   await mkdir(join(dir, 'data/prepared'), { recursive: true });
-  await writePackedSplit(join(dir, 'data/prepared'), 'test', split);
-  await writeFile(join(dir, 'data/prepared/info.json'), JSON.stringify({ versions: 'v1+v2', seed: 42, counts: { test: split.labels.length } }));
+  const prepared = join(dir, 'data/prepared');
+  const empty: PackedSplit = { ids: [], labels: new Uint8Array(0), pixels: new Uint8Array(0) };
+  await writePackedSplit(prepared, 'train', empty);
+  await writePackedSplit(prepared, 'val', empty);
+  await writePackedSplit(prepared, 'test', split);
+  const none = { train: 0, val: 0, test: 0 };
+  await writePreparedInfo(prepared, {
+    versions: 'v1+v2',
+    partitions: ['v1', 'v2'],
+    seed: 42,
+    fractions: none,
+    counts: { ...none, test: split.labels.length },
+    perClass: { train: [], val: [], test: [] },
+    manifests: {},
+  });
   return dir;
 }
 
@@ -61,7 +75,7 @@ export async function evaluateWorkspace(split: PackedSplit, params = 'evaluate:\
  * centre cₖ nearest to r. The centres are the normalised reds of the classes, so the model
  * predicts each image's colour class through the real normalisation and prediction path.
  */
-export async function saveColourModel(dir: string, training?: object): Promise<void> {
+export async function saveColourModel(dir: string, training?: { seed: number }): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   const { saveLayersModel } = await import('../../src/model/model-files.js');
   const { CIFAR_NORMALISATION } = await import('../../src/data/batches.js');
@@ -73,5 +87,25 @@ export async function saveColourModel(dir: string, training?: object): Promise<v
   model.layers[1]!.setWeights([tf.tensor2d(kernel, [IMAGE_BYTES, 10]), tf.tensor1d(centres.map((c) => -sharpness * c * c))]);
   await saveLayersModel(model, dir);
   model.dispose();
-  if (training) await writeFile(join(dir, 'training.json'), JSON.stringify(training));
+  if (training) {
+    const { TRAIN_PARAMS } = await import('../../src/model/params.js');
+    const { writeTrainingRecord } = await import('../../src/model/training-record.js');
+    const params = { ...TRAIN_PARAMS.parse({}), seed: training.seed };
+    await writeTrainingRecord(dir, {
+      arch: params.arch,
+      backend: 'cpu',
+      backendDetail: 'a hand-made colour model',
+      normalisation: CIFAR_NORMALISATION,
+      epochsRun: 0,
+      bestEpoch: 0,
+      bestValAcc: 0,
+      bestValLoss: 0,
+      stoppedEarly: false,
+      outOfTime: false,
+      trainImages: 0,
+      valImages: 0,
+      dataVersions: 'v1+v2',
+      params,
+    });
+  }
 }

@@ -18,7 +18,7 @@ test('exp show, exp diff and hard-images work from the command line on a results
   await withTempDir('exp-cli-test-', async (root) => {
     await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 2, partitionSize: 50, seed: 5 });
     await writeFile(join(root, 'params.yaml'), 'data:\n  versions: v1\ntrain:\n  seed: 42\n');
-    await runMatrix({ root, seeds: [1, 2, 3], versions: ['v1', 'v1+v2'], jobs: 2, cli: STAGE_CLI });
+    await runMatrix({ root, seeds: [1, 2, 3], versions: ['v1', 'v1+v2'], jobs: 2, stageRunner: STAGE_CLI });
 
     const show = await cifar10(root, 'exp', 'show');
     assert.match(show.stdout, /\| v1 +\| +3 \| 1, 2, 3 +\|/);

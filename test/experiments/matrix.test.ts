@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { hashPath } from '../../src/dvc/hash.js';
+import { hashPath } from '../../src/dvc/index.js';
 import { listBundles, readBundlePredictions } from '../../src/experiments/bundle.js';
 import { findHardImages, formatHardImagesCsv, readMembership } from '../../src/experiments/hard-images.js';
 import { expandMatrix, runMatrix, scheduleCells } from '../../src/experiments/matrix.js';
@@ -32,7 +32,7 @@ test('cells start largest first (most partitions), ties in matrix order', () => 
 test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger, summary and hard images agree with the per-run predictions', async () => {
   await withTempDir('matrix-test-', async (root) => {
     await workspace(root);
-    const result = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2, cli: STAGE_CLI });
+    const result = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2, stageRunner: STAGE_CLI });
     assert.equal(result.ran.length, 15);
     assert.deepEqual(result.failed, []);
     const bundles = await listBundles(join(root, 'results/experiments'));
@@ -86,13 +86,13 @@ test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger
     assert.equal(csv.length, expected.length);
     assert.equal(Object.values(hard.perClass).reduce((a, b) => a + b, 0), expected.length);
 
-    const again = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2, cli: STAGE_CLI });
+    const again = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2, stageRunner: STAGE_CLI });
     assert.equal(again.ran.length, 0, 'a finished matrix is skipped on resume');
     assert.equal(again.skipped.length, 15);
-    const changed = await runMatrix({ root, seeds: [42], versions: ['v1'], jobs: 1, cli: STAGE_CLI, overrides: ['train.epochs=2'] });
+    const changed = await runMatrix({ root, seeds: [42], versions: ['v1'], jobs: 1, stageRunner: STAGE_CLI, overrides: ['train.epochs=2'] });
     assert.equal(changed.ran.length, 1, 'a cell whose params changed runs again');
     await writeFile(join(root, 'data/partitions/v2/README.txt'), 'a partition that changed since its runs\n');
-    const newData = await runMatrix({ root, seeds: [100], versions: ['v1', 'v2', 'v1+v2'], jobs: 2, cli: STAGE_CLI });
+    const newData = await runMatrix({ root, seeds: [100], versions: ['v1', 'v2', 'v1+v2'], jobs: 2, stageRunner: STAGE_CLI });
     assert.deepEqual(newData.ran.map((r) => r.runId).sort(), ['s100-v1+v2', 's100-v2'], 'cells on a partition whose hash changed run again');
     assert.deepEqual(newData.skipped, ['s100-v1']);
   });
@@ -106,14 +106,14 @@ function nextClass(name: string): string {
 test('a failing cell is reported, the others finish, and the next run retries only it', async () => {
   await withTempDir('matrix-test-', async (root) => {
     await workspace(root);
-    const result = await runMatrix({ root, seeds: [42, 100], versions: ['v1', 'v2'], jobs: 2, cli: STAGE_CLI, env: { ...process.env, FAKE_FAIL_SEED: '100' } });
+    const result = await runMatrix({ root, seeds: [42, 100], versions: ['v1', 'v2'], jobs: 2, stageRunner: STAGE_CLI, env: { ...process.env, FAKE_FAIL_SEED: '100' } });
     assert.deepEqual(result.failed.map((f) => f.runId).sort(), ['s100-v1', 's100-v2']);
     assert.match(result.failed[0]!.error.message, /stage "train" failed .*fake training diverged/s);
     assert.deepEqual(result.ran.map((r) => r.runId).sort(), ['s42-v1', 's42-v2']);
     assert.deepEqual((await readdir(join(root, 'results/experiments'))).sort(), ['s42-v1', 's42-v2'], 'no partial bundle of a failed cell');
     const ledger = parse(await readFile(join(root, 'results/experiments.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     assert.deepEqual(ledger.map((r) => r['run_id']), ['s42-v1', 's42-v2']);
-    const retry = await runMatrix({ root, seeds: [42, 100], versions: ['v1', 'v2'], jobs: 2, cli: STAGE_CLI });
+    const retry = await runMatrix({ root, seeds: [42, 100], versions: ['v1', 'v2'], jobs: 2, stageRunner: STAGE_CLI });
     assert.deepEqual(retry.ran.map((r) => r.runId).sort(), ['s100-v1', 's100-v2']);
   });
 });
@@ -124,7 +124,7 @@ test('an interrupted matrix keeps only complete bundles and says how to resume',
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 1500);
     await assert.rejects(
-      runMatrix({ root, seeds: [42, 100], versions: ['v1'], jobs: 2, cli: STAGE_CLI, env: { ...process.env, FAKE_TRAIN_MS: '4000' }, signal: controller.signal }),
+      runMatrix({ root, seeds: [42, 100], versions: ['v1'], jobs: 2, stageRunner: STAGE_CLI, env: { ...process.env, FAKE_TRAIN_MS: '4000' }, signal: controller.signal }),
       /interrupted: 0 of 2 cell\(s\) are complete .*run the same command again to resume/,
     );
     assert.deepEqual(await readdir(join(root, 'results/experiments')).catch(() => []), []);
@@ -135,6 +135,6 @@ test('a broken .dvc file of a partition stops the matrix with its name instead o
   await withTempDir('matrix-test-', async (root) => {
     await workspace(root);
     await writeFile(join(root, 'data/partitions/v1.dvc'), 'outs: [\n');
-    await assert.rejects(runMatrix({ root, seeds: [42], versions: ['v1'], jobs: 1, cli: STAGE_CLI }), /v1\.dvc/);
+    await assert.rejects(runMatrix({ root, seeds: [42], versions: ['v1'], jobs: 1, stageRunner: STAGE_CLI }), /v1\.dvc/);
   });
 });

@@ -64,12 +64,12 @@ describe('signals to exp matrix', { skip: platform() !== 'linux' ? 'reads the pr
         matrix.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         const exited = new Promise<number | null>((resolve) => matrix.on('close', resolve));
 
-        // Wait until both cells are training: two `train` processes whose parent is the matrix.
+        // Wait until both cells are training: two stage runners of `train` whose parent is the matrix.
         let trainers: Proc[] = [];
         for (let waited = 0; trainers.length < 2; waited += 200) {
           assert.ok(waited < 240_000, `the cells never started training:\n${stderr}`);
           await sleep(200);
-          trainers = (await processes()).filter((p) => p.ppid === matrix.pid && / train --params/.test(p.cmdline));
+          trainers = (await processes()).filter((p) => p.ppid === matrix.pid && /stages\/run\.js train \{/.test(p.cmdline));
         }
         const stages = (await processes()).filter((p) => p.ppid === matrix.pid);
         process.kill(matrix.pid!, signal);

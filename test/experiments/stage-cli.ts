@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
-import { md5Bytes } from '../../src/dvc/hash.js';
+import { md5Bytes } from '../../src/dvc/index.js';
 import { classificationMetrics } from '../../src/evaluate/metrics.js';
 import { toMetricsFile, writeConfusionFiles, writeMetricsJson, writePredictionsCsv } from '../../src/evaluate/report-files.js';
 import type { PredictionRow } from '../../src/evaluate/predictions.js';

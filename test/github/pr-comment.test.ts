@@ -5,7 +5,7 @@ import type { MetricsFile } from '../../src/evaluate/report-files.js';
 import { compareRunSets, summarizeRuns } from '../../src/experiments/summary.js';
 import { commentMarker } from '../../src/github/comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
-import { buildPrComment } from '../../src/report/pr-comment.js';
+import { buildPrComment } from '../../src/github/pr-comment.js';
 import { buildExperimentsReport } from '../../src/github/report.js';
 import { writeSyntheticBundle } from '../actions/bundles.js';
 import { withTempDir } from '../fixtures/synth-workspace.js';

@@ -7,8 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { CIFAR_NORMALISATION } from '../../src/data/batches.js';
 import { selectBackend } from '../../src/model/backend.js';
 import { loadTrainedModel, predictProbabilities } from '../../src/model/predict.js';
-import { fitModel, learningRate, scoreSplit, trainLogTsv, trainParamsFrom, trainStage, type TrainingInfo } from '../../src/model/train.js';
-import { TRAIN_LOG_COLUMNS } from '../../src/model/train-log-columns.js';
+import { fitModel, scoreSplit } from '../../src/model/fit.js';
+import { trainParamsFrom } from '../../src/model/params.js';
+import { learningRate } from '../../src/model/schedule.js';
+import type { TrainingInfo } from '../../src/model/training-record.js';
+import { trainOnPrepared } from '../../src/stages/train.js';
+import { TRAIN_LOG_COLUMNS, trainLogTsv } from '../../src/model/train-log.js';
 import { readTiming } from '../../src/util/timing.js';
 import { synthSplits, testParams, type SynthSplits } from './helpers.js';
 
@@ -30,7 +34,7 @@ describe('training on the wasm backend', () => {
     const modelDir = join(root, 'models', 'model');
     const logFile = join(root, 'reports', 'train_log.tsv');
     const backend = await selectBackend('wasm');
-    const { training: info, timing } = await trainStage({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 6, width: 1, batch_size: 16 }), backend, quiet: true });
+    const { training: info, timing } = await trainOnPrepared({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 6, width: 1, batch_size: 16 }), backend, quiet: true });
     assert.ok(info.bestValAcc > 0.45, `val accuracy ${info.bestValAcc} should be far above chance (0.1)`);
     assert.equal(info.backend, 'wasm');
     assert.equal(info.epochsRun, 6);
@@ -39,7 +43,9 @@ describe('training on the wasm backend', () => {
     assert.equal(log.length, 7);
     const valAccs = log.slice(1).map((line) => Number(line.split('\t')[4]));
     assert.equal(info.bestEpoch, valAccs.indexOf(Math.max(...valAccs)) + 1, 'the best epoch is the one with the highest val accuracy');
-    assert.deepEqual(JSON.parse(await readFile(join(modelDir, 'training.json'), 'utf8')) as TrainingInfo, info);
+    const { format_version, ...record } = JSON.parse(await readFile(join(modelDir, 'training.json'), 'utf8')) as TrainingInfo & { format_version: number };
+    assert.equal(format_version, 1, 'training.json says which version of its format it is');
+    assert.deepEqual(record, info);
     // Wall-clock facts stay out of the files dvc.lock hashes and go to reports/timing.json.
     assert.ok(!('seconds' in info) && !('imagesPerSecond' in info));
     assert.deepEqual(await readTiming(join(root, 'reports', 'timing.json')), { train: timing });
@@ -90,7 +96,7 @@ describe('training on the wasm backend', () => {
     const logFile = join(root, 'reports', 'log-is-a-folder');
     await mkdir(logFile, { recursive: true });
     const backend = await selectBackend('wasm');
-    await assert.rejects(trainStage({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 2, width: 0.25 }), backend, quiet: true }));
+    await assert.rejects(trainOnPrepared({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 2, width: 0.25 }), backend, quiet: true }));
     await access(join(modelDir, 'model.json'));
     await assert.rejects(access(join(modelDir, 'training.json')), { code: 'ENOENT' });
   });
@@ -156,7 +162,7 @@ describe('learning-rate schedule', () => {
     assert.equal(learningRate({ ...params, schedule: 'constant' }, 0.5), 0.01);
   });
   test('no schedule stays at 0 for a positive lr, whatever the warm-up (so refusing lr 0 is enough)', () => {
-    for (const schedule of ['onecycle', 'cosine', 'constant']) {
+    for (const schedule of ['onecycle', 'cosine', 'constant'] as const) {
       for (const warmup of [0, 0.5, 1]) {
         const peak = Math.max(...[0.01, 0.25, 0.5, 0.75, 0.99].map((p) => learningRate({ lr: 1e-4, schedule, warmup }, p)));
         assert.ok(peak > 1e-6, `${schedule} with warmup ${warmup} peaks at ${peak}`);

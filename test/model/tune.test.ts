@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { paramsGroup } from '../../src/params.js';
 import { selectBackend } from '../../src/model/backend.js';
-import { bestTrial, plannedTrials, tune, TUNE_PARAMS, type TrialResult, type TuneParams } from '../../src/model/tune.js';
+import { TUNE_PARAMS, type TuneParams } from '../../src/model/params.js';
+import { bestTrial, plannedTrials, tune, type TrialResult } from '../../src/model/tune.js';
 import { readTiming } from '../../src/util/timing.js';
 import { synthSplits, testParams, type SynthSplits } from './helpers.js';
 

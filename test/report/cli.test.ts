@@ -89,7 +89,7 @@ describe('cifar10 evaluate', () => {
   let dir: string;
   before(async () => {
     dir = await evaluateWorkspace(colourSplit(3, [3, 14]));
-    await saveColourModel(join(dir, 'models/model'), { params: { seed: 5 } });
+    await saveColourModel(join(dir, 'models/model'), { seed: 5 });
   });
   after(async () => rm(dir, { recursive: true, force: true }));
 

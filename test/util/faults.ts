@@ -40,7 +40,12 @@ export function plainEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Runs `cifar10 <args>` in `cwd` to its end, failing or not. */
 export async function runCli(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = plainEnv()): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return runScript(CLI, cwd, args, env);
+}
+
+/** Runs `node <script> <args>` in `cwd` to its end, failing or not. */
+export async function runScript(script: string, cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = plainEnv()): Promise<CliRun> {
+  const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { evaluateRun } from '../../src/report/evaluate-run.js';
+import { evaluateRun } from '../../src/stages/evaluate.js';
 import { readTiming } from '../../src/util/timing.js';
 import { colourSource, colourSplit, evaluateWorkspace } from '../evaluate/workspace.js';
-import { assertPicture } from './png-assert.js';
+import { assertPicture } from '../report/png-assert.js';
 
 const LOG = 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\n1\t1.9\t0.3\t1.8\t0.35\t0.003\n2\t1.4\t0.5\t1.5\t0.48\t0.003\n';
 
@@ -37,7 +37,8 @@ describe('evaluate stage with pictures and report', () => {
     const markdown = await readFile(join(dir, 'reports/report.md'), 'utf8');
     assert.match(markdown, /❌ \*\*90\.0%\*\* accuracy on 30 test images \(`v1\+v2`, seed 42\), below the 95\.0% bar/);
     assert.match(markdown, /### Training\n\n[^\n]+\n[^\n]+\n\|\s+2 \|\s+48\.0% \(2\) \|/);
-    for (const name of ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png']) assert.ok(markdown.includes(`](${name})`), name);
+    for (const name of ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png'])
+      assert.ok(markdown.includes(`](${name})`), name);
     assert.doesNotMatch(markdown, /images\/s|train time/, 'report.md holds no wall-clock facts (dvc.lock hashes it)');
     assert.deepEqual((await readTiming(join(dir, 'reports/timing.json')))?.evaluate, result.timing, 'they are in the timing file');
   });

@@ -1,13 +1,14 @@
 import type { ConfusionFile, MetricsFile } from '../evaluate/report-files.js';
 import { comparisonMarkdown, runsTable, versionsTable, type RunSetComparison, type RunsSummary } from '../experiments/summary.js';
-import { fitMarkdownBudget, GITHUB_COMMENT_LIMIT, type MarkdownSection } from './budget.js';
-import { formatCount } from './format.js';
-import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, verdictLine } from './markdown.js';
+import { fitMarkdownBudget, GITHUB_COMMENT_LIMIT, type MarkdownSection } from '../report/budget.js';
+import { formatCount } from '../report/format.js';
+import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, verdictLine } from '../report/markdown.js';
 
 /**
  * The body of the single PR comment (and of the job summary): the experiment matrix's results,
  * the comparison with the main branch, the best run's confusion matrix and the hard images, kept
- * under GitHub's comment limit by folding and shortening the later sections first.
+ * under GitHub's comment limit by folding and shortening the later sections first. It sits above
+ * the experiments layer, whose summaries it shows, and draws with the report layer's tables.
  */
 
 export interface BestRun {
@@ -52,14 +53,17 @@ function headline(input: PrCommentInput): string {
   const kind = input.kind ? `${input.kind} matrix, ` : '';
   const at = input.commit ? ` at \`${input.commit.slice(0, 7)}\`` : '';
   const lines = [`## CIFAR-10 experiments (${kind}${formatCount(runs)} run${runs === 1 ? '' : 's'})${at}`];
-  if (input.best) lines.push(`Best run **${input.best.runId}**: ${verdictLine(input.best.metrics, { confusion: input.best.confusion, baseline: input.bestBaseline })}`);
+  if (input.best)
+    lines.push(`Best run **${input.best.runId}**: ${verdictLine(input.best.metrics, { confusion: input.best.confusion, baseline: input.bestBaseline })}`);
   else lines.push('❌ No run produced results; see the failed jobs of the workflow run.');
   for (const { versions, comparison } of input.comparisons) {
     const accuracy = comparison.metrics.find((m) => m.metric === 'accuracy');
     lines.push(`${VERDICT_MARK[accuracy?.verdict ?? ''] ?? ''} \`${versions}\`: ${comparison.text}.`);
   }
   if (input.missingCells && input.missingCells.length > 0) {
-    lines.push(`⚠️ ${input.missingCells.length} planned run${input.missingCells.length === 1 ? '' : 's'} left no results: ${input.missingCells.map((c) => `\`${c}\``).join(', ')}.`);
+    lines.push(
+      `⚠️ ${input.missingCells.length} planned run${input.missingCells.length === 1 ? '' : 's'} left no results: ${input.missingCells.map((c) => `\`${c}\``).join(', ')}.`,
+    );
   }
   return lines.join('\n\n');
 }
