@@ -25,11 +25,12 @@ test('runOnThreads runs every task on worker threads and hands each result back'
 
 test('after a failure no new task starts, the one running finishes, then the failure is thrown', async (t) => {
   const dir = await tempDir(t);
+  const failed = new SharedArrayBuffer(4);
   const tasks = [
-    { id: 1, dir },
-    { id: 2, dir, fail: true },
-    { id: 3, dir },
-    { id: 4, dir },
+    { id: 1, dir, failed },
+    { id: 2, dir, fail: true, failed },
+    { id: 3, dir, failed },
+    { id: 4, dir, failed },
   ];
   await assert.rejects(runOnThreads(worker, tasks, 2), /task 2 failed/);
   assert.deepEqual(await readdir(dir), ['1'], 'task 1 was running and finished; 3 and 4 never started');
