@@ -59,7 +59,7 @@ describe('the repository is a DVC repository', async () => {
     const checkIgnore = (paths: string[]) =>
       run('git', ['check-ignore', '--no-index', ...paths], { cwd: PROJECT }).then(
         ({ stdout: out }) => out.split('\n').filter((line) => line !== ''),
-        (error: { code?: number }) => (error.code === 1 ? [] : Promise.reject(error)),
+        (error: Error & { code?: number | string }) => (error.code === 1 ? [] : Promise.reject(error)),
       );
     // The real DVC skips a .dvc file that git ignores, so no committed file may match a pattern.
     assert.deepEqual(await checkIgnore(committed), [], 'git ignores committed files; change the .gitignore pattern that matches them');

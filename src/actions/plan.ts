@@ -1,25 +1,3 @@
-import * as core from '@actions/core';
-import { parseVersionSpec } from '../data/versions.js';
-import { readEventPayload } from '../github/event.js';
-import { planMatrix } from '../github/plan.js';
-import { UserError } from '../util/errors.js';
-import { Plan } from './constants.js';
-import { PlanInputs, readInputs } from './input-schemas.js';
-import { runAction } from './shell.js';
+import { run } from './impl/plan.js';
 
-await runAction(async () => {
-  const inputs = readInputs(PlanInputs);
-  const defaults = {
-    full: { seeds: inputs.fullSeeds, versions: inputs.fullVersions, epochs: inputs.fullEpochs },
-    quick: { seeds: inputs.quickSeeds, versions: inputs.quickVersions, epochs: inputs.quickEpochs },
-  };
-  const eventName = process.env.GITHUB_EVENT_NAME;
-  if (!eventName) throw new UserError('GITHUB_EVENT_NAME is not set; the plan action runs inside a GitHub Actions job');
-  const plan = planMatrix(eventName, await readEventPayload(process.env.GITHUB_EVENT_PATH), defaults);
-  const partitions = [...new Set(plan.cells.flatMap((cell) => parseVersionSpec(cell.versions)))].sort();
-  core.info(`${eventName} → ${plan.kind} matrix of ${plan.cells.length} runs: ${plan.cells.map((c) => c.cell).join(', ')}`);
-  core.setOutput(Plan.outputs.matrix, JSON.stringify(plan.matrix));
-  core.setOutput(Plan.outputs.kind, plan.kind);
-  core.setOutput(Plan.outputs.cells, String(plan.cells.length));
-  core.setOutput(Plan.outputs.versions, partitions.join(','));
-});
+await run();

@@ -10,7 +10,7 @@ import { IgnoreRules } from './dvcignore.js';
 import { safeRelativePath, UnsafePathError } from './paths.js';
 
 /**
- * `.dvc` files (dvc-format.md §3): one `outs:` list whose items carry `md5`, `size`, `nfiles`
+ * `.dvc` files (docs/dvc-format.md §3): one `outs:` list whose items carry `md5`, `size`, `nfiles`
  * (directories), `isexec` (when set), `hash: md5` and `path`, in that order.
  */
 

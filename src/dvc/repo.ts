@@ -34,7 +34,7 @@ export function linkTypeFrom(value: string | undefined, source: string): LinkTyp
 
 export const DVC_DIR = '.dvc';
 
-/** Exactly what `dvc init` writes (dvc-format.md §4). */
+/** Exactly what `dvc init` writes (docs/dvc-format.md §4). */
 export const DVC_GITIGNORE = '/config.local\n/tmp\n/cache\n';
 export const DVCIGNORE_TEXT =
   '# Add patterns of files dvc should ignore, which could improve\n# the performance. Learn more at\n# https://dvc.org/doc/user-guide/dvcignore\n';

@@ -2,7 +2,7 @@ import { markdownTable } from 'markdown-table';
 import { formatDelta, formatGap, formatPercent, formatScore } from '../report/format.js';
 import type { RunBundle } from './bundle.js';
 
-/** Run comparisons across seeds (DESIGN.md §6): mean ± sd, never one run against one run. */
+/** Run comparisons across seeds (docs/experiments.md, "Experiments"): mean ± sd, never one run against one run. */
 
 export interface Stats {
   n: number;

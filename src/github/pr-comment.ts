@@ -53,14 +53,17 @@ function headline(input: PrCommentInput): string {
   const kind = input.kind ? `${input.kind} matrix, ` : '';
   const at = input.commit ? ` at \`${input.commit.slice(0, 7)}\`` : '';
   const lines = [`## CIFAR-10 experiments (${kind}${formatCount(runs)} run${runs === 1 ? '' : 's'})${at}`];
-  if (input.best) lines.push(`Best run **${input.best.runId}**: ${verdictLine(input.best.metrics, { confusion: input.best.confusion, baseline: input.bestBaseline })}`);
+  if (input.best)
+    lines.push(`Best run **${input.best.runId}**: ${verdictLine(input.best.metrics, { confusion: input.best.confusion, baseline: input.bestBaseline })}`);
   else lines.push('❌ No run produced results; see the failed jobs of the workflow run.');
   for (const { versions, comparison } of input.comparisons) {
     const accuracy = comparison.metrics.find((m) => m.metric === 'accuracy');
     lines.push(`${VERDICT_MARK[accuracy?.verdict ?? ''] ?? ''} \`${versions}\`: ${comparison.text}.`);
   }
   if (input.missingCells && input.missingCells.length > 0) {
-    lines.push(`⚠️ ${input.missingCells.length} planned run${input.missingCells.length === 1 ? '' : 's'} left no results: ${input.missingCells.map((c) => `\`${c}\``).join(', ')}.`);
+    lines.push(
+      `⚠️ ${input.missingCells.length} planned run${input.missingCells.length === 1 ? '' : 's'} left no results: ${input.missingCells.map((c) => `\`${c}\``).join(', ')}.`,
+    );
   }
   return lines.join('\n\n');
 }

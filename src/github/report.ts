@@ -33,7 +33,7 @@ export interface ExperimentsReportOptions {
   marker?: string;
   /** Where the ledger `experiments.csv` and `hard_images.csv` are written; nothing written when absent. */
   outDir?: string;
-  /** Hard-image rule (DESIGN.md §6): share of held-out runs wrong, and the runs needed. */
+  /** Hard-image rule (docs/experiments.md, "Experiments"): share of held-out runs wrong, and the runs needed. */
   hardImages?: { threshold?: number; minRuns?: number };
 }
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commentMarker } from '../../src/github/comment.js';
 import { FakeGitHub } from '../github/fake-github.js';
-import { runActionProcess } from './local-runner.js';
+import { run as runPostComment } from '../../src/actions/impl/post-comment.js';
+import { runActionInProcess, runActionProcess } from './local-runner.js';
 
 const TOKEN = 'ghs_writeTokenOfTheBaseRepo0004';
 const marker = commentMarker();
@@ -80,5 +81,22 @@ describe('the post-comment action (workflow_run path for fork PRs)', () => {
     const run = await post(`${marker}\npush`, workflowRun('aaaa1111', 'push'));
     assert.equal(run.code, 1);
     assert.match(run.stdout, /came from a push event, not a pull_request/);
+  });
+
+  it('posts the same from its exported run(), called in this process', async () => {
+    const file = join(dir, 'in-process.md');
+    await writeFile(file, `${marker}\nreport 3`);
+    const run = await runActionInProcess('post-comment', runPostComment, {
+      eventName: 'workflow_run',
+      event: workflowRun('aaaa1111'),
+      token: TOKEN,
+      inputs: { 'comment-file': file },
+      env: { GITHUB_API_URL: github.url },
+    });
+    assert.equal(run.code, 0, run.everything);
+    assert.equal(run.outputs['pull-request'], '21');
+    assert.equal(run.outputs['comment-action'], 'updated');
+    assert.deepEqual(github.commentsOn(21).map((c) => c.body), [`${marker}\nreport 3`]);
+    assert.ok(!run.everything.includes(TOKEN));
   });
 });

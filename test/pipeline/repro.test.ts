@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { formatLock, hashPath, initRepo, md5Bytes, objectPath, parseLock, pipelineStatus, readLock, reproduce, StageFailedError } from '../../src/dvc/index.js';
 import { tempDir, writeTree } from '../dvc/helpers.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
@@ -59,7 +59,7 @@ async function runs(root: string): Promise<string[]> {
 
 const repro = (root: string, extra: Partial<Parameters<typeof reproduce>[0]> = {}) => reproduce({ root, stdio: 'ignore', ...extra });
 
-test('a fresh pipeline runs every stage in dependency order and writes dvc.lock as dvc-format.md §5 describes', async (t) => {
+test('a fresh pipeline runs every stage in dependency order and writes dvc.lock as docs/dvc-format.md §5 describes', async (t) => {
   const root = await project(t);
   const outcomes = await repro(root);
   assert.deepEqual(outcomes.map((o) => [o.stage, o.action]), [['prepare', 'ran'], ['report', 'ran']]);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commentMarker } from '../../src/github/comment.js';
+import { MatrixSchema } from '../../src/github/schemas.js';
 import { PROJECT_ROOT } from '../actions/local-runner.js';
 import { dispatchEvent, pullRequestEvent, pushEvent, scheduleEvent, workflowRunEvent, type PullRequestSpec } from './events.js';
 import { jobsNamed, type WorkflowRun } from './executor.js';
@@ -151,7 +152,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(aggregate.result, 'success', explain(run));
     assert.match(aggregate.summary, /## CIFAR-10 experiments \(full matrix, 2 runs\)/);
     assert.match(aggregate.summary, /13 planned runs left no results/);
-    assert.equal(JSON.parse(plan.outputs.matrix!).include[0].epochs, 20);
+    assert.equal(MatrixSchema.parse(JSON.parse(plan.outputs.matrix!)).include[0]!.epochs, 20);
   });
 
   it('ci.yml: type-check and the test step (narrowed by CIFAR10_TEST_FILTER, so it does not run this suite again)', async () => {

@@ -6,7 +6,7 @@ import { invalidYamlError } from '../messages.js';
 import { unsafePathReason, UnsafePathError } from '../paths.js';
 
 /**
- * `dvc.yaml` (dvc-format.md §5) as the native runner understands it: stages with `cmd`, `wdir`,
+ * `dvc.yaml` (docs/dvc-format.md §5) as the native runner understands it: stages with `cmd`, `wdir`,
  * `deps`, `params`, `outs`, `metrics`, `plots`, `frozen`, `always_changed`. Paths stay as written
  * (relative to the stage's wdir) because that is how `dvc.lock` records them.
  */

@@ -8,7 +8,7 @@ import { compareCodePoints } from '../manifest.js';
 import { type HashInfo } from '../hash.js';
 import { DEFAULT_PARAMS_FILE } from './dvcyaml.js';
 
-/** `dvc.lock` (dvc-format.md §5): what each stage last ran with and produced. */
+/** `dvc.lock` (docs/dvc-format.md §5): what each stage last ran with and produced. */
 
 export const LOCK_FILE = 'dvc.lock';
 export const LOCK_SCHEMA = '2.0';

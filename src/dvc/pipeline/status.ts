@@ -63,7 +63,7 @@ async function compareEntries(kind: 'dep' | 'out', wdir: string, paths: readonly
 }
 
 /**
- * The staleness rules of dvc-format.md §5, applied to one stage against its dvc.lock entry;
+ * The staleness rules of docs/dvc-format.md §5, applied to one stage against its dvc.lock entry;
  * `overriddenParams` are params documents that replace their files (see `readStageParams`).
  */
 export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo, overriddenParams?: ReadonlyMap<string, unknown>): Promise<StageStatus> {
