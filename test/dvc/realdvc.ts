@@ -50,3 +50,43 @@ export function dvcPython(source: string, input: string, args: readonly string[]
     child.stdin.end(input);
   });
 }
+
+/** Names the issue lists as awkward, plus unicode, spaces, leading dashes, quotes and long ones. */
+export const AWKWARD_NAMES = [
+  '2024-01-01',
+  '=',
+  '<<',
+  '123',
+  'null',
+  'true',
+  'True',
+  '1e3',
+  '[x]',
+  '*star',
+  '#hash',
+  '~',
+  '1.0',
+  '?q',
+  '!bang',
+  'données été',
+  '日本語',
+  'with space',
+  '-dash',
+  '--double',
+  "it's",
+  'key: value',
+  'x #y',
+  '0x1F',
+  '1_000',
+  '.inf',
+  '@at',
+  '%pct',
+  '`tick',
+  '"dq"',
+  '{brace}',
+  'a,b',
+  'trailing ',
+  ' leading',
+  `deep/${'long-folder-name/'.repeat(6)}file with spaces and more words.txt`,
+  'x'.repeat(130),
+];

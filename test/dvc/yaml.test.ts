@@ -10,47 +10,8 @@ import { dumpYaml } from '../../src/dvc/yaml/emit.js';
 import { dictSha256 } from '../../src/dvc/yaml/pyjson.js';
 import { loadYaml } from '../../src/dvc/yaml/resolve.js';
 import { isPyMapping, PyFloat, pythonFloatRepr, type PyValue } from '../../src/dvc/yaml/values.js';
-import { dvcPython, realDvcSkip } from './realdvc.js';
+import { AWKWARD_NAMES, dvcPython, realDvcSkip } from './realdvc.js';
 
-/** Names the issue lists as awkward, plus unicode, spaces, leading dashes, quotes and long ones. */
-export const AWKWARD_NAMES = [
-  '2024-01-01',
-  '=',
-  '<<',
-  '123',
-  'null',
-  'true',
-  'True',
-  '1e3',
-  '[x]',
-  '*star',
-  '#hash',
-  '~',
-  '1.0',
-  '?q',
-  '!bang',
-  'données été',
-  '日本語',
-  'with space',
-  '-dash',
-  '--double',
-  "it's",
-  'a: b',
-  'x #y',
-  '0x1F',
-  '1_000',
-  '.inf',
-  '@at',
-  '%pct',
-  '`tick',
-  '"dq"',
-  '{brace}',
-  'a,b',
-  'trailing ',
-  ' leading',
-  `deep/${'long-folder-name/'.repeat(6)}file with spaces and more words.txt`,
-  'x'.repeat(130),
-];
 
 const LONG_COMMANDS = [
   'node dist/src/cli.js stage train --params params.yaml --out models/model.json --metrics reports/train.json --log',
