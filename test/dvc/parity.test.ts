@@ -11,7 +11,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { add, addRemote, initRepo, loadRepo, pull, push, reproduce, status } from '../../src/dvc/index.js';
+import { add, addRemote, applyOverrides, experimentFiles, initRepo, listExperiments, loadRepo, pull, push, readFileAt, recordExperiment, reproduce, status } from '../../src/dvc/index.js';
 import { readTree, tempDir, writeTree } from './helpers.js';
 import { AWKWARD_NAMES, dvc, git, realDvcSkip } from './realdvc.js';
 
@@ -224,4 +224,59 @@ train:
     const files = await readdir(join(ours, 'report'));
     assert.deepEqual(files, ['copy.txt']);
   });
+
+  test('experiments both ways: dvc exp run is listed by us, ours by dvc exp show (params, metrics), the same dvc.lock and params.yaml for the same -S', async (t) => {
+    const root = join(await tempDir(t, 'parity-exp-'), 'repo');
+    const pipeline = `stages:
+  train:
+    cmd: cp params.yaml model.txt && printf '{"acc":0.25}' > metrics.json
+    deps:
+    - data.txt
+    params:
+    - train
+    outs:
+    - model.txt
+    metrics:
+    - metrics.json:
+        cache: false
+`;
+    await writeTree(root, { 'dvc.yaml': pipeline, 'params.yaml': 'train:\n  seed: 42\n  epochs: 3\n', 'data.txt': 'data\n' });
+    await gitRepo(root);
+    await dvc(root, ['init', '-q']);
+    await dvc(root, ['repro', '-q']);
+    await commitAll(root, 'baseline');
+    const head = (await git(root, 'rev-parse', 'HEAD')).trim();
+
+    // DVC's experiment, seen by us.
+    await dvc(root, ['exp', 'run', '-q', '-n', 'dvc-seven', '-S', 'train.seed=7', '-S', 'train.epochs=1']);
+    const theirs = (await listExperiments(root)).find((e) => e.name === 'dvc-seven');
+    assert.ok(theirs, 'listExperiments finds the experiment dvc exp run made');
+    assert.equal(theirs.baseline, head);
+
+    // Ours, made in a work folder as a cell runs, seen by DVC. (dvc exp run left its result in the work tree.)
+    const statusBefore = await git(root, 'status', '--porcelain');
+    const work = join(root, '..', 'work');
+    await writeTree(work, { 'params.yaml': await readFile(join(root, 'params.yaml'), 'utf8'), 'data.txt': 'data\n' });
+    await applyOverrides(work, ['train.seed=7', 'train.epochs=1']);
+    await run('sh', ['-c', "cp params.yaml model.txt && printf '{\"acc\":0.25}' > metrics.json"], { cwd: work });
+    await recordExperiment(root, { name: 'ours-seven', files: () => experimentFiles(root, work) });
+    const ours = (await listExperiments(root)).find((e) => e.name === 'ours-seven')!;
+    for (const file of ['dvc.lock', 'params.yaml', 'metrics.json']) {
+      assert.equal(await readFileAt(root, ours.commit, file), await readFileAt(root, theirs.commit, file), `${file} of the two experiments`);
+    }
+    const shown = JSON.parse(await dvc(root, ['exp', 'show', '--json'])) as unknown;
+    const rev = findNamed(shown, 'ours-seven') as { data: { params: Record<string, { data: unknown }>; metrics: Record<string, { data: unknown }> } } | undefined;
+    assert.ok(rev, `dvc exp show lists ours-seven: ${JSON.stringify(shown).slice(0, 2000)}`);
+    assert.deepEqual(rev.data.params['params.yaml']!.data, { train: { seed: 7, epochs: 1 } });
+    assert.deepEqual(rev.data.metrics['metrics.json']!.data, { acc: 0.25 });
+    assert.equal(await git(root, 'status', '--porcelain'), statusBefore, 'recording leaves the work tree and index alone');
+  });
 });
+
+/** The first revision in `value` (DVC's exp show JSON) named `name` that has `data`. */
+function findNamed(value: unknown, name: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => findNamed(item, name)).find((found) => found !== undefined);
+  if (value === null || typeof value !== 'object') return undefined;
+  if ((value as { name?: unknown }).name === name && 'data' in value) return value;
+  return Object.values(value).map((item) => findNamed(item, name)).find((found) => found !== undefined);
+}
