@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 
 /**
  * The few git facts the DVC layer needs, asked of the `git` command (as DVC asks its git library):
- * whether a path is git-ignored, staging the files `dvc init` stages, and the plumbing experiments
- * are recorded with. Outside a git checkout (or without git) every question has a quiet answer.
+ * staging the files `dvc init` stages, and the plumbing experiments are recorded with. Outside a
+ * git checkout (or without git) every question has a quiet answer.
  */
 
 export interface GitResult {
@@ -27,12 +27,6 @@ export function runGit(args: readonly string[], cwd: string, options: { input?: 
 export async function gitRoot(dir: string): Promise<string | undefined> {
   const result = await runGit(['rev-parse', '--show-toplevel'], dir).catch(() => undefined);
   return result?.code === 0 ? result.stdout.trim() : undefined;
-}
-
-/** Whether git ignores `path` (by any .gitignore, info/exclude or core.excludesFile), tracked or not. */
-export async function gitIgnores(path: string, cwd: string): Promise<boolean> {
-  const result = await runGit(['check-ignore', '-q', '--no-index', '--', path], cwd).catch(() => undefined);
-  return result?.code === 0;
 }
 
 /** `git add` of `paths` (relative to `cwd`); false when `cwd` is not in a git work tree. */
