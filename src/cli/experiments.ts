@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { listBundles } from '../experiments/bundle.js';
+import { dvcExperimentRuns } from '../experiments/dvc-runs.js';
 import { hardImagesReport } from '../experiments/hard-images.js';
 import { DEFAULT_SEEDS, DEFAULT_VERSIONS, MAX_MATRIX_CELLS, parseSeedList, parseVersionList, runMatrix } from '../experiments/matrix.js';
 import { pushResults } from '../experiments/push.js';
@@ -72,11 +73,13 @@ export function registerExperimentCommands(program: Command): void {
 
   exp
     .command('show')
-    .description('Every run, and per version the mean ± sd over seeds of accuracy and macro-F1, best run marked')
+    .description('Every run (result bundles, and experiments made with `dvc exp run`), and per version the mean ± sd over seeds of accuracy and macro-F1, best run marked')
     .option('--md [file]', 'write the markdown to a file (default: print it)')
     .option('--results <dir>', 'results folder', PROJECT_PATHS.results)
     .action(async (opts: { md?: string | boolean; results: string }) => {
-      const markdown = summaryMarkdown(summarizeRuns(await listBundles(resolve(opts.results))));
+      const bundles = await listBundles(resolve(opts.results));
+      const fromDvc = await dvcExperimentRuns(process.cwd(), new Set(bundles.map((b) => b.runId)), note);
+      const markdown = summaryMarkdown(summarizeRuns([...bundles, ...fromDvc]));
       if (typeof opts.md === 'string') {
         await writeFileAtomic(opts.md, markdown);
         say(`wrote ${opts.md}`);

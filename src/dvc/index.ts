@@ -101,3 +101,6 @@ export { formatLock, type Lock, LOCK_FILE, parseLock, readLock } from './pipelin
 export { applyOverrides, type ParamOverride, parseOverride, valueAt } from './pipeline/params.js';
 export { pipelineStatus, reproduce, type ReproOptions, StageFailedError, type StageOutcome } from './pipeline/repro.js';
 export type { StageStatus } from './pipeline/status.js';
+
+// DVC experiments in git (refs/exps), both ways.
+export { type DvcExperiment, experimentFiles, listExperiments, readFileAt, recordExperiment, type RecordOptions } from './experiments.js';

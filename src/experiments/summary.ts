@@ -50,7 +50,14 @@ function byAccuracy(a: { accuracy: number; runId: string }, b: { accuracy: numbe
 }
 
 /** Every run, and per version spec the mean ± sd over seeds of accuracy and macro-F1 (the `report` action calls this). */
-export function summarizeRuns(bundles: readonly Pick<RunBundle, 'runId' | 'manifest' | 'metrics'>[]): RunsSummary {
+/** What a summary needs of a run: a result bundle, or a DVC experiment (src/experiments/dvc-runs.ts). */
+export interface SummarizedRun {
+  runId: string;
+  manifest: Pick<RunBundle['manifest'], 'seed' | 'versions'>;
+  metrics: Pick<RunBundle['metrics'], 'accuracy' | 'macro'>;
+}
+
+export function summarizeRuns(bundles: readonly SummarizedRun[]): RunsSummary {
   const rows = bundles.map((b) => ({ runId: b.runId, seed: b.manifest.seed, versions: b.manifest.versions, accuracy: b.metrics.accuracy, macroF1: b.metrics.macro.f1, best: false }));
   const best = [...rows].sort(byAccuracy)[0];
   if (best) best.best = true;
