@@ -57,7 +57,7 @@ function realDvc(cwd: string, args: string[], env: NodeJS.ProcessEnv): void {
 
 function cp(from: string, to: string): void {
   const result = spawnSync('cp', ['-r', from, to]);
-  if (result.status !== 0) throw new Error(`cp -r ${from} ${to} failed: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`cp -r ${from} ${to} failed: ${result.stderr.toString()}`);
 }
 
 async function ours(base: string, files: number): Promise<void> {

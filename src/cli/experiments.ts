@@ -73,7 +73,9 @@ export function registerExperimentCommands(program: Command): void {
 
   exp
     .command('show')
-    .description('Every run (result bundles, and experiments made with `dvc exp run`), and per version the mean ± sd over seeds of accuracy and macro-F1, best run marked')
+    .description(
+      'Every run (result bundles, and experiments made with `dvc exp run`), and per version the mean ± sd over seeds of accuracy and macro-F1, best run marked',
+    )
     .option('--md [file]', 'write the markdown to a file (default: print it)')
     .option('--results <dir>', 'results folder', PROJECT_PATHS.results)
     .action(async (opts: { md?: string | boolean; results: string }) => {

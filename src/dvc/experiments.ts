@@ -88,7 +88,10 @@ async function lockForRun(root: string, workDir: string): Promise<string> {
     });
     lock.set(stage.name, { ...locked, deps } satisfies LockStage);
   }
-  return formatLock(lock, pipeline.stages.map((s) => s.name));
+  return formatLock(
+    lock,
+    pipeline.stages.map((s) => s.name),
+  );
 }
 
 /**
@@ -149,11 +152,14 @@ export async function recordExperiment(root: string, options: RecordOptions): Pr
     }
     const tree = await git(['write-tree'], root, env);
     const identified = (await runGit(['config', 'user.email'], root)).code === 0;
-    const commit = await git(['commit-tree', tree, '-p', baseline, '-m', options.message ?? `dvc: commit experiment ${options.name}`], root, identified ? env : { ...FALLBACK_IDENTITY, ...env });
+    const commit = await git(
+      ['commit-tree', tree, '-p', baseline, '-m', options.message ?? `dvc: commit experiment ${options.name}`],
+      root,
+      identified ? env : { ...FALLBACK_IDENTITY, ...env },
+    );
     await git(['update-ref', ref, commit], root);
     return ref;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
-

@@ -26,12 +26,17 @@ export async function dvcExperimentRuns(root: string, bundleIds: ReadonlySet<str
     const metricsPath = `${PROJECT_PATHS.reports}/${REPORT_FILES.metrics}`;
     const [paramsText, metricsText] = await Promise.all([readFileAt(root, exp.commit, DEFAULT_PARAMS_FILE), readFileAt(root, exp.commit, metricsPath)]);
     try {
-      if (paramsText === undefined || metricsText === undefined) throw new Error(`no ${paramsText === undefined ? DEFAULT_PARAMS_FILE : metricsPath} in its commit`);
+      if (paramsText === undefined || metricsText === undefined)
+        throw new Error(`no ${paramsText === undefined ? DEFAULT_PARAMS_FILE : metricsPath} in its commit`);
       const params = parse(paramsText) as unknown;
       const seed = valueAt(params, 'train.seed');
       const versions = valueAt(params, 'data.versions');
       if (typeof seed !== 'number' || typeof versions !== 'string') throw new Error('its params.yaml has no train.seed and data.versions');
-      runs.push({ runId: `${exp.name} (dvc exp)`, manifest: { seed, versions }, metrics: parseMetricsJson(metricsText, `${metricsPath} of experiment ${exp.name}`) });
+      runs.push({
+        runId: `${exp.name} (dvc exp)`,
+        manifest: { seed, versions },
+        metrics: parseMetricsJson(metricsText, `${metricsPath} of experiment ${exp.name}`),
+      });
     } catch (error) {
       skipped(`DVC experiment ${exp.name} (${exp.commit.slice(0, 7)}) is not listed: ${(error as Error).message}`);
     }

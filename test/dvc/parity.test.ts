@@ -11,7 +11,21 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { add, addRemote, applyOverrides, experimentFiles, initRepo, listExperiments, loadRepo, pull, push, readFileAt, recordExperiment, reproduce, status } from '../../src/dvc/index.js';
+import {
+  add,
+  addRemote,
+  applyOverrides,
+  experimentFiles,
+  initRepo,
+  listExperiments,
+  loadRepo,
+  pull,
+  push,
+  readFileAt,
+  recordExperiment,
+  reproduce,
+  status,
+} from '../../src/dvc/index.js';
 import { readTree, tempDir, writeTree } from './helpers.js';
 import { AWKWARD_NAMES, dvc, git, realDvcSkip } from './realdvc.js';
 
@@ -61,7 +75,9 @@ async function commitAll(root: string, message: string): Promise<void> {
 /** The files a tool wrote for the targets: .dvc files, .gitignore files, .dvcignore, .dvc/ files git keeps. */
 async function written(root: string): Promise<Record<string, string>> {
   const tree = await readTree(root);
-  return Object.fromEntries(Object.entries(tree).filter(([path]) => path.endsWith('.dvc') || path.endsWith('.gitignore') || path === '.dvcignore' || path === '.dvc/config'));
+  return Object.fromEntries(
+    Object.entries(tree).filter(([path]) => path.endsWith('.dvc') || path.endsWith('.gitignore') || path === '.dvcignore' || path === '.dvc/config'),
+  );
 }
 
 describe('parity with the real DVC', { skip: realDvcSkip }, () => {
@@ -85,7 +101,11 @@ describe('parity with the real DVC', { skip: realDvcSkip }, () => {
     // Each tool sees the other's work as up to date.
     assert.match(await dvc(ours, ['status']), /Data and pipelines are up to date/);
     const seen = await status(await loadRepo(theirs));
-    assert.deepEqual(seen.filter((s) => s.state !== 'up to date'), [], 'our status of what dvc added');
+    assert.deepEqual(
+      seen.filter((s) => s.state !== 'up to date'),
+      [],
+      'our status of what dvc added',
+    );
     assert.equal(seen.length, targets.length);
 
     // Push each way into separate remotes: the same objects under the same names.
@@ -208,7 +228,11 @@ train:
     const dvcSays = await dvc(ours, ['repro']);
     assert.match(dvcSays, /Stage 'report' is cached - skipping run, checking out outputs/, 'dvc restores from our run-cache');
     const outcomes = await reproOurs(theirs);
-    assert.deepEqual(outcomes.map((o) => o.action), ['unchanged', 'restored'], 'we restore from dvc’s run-cache');
+    assert.deepEqual(
+      outcomes.map((o) => o.action),
+      ['unchanged', 'restored'],
+      'we restore from dvc’s run-cache',
+    );
     assert.deepEqual(await runs(ours), ['prepare', 'report', 'report']);
     assert.deepEqual(await runs(theirs), ['prepare', 'report', 'report']);
     await same('after restoring from the run-cache');
@@ -258,14 +282,15 @@ train:
     const work = join(root, '..', 'work');
     await writeTree(work, { 'params.yaml': await readFile(join(root, 'params.yaml'), 'utf8'), 'data.txt': 'data\n' });
     await applyOverrides(work, ['train.seed=7', 'train.epochs=1']);
-    await run('sh', ['-c', "cp params.yaml model.txt && printf '{\"acc\":0.25}' > metrics.json"], { cwd: work });
+    await run('sh', ['-c', 'cp params.yaml model.txt && printf \'{"acc":0.25}\' > metrics.json'], { cwd: work });
     await recordExperiment(root, { name: 'ours-seven', files: () => experimentFiles(root, work) });
     const ours = (await listExperiments(root)).find((e) => e.name === 'ours-seven')!;
     for (const file of ['dvc.lock', 'params.yaml', 'metrics.json']) {
       assert.equal(await readFileAt(root, ours.commit, file), await readFileAt(root, theirs.commit, file), `${file} of the two experiments`);
     }
     const shown = JSON.parse(await dvc(root, ['exp', 'show', '--json'])) as unknown;
-    const rev = findNamed(shown, 'ours-seven') as { data: { params: Record<string, { data: unknown }>; metrics: Record<string, { data: unknown }> } } | undefined;
+    const rev = findNamed(shown, 'ours-seven') as
+      { data: { params: Record<string, { data: unknown }>; metrics: Record<string, { data: unknown }> } } | undefined;
     assert.ok(rev, `dvc exp show lists ours-seven: ${JSON.stringify(shown).slice(0, 2000)}`);
     assert.deepEqual(rev.data.params['params.yaml']!.data, { train: { seed: 7, epochs: 1 } });
     assert.deepEqual(rev.data.metrics['metrics.json']!.data, { acc: 0.25 });
@@ -278,5 +303,7 @@ function findNamed(value: unknown, name: string): unknown {
   if (Array.isArray(value)) return value.map((item) => findNamed(item, name)).find((found) => found !== undefined);
   if (value === null || typeof value !== 'object') return undefined;
   if ((value as { name?: unknown }).name === name && 'data' in value) return value;
-  return Object.values(value).map((item) => findNamed(item, name)).find((found) => found !== undefined);
+  return Object.values(value)
+    .map((item) => findNamed(item, name))
+    .find((found) => found !== undefined);
 }

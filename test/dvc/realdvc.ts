@@ -11,12 +11,18 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export const REAL_DVC = process.env['REAL_DVC'];
-export const realDvcSkip: string | false = REAL_DVC ? false : 'REAL_DVC is not set (the real DVC 3.x command; .ci/run sets it up, see /work/shared/tools/realdvc/README.md)';
+export const realDvcSkip: string | false = REAL_DVC
+  ? false
+  : 'REAL_DVC is not set (the real DVC 3.x command; .ci/run sets it up, see /work/shared/tools/realdvc/README.md)';
 
 /** Runs the real `dvc` in `cwd` with a private site cache and a git identity; rejects with its output on failure. */
 export async function dvc(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
-    const { stdout } = await run(REAL_DVC!, [...args], { cwd, env: { ...process.env, ...gitIdentity, DVC_SITE_CACHE_DIR: join(cwd, '..', '.dvc-site-cache'), ...env }, maxBuffer: 64 << 20 });
+    const { stdout } = await run(REAL_DVC!, [...args], {
+      cwd,
+      env: { ...process.env, ...gitIdentity, DVC_SITE_CACHE_DIR: join(cwd, '..', '.dvc-site-cache'), ...env },
+      maxBuffer: 64 << 20,
+    });
     return stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
@@ -24,7 +30,12 @@ export async function dvc(cwd: string, args: readonly string[], env: NodeJS.Proc
   }
 }
 
-export const gitIdentity = { GIT_AUTHOR_NAME: 'Parity', GIT_AUTHOR_EMAIL: 'parity@example.com', GIT_COMMITTER_NAME: 'Parity', GIT_COMMITTER_EMAIL: 'parity@example.com' };
+export const gitIdentity = {
+  GIT_AUTHOR_NAME: 'Parity',
+  GIT_AUTHOR_EMAIL: 'parity@example.com',
+  GIT_COMMITTER_NAME: 'Parity',
+  GIT_COMMITTER_EMAIL: 'parity@example.com',
+};
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await run('git', args, { cwd, env: { ...process.env, ...gitIdentity }, maxBuffer: 64 << 20 });

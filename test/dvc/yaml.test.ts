@@ -12,7 +12,6 @@ import { loadYaml } from '../../src/dvc/yaml/resolve.js';
 import { isPyMapping, PyFloat, pythonFloatRepr, type PyValue } from '../../src/dvc/yaml/values.js';
 import { AWKWARD_NAMES, dvcPython, realDvcSkip } from './realdvc.js';
 
-
 const LONG_COMMANDS = [
   'node dist/src/cli.js stage train --params params.yaml --out models/model.json --metrics reports/train.json --log',
   `python train.py ${'--flag value '.repeat(20)}--last`,
@@ -58,7 +57,9 @@ function cases(): string[] {
   const quote = (s: string) => JSON.stringify(s);
   for (const name of AWKWARD_NAMES) docs.push(`{"outs": [{"md5": "0cc175b9c0f1b6a831c399e269772661", "size": 1, "hash": "md5", "path": ${quote(name)}}]}`);
   for (const cmd of LONG_COMMANDS) {
-    docs.push(`{"schema": "2.0", "stages": {"train": {"cmd": ${quote(cmd)}, "deps": [{"path": "data/x", "hash": "md5", "md5": "d41d8cd98f00b204e9800998ecf8427e.dir", "size": 0, "nfiles": 0}]}}}`);
+    docs.push(
+      `{"schema": "2.0", "stages": {"train": {"cmd": ${quote(cmd)}, "deps": [{"path": "data/x", "hash": "md5", "md5": "d41d8cd98f00b204e9800998ecf8427e.dir", "size": 0, "nfiles": 0}]}}}`,
+    );
     docs.push(`{"stages": {"s": {"cmd": [${quote(cmd)}, ${quote(cmd.slice(0, 40))}]}}}`);
   }
   // The params of a lock entry, read from PARAMS_TEXT by each side.
@@ -123,7 +124,9 @@ describe('the YAML writer writes what DVC writes', () => {
   });
 
   test('dict_sha256 hashes what DVC hashes', { skip: realDvcSkip }, async () => {
-    const doc = loadYaml(`cmd: echo "x" é\ndeps:\n- path: a\n  md5: b\n  size: 3\nparams:\n  params.yaml:\n    lr: 1.0\n    big: 12345678901234567890\n    n: null\nouts:\n- path: o\n`) as PyValue;
+    const doc = loadYaml(
+      `cmd: echo "x" é\ndeps:\n- path: a\n  md5: b\n  size: 3\nparams:\n  params.yaml:\n    lr: 1.0\n    big: 12345678901234567890\n    n: null\nouts:\n- path: o\n`,
+    ) as PyValue;
     const py = `
 import sys, json
 from dvc.utils import dict_sha256

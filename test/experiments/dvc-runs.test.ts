@@ -26,7 +26,10 @@ test('experiments recorded in git are listed by exp show beside the bundles; a b
 
   const bundle = await writeSyntheticBundle(await tempDir(t, 'dvc-runs-bundle-'), { seed: 100, versions: 'v1', accuracy: 0.6 });
   const metrics = await readFile(join(bundle, 'metrics.json'), 'utf8');
-  const made = await recordExperiment(root, { name: 'dusty-sash', files: { 'params.yaml': params.replace('seed: 42', 'seed: 100'), 'reports/metrics.json': metrics } });
+  const made = await recordExperiment(root, {
+    name: 'dusty-sash',
+    files: { 'params.yaml': params.replace('seed: 42', 'seed: 100'), 'reports/metrics.json': metrics },
+  });
   assert.equal(made, `refs/exps/${head.slice(0, 2)}/${head.slice(2)}/dusty-sash`);
   await recordExperiment(root, { name: 's42-v1', files: { 'params.yaml': params, 'reports/metrics.json': metrics } });
   await recordExperiment(root, { name: 'no-metrics', files: { 'params.yaml': params } });
@@ -34,19 +37,32 @@ test('experiments recorded in git are listed by exp show beside the bundles; a b
   assert.equal((await git(root, 'rev-parse', 'HEAD')).trim(), head, 'HEAD stays');
   assert.equal(await git(root, 'status', '--porcelain'), statusBefore, 'work tree and index stay');
   const exps = await listExperiments(root);
-  assert.deepEqual(exps.map((e) => [e.name, e.baseline]), [['dusty-sash', head], ['no-metrics', head], ['s42-v1', head]]);
+  assert.deepEqual(
+    exps.map((e) => [e.name, e.baseline]),
+    [
+      ['dusty-sash', head],
+      ['no-metrics', head],
+      ['s42-v1', head],
+    ],
+  );
   assert.equal(await readFileAt(root, exps[0]!.commit, 'staged.txt'), undefined, 'the experiment commit is the baseline plus its files, not the index');
 
   const skipped: string[] = [];
   const runs = await dvcExperimentRuns(root, new Set(['s42-v1']), (line) => skipped.push(line));
-  assert.deepEqual(runs.map((r) => [r.runId, r.manifest.seed, r.manifest.versions]), [['dusty-sash (dvc exp)', 100, 'v1']]);
+  assert.deepEqual(
+    runs.map((r) => [r.runId, r.manifest.seed, r.manifest.versions]),
+    [['dusty-sash (dvc exp)', 100, 'v1']],
+  );
   assert.match(skipped.join('\n'), /no-metrics .*no reports\/metrics\.json in its commit/);
   const summary = summarizeRuns(runs);
-  assert.equal(summary.runs[0]!.accuracy, JSON.parse(metrics).accuracy);
+  assert.equal(summary.runs[0]!.accuracy, (JSON.parse(metrics) as { accuracy: number }).accuracy);
 
   // Recording again replaces the experiment of that name.
   await recordExperiment(root, { name: 'dusty-sash', files: { 'params.yaml': params.replace('seed: 42', 'seed: 7'), 'reports/metrics.json': metrics } });
-  assert.deepEqual((await dvcExperimentRuns(root, new Set(['s42-v1']))).map((r) => r.manifest.seed), [7]);
+  assert.deepEqual(
+    (await dvcExperimentRuns(root, new Set(['s42-v1']))).map((r) => r.manifest.seed),
+    [7],
+  );
 });
 
 test('outside git nothing is recorded and nothing is listed', async (t) => {

@@ -38,7 +38,12 @@ function entries(file: string, stage: string, key: string, value: PyValue | unde
   if (!Array.isArray(value)) throw new UserError(hinted`${file}: stages.${stage}.${key} must be a list; delete ${file} to rebuild it with ${command('repro', '--force')}`);
   return value.map((item) => {
     const raw = isPyMapping(item) ? item : {};
-    const entry: LockEntry = { path: String(raw['path']), md5: String(raw['md5']), size: Number(raw['size']) };
+    const text = (field: string) => {
+      const value = raw[field];
+      if (typeof value === 'string' || typeof value === 'number') return String(value);
+      throw new UserError(hinted`${file}: stages.${stage}.${key}: every entry needs a ${field}; delete ${file} to rebuild it with ${command('repro', '--force')}`);
+    };
+    const entry: LockEntry = { path: text('path'), md5: text('md5'), size: Number(raw['size']) };
     if (raw['nfiles'] !== undefined && raw['nfiles'] !== null) entry.nfiles = Number(raw['nfiles']);
     if (raw['isexec'] === true) entry.isexec = true;
     return entry;

@@ -65,7 +65,9 @@ async function readEntry(path: string): Promise<LockStage | undefined> {
 export async function loadRunCache(cacheDir: string, key: string): Promise<LockStage | undefined> {
   const dir = runCacheDir(cacheDir, key);
   const names = await readdir(dir).catch(() => [] as string[]);
-  const dated = await Promise.all(names.filter((name) => /^[0-9a-f]{64}$/.test(name)).map(async (name) => ({ name, mtime: (await stat(join(dir, name))).mtimeMs })));
+  const dated = await Promise.all(
+    names.filter((name) => /^[0-9a-f]{64}$/.test(name)).map(async (name) => ({ name, mtime: (await stat(join(dir, name))).mtimeMs })),
+  );
   dated.sort((a, b) => b.mtime - a.mtime);
   for (const { name } of dated) {
     const entry = await readEntry(join(dir, name));

@@ -29,7 +29,13 @@ interface Analysis {
 
 function printable(ch: string): boolean {
   const code = ch.codePointAt(0)!;
-  return (code >= 0x20 && code <= 0x7e) || code === 0x85 || (code >= 0xa0 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd && code !== 0xfeff) || (code >= 0x10000 && code <= 0x10ffff);
+  return (
+    (code >= 0x20 && code <= 0x7e) ||
+    code === 0x85 ||
+    (code >= 0xa0 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd && code !== 0xfeff) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
 }
 
 /** ruamel's `analyze_scalar` for block context and YAML 1.2 (`chars` are code points). */

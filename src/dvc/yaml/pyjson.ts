@@ -30,10 +30,16 @@ function floatJson(value: number): string {
 function without(value: PyValue, exclude: readonly string[]): PyValue {
   if (Array.isArray(value)) return value.map((item) => without(item, exclude));
   if (!isPyMapping(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !exclude.includes(key)).map(([key, item]) => [key, without(item, exclude)])) as PyValue;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !exclude.includes(key))
+      .map(([key, item]) => [key, without(item, exclude)]),
+  ) as PyValue;
 }
 
 /** DVC's `dict_sha256(value, exclude=…)`. */
 export function dictSha256(value: PyValue, exclude: readonly string[] = []): string {
-  return createHash('sha256').update(pythonJsonDumps(without(value, exclude)), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(pythonJsonDumps(without(value, exclude)), 'utf8')
+    .digest('hex');
 }

@@ -1,4 +1,4 @@
-import { Alias, isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Node } from 'yaml';
+import { type Alias, isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Node } from 'yaml';
 import { PyDate, PyFloat, pyMapping, type PyValue } from './values.js';
 
 /**
@@ -16,7 +16,8 @@ const RULES: readonly { tag: PlainTag; pattern: RegExp; first: string }[] = [
   { tag: 'bool', pattern: /^(?:true|True|TRUE|false|False|FALSE)$/, first: 'tTfF' },
   {
     tag: 'float',
-    pattern: /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+    pattern:
+      /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
     first: '-+0123456789.',
   },
   { tag: 'int', pattern: /^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$/, first: '-+0123456789' },
@@ -24,7 +25,8 @@ const RULES: readonly { tag: PlainTag; pattern: RegExp; first: string }[] = [
   { tag: 'null', pattern: /^(?:~|null|Null|NULL|)$/, first: '~nN' },
   {
     tag: 'timestamp',
-    pattern: /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/,
+    pattern:
+      /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/,
     first: '0123456789',
   },
   { tag: 'value', pattern: /^(?:=)$/, first: '=' },
@@ -88,6 +90,15 @@ const EXPLICIT: Record<string, (text: string) => PyValue> = {
   'tag:yaml.org,2002:null': () => null,
 };
 
+/** A mapping key as the string Python's dict would hold for DVC's purposes; YAML's complex keys have no such string. */
+function keyText(key: PyValue, describe: (message: string) => Error): string {
+  if (key === null) return 'null';
+  if (key instanceof PyFloat) return String(key.value);
+  if (key instanceof PyDate) return key.text;
+  if (typeof key === 'object') throw describe('a list or mapping as a key');
+  return String(key);
+}
+
 function nodeValue(node: Node | Alias | null, describe: (message: string) => Error): PyValue {
   if (node === null) return null;
   if (isAlias(node)) throw describe('aliases (*name) are not supported here');
@@ -105,7 +116,7 @@ function nodeValue(node: Node | Alias | null, describe: (message: string) => Err
     return pyMapping(
       node.items.map((pair) => {
         const key = nodeValue(pair.key as Node, describe);
-        return [key === null ? 'null' : String(key instanceof PyFloat ? key.value : key instanceof PyDate ? key.text : key), nodeValue(pair.value as Node, describe)] as const;
+        return [keyText(key, describe), nodeValue(pair.value as Node, describe)] as const;
       }),
     );
   }
