@@ -80,11 +80,11 @@ export function registerHistoryCommands(program: Command): void {
     .description('Add the runs under --results (and the hard images of --hard-images) to the history; a re-run attempt replaces its own records; records past --retention-days are dropped')
     .option('--results <dir>', 'results folder, one bundle per run', PROJECT_PATHS.results)
     .option('--hard-images <csv>', 'hard images of this matrix (cifar10 hard-images)', `${PROJECT_PATHS.hardImages}.csv`)
-    .option('--file <history.jsonl>', 'history file to update (with --branch: written with the branch\'s merged history)', DEFAULT_FILE)
-    .option('--branch [name]', `also commit the history to this branch (default ${HISTORY_BRANCH}) and push it; GITHUB_TOKEN authenticates`)
-    .option('--remote <url>', 'repository holding the branch (default: this workflow run\'s)')
     .option('--retention-days <n>', 'keep records of this many days', positiveInteger('--retention-days'), DEFAULT_RETENTION_DAYS)
-    .action(async (opts: BranchOptions & { results: string; hardImages: string; file: string; retentionDays: number }) => {
+    .addHelpText('after', `\nWith history's --branch [name] (default ${HISTORY_BRANCH}) the merged history is also committed to that branch and pushed (GITHUB_TOKEN authenticates); --file is written either way.`)
+    // --file, --branch and --remote are history's own options (commander hands them to the parent command).
+    .action(async (_opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<BranchOptions & { results: string; hardImages: string; file: string; retentionDays: number }>();
       const bundles = await listBundles(resolve(opts.results));
       if (bundles.length === 0) throw new UserError(`no result bundles in ${opts.results}; nothing to add to the history (run \`cifar10 exp matrix\` first, or name the folder with --results)`);
       const context = historyContextFromEnv();

@@ -41,6 +41,8 @@ async function scratch<T>(work: (git: Git) => Promise<T>, where: HistoryBranch):
       const child = execFile('git', [...auth, '--git-dir', dir, ...args], { env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) =>
         error ? reject(new GitError(`git ${args[0]} failed: ${String(stderr).trim() || error.message}`)) : resolve(String(stdout)),
       );
+      // A git that exits before reading stdin (most commands take none) must not fail the write.
+      child.stdin!.on('error', () => {});
       child.stdin!.end(input ?? '');
     });
   try {

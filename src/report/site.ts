@@ -204,8 +204,6 @@ export async function writeSite(out: string, data: SiteData, files: { historyFil
     for (const vendor of VENDOR_FILES) await copyFile(vendor.from(), join(temp, vendor.name));
     if (files.historyFile) await copyFile(files.historyFile, join(temp, 'history.jsonl'));
     if (files.hardSheet) await copyFile(files.hardSheet, join(temp, 'hard_images.png'));
-    // GitHub Pages runs Jekyll on an artifact unless told not to; nothing here needs it.
-    await writeFile(join(temp, '.nojekyll'), '');
     await rm(out, { recursive: true, force: true });
     await rename(temp, out);
   } catch (error) {
