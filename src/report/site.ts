@@ -199,7 +199,9 @@ export async function writeSite(out: string, data: SiteData, files: { historyFil
     await mkdir(temp, { recursive: true });
     const page: SiteData = { ...data, historyFile: files.historyFile ? 'history.jsonl' : undefined, hardSheet: files.hardSheet ? 'hard_images.png' : undefined };
     await writeFile(join(temp, 'index.html'), indexHtml(page));
-    await writeFile(join(temp, 'data.js'), `window.CIFAR10_SITE = ${scriptSafeJson({ data: page, specs: siteSpecs(page) })};\n`);
+    // The series live in the specs only: the tables and the heading need no second copy.
+    const { trend: _trend, perClass: _perClass, speed: _speed, ...tables } = page;
+    await writeFile(join(temp, 'data.js'), `window.CIFAR10_SITE = ${scriptSafeJson({ data: { ...tables, confusion: page.confusion.map((c) => c.versions) }, specs: siteSpecs(page) })};\n`);
     for (const name of ASSETS) await copyFile(assetPath(name), join(temp, name));
     for (const vendor of VENDOR_FILES) await copyFile(vendor.from(), join(temp, vendor.name));
     if (files.historyFile) await copyFile(files.historyFile, join(temp, 'history.jsonl'));
