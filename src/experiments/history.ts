@@ -26,7 +26,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const WorkflowRunRef = z.object({ id: z.number().int(), attempt: z.number().int().min(1), url: z.string() });
 
-const RunRecordSchema = z.object({
+export const RunRecordSchema = z.object({
   kind: z.literal('run'),
   /** `<workflow run id>/<run id>`, or `local/<run id>/<finished>` outside Actions: what makes an append idempotent. */
   key: z.string().min(1),
@@ -225,6 +225,24 @@ export function mergeHistory(existing: readonly HistoryRecord[], incoming: reado
   const cutoff = options.now.getTime() - options.retentionDays * DAY_MS;
   const kept = [...byKey.values()].filter((r) => Date.parse(r.date) >= cutoff);
   return { records: kept.sort(byDateThenKey), added, replaced, expired: byKey.size - kept.length };
+}
+
+/**
+ * `cifar10 history --json`'s output (a JSON array of run records), as the report action reads it;
+ * undefined when the file is missing or empty (no history could be read).
+ */
+export async function readRunRecordsJson(file: string): Promise<RunRecord[] | undefined> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : Promise.reject(error)));
+  if (text.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${file} is not JSON (${(error as Error).message}); write it with \`cifar10 history --json\``);
+  }
+  const parsed = z.array(RunRecordSchema).safeParse(json);
+  if (!parsed.success) throw new UserError(`${file} is not a list of history records (${z.prettifyError(parsed.error).replace(/\n/g, ' ')}); write it with \`cifar10 history --json\``);
+  return parsed.data;
 }
 
 /** `--since`: an ISO date (2026-11-01) or a number of days back (`30d`). */

@@ -96,6 +96,9 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.ok(comments[0]!.body.startsWith(comment));
     assert.match(comments[0]!.body, /### This PR vs main/);
     assert.match(comments[0]!.body, /main \(2 runs\) \| this PR \(2 runs\)/);
+    // Main's history is read from its branch (empty or not, depending on whether the scheduled run has appended yet).
+    assert.match(comments[0]!.body, /### Main over its last runs\n\n(`v1` [▁-█]+ |_Main's experiment history has no runs of these versions yet)/);
+    assert.match(comments[0]!.body, /\[experiment page\]\(https:\/\/octo\.github\.io\/cifar10-ci\/\)/);
     assert.equal(report.permissions['pull-requests'], 'write');
     for (const job of pr.jobs) for (const step of job.steps) assert.ok(!step.log.includes(SECRETS.AWS_SECRET_ACCESS_KEY), `${job.name} / ${step.name} printed a secret`);
   });
