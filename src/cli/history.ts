@@ -18,6 +18,7 @@ import {
   type HistoryRecord,
 } from '../experiments/history.js';
 import { buildSiteData } from '../experiments/site-data.js';
+import { listDownloadedBundles } from '../github/report.js';
 import { readHistoryBranch, repositoryUrlFromEnv, updateHistoryBranch, type HistoryBranch } from '../github/history-branch.js';
 import { writeSite } from '../report/site.js';
 import { PROJECT_PATHS } from '../paths.js';
@@ -78,14 +79,15 @@ export function registerHistoryCommands(program: Command): void {
   history
     .command('append')
     .description('Add the runs under --results (and the hard images of --hard-images) to the history; a re-run attempt replaces its own records; records past --retention-days are dropped')
-    .option('--results <dir>', 'results folder, one bundle per run', PROJECT_PATHS.results)
+    .option('--results <dir>', 'results folder, one bundle per run (or a folder download-artifact filled)', PROJECT_PATHS.results)
     .option('--hard-images <csv>', 'hard images of this matrix (cifar10 hard-images)', `${PROJECT_PATHS.hardImages}.csv`)
     .option('--retention-days <n>', 'keep records of this many days', positiveInteger('--retention-days'), DEFAULT_RETENTION_DAYS)
     .addHelpText('after', `\nWith history's --branch [name] (default ${HISTORY_BRANCH}) the merged history is also committed to that branch and pushed (GITHUB_TOKEN authenticates); --file is written either way.`)
     // --file, --branch and --remote are history's own options (commander hands them to the parent command).
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<BranchOptions & { results: string; hardImages: string; file: string; retentionDays: number }>();
-      const bundles = await listBundles(resolve(opts.results));
+      // download-artifact's layouts too: one folder per artifact, or the single bundle itself.
+      const bundles = await listDownloadedBundles(resolve(opts.results));
       if (bundles.length === 0) throw new UserError(`no result bundles in ${opts.results}; nothing to add to the history (run \`cifar10 exp matrix\` first, or name the folder with --results)`);
       const context = historyContextFromEnv();
       const incoming = matrixRecords(await readMatrix(bundles), await readHardImagesCsv(opts.hardImages), context);

@@ -79,9 +79,14 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const npmCi = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ npm ci'));
     assert.equal(npmCi.filter(Boolean).length, 1, 'only the first job runs npm ci; the others restore node_modules from the cache');
     const builds = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ Build'));
-    assert.deepEqual([builds.length, builds.filter(Boolean).length], [5, 1], 'the first job builds dist; the others restore it');
+    assert.deepEqual([builds.length, builds.filter(Boolean).length], [6, 1], 'the first job builds dist; the others restore it');
     assert.equal(world.github.comments.length, 0, 'a push posts no comment');
     assert.match(await world.artifactFile(baseline, 'bundle-s42-v1', 'manifest.json'), /"run_id": "s42-v1"/);
+    const history = jobsNamed(baseline, 'history')[0]!;
+    assert.equal(history.permissions.contents, 'write');
+    const records = parseHistory((await execGit(['-C', world.origin.dir, 'show', `${HISTORY_BRANCH}:${HISTORY_FILE}`])).stdout, HISTORY_BRANCH);
+    const pushed = records.filter((r) => r.workflow_run?.id === baseline.id);
+    assert.deepEqual(pushed.map((r) => [r.kind, r.event, r.kind === 'run' ? r.run_id : '']).sort(), [['hard', 'push', ''], ['run', 'push', 's100-v1'], ['run', 'push', 's42-v1']]);
   });
 
   it('same-repository pull request: exactly one comment, comparing with the baseline of main', async () => {
