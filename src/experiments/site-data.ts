@@ -32,6 +32,15 @@ export function hardStreaks(hardRecords: readonly HardRecord[]): SiteData['hard'
   });
 }
 
+const WEEKLY_AFTER = 120;
+
+/** Monday 00:00 UTC of the date's week. */
+function weekStart(iso: string): string {
+  const day = new Date(iso);
+  const monday = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - ((day.getUTCDay() + 6) % 7)));
+  return monday.toISOString();
+}
+
 export interface SiteDataOptions {
   records: readonly HistoryRecord[];
   /** The latest matrix's bundles (their confusion.json); none: the page says so. */
@@ -46,10 +55,15 @@ export async function buildSiteData(options: SiteDataOptions): Promise<SiteData>
   const hard = options.records.filter((r): r is HardRecord => r.kind === 'hard');
   const matrices = byGroup(runs);
   const first = (group: RunRecord[]) => [...group].sort((a, b) => a.date.localeCompare(b.date))[0]!;
-  const perClass = matrices.flatMap((group) => {
-    const classes = Object.keys(group[0]!.per_class_f1);
-    return classes.map((c) => ({ date: first(group).date, class: c, f1: mean(group.map((r) => r.per_class_f1[c] ?? 0)) }));
-  });
+  // Past WEEKLY_AFTER matrices a heat-map cell is a week: a year of nightly runs stays 52 columns
+  // wide instead of 365, which the page draws several times faster.
+  const weekly = matrices.length > WEEKLY_AFTER;
+  const buckets = new Map<string, RunRecord[]>();
+  for (const group of matrices) {
+    const key = weekly ? weekStart(first(group).date) : first(group).date;
+    buckets.set(key, [...(buckets.get(key) ?? []), ...group]);
+  }
+  const perClass = [...buckets.entries()].flatMap(([date, runs]) => Object.keys(runs[0]!.per_class_f1).map((c) => ({ date, class: c, f1: mean(runs.map((r) => r.per_class_f1[c] ?? 0)) })));
   const speed = matrices.flatMap((group) => {
     const backends = [...new Set(group.map((r) => r.backend))].sort();
     return backends.map((backend) => {
@@ -74,6 +88,7 @@ export async function buildSiteData(options: SiteDataOptions): Promise<SiteData>
     counts: { runs: runs.length, matrices: matrices.length, first: dates[0], last: dates.at(-1) },
     trend: matrixPoints(runs).map((p) => ({ date: p.date, commit: p.commit ?? '', versions: p.versions, runs: p.runs, accuracy: p.accuracy, macroF1: p.macroF1 })),
     perClass,
+    perClassBucket: weekly ? 'week' : 'matrix',
     speed,
     confusion,
     hard: hardStreaks(hard),

@@ -28,8 +28,9 @@ export interface SiteData {
   counts: { runs: number; matrices: number; first?: string; last?: string };
   /** Mean and seed band per matrix and version spec, in time order. */
   trend: { date: string; commit: string; versions: string; runs: number; accuracy: Band; macroF1: Band }[];
-  /** Mean F1 per matrix and class. */
+  /** Mean F1 per class and matrix, or per week (dated by its Monday) for long histories. */
   perClass: { date: string; class: string; f1: number }[];
+  perClassBucket: 'matrix' | 'week';
   /** Mean per matrix and backend. */
   speed: { date: string; backend: string; trainSeconds: number; imagesPerSecond: number | null }[];
   /** The latest matrix's confusion matrices per version spec, summed over its seeds. */
@@ -83,7 +84,7 @@ function trendSpec(data: SiteData, metric: 'accuracy' | 'macroF1'): TopLevelSpec
 function perClassSpec(data: SiteData): TopLevelSpec {
   return {
     $schema: SCHEMA,
-    title: 'F1 per class over time (mean over the matrix’s runs)',
+    title: data.perClassBucket === 'week' ? 'F1 per class over time (mean over each week’s runs)' : 'F1 per class over time (mean over each matrix’s runs)',
     width: WIDTH,
     height: 240,
     data: { values: data.perClass },
@@ -92,7 +93,7 @@ function perClassSpec(data: SiteData): TopLevelSpec {
       x: { field: 'date', type: 'ordinal', timeUnit: 'utcyearmonthdatehoursminutes', title: null, axis: { labelOverlap: true, format: '%m-%d', labelAngle: 0 } },
       y: { field: 'class', type: 'nominal', title: null, sort: null },
       color: { field: 'f1', type: 'quantitative', title: 'F1', scale: { scheme: 'redyellowgreen', domain: [0, 1] } },
-      tooltip: [{ field: 'date', type: 'temporal', format: '%Y-%m-%d' }, { field: 'class' }, { field: 'f1', format: '.3f' }],
+      tooltip: [{ field: 'date', type: 'temporal', format: '%Y-%m-%d', title: data.perClassBucket === 'week' ? 'week of' : 'date' }, { field: 'class' }, { field: 'f1', format: '.3f' }],
     },
   };
 }
@@ -200,7 +201,7 @@ export async function writeSite(out: string, data: SiteData, files: { historyFil
     const page: SiteData = { ...data, historyFile: files.historyFile ? 'history.jsonl' : undefined, hardSheet: files.hardSheet ? 'hard_images.png' : undefined };
     await writeFile(join(temp, 'index.html'), indexHtml(page));
     // The series live in the specs only: the tables and the heading need no second copy.
-    const { trend: _trend, perClass: _perClass, speed: _speed, ...tables } = page;
+    const { trend: _trend, perClass: _perClass, perClassBucket: _bucket, speed: _speed, ...tables } = page;
     await writeFile(join(temp, 'data.js'), `window.CIFAR10_SITE = ${scriptSafeJson({ data: { ...tables, confusion: page.confusion.map((c) => c.versions) }, specs: siteSpecs(page) })};\n`);
     for (const name of ASSETS) await copyFile(assetPath(name), join(temp, name));
     for (const vendor of VENDOR_FILES) await copyFile(vendor.from(), join(temp, vendor.name));
