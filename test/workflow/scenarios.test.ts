@@ -151,6 +151,8 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal((await world.artifactFile(run, 'experiments-results', 'experiments.csv')).trim().split('\n').length, 2);
     assert.match(await world.artifactFile(run, 'experiments-results', 'hard_images.csv'), /^id,/);
     assert.ok(aggregate.annotations.some((a) => a.level === 'notice' && /No default DVC remote/.test(a.message)));
+    // Dispatched on the default branch: its run joins the history and the page is published.
+    assert.deepEqual(['history', 'pages'].map((id) => jobsNamed(run, id)[0]?.result), ['success', 'success']);
   });
 
   it('experiments.yml by schedule: the full matrix fans out, and the cells that survive are reported while the lost ones are named', async () => {
