@@ -61,6 +61,11 @@ export default defineConfig(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
   },
+  {
+    // The experiment page's script runs in the browser, beside the vega-embed bundle it ships with.
+    files: ['src/report/site/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, vegaEmbed: 'readonly' } },
+  },
 
   // ---- the layers of src/ --------------------------------------------------------------------
   // A folder is a boundaries element, a single file (src/paths.ts) a file category; a policy per

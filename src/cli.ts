@@ -5,6 +5,7 @@ import { registerDataCommands } from './cli/data.js';
 import { registerReportCommands } from './cli/report.js';
 import { registerStageCommands } from './cli/stages.js';
 import { registerExperimentCommands } from './cli/experiments.js';
+import { registerHistoryCommands } from './cli/history.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerStartCommand } from './cli/start.js';
 import { CIFAR10_SHELL } from './cifar10-shell.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerReportCommands(program);
   registerPipelineCommands(program);
   registerExperimentCommands(program);
+  registerHistoryCommands(program);
   registerStartCommand(program);
   return program;
 }

@@ -51,6 +51,8 @@ export const Report = {
     matrix: 'matrix',
     kind: 'kind',
     out: 'out',
+    history: 'history',
+    pageUrl: 'page-url',
   },
   outputs: { commentUrl: 'comment-url', commentAction: 'comment-action', regressed: 'regressed', bestRun: 'best-run' },
 } as const;

@@ -1,7 +1,7 @@
 import type { ConfusionFile, MetricsFile } from '../evaluate/report-files.js';
 import { comparisonMarkdown, runsTable, versionsTable, type RunSetComparison, type RunsSummary } from '../experiments/summary.js';
 import { fitMarkdownBudget, GITHUB_COMMENT_LIMIT, type MarkdownSection } from '../report/budget.js';
-import { formatCount } from '../report/format.js';
+import { formatCount, formatPercent } from '../report/format.js';
 import { CONFUSION_LEGEND, confusionTable, metricsTable, perClassTable, verdictLine } from '../report/markdown.js';
 
 /**
@@ -43,7 +43,27 @@ export interface PrCommentInput {
   missingCells?: string[];
   /** Link to the workflow run, where the artifacts (pictures, full bundles) are. */
   runUrl?: string;
+  /** Where main has been for this PR's versions (the experiment history), and its page. */
+  mainHistory?: MainHistory;
   limit?: number;
+}
+
+export interface MainHistory {
+  /** One line per version of this PR that main's history has. */
+  trends: { versions: string; sparkline: string; latest: number; points: number }[];
+  /** The published experiment page. */
+  pageUrl?: string;
+}
+
+/** One text sparkline per version: main's mean accuracy over its last matrices, oldest first. */
+function mainHistoryBody(history: MainHistory): string {
+  const page = history.pageUrl ? ` ([experiment page](${history.pageUrl}))` : '';
+  if (history.trends.length === 0) return `_Main's experiment history has no runs of these versions yet${page}._`;
+  const lines = history.trends.map(
+    (t) =>
+      `\`${t.versions}\` ${t.sparkline} ${formatPercent(t.latest, 1)} (mean accuracy over seeds, last ${t.points} matri${t.points === 1 ? 'x' : 'ces'} of main)`,
+  );
+  return `${lines.join('<br>\n')}\n\n<sub>Oldest to newest, ▁ lowest to █ highest of each line${page}.</sub>`;
 }
 
 const VERDICT_MARK: Record<string, string> = { better: '🟢', worse: '🔴', 'within seed noise': '⚪', 'not enough runs': '❔' };
@@ -79,6 +99,7 @@ export function prCommentSections(input: PrCommentInput): MarkdownSection[] {
   } else if (input.baselineNote) {
     sections.push({ body: `_${input.baselineNote}_`, fold: 'never' });
   }
+  if (input.mainHistory) sections.push({ title: 'Main over its last runs', body: mainHistoryBody(input.mainHistory), fold: 'never' });
   if (input.summary.runs.length > 0) {
     sections.push({ title: 'Per data version (over seeds)', body: versionsTable(input.summary) });
     sections.push({ title: 'Every run (★ best accuracy)', body: runsTable(input.summary) });

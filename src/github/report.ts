@@ -4,6 +4,7 @@ import { readConfusionJson } from '../evaluate/report-files.js';
 import { markdownTable } from 'markdown-table';
 import { BUNDLE_FILES, listBundles, readBundle, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
 import { findHardImages, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
+import { versionTrends, type RunRecord } from '../experiments/history.js';
 import { writeLedger } from '../experiments/ledger.js';
 import { compareRunSets, summarizeRuns, type RunsSummary } from '../experiments/summary.js';
 import { buildPrComment, type BaselineComparison, type BestRun } from './pr-comment.js';
@@ -33,6 +34,8 @@ export interface ExperimentsReportOptions {
   marker?: string;
   /** Where the ledger `experiments.csv` and `hard_images.csv` are written; nothing written when absent. */
   outDir?: string;
+  /** Main's experiment history (cifar10 history --json) and the page it is published on. */
+  history?: { records: readonly RunRecord[]; pageUrl?: string };
   /** Hard-image rule (docs/experiments.md, "Experiments"): share of held-out runs wrong, and the runs needed. */
   hardImages?: { threshold?: number; minRuns?: number };
 }
@@ -140,6 +143,7 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
     hardImages: bundles.length > 0 ? hardImagesMarkdown(hard, minRuns) : undefined,
     missingCells,
     runUrl: options.runUrl,
+    mainHistory: options.history ? { trends: versionTrends(options.history.records, [...groupByVersions(bundles).keys()].sort()), pageUrl: options.history.pageUrl } : undefined,
   };
   return {
     bundles,

@@ -73,7 +73,7 @@ describe('workflow files', () => {
   });
 
   it('pins every third-party action to a full commit SHA with its release in a comment, at the current majors, and asks for Node 24', () => {
-    const majors: Record<string, string> = { checkout: 'v6', 'setup-node': 'v6', cache: 'v5', 'upload-artifact': 'v7', 'download-artifact': 'v8' };
+    const majors: Record<string, string> = { checkout: 'v6', 'setup-node': 'v6', cache: 'v5', 'upload-artifact': 'v7', 'download-artifact': 'v8', 'upload-pages-artifact': 'v5', 'deploy-pages': 'v5' };
     const all = [...workflows.map((w) => w.content), ...actions.map((a) => a.content)].join('\n');
     const uses = [...all.matchAll(/uses: (?!\.\/)(.+)$/gm)].map((m) => m[1]!);
     assert.ok(uses.length >= 20, `only ${uses.length} third-party uses found`);

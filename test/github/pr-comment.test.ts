@@ -9,6 +9,9 @@ import { buildPrComment } from '../../src/github/pr-comment.js';
 import { buildExperimentsReport } from '../../src/github/report.js';
 import { writeSyntheticBundle } from '../actions/bundles.js';
 import { withTempDir } from '../fixtures/synth-workspace.js';
+import { join } from 'node:path';
+import { listBundles } from '../../src/experiments/bundle.js';
+import { matrixRecords, mergeHistory, readMatrix, type HistoryRecord, type RunRecord } from '../../src/experiments/history.js';
 
 function metrics(accuracy: number, seed: number, versions: string): MetricsFile {
   const scores = { precision: accuracy, recall: accuracy, f1: accuracy };
@@ -83,6 +86,26 @@ describe('the hard images of a PR comment', () => {
       assert.match(report.comment, /\| partition +\|/);
       assert.match(report.comment, /`test-00003` +\| [a-z]+ +\| +4 \/ 4 \(100%\) \| [a-z]+ +\| v1 +\|/);
       assert.match(report.comment, /`test-00250` +\| [a-z]+ +\| +2 \/ 2 \(100%\) \| [a-z]+ +\| v1 or v2 +\|/);
+    });
+  });
+
+  it("shows, for the PR's versions, where main has been over its last runs as a text sparkline, and links the page", async () => {
+    await withTempDir('history-comment-', async (dir) => {
+      const bundlesDir = join(dir, 'bundles');
+      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.8 });
+      // Main's history: four nightly matrices of v1 (and v2, which this PR did not run), through the workflow's code.
+      const matrix = await readMatrix(await listBundles(bundlesDir));
+      let records: HistoryRecord[] = [];
+      for (const [night, shift] of [0, -0.1, -0.05, 0.02].entries()) {
+        const runs = matrix.map(({ bundle, extras }) => ({ bundle: { ...bundle, metrics: { ...bundle.metrics, accuracy: 0.6 + shift }, manifest: { ...bundle.manifest, finished: `2026-11-0${night + 1}T03:00:00Z` } }, extras }));
+        records = mergeHistory(records, matrixRecords(runs, undefined, { event: 'schedule', workflowRun: { id: 100 + night, attempt: 1, url: '' } }), { retentionDays: 9999, now: new Date('2026-11-05') }).records;
+      }
+      const report = await buildExperimentsReport({ bundlesDir, history: { records: records.filter((r): r is RunRecord => r.kind === 'run'), pageUrl: 'https://octo.github.io/cifar10-ci/' } });
+      assert.match(report.comment, /### Main over its last runs\n\n`v1` ▇▁▄█ 62\.0% \(mean accuracy over seeds, last 4 matrices of main\)/);
+      assert.match(report.comment, /\[experiment page\]\(https:\/\/octo\.github\.io\/cifar10-ci\/\)/);
+      const none = await buildExperimentsReport({ bundlesDir, history: { records: [] } });
+      assert.match(none.comment, /_Main's experiment history has no runs of these versions yet\._/);
+      assert.doesNotMatch((await buildExperimentsReport({ bundlesDir })).comment, /Main over its last runs/);
     });
   });
 });

@@ -162,6 +162,8 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     event_name: run.eventName,
     event: run.event,
     ref,
+    // GitHub's short name: `main` for refs/heads/main, `7/merge` for refs/pull/7/merge.
+    ref_name: ref.replace(/^refs\/(heads|tags|pull)\//, ''),
     sha: run.sha,
     repository: repository.fullName,
     repository_owner: repository.github.owner,

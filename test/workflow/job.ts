@@ -45,6 +45,8 @@ export interface JobResult {
   concurrency?: Json;
   /** The scopes its token had. */
   permissions: Record<string, Permission>;
+  /** Its `environment`, evaluated (the url after its steps, as GitHub does). */
+  environment?: { name: string; url?: string };
 }
 
 /** A test's stand-in for a runner that dies: the named step fails without running. */
@@ -136,6 +138,7 @@ export class JobRunner {
   private envFromFiles: Record<string, string> = {};
   private pathFromFiles: string[] = [];
   private permissions: Record<string, Permission> = {};
+  private environment: string | undefined;
   private jobEnv: Record<string, string> = {};
   private readonly name: string;
 
@@ -259,6 +262,8 @@ export class JobRunner {
     const staticHost: ExpressionHost = { contexts: base };
     this.permissions = tokenPermissions(job.permissions ? evaluateToken(job.permissions, staticHost, `${scope.where} permissions`) : run.workflow.permissions ? evaluateToken(run.workflow.permissions, staticHost, `${run.workflow.file} permissions`) : undefined, run.readOnlyToken);
     run.repository.github.addToken(this.token, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot', permissions: this.permissions });
+    const environmentOf = (value: Json) => (typeof value === 'string' ? { name: value } : { name: toText((value as Record<string, Json>).name ?? '', `${scope.where} environment.name`), url: (value as Record<string, Json>).url as string | undefined });
+    this.environment = job.environment ? environmentOf(evaluateToken(job.environment, staticHost, `${scope.where} environment`)).name : undefined;
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     this.input.signal.addEventListener('abort', onAbort);
@@ -309,6 +314,7 @@ export class JobRunner {
         summary: this.summary,
         concurrency: job.concurrency ? evaluateToken(job.concurrency, staticHost, `${scope.where} concurrency`) : undefined,
         permissions: this.permissions,
+        environment: job.environment ? environmentOf(evaluateToken(job.environment, this.host(scope, this.envContext(scope.env)), `${scope.where} environment`)) : undefined,
       };
     } finally {
       clearTimeout(timer);
@@ -413,6 +419,8 @@ export class JobRunner {
       ref: this.run.ref,
       sha: this.run.sha,
       apiUrl: this.run.repository.github.url,
+      permissions: this.permissions,
+      environment: this.environment,
       log,
       notice: (message) => {
         log(`::notice::${message}`);

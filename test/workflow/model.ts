@@ -42,6 +42,8 @@ export interface JobSpec {
   concurrency?: TemplateToken;
   continueOnError?: TemplateToken;
   timeoutMinutes?: TemplateToken;
+  /** `environment:` (a name, or name and url); deployment protection rules are not modelled. */
+  environment?: TemplateToken;
   steps: StepSpec[];
 }
 
@@ -68,7 +70,7 @@ export interface ActionSpec {
 
 const STEP_KEYS = new Set(['id', 'name', 'if', 'continue-on-error', 'env', 'run', 'uses', 'with', 'shell', 'working-directory', 'timeout-minutes']);
 // Keys that change nothing this executor models (runs-on picks the machine, which is this one).
-const JOB_KEYS = new Set(['name', 'needs', 'if', 'strategy', 'outputs', 'env', 'permissions', 'concurrency', 'continue-on-error', 'timeout-minutes', 'steps', 'runs-on']);
+const JOB_KEYS = new Set(['name', 'needs', 'if', 'strategy', 'outputs', 'env', 'permissions', 'concurrency', 'continue-on-error', 'timeout-minutes', 'steps', 'runs-on', 'environment']);
 
 const mappingEntries = (token: TemplateToken | undefined): [string, TemplateToken][] =>
   token && workflowParser.isMapping(token) ? [...token].map((pair) => [pair.key.toString(), pair.value]) : [];
@@ -178,6 +180,7 @@ export async function loadWorkflow(file: string, source: string): Promise<Workfl
       concurrency: raw.get('concurrency'),
       continueOnError: raw.get('continue-on-error'),
       timeoutMinutes: raw.get('timeout-minutes'),
+      environment: raw.get('environment'),
       steps: readSteps(parsed.context, raw.get('steps'), source, `${file} job ${id}`),
     };
   });

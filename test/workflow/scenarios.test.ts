@@ -3,6 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { HISTORY_BRANCH, HISTORY_FILE, parseHistory, type RunRecord } from '../../src/experiments/history.js';
 import { commentMarker } from '../../src/github/comment.js';
 import { MatrixSchema } from '../../src/github/schemas.js';
 import { PROJECT_ROOT } from '../actions/local-runner.js';
@@ -26,6 +29,8 @@ const SECRETS = { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY000001', AWS_SECRET_ACCESS_K
 
 const stepOf = (job: JobResult, id: string) => job.steps.find((s) => s.id === id);
 const comment = commentMarker();
+const execFileAsync = promisify(execFile);
+const execGit = (args: string[]) => execFileAsync('git', args, { maxBuffer: 64 * 1024 * 1024 });
 
 describe('the workflows, run from their YAML on synthetic data', () => {
   let root: string;
@@ -75,9 +80,14 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const npmCi = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ npm ci'));
     assert.equal(npmCi.filter(Boolean).length, 1, 'only the first job runs npm ci; the others restore node_modules from the cache');
     const builds = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ Build'));
-    assert.deepEqual([builds.length, builds.filter(Boolean).length], [5, 1], 'the first job builds dist; the others restore it');
+    assert.deepEqual([builds.length, builds.filter(Boolean).length], [6, 1], 'the first job builds dist; the others restore it');
     assert.equal(world.github.comments.length, 0, 'a push posts no comment');
     assert.match(await world.artifactFile(baseline, 'bundle-s42-v1', 'manifest.json'), /"run_id": "s42-v1"/);
+    const history = jobsNamed(baseline, 'history')[0]!;
+    assert.equal(history.permissions.contents, 'write');
+    const records = parseHistory((await execGit(['-C', world.origin.dir, 'show', `${HISTORY_BRANCH}:${HISTORY_FILE}`])).stdout, HISTORY_BRANCH);
+    const pushed = records.filter((r) => r.workflow_run?.id === baseline.id);
+    assert.deepEqual(pushed.map((r) => [r.kind, r.event, r.kind === 'run' ? r.run_id : '']).sort(), [['hard', 'push', ''], ['run', 'push', 's100-v1'], ['run', 'push', 's42-v1']]);
   });
 
   it('same-repository pull request: exactly one comment, comparing with the baseline of main', async () => {
@@ -92,6 +102,9 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.ok(comments[0]!.body.startsWith(comment));
     assert.match(comments[0]!.body, /### This PR vs main/);
     assert.match(comments[0]!.body, /main \(2 runs\) \| this PR \(2 runs\)/);
+    // Main's history is read from its branch (empty or not, depending on whether the scheduled run has appended yet).
+    assert.match(comments[0]!.body, /### Main over its last runs\n\n(`v1` [▁-█]+ |_Main's experiment history has no runs of these versions yet)/);
+    assert.match(comments[0]!.body, /\[experiment page\]\(https:\/\/octo\.github\.io\/cifar10-ci\/\)/);
     assert.equal(report.permissions['pull-requests'], 'write');
     for (const job of pr.jobs) for (const step of job.steps) assert.ok(!step.log.includes(SECRETS.AWS_SECRET_ACCESS_KEY), `${job.name} / ${step.name} printed a secret`);
   });
@@ -139,6 +152,8 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal((await world.artifactFile(run, 'experiments-results', 'experiments.csv')).trim().split('\n').length, 2);
     assert.match(await world.artifactFile(run, 'experiments-results', 'hard_images.csv'), /^id,/);
     assert.ok(aggregate.annotations.some((a) => a.level === 'notice' && /No default DVC remote/.test(a.message)));
+    // Dispatched on the default branch: its run joins the history and the page is published.
+    assert.deepEqual(['history', 'pages'].map((id) => jobsNamed(run, id)[0]?.result), ['success', 'success']);
   });
 
   it('experiments.yml by schedule: the full matrix fans out, and the cells that survive are reported while the lost ones are named', async () => {
@@ -153,6 +168,34 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.match(aggregate.summary, /## CIFAR-10 experiments \(full matrix, 2 runs\)/);
     assert.match(aggregate.summary, /13 planned runs left no results/);
     assert.equal(MatrixSchema.parse(JSON.parse(plan.outputs.matrix!)).include[0]!.epochs, 20);
+  });
+
+  it('experiments.yml by schedule: the history branch grows by the surviving runs, and the page is uploaded and deployed to Pages', async () => {
+    const run = await later.schedule!;
+    const history = jobsNamed(run, 'history')[0]!;
+    assert.equal(history.result, 'success', explain(run));
+    assert.equal(history.permissions.contents, 'write');
+    const branch = (await execGit(['-C', world.origin.dir, 'show', `${HISTORY_BRANCH}:${HISTORY_FILE}`])).stdout;
+    const records = parseHistory(branch, HISTORY_BRANCH);
+    const ours = records.filter((r) => r.workflow_run?.id === run.id);
+    assert.deepEqual(ours.filter((r) => r.kind === 'run').map((r) => (r as RunRecord).run_id).sort(), ['s100-v1+v2', 's42-v1']);
+    assert.equal(ours.filter((r) => r.kind === 'hard').length, 1);
+    for (const r of ours) assert.equal(r.event, 'schedule');
+    const first = ours.find((r) => r.kind === 'run') as RunRecord;
+    assert.match(first.test_set.fingerprint, /^[0-9a-f]{64}$/);
+    assert.equal(first.commit, world.origin.sha);
+    // The page artifact: one tar, as upload-pages-artifact makes it, holding the page and the same history.
+    const artifact = world.repository.artifactsOf(run.id).find((a) => a.name === 'github-pages')!;
+    assert.equal(Math.round((artifact.expires - artifact.created) / 86_400_000), 1);
+    const tar = join(world.repository.artifactDir(artifact), 'artifact.tar');
+    const listed = (await execFileAsync('tar', ['-tf', tar])).stdout.split('\n');
+    for (const file of ['./index.html', './data.js', './app.js', './vega.min.js', './vega-lite.min.js', './vega-embed.min.js', './history.jsonl']) assert.ok(listed.includes(file), `${file} is not in the page artifact: ${listed.join(' ')}`);
+    const published = parseHistory((await execFileAsync('tar', ['-xOf', tar, './history.jsonl'])).stdout, 'history.jsonl');
+    assert.ok(published.filter((r) => r.workflow_run?.id === run.id).length === 3);
+    const pages = jobsNamed(run, 'pages')[0]!;
+    assert.equal(pages.result, 'success', explain(run));
+    assert.deepEqual(pages.environment, { name: 'github-pages', url: 'https://octo.github.io/cifar10-ci/' });
+    assert.deepEqual([pages.permissions.pages, pages.permissions['id-token'], pages.permissions.contents], ['write', 'write', undefined], 'the deploying job may not write the repository');
   });
 
   it('ci.yml: type-check and the test step (narrowed by CIFAR10_TEST_FILTER, so it does not run this suite again)', async () => {

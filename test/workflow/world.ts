@@ -44,7 +44,15 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     const repository = new Repository({ github, origin: origin.dir, storage: join(options.root, 'storage') });
     const pool = new RunnerPool(2);
     // The runners' CIFAR-10 cache stays in the scratch folder, not in this machine's ~/.cache.
-    const runnerEnv = { CIFAR10_SOURCE: origin.cifarSource, CIFAR10_CACHE: join(options.root, 'runner-cifar-cache'), ...options.runnerEnv };
+    const runnerEnv = {
+      CIFAR10_SOURCE: origin.cifarSource,
+      CIFAR10_CACHE: join(options.root, 'runner-cifar-cache'),
+      // The runners' git reaches the repository's GitHub URL at the origin on disk: what jobs push (the history branch) lands there.
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `url.${origin.dir}.insteadOf`,
+      GIT_CONFIG_VALUE_0: `https://github.com/${repository.fullName}`,
+      ...options.runnerEnv,
+    };
     return {
       github,
       repository,

@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { gitHubClient, safeErrorMessage } from '../../github/client.js';
 import { commentMarker, upsertMarkedComment } from '../../github/comment.js';
 import { pullRequestOf, readEventPayload } from '../../github/event.js';
+import { readRunRecordsJson } from '../../experiments/history.js';
 import { buildExperimentsReport } from '../../github/report.js';
 import { runUrlFromEnv } from '../../github/runner.js';
 import { UserError } from '../../util/errors.js';
@@ -10,6 +11,14 @@ import { Report } from '../constants.js';
 import { readInputs, ReportInputs } from '../input-schemas.js';
 import { inputSource } from '../inputs.js';
 import { runAction } from '../shell.js';
+
+/** The history file when it holds records (an empty one: the history could not be read, which the comment then leaves out). */
+async function mainHistory(file: string | undefined, pageUrl: string | undefined) {
+  const records = file ? await readRunRecordsJson(file) : undefined;
+  if (!records) return undefined;
+  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+  return { records, pageUrl: pageUrl ?? (owner && repo ? `https://${owner}.github.io/${repo}/` : undefined) };
+}
 
 /** The report action: aggregates the result bundles (and the baseline) into the job summary and one PR comment updated in place. */
 export function run(): Promise<void> {
@@ -30,6 +39,7 @@ export function run(): Promise<void> {
         runUrl: runUrlFromEnv(),
         marker: commentMarker(),
         outDir: inputs.out,
+        history: await mainHistory(inputs.history, inputs.pageUrl),
       });
       core.info(`${report.bundles.length} result bundles, ${report.baseline.length} baseline bundles; best run ${report.summary.bestRun ?? 'none'}`);
       for (const { versions, comparison } of report.comparisons) core.info(`${versions}: ${comparison.text}`);

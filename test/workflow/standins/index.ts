@@ -1,3 +1,4 @@
+import type { Permission } from '../../github/fake-github.js';
 import type { Repository } from '../repository.js';
 import { WorkflowError } from '../expressions.js';
 import { checkout } from './checkout.js';
@@ -5,6 +6,8 @@ import { setupNode } from './setup-node.js';
 import { cache } from './cache.js';
 import { uploadArtifact } from './upload-artifact.js';
 import { downloadArtifact } from './download-artifact.js';
+import { uploadPagesArtifact } from './upload-pages-artifact.js';
+import { deployPages } from './deploy-pages.js';
 
 /**
  * Stand-ins for the third-party actions the workflows use, one small file each, following each
@@ -24,6 +27,10 @@ export interface StandInContext {
   ref: string;
   sha: string;
   apiUrl: string;
+  /** The job token's scopes. */
+  permissions: Record<string, Permission>;
+  /** The job's environment name, when it has one. */
+  environment?: string;
   log(line: string): void;
   notice(message: string): void;
   warning(message: string): void;
@@ -44,7 +51,7 @@ export interface StandIn {
   run(context: StandInContext): Promise<void>;
 }
 
-const STAND_INS: StandIn[] = [checkout, setupNode, cache, uploadArtifact, downloadArtifact];
+const STAND_INS: StandIn[] = [checkout, setupNode, cache, uploadArtifact, downloadArtifact, uploadPagesArtifact, deployPages];
 
 /**
  * `owner/name@ref` → its stand-in: a tag must be the stand-in's major; a full commit SHA must be

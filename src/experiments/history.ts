@@ -1,0 +1,380 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { markdownTable } from 'markdown-table';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatPercent, formatScore } from '../report/format.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { BUNDLE_FILES, readBundlePredictions, type RunBundle } from './bundle.js';
+
+/**
+ * The experiment history (docs/history.md): JSON Lines, one record per experiment run, kept on the
+ * repository's `experiment-history` branch by the Experiments workflow. Records are keyed by the
+ * workflow run and the run id, so a re-run attempt replaces its own records instead of adding
+ * twins; a retention in days bounds the file. A second kind of line, `hard`, keeps the ids that
+ * were hard in one matrix, so the page can tell how long an image has been hard.
+ */
+
+export const HISTORY_FILE = 'history.jsonl';
+export const HISTORY_BRANCH = 'experiment-history';
+/** A year of nightly matrices and a margin: what the page's "over time" charts are sized for. */
+export const DEFAULT_RETENTION_DAYS = 400;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const WorkflowRunRef = z.object({ id: z.number().int(), attempt: z.number().int().min(1), url: z.string() });
+
+export const RunRecordSchema = z.object({
+  kind: z.literal('run'),
+  /** `<workflow run id>/<run id>`, or `local/<run id>/<finished>` outside Actions: what makes an append idempotent. */
+  key: z.string().min(1),
+  run_id: z.string(),
+  /** When the run finished (ISO 8601). */
+  date: z.string(),
+  commit: z.string().nullable(),
+  /** The workflow event (schedule, workflow_dispatch, push) or `local`. */
+  event: z.string(),
+  workflow_run: WorkflowRunRef.nullable(),
+  seed: z.number().int(),
+  versions: z.string(),
+  /** The train group of the run's params.yaml, and the `-S` overrides given. */
+  params: z.object({ train: z.record(z.string(), z.unknown()), overrides: z.array(z.string()) }),
+  /** DVC hash of each partition used. */
+  data: z.record(z.string(), z.string()),
+  backend: z.string(),
+  runner: z.object({ name: z.string(), os: z.string(), cpus: z.number(), cpu_model: z.string(), node: z.string() }),
+  metrics: z.object({ accuracy: z.number(), macro_f1: z.number(), loss: z.number(), test_images: z.number().int() }),
+  per_class_f1: z.record(z.string(), z.number()),
+  /** The test set the run was scored on: SHA-256 of its sorted image ids (one per line) and its size. */
+  test_set: z.object({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() }),
+  train_seconds: z.number().nonnegative(),
+  /** Absent for bundles made before timings were kept. */
+  train_images_per_second: z.number().nonnegative().nullable(),
+});
+
+const HardRecordSchema = z.object({
+  kind: z.literal('hard'),
+  /** `<workflow run id>/hard`, or `local/hard/<date>`. */
+  key: z.string().min(1),
+  date: z.string(),
+  commit: z.string().nullable(),
+  event: z.string(),
+  workflow_run: WorkflowRunRef.nullable(),
+  /** Runs the hard images were judged over. */
+  runs: z.number().int().nonnegative(),
+  /** Ids hard in that matrix, hardest first, with their class and most frequent wrong label. */
+  images: z.array(z.object({ id: z.string(), class: z.string(), wrong_as: z.string(), error_rate: z.number() })),
+});
+
+export const HistoryRecordSchema = z.discriminatedUnion('kind', [RunRecordSchema, HardRecordSchema]);
+export type RunRecord = z.output<typeof RunRecordSchema>;
+export type HardRecord = z.output<typeof HardRecordSchema>;
+export type HistoryRecord = RunRecord | HardRecord;
+
+/** Where a batch of records comes from: the workflow run (from the runner's environment) or a local append. */
+export interface HistoryContext {
+  event: string;
+  workflowRun: { id: number; attempt: number; url: string } | null;
+  /** Commit of the workflow run; a bundle's own commit is used when this is absent. */
+  commit?: string;
+  /** Runner name to record, e.g. `GitHub Actions 12`; the bundle's host name otherwise. */
+  runner?: string;
+}
+
+/** The context of a GitHub Actions step, or of a local command when the variables are not there. */
+export function historyContextFromEnv(env: NodeJS.ProcessEnv = process.env): HistoryContext {
+  const id = Number(env.GITHUB_RUN_ID);
+  if (!env.GITHUB_RUN_ID || !Number.isInteger(id)) return { event: 'local', workflowRun: null };
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
+  const url = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${id}` : '';
+  return { event: env.GITHUB_EVENT_NAME ?? 'unknown', workflowRun: { id, attempt, url }, commit: env.GITHUB_SHA, runner: env.RUNNER_NAME };
+}
+
+/** SHA-256 of the sorted ids joined by newlines: two runs are comparable when these are equal. */
+export function testSetFingerprint(ids: Iterable<string>): { fingerprint: string; size: number } {
+  const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { fingerprint: createHash('sha256').update(sorted.join('\n')).digest('hex'), size: sorted.length };
+}
+
+/** What a record needs beyond the bundle's manifest and metrics (read from its folder by `readRunRecord`). */
+export interface BundleExtras {
+  trainParams: Record<string, unknown>;
+  testSet: { fingerprint: string; size: number };
+}
+
+export async function readBundleExtras(bundle: Pick<RunBundle, 'dir'>): Promise<BundleExtras> {
+  const text = await readFile(join(bundle.dir, BUNDLE_FILES.params), 'utf8').catch(() => '');
+  const params = (text ? parseYaml(text) : {}) as { train?: Record<string, unknown> } | null;
+  const ids = (await readBundlePredictions(bundle)).map((p) => p.id);
+  return { trainParams: params?.train ?? {}, testSet: testSetFingerprint(ids) };
+}
+
+export function runRecord(bundle: Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'timing'>, extras: BundleExtras, context: HistoryContext): RunRecord {
+  const { manifest, metrics, timing } = bundle;
+  return {
+    kind: 'run',
+    key: context.workflowRun ? `${context.workflowRun.id}/${bundle.runId}` : `local/${bundle.runId}/${manifest.finished}`,
+    run_id: bundle.runId,
+    date: manifest.finished,
+    commit: context.commit ?? manifest.git.commit,
+    event: context.event,
+    workflow_run: context.workflowRun,
+    seed: manifest.seed,
+    versions: manifest.versions,
+    params: { train: extras.trainParams, overrides: manifest.overrides },
+    data: manifest.data,
+    backend: manifest.backend,
+    runner: {
+      name: context.runner ?? manifest.host.name,
+      os: `${manifest.host.platform}-${manifest.host.arch}`,
+      cpus: manifest.host.cpus,
+      cpu_model: manifest.host.cpu_model,
+      node: manifest.host.node,
+    },
+    metrics: { accuracy: metrics.accuracy, macro_f1: metrics.macro.f1, loss: metrics.loss, test_images: metrics.test_images },
+    per_class_f1: Object.fromEntries(Object.entries(metrics.per_class).map(([c, s]) => [c, s.f1])),
+    test_set: extras.testSet,
+    train_seconds: timing?.train?.seconds ?? manifest.durations['train'] ?? 0,
+    train_images_per_second: timing?.train?.images_per_second ?? null,
+  };
+}
+
+export interface HardImageRow {
+  id: string;
+  class: string;
+  most_frequent_wrong: string;
+  error_rate: string | number;
+}
+
+/** The hard images of one matrix as a history line (the `hard-images` CSV's rows; at most `limit`, hardest first). */
+export function hardRecord(rows: readonly HardImageRow[], runs: number, date: string, context: HistoryContext, limit = 500): HardRecord {
+  return {
+    kind: 'hard',
+    key: context.workflowRun ? `${context.workflowRun.id}/hard` : `local/hard/${date}`,
+    date,
+    commit: context.commit ?? null,
+    event: context.event,
+    workflow_run: context.workflowRun,
+    runs,
+    images: rows.slice(0, limit).map((r) => ({ id: r.id, class: r.class, wrong_as: r.most_frequent_wrong, error_rate: Number(r.error_rate) })),
+  };
+}
+
+/** Parses history text; a bad line names the file and line and how to repair it. */
+export function parseHistory(text: string, source: string): HistoryRecord[] {
+  const records: HistoryRecord[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (error) {
+      throw new UserError(
+        `${source}:${i + 1} is not JSON (${(error as Error).message}); the history is JSON Lines, one record per line: fix or delete that line`,
+      );
+    }
+    const parsed = HistoryRecordSchema.safeParse(json);
+    if (!parsed.success)
+      throw new UserError(`${source}:${i + 1} is not a history record (${z.prettifyError(parsed.error).replace(/\n/g, ' ')}); fix or delete that line`);
+    records.push(parsed.data);
+  });
+  return records;
+}
+
+export async function readHistory(file: string): Promise<HistoryRecord[]> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  return parseHistory(text, file);
+}
+
+const byDateThenKey = (a: HistoryRecord, b: HistoryRecord) => a.date.localeCompare(b.date) || a.key.localeCompare(b.key);
+
+/** One line per record, oldest first: appends show as added lines in the branch's git history. */
+export function formatHistory(records: readonly HistoryRecord[]): string {
+  return [...records]
+    .sort(byDateThenKey)
+    .map((r) => `${JSON.stringify(r)}\n`)
+    .join('');
+}
+
+export async function writeHistory(file: string, records: readonly HistoryRecord[]): Promise<void> {
+  await writeFileAtomic(file, formatHistory(records));
+}
+
+export interface MergeResult {
+  records: HistoryRecord[];
+  added: number;
+  /** Records of an earlier attempt of the same workflow run, replaced. */
+  replaced: number;
+  /** Records older than the retention, dropped. */
+  expired: number;
+}
+
+/**
+ * Adds `incoming` to `existing`: a record with a key already present replaces it when it comes from
+ * the same or a later attempt (a re-run), else is ignored; records older than `retentionDays`
+ * before `now` are dropped.
+ */
+export function mergeHistory(
+  existing: readonly HistoryRecord[],
+  incoming: readonly HistoryRecord[],
+  options: { retentionDays: number; now: Date },
+): MergeResult {
+  if (!Number.isInteger(options.retentionDays) || options.retentionDays < 1)
+    throw new UserError(`--retention-days ${options.retentionDays}: must be a whole number of days ≥ 1`);
+  const byKey = new Map(existing.map((r) => [r.key, r]));
+  let added = 0;
+  let replaced = 0;
+  for (const record of incoming) {
+    const before = byKey.get(record.key);
+    if (!before) added++;
+    else if ((record.workflow_run?.attempt ?? 0) >= (before.workflow_run?.attempt ?? 0) && JSON.stringify(before) !== JSON.stringify(record)) replaced++;
+    else continue;
+    byKey.set(record.key, record);
+  }
+  const cutoff = options.now.getTime() - options.retentionDays * DAY_MS;
+  const kept = [...byKey.values()].filter((r) => Date.parse(r.date) >= cutoff);
+  return { records: kept.sort(byDateThenKey), added, replaced, expired: byKey.size - kept.length };
+}
+
+/**
+ * `cifar10 history --json`'s output (a JSON array of run records), as the report action reads it;
+ * undefined when the file is missing or empty (no history could be read).
+ */
+export async function readRunRecordsJson(file: string): Promise<RunRecord[] | undefined> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : Promise.reject(error)));
+  if (text.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${file} is not JSON (${(error as Error).message}); write it with \`cifar10 history --json\``);
+  }
+  const parsed = z.array(RunRecordSchema).safeParse(json);
+  if (!parsed.success)
+    throw new UserError(
+      `${file} is not a list of history records (${z.prettifyError(parsed.error).replace(/\n/g, ' ')}); write it with \`cifar10 history --json\``,
+    );
+  return parsed.data;
+}
+
+/** `--since`: an ISO date (2026-11-01) or a number of days back (`30d`). */
+export function parseSince(value: string, now = new Date()): Date {
+  const days = /^(\d+)d$/.exec(value.trim());
+  if (days) return new Date(now.getTime() - Number(days[1]) * DAY_MS);
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime()))
+    throw new UserError(`--since "${value}": give a date (2026-11-01) or a number of days back (30d)`);
+  return date;
+}
+
+export const runRecords = (records: readonly HistoryRecord[]): RunRecord[] => records.filter((r): r is RunRecord => r.kind === 'run');
+
+const LEVELS = '▁▂▃▄▅▆▇█';
+
+/** A one-line chart of the values in text, e.g. ▁▂▄▆█ (equal values: a flat middle line). */
+export function sparkline(values: readonly number[]): string {
+  if (values.length === 0) return '';
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return values.map((v) => (hi === lo ? LEVELS[3] : LEVELS[Math.round(((v - lo) / (hi - lo)) * (LEVELS.length - 1))])).join('');
+}
+
+/** One point per workflow run (or local day) and version: the mean over its seeds, in time order. */
+export interface MatrixPoint {
+  /** The workflow run id, or the local day. */
+  group: string;
+  date: string;
+  commit: string | null;
+  versions: string;
+  runs: number;
+  accuracy: { mean: number; min: number; max: number };
+  macroF1: { mean: number; min: number; max: number };
+}
+
+export function matrixPoints(records: readonly RunRecord[]): MatrixPoint[] {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const group = r.workflow_run ? String(r.workflow_run.id) : `local-${r.date.slice(0, 10)}`;
+    const key = `${group}\u0000${r.versions}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const band = (values: number[]) => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) });
+  return [...groups.entries()]
+    .map(([key, runs]) => ({
+      group: key.split('\u0000')[0]!,
+      date: runs.map((r) => r.date).sort()[0]!,
+      commit: runs[0]!.commit,
+      versions: runs[0]!.versions,
+      runs: runs.length,
+      accuracy: band(runs.map((r) => r.metrics.accuracy)),
+      macroF1: band(runs.map((r) => r.metrics.macro_f1)),
+    }))
+    .sort((a, b) => a.date.localeCompare(b.date) || a.versions.localeCompare(b.versions));
+}
+
+/** Per version, the last `last` matrices' mean accuracy as a sparkline with the latest value (the PR comment's "where main has been"). */
+export function versionTrends(
+  records: readonly RunRecord[],
+  versions: readonly string[],
+  last = 12,
+): { versions: string; sparkline: string; latest: number; points: number }[] {
+  const points = matrixPoints(records);
+  return versions.flatMap((v) => {
+    const series = points.filter((p) => p.versions === v).slice(-last);
+    if (series.length === 0) return [];
+    const values = series.map((p) => p.accuracy.mean);
+    return [{ versions: v, sparkline: sparkline(values), latest: values.at(-1)!, points: values.length }];
+  });
+}
+
+/** `cifar10 history --md`: one row per run, newest first. */
+export function historyMarkdown(records: readonly RunRecord[]): string {
+  if (records.length === 0) return 'No runs in the history yet.\n';
+  const rows = [...records]
+    .reverse()
+    .map((r) => [
+      r.date.slice(0, 16).replace('T', ' '),
+      r.workflow_run?.url ? `[${r.event} ${r.workflow_run.id}](${r.workflow_run.url})` : r.event,
+      r.commit ? r.commit.slice(0, 7) : '—',
+      r.run_id,
+      formatPercent(r.metrics.accuracy, 1),
+      formatScore(r.metrics.macro_f1, 3),
+      r.backend,
+      `${r.train_seconds.toFixed(0)} s`,
+      r.test_set.fingerprint.slice(0, 12),
+    ]);
+  return `${markdownTable([['date (UTC)', 'workflow run', 'commit', 'run', 'accuracy', 'macro-F1', 'backend', 'training', 'test set'], ...rows], { align: ['l', 'l', 'l', 'l', 'r', 'r', 'l', 'r', 'l'] })}\n`;
+}
+
+/** The records of one matrix: a run record per bundle, and its hard images when their CSV was given. */
+export function matrixRecords(
+  runs: readonly { bundle: Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'timing'>; extras: BundleExtras }[],
+  hardImages: readonly HardImageRow[] | undefined,
+  context: HistoryContext,
+): HistoryRecord[] {
+  const records: HistoryRecord[] = runs.map(({ bundle, extras }) => runRecord(bundle, extras, context));
+  if (hardImages && runs.length > 0) {
+    const last = runs
+      .map((r) => r.bundle.manifest.finished)
+      .sort()
+      .at(-1)!;
+    records.push(hardRecord(hardImages, runs.length, last, { ...context, commit: context.commit ?? runs[0]!.bundle.manifest.git.commit ?? undefined }));
+  }
+  return records;
+}
+
+/** What `cifar10 history append` adds for the bundles under a results folder. */
+export async function readMatrix(bundles: readonly RunBundle[]): Promise<{ bundle: RunBundle; extras: BundleExtras }[]> {
+  return Promise.all(bundles.map(async (bundle) => ({ bundle, extras: await readBundleExtras(bundle) })));
+}
+
+/** The hard-images CSV (`cifar10 hard-images`), or undefined when it is not there. */
+export async function readHardImagesCsv(file: string): Promise<HardImageRow[] | undefined> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  return text === undefined ? undefined : (parseCsv(text, { columns: true, skip_empty_lines: true }) as HardImageRow[]);
+}
