@@ -52,7 +52,7 @@ describe('a params group read through its schema', () => {
     const train = trainParamsFrom({ train: { epochs: 2, lr: null } }, 'params.yaml');
     assert.equal(train.epochs, 2);
     assert.equal(train.lr, 0.003);
-    assert.equal(train.arch, 'bn');
+    assert.equal(train.arch, 'fast');
     assert.deepEqual(tuneParamsFrom({}, 'params.yaml').lr, [0.001, 0.003, 0.01]);
     assert.deepEqual(paramsGroup({}, 'evaluate', EVALUATE_PARAMS), { split: 'test', batch_size: 500, misclassified: 24, min_accuracy: 0, pictures: true, tta: true });
   });

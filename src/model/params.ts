@@ -9,7 +9,7 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 /** The `train:` group of params.yaml. */
 export const TRAIN_PARAMS = z.object({
   seed: param.integer({ default: 42 }),
-  arch: param.choice(ARCHITECTURES, { default: 'bn' }),
+  arch: param.choice(ARCHITECTURES, { default: 'fast' }),
   width: param.number({ default: 1, min: 0.125, max: 8, description: 'channel multiplier' }),
   dropout: param.number({ default: 0, min: 0, max: 0.9 }),
   epochs: param.integer({ default: 9, min: 1 }),
