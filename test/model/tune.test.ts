@@ -70,7 +70,7 @@ describe('hyperparameter tuning', () => {
   test('`cifar10 train` with tune.enabled tunes, then trains the best configuration, reporting the backend', async () => {
     await writeFile(
       join(root, 'params.yaml'),
-      'train:\n  epochs: 1\n  width: 0.25\n  batch_size: 32\ntune:\n  enabled: true\n  strategy: grid\n  lr: [0.001, 0.003]\n  epochs: 1\n',
+      'train:\n  arch: fast\n  epochs: 1\n  width: 0.25\n  batch_size: 32\ntune:\n  enabled: true\n  strategy: grid\n  lr: [0.001, 0.003]\n  epochs: 1\n',
     );
     const cli = join(process.cwd(), 'dist', 'src', 'cli.js');
     const { stdout, stderr } = await run(process.execPath, [cli, 'train', '--backend', 'wasm', '--quiet'], { cwd: root });
