@@ -48,7 +48,10 @@ const candidates = args.candidates.split(',').map((spec) => {
   return { spec, arch: arch!, width: Number(width), lr: lr === undefined ? undefined : Number(lr) };
 });
 type Candidate = (typeof candidates)[number];
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 const pinned = spawnSync('taskset', ['-c', args.core, 'true']).status === 0;
 // GNU time reports the child's own CPU time, which Node's spawnSync does not; without it the column is empty.
@@ -111,8 +114,28 @@ async function run(preparedDir: string, { arch, width, lr }: Candidate, seed: nu
     const start = load();
     // In budget mode, epochs past what the budget allows, so the budget ends training and the schedule anneals to it.
     const schedule = fixedEpochs === undefined ? { epochs: 200, max_minutes: minutes } : { epochs: fixedEpochs, max_minutes: 0 };
-    await writeFileAtomic(join(dir, 'params.yaml'), await paramsWith({ train: { arch, width, seed, ...schedule, ...(lr === undefined ? {} : { lr }), backend: 'wasm' } }));
-    cifar10(['train', '--params', 'params.yaml', '--prepared', preparedDir, '--model', 'model', '--log', 'reports/train_log.tsv', '--tuning', 'reports/tuning.csv', '--quiet'], dir, join(dir, 'reports', 'cpu.txt'));
+    await writeFileAtomic(
+      join(dir, 'params.yaml'),
+      await paramsWith({ train: { arch, width, seed, ...schedule, ...(lr === undefined ? {} : { lr }), backend: 'wasm' } }),
+    );
+    cifar10(
+      [
+        'train',
+        '--params',
+        'params.yaml',
+        '--prepared',
+        preparedDir,
+        '--model',
+        'model',
+        '--log',
+        'reports/train_log.tsv',
+        '--tuning',
+        'reports/tuning.csv',
+        '--quiet',
+      ],
+      dir,
+      join(dir, 'reports', 'cpu.txt'),
+    );
     await writeFileAtomic(loadFile, JSON.stringify({ start, end: load() }));
     cifar10(['evaluate', '--params', 'params.yaml', '--prepared', preparedDir, '--model', 'model', '--out', 'reports', '--backend', 'wasm', '--quiet'], dir);
   }
@@ -120,9 +143,26 @@ async function run(preparedDir: string, { arch, width, lr }: Candidate, seed: nu
   const training = JSON.parse(await readFile(join(dir, 'model', 'training.json'), 'utf8')) as { epochsRun: number; bestValAcc: number };
   const timing = JSON.parse(await readFile(join(dir, 'reports', 'timing.json'), 'utf8')) as { train: { seconds: number; images_per_second: number } };
   const cpuFile = join(dir, 'reports', 'cpu.txt');
-  const cpuMinutes = existsSync(cpuFile) ? (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).slice(-2).map(Number).reduce((a, b) => a + b, 0) / 60 : Number.NaN;
+  const cpuMinutes = existsSync(cpuFile)
+    ? (await readFile(cpuFile, 'utf8'))
+        .trim()
+        .split(/\s+/)
+        .slice(-2)
+        .map(Number)
+        .reduce((a, b) => a + b, 0) / 60
+    : Number.NaN;
   const runLoad = existsSync(loadFile) ? (JSON.parse(await readFile(loadFile, 'utf8')) as Result['load']) : { start: '?', end: '?' };
-  return { spec: candidates.find((c) => c.arch === arch && c.width === width && c.lr === lr)!.spec, seed, epochs: training.epochsRun, bestValAcc: training.bestValAcc, testAcc: metrics.accuracy, imagesPerSecond: timing.train.images_per_second, trainMinutes: timing.train.seconds / 60, cpuMinutes, load: runLoad };
+  return {
+    spec: candidates.find((c) => c.arch === arch && c.width === width && c.lr === lr)!.spec,
+    seed,
+    epochs: training.epochsRun,
+    bestValAcc: training.bestValAcc,
+    testAcc: metrics.accuracy,
+    imagesPerSecond: timing.train.images_per_second,
+    trainMinutes: timing.train.seconds / 60,
+    cpuMinutes,
+    load: runLoad,
+  };
 }
 
 const startLoad = load();
@@ -130,7 +170,9 @@ const preparedDir = await prepared();
 const results: Result[] = [];
 for (const candidate of candidates) {
   for (const seed of seeds) {
-    console.log(`\n${candidate.spec} seed ${seed}: ${fixedEpochs === undefined ? `${minutes} min` : `${fixedEpochs} epochs`} on core ${args.core} (load ${load()})`);
+    console.log(
+      `\n${candidate.spec} seed ${seed}: ${fixedEpochs === undefined ? `${minutes} min` : `${fixedEpochs} epochs`} on core ${args.core} (load ${load()})`,
+    );
     results.push(await run(preparedDir, candidate, seed));
   }
 }
@@ -151,7 +193,19 @@ const table = [
   '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ...rows.map(
     (r) =>
-      `| \`${r.spec}\` | ${r.testMean.toFixed(2)}% ± ${r.testSd.toFixed(2)} | ${fixed(r.runs.map((x) => x.testAcc * 100), 2)} | ${mean(r.runs.map((x) => x.bestValAcc * 100)).toFixed(2)}% | ${r.runs.map((x) => x.epochs).join(', ')} | ${fixed(r.runs.map((x) => x.imagesPerSecond), 0)} | ${fixed(r.runs.map((x) => x.trainMinutes), 1)} | ${fixed(r.runs.map((x) => x.cpuMinutes), 1)} | ${r.runs.map((x) => `${x.load.start} → ${x.load.end}`).join('; ')} |`,
+      `| \`${r.spec}\` | ${r.testMean.toFixed(2)}% ± ${r.testSd.toFixed(2)} | ${fixed(
+        r.runs.map((x) => x.testAcc * 100),
+        2,
+      )} | ${mean(r.runs.map((x) => x.bestValAcc * 100)).toFixed(2)}% | ${r.runs.map((x) => x.epochs).join(', ')} | ${fixed(
+        r.runs.map((x) => x.imagesPerSecond),
+        0,
+      )} | ${fixed(
+        r.runs.map((x) => x.trainMinutes),
+        1,
+      )} | ${fixed(
+        r.runs.map((x) => x.cpuMinutes),
+        1,
+      )} | ${r.runs.map((x) => `${x.load.start} → ${x.load.end}`).join('; ')} |`,
   ),
 ].join('\n');
 const out = join(work, `results-${args.versions}-${budget}.md`);
