@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { parseVersionSpec } from '../data/versions.js';
 import { readEventPayload } from '../github/event.js';
-import { planMatrix } from '../github/plan.js';
+import { detectableNote, planMatrix } from '../github/plan.js';
 import { UserError } from '../util/errors.js';
 import { Plan } from './constants.js';
 import { PlanInputs, readInputs } from './input-schemas.js';
@@ -18,6 +18,7 @@ await runAction(async () => {
   const plan = planMatrix(eventName, await readEventPayload(process.env.GITHUB_EVENT_PATH), defaults);
   const partitions = [...new Set(plan.cells.flatMap((cell) => parseVersionSpec(cell.versions)))].sort();
   core.info(`${eventName} → ${plan.kind} matrix of ${plan.cells.length} runs: ${plan.cells.map((c) => c.cell).join(', ')}`);
+  core.info(detectableNote(new Set(plan.cells.map((cell) => cell.seed)).size));
   core.setOutput(Plan.outputs.matrix, JSON.stringify(plan.matrix));
   core.setOutput(Plan.outputs.kind, plan.kind);
   core.setOutput(Plan.outputs.cells, String(plan.cells.length));

@@ -63,7 +63,7 @@ await runAction(
     await core.summary.addRaw(summary).write();
     if (report.regressed && inputs.failOnRegression) {
       const worse = report.comparisons.filter((c) => c.comparison.metrics.some((m) => m.metric === 'accuracy' && m.verdict === 'worse'));
-      throw new UserError(`accuracy regressed beyond seed noise against main for ${worse.map((c) => c.versions).join(', ')} (fail-on-regression is on)`);
+      throw new UserError(`accuracy is worse than main for ${worse.map((c) => `${c.versions} (${c.comparison.text})`).join('; ')}: Welch's t-test, p < 0.05 (fail-on-regression is on)`);
     }
   },
   () => [token],

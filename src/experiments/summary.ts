@@ -1,6 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import { formatDelta, formatGap, formatPercent, formatScore } from '../report/format.js';
 import type { RunBundle } from './bundle.js';
+import { welchTest, type WelchTest } from './welch.js';
 
 /** Run comparisons across seeds (DESIGN.md §6): mean ± sd, never one run against one run. */
 
@@ -106,7 +107,7 @@ export function summaryMarkdown(summary: RunsSummary): string {
   return `### Per version (over seeds)\n\n${versionsTable(summary)}\n\n### Every run (★ best accuracy)\n\n${runsTable(summary)}\n`;
 }
 
-export type Verdict = 'better' | 'worse' | 'within seed noise' | 'not enough runs';
+export type Verdict = 'better' | 'worse' | 'no detectable change' | 'not enough runs';
 
 export interface MetricComparison {
   metric: 'accuracy' | 'macro-F1';
@@ -114,8 +115,8 @@ export interface MetricComparison {
   b: Stats;
   /** mean(b) − mean(a). */
   delta: number;
-  /** Two standard errors of the difference: the band a difference must leave to count as real. */
-  noise?: number;
+  /** Welch's test; absent with fewer than 2 runs on a side. */
+  test?: WelchTest;
   verdict: Verdict;
 }
 
@@ -123,65 +124,100 @@ export interface RunSetComparison {
   a: { label: string; runs: string[] };
   b: { label: string; runs: string[] };
   metrics: MetricComparison[];
-  /** One sentence for humans. */
+  /** One sentence for humans, about accuracy. */
   text: string;
 }
 
-function compareMetric(metric: MetricComparison['metric'], a: readonly number[], b: readonly number[]): MetricComparison {
+function compareMetric(metric: MetricComparison['metric'], a: readonly number[], b: readonly number[], resolution: number): MetricComparison {
   const sa = stats(a);
   const sb = stats(b);
-  const delta = sb.mean - sa.mean;
-  if (sa.sd === undefined || sb.sd === undefined) return { metric, a: sa, b: sb, delta, verdict: 'not enough runs' };
-  // Seed noise of a difference of two means (Welch): a change inside ±2 standard errors is what
-  // re-running with other seeds produces anyway, so it is not called a change.
-  const noise = 2 * Math.sqrt(sa.sd ** 2 / sa.n + sb.sd ** 2 / sb.n);
-  const verdict: Verdict = Math.abs(delta) <= noise ? 'within seed noise' : delta > 0 ? 'better' : 'worse';
-  return { metric, a: sa, b: sb, delta, noise, verdict };
+  const test = welchTest(a, b, { resolution });
+  const verdict: Verdict = !test ? 'not enough runs' : !test.significant ? 'no detectable change' : test.delta > 0 ? 'better' : 'worse';
+  return { metric, a: sa, b: sb, delta: sb.mean - sa.mean, test, verdict };
 }
 
 type Comparable = Pick<RunBundle, 'runId' | 'metrics'>;
 
-/** Compares two sets of runs (e.g. two versions over the same seeds) and says whether B differs from A beyond seed noise. */
+/** `0.012`, or `< 0.001`. */
+const pNumber = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+export const pValue = (p: number): string => (p < 0.001 ? 'p < 0.001' : `p = ${pNumber(p)}`);
+const unitOf = (m: MetricComparison) => (m.metric === 'accuracy' ? 'percent' : 'score');
+
+/** `n = 3 vs 3`. */
+export const runCounts = (m: MetricComparison): string => `n = ${m.a.n} vs ${m.b.n}`;
+
+/** The key figure of a comparison: `-2.1 pp (p = 0.010, n = 3 vs 3)`. */
+export function keyFigure(m: MetricComparison): string {
+  const delta = formatDelta(m.delta, unitOf(m));
+  return m.test ? `${delta} (${pValue(m.test.p)}, ${runCounts(m)})` : `${delta} (${runCounts(m)})`;
+}
+
+/** The 95% interval of the difference: `-3.4 to -0.8 pp`. */
+export function formatInterval(m: MetricComparison): string {
+  if (!m.test) return '—';
+  const [lo, hi] = m.test.ci;
+  const unit = unitOf(m);
+  const end = (v: number) => formatDelta(v, unit).replace(/ pp$/, '');
+  return `${end(lo)} to ${end(hi)}${unit === 'percent' ? ' pp' : ''}`;
+}
+
+/** The verdict in words, with what it rests on; a change inside the detectable difference is never "no difference". */
+export function verdictText(m: MetricComparison): string {
+  const unit = unitOf(m);
+  if (!m.test) return `not enough runs (${runCounts(m)}): seed noise cannot be judged with fewer than 2 runs per side`;
+  if (m.verdict === 'no detectable change') return `no detectable change (could be ±${formatGap(m.test.mdd, unit)})`;
+  return m.verdict;
+}
+
+/** Compares two sets of runs (e.g. two versions over the same seeds) with Welch's t-test on accuracy and macro-F1. */
 export function compareRunSets(a: readonly Comparable[], b: readonly Comparable[], labels: { a?: string; b?: string } = {}): RunSetComparison {
   const la = labels.a ?? 'A';
   const lb = labels.b ?? 'B';
+  // One test image: the finest step the metrics can take (see welchTest).
+  const resolution = 1 / Math.max(1, ...[...a, ...b].map((r) => r.metrics.test_images));
   const metrics = [
     compareMetric(
       'accuracy',
       a.map((r) => r.metrics.accuracy),
       b.map((r) => r.metrics.accuracy),
+      resolution,
     ),
     compareMetric(
       'macro-F1',
       a.map((r) => r.metrics.macro.f1),
       b.map((r) => r.metrics.macro.f1),
+      resolution,
     ),
   ];
   const acc = metrics[0]!;
-  const text =
-    acc.verdict === 'not enough runs'
-      ? `${lb} vs ${la}: accuracy ${formatDelta(acc.delta, 'percent')}, but seed noise cannot be judged with fewer than 2 runs per side; run more seeds`
-      : acc.verdict === 'within seed noise'
-        ? `${lb} vs ${la}: accuracy ${formatDelta(acc.delta, 'percent')} is within seed noise (±${formatGap(acc.noise!, 'percent')}): no real difference`
-        : `${lb} is ${acc.verdict} than ${la}: accuracy ${formatDelta(acc.delta, 'percent')}, beyond seed noise (±${formatGap(acc.noise!, 'percent')})`;
+  const facts = acc.test ? `${pValue(acc.test.p)}, 95% interval ${formatInterval(acc)}, ${runCounts(acc)}` : runCounts(acc);
+  const text = `${lb} vs ${la}, accuracy ${formatDelta(acc.delta, 'percent')} (${facts}): ${verdictText(acc)}`;
   return { a: { label: la, runs: a.map((r) => r.runId) }, b: { label: lb, runs: b.map((r) => r.runId) }, metrics, text };
 }
+
+/** What each column and mark of a comparison table means, stated under it. */
+export const COMPARISON_LEGEND =
+  'Δ = mean of B − mean of A over their runs; 95% interval of Δ and p from Welch\'s two-sided t-test; ' +
+  '"detectable" is the smallest |Δ| these runs detect 80% of the time at α = 0.05 ((t₀.₉₇₅ + t₀.₈₀) × SE, Welch\'s degrees of freedom). ' +
+  'better / worse: p < 0.05; anything else is "no detectable change", which is not evidence of no change.';
 
 export function comparisonMarkdown(c: RunSetComparison): string {
   const format = (m: MetricComparison, v: number) => (m.metric === 'accuracy' ? pct(v) : score(v));
   const table = markdownTable(
     [
-      ['metric', `${c.a.label} (${c.a.runs.length} runs)`, `${c.b.label} (${c.b.runs.length} runs)`, 'Δ (B − A)', 'seed noise (±2 SE)', 'verdict'],
+      ['metric', `A: ${c.a.label} (${c.a.runs.length} runs)`, `B: ${c.b.label} (${c.b.runs.length} runs)`, 'Δ (B − A)', '95% interval', 'p', 'detectable', 'verdict'],
       ...c.metrics.map((m) => [
         m.metric,
         meanSd(m.a, (v) => format(m, v)),
         meanSd(m.b, (v) => format(m, v)),
-        formatDelta(m.delta, m.metric === 'accuracy' ? 'percent' : 'score'),
-        m.noise === undefined ? '—' : formatGap(m.noise, m.metric === 'accuracy' ? 'percent' : 'score'),
+        formatDelta(m.delta, unitOf(m)),
+        formatInterval(m),
+        m.test ? pNumber(m.test.p) : '—',
+        m.test ? `±${formatGap(m.test.mdd, unitOf(m))}` : '—',
         m.verdict,
       ]),
     ],
-    { align: ['l', 'r', 'r', 'r', 'r', 'l'] },
+    { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] },
   );
-  return `${table}\n\n${c.text}.\n`;
+  return `${table}\n\n${COMPARISON_LEGEND}\n\n${c.text}.\n`;
 }

@@ -46,7 +46,7 @@ export interface PrCommentInput {
   limit?: number;
 }
 
-const VERDICT_MARK: Record<string, string> = { better: '🟢', worse: '🔴', 'within seed noise': '⚪', 'not enough runs': '❔' };
+const VERDICT_MARK: Record<string, string> = { better: '🟢', worse: '🔴', 'no detectable change': '⚪', 'not enough runs': '⚠️' };
 
 function headline(input: PrCommentInput): string {
   const runs = input.summary.runs.length;

@@ -82,7 +82,7 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     assert.equal(await readFile(join(dir, 'comment.md'), 'utf8'), body);
     assert.match(body, /## CIFAR-10 experiments \(3 runs\) at `feedfac`/);
     assert.match(body, /\| v1 +\| +3 \| 1, 2, 3 \| +[\d.]+% ± [\d.]+% \|/);
-    assert.match(body, /⚪ `v1`: this PR vs main: accuracy [+-±][\d.]+ pp is within seed noise/);
+    assert.match(body, /⚪ `v1`: this PR vs main, accuracy [+-±][\d.]+ pp \(p = [\d.]+, 95% interval [^)]+, n = 3 vs 3\): no detectable change \(could be ±[\d.]+ pp\)/);
     assert.match(body, /Confusion matrix of s3-v1/);
     assert.match(body, /`test-00007` \| horse/);
     assert.ok(body.length < GITHUB_COMMENT_LIMIT);
@@ -130,8 +130,8 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     const run = await report(15, { inputs: { bundles: worse, baseline, 'fail-on-regression': 'true' } });
     assert.equal(run.code, 1);
     assert.equal(run.outputs.regressed, 'true');
-    assert.match(run.stdout, /::error::accuracy regressed beyond seed noise against main for v1/);
-    assert.match(github.commentsOn(15)[0]!.body, /🔴 `v1`: this PR is worse than main/);
+    assert.match(run.stdout, /::error::accuracy is worse than main for v1 \(this PR vs main, accuracy -[\d.]+ pp \(p [<=] [\d.]+, .*\): Welch's t-test, p < 0\.05 \(fail-on-regression is on\)/);
+    assert.match(github.commentsOn(15)[0]!.body, /🔴 `v1`: this PR vs main, accuracy -[\d.]+ pp .*: worse/);
   });
 
   it('lists planned cells that left no bundle', async () => {

@@ -47,7 +47,7 @@ describe('buildPrComment', () => {
       runUrl: 'https://github.com/o/r/actions/runs/1',
     });
     assert.ok(body.startsWith(`${commentMarker()}\n## CIFAR-10 experiments (quick matrix, 3 runs) at \`abcdef1\``));
-    assert.match(body, /🟢 `v1`: this PR is better than main: accuracy \+10\.0 pp, beyond seed noise/);
+    assert.match(body, /🟢 `v1`: this PR vs main, accuracy \+10\.0 pp \(p < 0\.001, 95% interval \+[\d.]+ to \+[\d.]+ pp, n = 3 vs 3\): better/);
     assert.match(body, /### Confusion matrix of s3-v1/);
     assert.match(body, /\[workflow run artifacts\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/1\)/);
   });

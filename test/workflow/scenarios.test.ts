@@ -69,12 +69,12 @@ describe('the workflows, run from their YAML on synthetic data', () => {
   it('push to main: every job green, the baseline bundles kept 90 days, node_modules installed and dist built once, restored after', async () => {
     assert.equal(baseline.conclusion, 'success', explain(baseline));
     const artifacts = world.repository.artifactsOf(baseline.id).map((a) => [a.name, Math.round((a.expires - a.created) / 86_400_000)]);
-    assert.deepEqual(artifacts.sort(), [['bundle-s100-v1', 90], ['bundle-s42-v1', 90], ['experiments-results', 90]]);
+    assert.deepEqual(artifacts.sort(), [['bundle-s100-v1', 90], ['bundle-s2025-v1', 90], ['bundle-s42-v1', 90], ['experiments-results', 90]]);
     assert.deepEqual(baseline.concurrency, { group: 'pr-experiments-refs/heads/main', 'cancel-in-progress': false });
     const npmCi = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ npm ci'));
     assert.equal(npmCi.filter(Boolean).length, 1, 'only the first job runs npm ci; the others restore node_modules from the cache');
     const builds = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ Build'));
-    assert.deepEqual([builds.length, builds.filter(Boolean).length], [5, 1], 'the first job builds dist; the others restore it');
+    assert.deepEqual([builds.length, builds.filter(Boolean).length], [6, 1], 'the first job builds dist; the others restore it');
     assert.equal(world.github.comments.length, 0, 'a push posts no comment');
     assert.match(await world.artifactFile(baseline, 'bundle-s42-v1', 'manifest.json'), /"run_id": "s42-v1"/);
   });
@@ -90,7 +90,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(comments.length, 1);
     assert.ok(comments[0]!.body.startsWith(comment));
     assert.match(comments[0]!.body, /### This PR vs main/);
-    assert.match(comments[0]!.body, /main \(2 runs\) \| this PR \(2 runs\)/);
+    assert.match(comments[0]!.body, /A: main \(3 runs\) +\| B: this PR \(3 runs\)/);
     assert.equal(report.permissions['pull-requests'], 'write');
     for (const job of pr.jobs) for (const step of job.steps) assert.ok(!step.log.includes(SECRETS.AWS_SECRET_ACCESS_KEY), `${job.name} / ${step.name} printed a secret`);
   });
@@ -98,13 +98,13 @@ describe('the workflows, run from their YAML on synthetic data', () => {
   it("fork pull request with a crashed cell: the report lists the surviving bundle, comments nothing itself, and says why in the summary", async () => {
     const pr = await later.forkPr!;
     assert.equal(pr.conclusion, 'failure', 'a failed cell fails the run');
-    assert.deepEqual(jobsNamed(pr, 'experiment').map((j) => [j.name, j.result]).sort(), [['Run s100-v1', 'failure'], ['Run s42-v1', 'success']]);
+    assert.deepEqual(jobsNamed(pr, 'experiment').map((j) => [j.name, j.result]).sort(), [['Run s100-v1', 'failure'], ['Run s2025-v1', 'success'], ['Run s42-v1', 'success']]);
     const report = jobsNamed(pr, 'report')[0]!;
     assert.equal(report.result, 'success', explain(pr));
     assert.equal(report.permissions['pull-requests'], 'read', "a fork's token is read-only");
     assert.equal(stepOf(report, 'report')!.outputs['comment-action'], 'forbidden');
     assert.match(report.summary, /> \[!NOTE\]\n> Could not post the PR comment: this pull request comes from a fork/);
-    assert.match(report.summary, /## CIFAR-10 experiments \(quick matrix, 1 run\)/);
+    assert.match(report.summary, /## CIFAR-10 experiments \(quick matrix, 2 runs\)/);
     assert.match(report.summary, /1 planned run left no results: `s100-v1`/);
     assert.doesNotMatch(report.summary, /No run produced results/);
     assert.match(report.summary, /### This PR vs main/);
