@@ -51,6 +51,7 @@ export const Report = {
     matrix: 'matrix',
     kind: 'kind',
     out: 'out',
+    partitions: 'partitions',
   },
   outputs: { commentUrl: 'comment-url', commentAction: 'comment-action', regressed: 'regressed', bestRun: 'best-run' },
 } as const;

@@ -236,6 +236,7 @@ export const ReportInputs = actionInputs('report', Report, {
   matrix: optionalJson(MatrixSchema, "the plan action's matrix", 'pass ${{ needs.plan.outputs.matrix }}'),
   kind: optionalChoice(PLAN_KINDS),
   out: optionalText(),
+  partitions: text('data/partitions'),
 });
 
 export const FindBaselineInputs = actionInputs('find-baseline', FindBaseline, {

@@ -28,6 +28,7 @@ await runAction(
       runUrl: runUrlFromEnv(),
       marker: commentMarker(),
       outDir: inputs.out,
+      partitionsDir: inputs.partitions,
     });
     core.info(`${report.bundles.length} result bundles, ${report.baseline.length} baseline bundles; best run ${report.summary.bestRun ?? 'none'}`);
     for (const { versions, comparison } of report.comparisons) core.info(`${versions}: ${comparison.text}`);

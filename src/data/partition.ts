@@ -248,3 +248,16 @@ export async function readPartitionRecipe(path: string): Promise<PartitionRecipe
   }
   return recipe;
 }
+
+/**
+ * The partitions the recipe in `partitionsDir` lists, in number order (v2 before v10): the common
+ * test set is made of all of their test splits, so every run needs every one of them.
+ */
+export async function testSetPartitions(partitionsDir: string): Promise<string[]> {
+  const path = join(partitionsDir, RECIPE_FILE);
+  const recipe = await readPartitionRecipe(path).catch((error: unknown) => {
+    if (error instanceof UserError) throw new UserError(`${error.message} (every run is scored on the test splits of all the partitions it lists, the common test set)`, { cause: error });
+    throw error;
+  });
+  return Object.keys(recipe.partitions).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+}

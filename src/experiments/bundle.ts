@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { testSetOf, TestSetSchema, type TestSet } from '../data/test-set.js';
 import { parseVersionSpec } from '../data/versions.js';
 import { type MetricsFile, readMetricsJson, readPredictionsCsv } from '../evaluate/report-files.js';
 import type { PredictionRow } from '../evaluate/predictions.js';
@@ -46,6 +47,11 @@ const RunManifestSchema = z.object({
   durations: z.record(z.string(), z.number()),
   started: z.string(),
   finished: z.string(),
+  /**
+   * The test set the run was scored on (its predictions' ids). Absent in bundles made before the
+   * common test set; their readers derive it from predictions.csv.
+   */
+  test_set: TestSetSchema.optional(),
 });
 
 export type RunManifest = z.output<typeof RunManifestSchema>;
@@ -67,6 +73,8 @@ export interface RunBundle {
   dir: string;
   manifest: RunManifest;
   metrics: MetricsFile;
+  /** The test set the run was scored on. */
+  testSet: TestSet;
   /** Absent in bundles made before timings were kept apart. */
   timing?: Timing;
 }
@@ -79,7 +87,8 @@ export function runIdFor(seed: number, spec: string): string {
 export async function readBundle(dir: string): Promise<RunBundle> {
   const manifest = await readJsonFile(join(dir, BUNDLE_FILES.manifest), RUN_MANIFEST);
   const [metrics, timing] = await Promise.all([readMetricsJson(join(dir, BUNDLE_FILES.metrics)), readTiming(join(dir, BUNDLE_FILES.timing))]);
-  return { runId: manifest.run_id, dir, manifest, metrics, timing };
+  const testSet = manifest.test_set ?? testSetOf((await readBundlePredictions({ dir })).map((p) => p.id));
+  return { runId: manifest.run_id, dir, manifest, metrics, testSet, timing };
 }
 
 /** Every complete bundle under `resultsDir` (folders with a manifest), by run id; temp folders are skipped. */

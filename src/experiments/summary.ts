@@ -1,5 +1,7 @@
 import { markdownTable } from 'markdown-table';
-import { formatDelta, formatGap, formatPercent, formatScore } from '../report/format.js';
+import { shortFingerprint, type TestSet } from '../data/test-set.js';
+import { formatCount, formatDelta, formatGap, formatPercent, formatScore } from '../report/format.js';
+import { UserError } from '../util/errors.js';
 import type { RunBundle } from './bundle.js';
 import { welchTest, type WelchTest } from './welch.js';
 
@@ -44,6 +46,8 @@ export interface RunsSummary {
   runs: RunRow[];
   versions: VersionSummary[];
   bestRun?: string;
+  /** The test sets the runs were scored on, with their runs: one, unless runs from before the common test set are mixed in. */
+  testSets: { testSet: TestSet; runs: string[] }[];
 }
 
 function byAccuracy(a: { accuracy: number; runId: string }, b: { accuracy: number; runId: string }): number {
@@ -51,7 +55,7 @@ function byAccuracy(a: { accuracy: number; runId: string }, b: { accuracy: numbe
 }
 
 /** Every run, and per version spec the mean ± sd over seeds of accuracy and macro-F1 (the `report` action calls this). */
-export function summarizeRuns(bundles: readonly Pick<RunBundle, 'runId' | 'manifest' | 'metrics'>[]): RunsSummary {
+export function summarizeRuns(bundles: readonly Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'testSet'>[]): RunsSummary {
   const rows = bundles.map((b) => ({ runId: b.runId, seed: b.manifest.seed, versions: b.manifest.versions, accuracy: b.metrics.accuracy, macroF1: b.metrics.macro.f1, best: false }));
   const best = [...rows].sort(byAccuracy)[0];
   if (best) best.best = true;
@@ -66,7 +70,7 @@ export function summarizeRuns(bundles: readonly Pick<RunBundle, 'runId' | 'manif
   }));
   versions.sort((a, b) => a.versions.split('+').length - b.versions.split('+').length || a.versions.localeCompare(b.versions));
   rows.sort((a, b) => a.versions.split('+').length - b.versions.split('+').length || a.versions.localeCompare(b.versions) || a.seed - b.seed);
-  return { runs: rows, versions, bestRun: best?.runId };
+  return { runs: rows, versions, bestRun: best?.runId, testSets: testSetsOf(bundles) };
 }
 
 function meanSd(s: Stats, format: (v: number) => string): string {
@@ -102,9 +106,19 @@ export function runsTable(summary: RunsSummary): string {
   );
 }
 
+/** What the runs were scored on: one test set (its size and fingerprint), or a warning naming each. */
+export function testSetCaption(summary: RunsSummary): string {
+  const [only, ...others] = summary.testSets;
+  if (!only) return '';
+  const all = summary.runs.length === 1 ? 'The run was' : `All ${formatCount(summary.runs.length)} runs were`;
+  if (others.length === 0) return `_${all} scored on one test set: ${formatTestSet(only.testSet)}._`;
+  const sets = summary.testSets.map((s) => `${formatTestSet(s.testSet)}: ${s.runs.join(', ')}`).join('; ');
+  return `⚠️ _The runs were scored on ${summary.testSets.length} different test sets, so their metrics do not compare (${sets}); re-run the older ones, whose version spec chose their test images._`;
+}
+
 export function summaryMarkdown(summary: RunsSummary): string {
   if (summary.runs.length === 0) return 'No experiment results yet: run `cifar10 exp matrix` or `cifar10 exp run`.\n';
-  return `### Per version (over seeds)\n\n${versionsTable(summary)}\n\n### Every run (★ best accuracy)\n\n${runsTable(summary)}\n`;
+  return `### Per version (over seeds)\n\n${testSetCaption(summary)}\n\n${versionsTable(summary)}\n\n### Every run (★ best accuracy)\n\n${runsTable(summary)}\n`;
 }
 
 export type Verdict = 'better' | 'worse' | 'no detectable change' | 'not enough runs';
@@ -124,6 +138,8 @@ export interface RunSetComparison {
   a: { label: string; runs: string[] };
   b: { label: string; runs: string[] };
   metrics: MetricComparison[];
+  /** The test set both sides were scored on. */
+  testSet: TestSet;
   /** One sentence for humans, about accuracy. */
   text: string;
 }
@@ -136,7 +152,39 @@ function compareMetric(metric: MetricComparison['metric'], a: readonly number[],
   return { metric, a: sa, b: sb, delta: sb.mean - sa.mean, test, verdict };
 }
 
-type Comparable = Pick<RunBundle, 'runId' | 'metrics'>;
+type Comparable = Pick<RunBundle, 'runId' | 'metrics' | 'testSet'>;
+
+/** Both sides were scored on one test set, or the comparison is refused saying which sets differ. */
+function sharedTestSet(a: readonly Comparable[], b: readonly Comparable[], la: string, lb: string): TestSet {
+  const sets = testSetsOf([...a, ...b]);
+  if (sets.length === 1) return sets[0]!.testSet;
+  const describe = (runs: readonly Comparable[]) =>
+    testSetsOf(runs)
+      .map((s) => `${formatTestSet(s.testSet)} (${s.runs.join(', ')})`)
+      .join('; ');
+  throw new TestSetMismatchError(
+    `cannot compare ${lb} with ${la}: their runs were scored on different test sets (${la}: ${describe(a)}; ${lb}: ${describe(b)}), so their accuracies measure different things; re-run the older side with this code, whose every run is scored on the common held-out test set`,
+  );
+}
+
+/** Runs scored on other test sets than their comparison partners: the comparison is refused. */
+export class TestSetMismatchError extends UserError {}
+
+/** The test sets among `runs`, each with the runs scored on it, largest group first. */
+export function testSetsOf(runs: readonly Pick<RunBundle, 'runId' | 'testSet'>[]): { testSet: TestSet; runs: string[] }[] {
+  const groups = new Map<string, { testSet: TestSet; runs: string[] }>();
+  for (const run of runs) {
+    const group = groups.get(run.testSet.fingerprint) ?? { testSet: run.testSet, runs: [] };
+    group.runs.push(run.runId);
+    groups.set(run.testSet.fingerprint, group);
+  }
+  return [...groups.values()].sort((x, y) => y.runs.length - x.runs.length || x.testSet.fingerprint.localeCompare(y.testSet.fingerprint));
+}
+
+/** `6,000 images, fingerprint 3f2a…`: how a test set is named to humans. */
+export function formatTestSet(testSet: TestSet): string {
+  return `${formatCount(testSet.size)} images, fingerprint ${shortFingerprint(testSet.fingerprint)}`;
+}
 
 /** `0.012`, or `< 0.001`. */
 const pNumber = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
@@ -173,8 +221,9 @@ export function verdictText(m: MetricComparison): string {
 export function compareRunSets(a: readonly Comparable[], b: readonly Comparable[], labels: { a?: string; b?: string } = {}): RunSetComparison {
   const la = labels.a ?? 'A';
   const lb = labels.b ?? 'B';
+  const testSet = sharedTestSet(a, b, la, lb);
   // One test image: the finest step the metrics can take (see welchTest).
-  const resolution = 1 / Math.max(1, ...[...a, ...b].map((r) => r.metrics.test_images));
+  const resolution = 1 / testSet.size;
   const metrics = [
     compareMetric(
       'accuracy',
@@ -192,7 +241,7 @@ export function compareRunSets(a: readonly Comparable[], b: readonly Comparable[
   const acc = metrics[0]!;
   const facts = acc.test ? `${pValue(acc.test.p)}, 95% interval ${formatInterval(acc)}, ${runCounts(acc)}` : runCounts(acc);
   const text = `${lb} vs ${la}, accuracy ${formatDelta(acc.delta, 'percent')} (${facts}): ${verdictText(acc)}`;
-  return { a: { label: la, runs: a.map((r) => r.runId) }, b: { label: lb, runs: b.map((r) => r.runId) }, metrics, text };
+  return { a: { label: la, runs: a.map((r) => r.runId) }, b: { label: lb, runs: b.map((r) => r.runId) }, metrics, testSet, text };
 }
 
 /** What each column and mark of a comparison table means, stated under it. */
@@ -219,5 +268,5 @@ export function comparisonMarkdown(c: RunSetComparison): string {
     ],
     { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] },
   );
-  return `${table}\n\n${COMPARISON_LEGEND}\n\n${c.text}.\n`;
+  return `${table}\n\n${COMPARISON_LEGEND} Both sides were scored on one test set (${formatTestSet(c.testSet)}).\n\n${c.text}.\n`;
 }

@@ -22,6 +22,12 @@ export interface BaselineComparison {
   comparison: RunSetComparison;
 }
 
+/** A version whose runs were not compared with main's, and why. */
+export interface RefusedComparison {
+  versions: string;
+  reason: string;
+}
+
 export interface PrCommentInput {
   /** Hidden marker the next run finds the comment by; omitted in the job summary. */
   marker?: string;
@@ -32,6 +38,7 @@ export interface PrCommentInput {
   summary: RunsSummary;
   /** PR-vs-main per version spec present on both sides; empty when there is no baseline. */
   comparisons: BaselineComparison[];
+  refused?: RefusedComparison[];
   /** Why there is no comparison (no baseline run found, no shared versions). */
   baselineNote?: string;
   best?: BestRun;
@@ -59,6 +66,7 @@ function headline(input: PrCommentInput): string {
     const accuracy = comparison.metrics.find((m) => m.metric === 'accuracy');
     lines.push(`${VERDICT_MARK[accuracy?.verdict ?? ''] ?? ''} \`${versions}\`: ${comparison.text}.`);
   }
+  for (const { versions, reason } of input.refused ?? []) lines.push(`⚠️ \`${versions}\`: ${reason}.`);
   if (input.missingCells && input.missingCells.length > 0) {
     lines.push(`⚠️ ${input.missingCells.length} planned run${input.missingCells.length === 1 ? '' : 's'} left no results: ${input.missingCells.map((c) => `\`${c}\``).join(', ')}.`);
   }

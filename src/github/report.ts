@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { readConfusionJson } from '../evaluate/report-files.js';
 import { markdownTable } from 'markdown-table';
 import { BUNDLE_FILES, listBundles, readBundle, readBundlePredictions, type RunBundle } from '../experiments/bundle.js';
-import { findHardImages, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
+import { findHardImages, readMembership, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
 import { writeLedger } from '../experiments/ledger.js';
-import { compareRunSets, summarizeRuns, type RunsSummary } from '../experiments/summary.js';
-import { buildPrComment, type BaselineComparison, type BestRun } from './pr-comment.js';
+import { compareRunSets, summarizeRuns, TestSetMismatchError, type RunsSummary } from '../experiments/summary.js';
+import { buildPrComment, type BaselineComparison, type BestRun, type RefusedComparison } from './pr-comment.js';
 import { formatPercent } from '../report/format.js';
 import { UserError } from '../util/errors.js';
 import { baselineNote as noBaselineNote, type BaselineRun } from './baseline.js';
@@ -33,6 +33,8 @@ export interface ExperimentsReportOptions {
   marker?: string;
   /** Where the ledger `experiments.csv` and `hard_images.csv` are written; nothing written when absent. */
   outDir?: string;
+  /** The partitions folder (`vK/manifest.csv`), when the job has the data: which partition each hard image is in. */
+  partitionsDir?: string;
   /** Hard-image rule (DESIGN.md §6): share of held-out runs wrong, and the runs needed. */
   hardImages?: { threshold?: number; minRuns?: number };
 }
@@ -45,6 +47,8 @@ export interface ExperimentsReport {
   baseline: RunBundle[];
   summary: RunsSummary;
   comparisons: BaselineComparison[];
+  /** Versions whose runs could not be compared with main's (scored on different test sets). */
+  refused: RefusedComparison[];
   /** True when some version's accuracy is worse than main beyond seed noise. */
   regressed: boolean;
   best?: BestRun;
@@ -67,11 +71,12 @@ function hardImagesMarkdown(hard: HardImagesResult, minRuns: number): string {
     return `No hard images: none of the ${hard.eligible} images held out by at least ${minRuns} runs was misclassified often enough.`;
   }
   const shown = hard.images.slice(0, HARD_IMAGES_SHOWN);
+  // The partition comes from the partition manifests, when the job has the data.
+  const partition = shown.some((i) => i.versions.length > 0);
   const table = markdownTable(
     [
-      ['id', 'class', 'wrong / held out', 'mostly taken for', 'partition'],
-      // Without the partition manifests the partition is narrowed down from the specs that held the image out; partitions are disjoint, so several are alternatives.
-      ...shown.map((i) => [`\`${i.id}\``, i.className, `${i.runsWrong} / ${i.runsHeldOut} (${formatPercent(i.errorRate, 0)})`, i.mostFrequentWrong, i.versions.join(' or ')]),
+      ['id', 'class', 'wrong in', 'mostly taken for', ...(partition ? ['partition'] : [])],
+      ...shown.map((i) => [`\`${i.id}\``, i.className, `${i.runsWrong} of ${i.runsHeldOut} runs (${formatPercent(i.errorRate, 0)})`, i.mostFrequentWrong, ...(partition ? [i.versions.join(', ')] : [])]),
     ],
     { align: ['l', 'l', 'r', 'l', 'l'] },
   );
@@ -107,15 +112,23 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
 
   const mainByVersions = groupByVersions(baseline);
   const comparisons: BaselineComparison[] = [];
+  const refused: RefusedComparison[] = [];
   for (const [versions, runs] of groupByVersions(bundles)) {
     const main = mainByVersions.get(versions);
-    if (main) comparisons.push({ versions, comparison: compareRunSets(main, runs, { a: 'main', b: 'this PR' }) });
+    if (!main) continue;
+    try {
+      comparisons.push({ versions, comparison: compareRunSets(main, runs, { a: 'main', b: 'this PR' }) });
+    } catch (error) {
+      // main's runs predate the common test set (or used other data): say so instead of comparing unlike things.
+      if (!(error instanceof TestSetMismatchError)) throw error;
+      refused.push({ versions, reason: error.message });
+    }
   }
   comparisons.sort((x, y) => x.versions.localeCompare(y.versions));
   const regressed = comparisons.some((c) => c.comparison.metrics.some((m) => m.metric === 'accuracy' && m.verdict === 'worse'));
   let baselineNote: string | undefined;
   if (!options.baselineDir || baseline.length === 0) baselineNote = noBaselineNote(options.baselineRun);
-  else if (comparisons.length === 0) baselineNote = `The main-branch baseline ran other data versions (${[...mainByVersions.keys()].join(', ')}); nothing to compare.`;
+  else if (comparisons.length === 0 && refused.length === 0) baselineNote = `The main-branch baseline ran other data versions (${[...mainByVersions.keys()].join(', ')}); nothing to compare.`;
 
   const bestBundle = bundles.find((b) => b.runId === summary.bestRun);
   const best = bestBundle
@@ -123,8 +136,9 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
     : undefined;
   const bestBaseline = bestBundle ? mainByVersions.get(bestBundle.manifest.versions)?.find((b) => b.manifest.seed === bestBundle.manifest.seed)?.metrics : undefined;
   const minRuns = options.hardImages?.minRuns ?? 2;
-  const heldOut = await Promise.all(bundles.map(async (b) => ({ runId: b.runId, versions: b.manifest.versions, predictions: await readBundlePredictions(b) })));
-  const hard = findHardImages(heldOut, { threshold: options.hardImages?.threshold, minRuns });
+  const heldOut = await Promise.all(bundles.map(async (b) => ({ runId: b.runId, predictions: await readBundlePredictions(b) })));
+  const membership = options.partitionsDir ? await readMembership(options.partitionsDir) : undefined;
+  const hard = findHardImages(heldOut, { threshold: options.hardImages?.threshold, minRuns, membership });
   if (options.outDir) {
     await writeLedger(join(options.outDir, 'experiments.csv'), bundles);
     await writeHardImagesCsv(join(options.outDir, 'hard_images.csv'), hard.images);
@@ -134,6 +148,7 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
     commit: options.commit,
     summary,
     comparisons,
+    refused,
     baselineNote,
     best,
     bestBaseline,
@@ -146,6 +161,7 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
     baseline,
     summary,
     comparisons,
+    refused,
     regressed,
     best,
     hard,

@@ -4,6 +4,7 @@ import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { classificationMetrics } from '../../src/evaluate/metrics.js';
 import { predictionRows } from '../../src/evaluate/predictions.js';
 import { toMetricsFile, writeConfusionFiles, writeMetricsJson, writePredictionsCsv } from '../../src/evaluate/report-files.js';
+import { testSetOf } from '../../src/data/test-set.js';
 import { runIdFor, type RunManifest } from '../../src/experiments/bundle.js';
 import { Random } from '../../src/util/random.js';
 
@@ -57,6 +58,7 @@ export async function writeSyntheticBundle(parent: string, run: SyntheticRun, fo
     durations: { prepare: 1, train: 10, evaluate: 1, total: 12 },
     started: '2026-01-01T00:00:00.000Z',
     finished: '2026-01-01T00:00:12.000Z',
+    test_set: testSetOf(ids),
   };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return dir;

@@ -21,7 +21,7 @@ describe('the plan action, run as the runner runs it', () => {
     ]);
     assert.equal(run.outputs.cells, '3');
     assert.match(run.stdout, /3 seeds per version: against as many runs of main, a change of 3\.0 sd of seed noise is detected 80% of the time/);
-    assert.equal(run.outputs.versions, 'v1');
+    assert.equal(run.outputs.versions, 'v1,v2,v3', 'v1 runs are scored on the test splits of every partition partitions.json lists');
   });
 
   it('takes seeds, versions and epochs from workflow_dispatch inputs', async () => {

@@ -25,7 +25,7 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     const first = await start({ root, set: TINY, quiet: true });
     assert.equal(first.data, 'made');
     assert.deepEqual(actions(first.stages), Object.fromEntries(STAGES.map((s) => [s, 'ran'])));
-    assert.equal(first.metrics.test_images, 10, 'one test image per class of v1 (50 images, test 0.1, stratified)');
+    assert.equal(first.metrics.test_images, 30, 'the common test set: one test image per class of each of v1, v2, v3 (50 images each, test 0.1, stratified)');
     assert.ok(first.metrics.accuracy >= 0 && first.metrics.accuracy <= 1);
     for (const file of ['reports/metrics.json', 'reports/predictions.csv', 'reports/report.md', 'reports/train_log.tsv', 'reports/tuning.csv']) {
       assert.ok(first.reports.includes(file), file);
@@ -49,7 +49,7 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     const clone = await start({ root, quiet: true });
     assert.equal(clone.data, 'pulled');
     assert.deepEqual(actions(clone.stages), Object.fromEntries(STAGES.map((s) => [s, 'ran'])), 'outputs are missing, so every stage runs again');
-    assert.equal(clone.metrics.test_images, 10);
+    assert.equal(clone.metrics.test_images, 30);
 
     // A fresh clone with no remote configured (as this repository is committed): the partitions are
     // rebuilt from CIFAR-10, and since they hash as their .dvc files say, no stage has to run again.

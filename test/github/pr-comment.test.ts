@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
+import { testSetOf } from '../../src/data/test-set.js';
 import type { MetricsFile } from '../../src/evaluate/report-files.js';
 import { compareRunSets, summarizeRuns } from '../../src/experiments/summary.js';
 import { commentMarker } from '../../src/github/comment.js';
@@ -25,10 +28,13 @@ function metrics(accuracy: number, seed: number, versions: string): MetricsFile 
   };
 }
 
+const TEST_SET = testSetOf(Array.from({ length: 1000 }, (_, i) => `test-${String(i).padStart(5, '0')}`));
+
 const run = (seed: number, versions: string, accuracy: number) => ({
   runId: `s${seed}-${versions}`,
   manifest: { seed, versions } as never,
   metrics: metrics(accuracy, seed, versions),
+  testSet: TEST_SET,
 });
 
 const confusion = { classes: [...CLASS_NAMES], matrix: CLASS_NAMES.map((_, t) => CLASS_NAMES.map((__, p) => (t === p ? 70 : 3 + ((t + p) % 4)))) };
@@ -74,15 +80,22 @@ describe('buildPrComment', () => {
 });
 
 describe('the hard images of a PR comment', () => {
-  it('name the partition, or the alternatives when only a multi-partition spec held the image out (partitions are disjoint)', async () => {
-    await withTempDir('hard-comment-', async (bundlesDir) => {
-      // Ids test-00000… are shared, so test-00003 is held out by v1 and v1+v2 runs (it is in v1); test-00250 only by v1+v2 runs.
+  it('are "wrong in k of N runs", every run scoring every test image, with the partition when the manifests are at hand', async () => {
+    await withTempDir('hard-comment-', async (dir) => {
+      const bundlesDir = join(dir, 'bundles');
       for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1+v2', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
-      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.9, images: 200, alwaysWrong: ['test-00003'] });
-      const report = await buildExperimentsReport({ bundlesDir });
-      assert.match(report.comment, /\| partition +\|/);
-      assert.match(report.comment, /`test-00003` +\| [a-z]+ +\| +4 \/ 4 \(100%\) \| [a-z]+ +\| v1 +\|/);
-      assert.match(report.comment, /`test-00250` +\| [a-z]+ +\| +2 \/ 2 \(100%\) \| [a-z]+ +\| v1 or v2 +\|/);
+      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
+      const without = await buildExperimentsReport({ bundlesDir });
+      assert.match(without.comment, /\| id +\| class +\| +wrong in \| mostly taken for \|\n/, 'no partition column without the manifests');
+      assert.match(without.comment, /`test-00003` +\| [a-z]+ +\| +4 of 4 runs \(100%\) \| [a-z]+ +\|\n/);
+      const partitionsDir = join(dir, 'partitions');
+      for (const [v, ids] of [['v1', ['test-00003']], ['v2', ['test-00250']]] as const) {
+        await mkdir(join(partitionsDir, v), { recursive: true });
+        await writeFile(join(partitionsDir, v, 'manifest.csv'), `id,class,source\n${ids.map((id) => `${id},cat,test_batch.bin:0`).join('\n')}\n`);
+      }
+      const withManifests = await buildExperimentsReport({ bundlesDir, partitionsDir });
+      assert.match(withManifests.comment, /`test-00003` +\| [a-z]+ +\| +4 of 4 runs \(100%\) \| [a-z]+ +\| v1 +\|/);
+      assert.match(withManifests.comment, /`test-00250` +\| [a-z]+ +\| +4 of 4 runs \(100%\) \| [a-z]+ +\| v2 +\|/);
     });
   });
 });

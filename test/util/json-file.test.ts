@@ -65,6 +65,7 @@ const manifest: RunManifest = {
   durations: { total: 1 },
   started: '2026-01-01T00:00:00.000Z',
   finished: '2026-01-01T00:00:01.000Z',
+  test_set: { fingerprint: 'a'.repeat(64), size: 1 },
 };
 
 const empty = { ids: [], labels: new Uint8Array(0), pixels: new Uint8Array(0) };
@@ -76,7 +77,7 @@ const CONTRACTS: Contract[] = [
     write: async (dir) => {
       for (const split of ['train', 'val', 'test'] as const) await writePackedSplit(dir, split, empty);
       const none = { train: 0, val: 0, test: 0 };
-      await writePreparedInfo(dir, { versions: 'v1', partitions: ['v1'], seed: 1, fractions: none, counts: none, perClass: { train: [], val: [], test: [] }, manifests: {} });
+      await writePreparedInfo(dir, { versions: 'v1', partitions: ['v1'], seed: 1, fractions: none, counts: none, perClass: { train: [], val: [], test: [] }, manifests: {}, test_set: { partitions: ['v1'], fingerprint: 'f'.repeat(64), size: 1 } });
       return join(dir, 'info.json');
     },
     read: (dir) => readPreparedInfo(dir),
