@@ -5,12 +5,7 @@ import { copyFile, link, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addRemote } from '../src/dvc/config.js';
-import { add } from '../src/dvc/ops/add.js';
-import { pull } from '../src/dvc/ops/pull.js';
-import { push } from '../src/dvc/ops/push.js';
-import { initRepo, loadRepo } from '../src/dvc/repo.js';
-import { IgnoreRules } from '../src/dvc/hash.js';
+import { add, addRemote, IgnoreRules, initRepo, loadRepo, pull, push } from '../src/dvc/index.js';
 import { Random } from '../src/util/random.js';
 
 const FILES = 20000;

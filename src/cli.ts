@@ -7,7 +7,9 @@ import { registerStageCommands } from './cli/stages.js';
 import { registerExperimentCommands } from './cli/experiments.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerStartCommand } from './cli/start.js';
+import { CIFAR10_SHELL } from './cli/shell.js';
 import { errorText, VERBOSE_ENV } from './util/error-text.js';
+import { useShell } from './util/hints.js';
 
 /** The `cifar10` command: a thin shell; every command parses flags and calls one core function. */
 export function buildProgram(): Command {
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  useShell(CIFAR10_SHELL);
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import semver from 'semver';
-import { readPipeline } from '../src/dvc/pipeline/dvcyaml.js';
+import { readPipeline } from '../src/dvc/index.js';
 import { withTempDir } from './fixtures/synth-workspace.js';
 
 const run = promisify(execFile);

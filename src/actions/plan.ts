@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { testSetPartitions } from '../data/partition.js';
+import { testSetPartitions } from '../data/recipe.js';
 import { parseVersionSpec } from '../data/versions.js';
 import { PROJECT_PATHS } from '../paths.js';
 import { readEventPayload } from '../github/event.js';

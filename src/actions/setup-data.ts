@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
 import { rebuildVersions } from '../data/rebuild.js';
-import { openRepo } from '../dvc/repo.js';
+import { openRepo } from '../dvc/index.js';
 import { actionsCache } from '../github/data-cache.js';
 import { setupData } from '../github/setup-data.js';
 import { SetupData } from './constants.js';

@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import { explainGitHubError } from '../github/api-errors.js';
+import { CIFAR10_SHELL } from '../cli/shell.js';
 import { errorText, stackText } from '../util/error-text.js';
+import { useShell } from '../util/hints.js';
 
 /** Debug logging of the runner: "Enable debug logging" on a re-run sets RUNNER_DEBUG, the ACTIONS_STEP_DEBUG secret or variable does too. */
 export const stepDebug = (env: NodeJS.ProcessEnv = process.env): boolean => env.RUNNER_DEBUG === '1' || env.ACTIONS_STEP_DEBUG === 'true';
@@ -14,6 +16,7 @@ export const stepDebug = (env: NodeJS.ProcessEnv = process.env): boolean => env.
  * texts are scrubbed of the secrets here as well.
  */
 export async function runAction(body: () => Promise<void>, secrets: () => string[] = () => []): Promise<void> {
+  useShell(CIFAR10_SHELL);
   try {
     await body();
   } catch (error) {

@@ -1,11 +1,6 @@
-import { parentPort } from 'node:worker_threads';
 import { writePngChunk, type PngChunk } from './png-writer.js';
 
-/** Worker thread of the PNG export: receives chunks, answers with the count written or the error. */
-parentPort!.on('message', (chunk: PngChunk) => {
-  try {
-    parentPort!.postMessage({ ok: true, written: writePngChunk(chunk) });
-  } catch (error) {
-    parentPort!.postMessage({ ok: false, message: (error as Error).message });
-  }
-});
+/** Worker thread of the PNG export (src/util/worker-pool.ts): writes one chunk, returns how many images it wrote. */
+export default function writeChunk(chunk: PngChunk): number {
+  return writePngChunk(chunk);
+}

@@ -1,18 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
+import { runOnThreads } from '../util/worker-pool.js';
 import { datasetFingerprint, type VerifiedBatch } from './batches.js';
 import { CLASS_NAMES, NUM_CLASSES } from './classes.js';
 import { pngEncoderInfo, type PngEncoderInfo } from './png.js';
-import { writePngChunk, type PngChunk } from './png-writer.js';
+import { CHUNK_RECORDS, writePngChunk, type PngChunk } from './png-writer.js';
 import { RECORD_BYTES, recordId } from './records.js';
-
-/** Records per message to a worker: large enough to amortise messaging, small enough to balance. */
-const CHUNK_RECORDS = 500;
 
 /** Written into the image folder: which dataset and encoder its PNGs come from, and whether all are there. */
 export const EXPORT_STATE_FILE = '.export.json';
@@ -56,54 +53,6 @@ export async function readExportState(imagesDir: string): Promise<ExportState | 
   } catch {
     return undefined;
   }
-}
-
-/**
- * Runs `chunks` through `count` worker threads. After the first failure no new chunk is handed out,
- * but the chunks in flight are allowed to finish, so no worker is killed between writing a temp file
- * and renaming it; then the failure is thrown.
- */
-async function runInWorkers(chunks: PngChunk[], count: number, onDone: (written: number) => void): Promise<void> {
-  const workers = Array.from({ length: count }, () => new Worker(new URL('./export-worker.js', import.meta.url)));
-  let next = 0;
-  let failure: Error | undefined;
-  let stopping = false;
-  try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            const fail = (error: Error) => {
-              failure ??= error;
-              resolve();
-            };
-            const send = () => {
-              const chunk = failure ? undefined : chunks[next++];
-              if (!chunk) return resolve();
-              try {
-                worker.postMessage(chunk, [chunk.records.buffer as ArrayBuffer]);
-              } catch (error) {
-                fail(error as Error);
-              }
-            };
-            worker.on('message', (reply: { ok: boolean; written?: number; message?: string }) => {
-              if (!reply.ok) return fail(new Error(reply.message));
-              onDone(reply.written!);
-              send();
-            });
-            worker.on('error', fail);
-            worker.on('exit', (code) => {
-              if (!stopping) fail(new Error(`PNG export worker exited with code ${code}`));
-            });
-            send();
-          }),
-      ),
-    );
-  } finally {
-    stopping = true;
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  if (failure) throw failure;
 }
 
 /**
@@ -186,7 +135,12 @@ export async function exportPngs(options: ExportOptions): Promise<ExportResult> 
   const threads = Math.min(workerCount, chunks.length);
   try {
     if (threads <= 1) for (const chunk of chunks) onDone(writePngChunk(chunk));
-    else await runInWorkers(chunks, threads, onDone);
+    else {
+      await runOnThreads<PngChunk, number>(new URL('./export-worker.js', import.meta.url), chunks, threads, {
+        transfer: (chunk) => [chunk.records.buffer as ArrayBuffer],
+        onResult: onDone,
+      });
+    }
   } catch (error) {
     throw new UserError(`PNG export into ${outDir} stopped: ${(error as Error).message}. Fix the cause and re-run; the images already written are kept`, {
       cause: error,

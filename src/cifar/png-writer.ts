@@ -1,6 +1,12 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { IMAGE_BYTES, RECORD_BYTES, planarToInterleaved } from './records.js';
 import { encodeCifarPng } from './png.js';
+
+/**
+ * Records per encoding task handed to a worker thread (the export's and the rebuild's): large
+ * enough to amortise messaging, small enough to balance the threads.
+ */
+export const CHUNK_RECORDS = 500;
 
 /** A run of CIFAR records and the PNG path each one goes to; the unit of work of the export workers. */
 export interface PngChunk {
@@ -30,15 +36,6 @@ export function encodeRecords(records: Uint8Array): Uint8Array[] {
  */
 export function writePngChunk(chunk: PngChunk): number {
   const pngs = encodeRecords(chunk.records.subarray(0, chunk.paths.length * RECORD_BYTES));
-  chunk.paths.forEach((path, i) => {
-    const temp = `${path}.tmp-${process.pid}-${i}`;
-    try {
-      writeFileSync(temp, pngs[i]!);
-      renameSync(temp, path);
-    } catch (error) {
-      rmSync(temp, { force: true });
-      throw new Error(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
-    }
-  });
+  chunk.paths.forEach((path, i) => writeFileAtomicSync(path, pngs[i]!));
   return chunk.paths.length;
 }

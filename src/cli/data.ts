@@ -1,19 +1,10 @@
 import type { Command } from 'commander';
-import { addRemote, defaultRemoteName, listRemotes, modifyRemote, setDefaultRemote } from '../dvc/config.js';
-import { add, gitAddHint } from '../dvc/ops/add.js';
-import { safeUrl } from '../dvc/messages.js';
-import { checkout } from '../dvc/ops/checkout.js';
-import { fetch } from '../dvc/ops/fetch.js';
-import type { ProgressFactory } from '../dvc/ops/outputs.js';
-import { pull } from '../dvc/ops/pull.js';
-import { push } from '../dvc/ops/push.js';
-import { pullOrRebuild } from '../data/rebuild.js';
-import { cloudStatus, status } from '../dvc/ops/status.js';
-import { versionData } from '../dvc/ops/version-data.js';
-import { parseJobs } from '../dvc/pool.js';
-import { initRepo, openRepo } from '../dvc/repo.js';
+import { add, addRemote, checkout, cloudStatus, defaultRemoteName, fetch, gitAddHint, initRepo, listRemotes, modifyRemote, openRepo, parseJobs, type ProgressFactory, pull, push, safeUrl, setDefaultRemote, status } from '../dvc/index.js';
+import { versionData } from '../data/versioning.js';
+import { pullOrRebuild } from '../data/pull-or-rebuild.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
+import { terminalAsk } from './prompt.js';
 
 /** The `cifar10 data …` commands (DVC's verbs) and `cifar10 version-data`: parse, call the core, print. */
 
@@ -218,7 +209,7 @@ export function registerDataCommands(program: Command): void {
     .option('-j, --jobs <n>', JOBS_HELP)
     .option('-q, --quiet', 'no progress output')
     .action(async (flags: CommonFlags) => {
-      const result = await versionData({ remote: flags.remote, jobs: parseJobs(flags.jobs), progress: progressFor(flags), log: out });
+      const result = await versionData({ remote: flags.remote, jobs: parseJobs(flags.jobs), progress: progressFor(flags), log: out, ask: terminalAsk() });
       out(`\nNow commit the versions with git:\n    ${result.gitCommand}\n    git commit -m "data: partitions ${result.versions.join(', ')}"`);
     });
 }

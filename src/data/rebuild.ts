@@ -2,25 +2,33 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { type VerifiedBatch, listBatchImages } from '../cifar/batches.js';
 import { CLASS_NAMES, NUM_CLASSES } from '../cifar/classes.js';
 import { acquireCifar, type SourceSpec } from '../cifar/download.js';
 import { pngEncoderInfo } from '../cifar/png.js';
-import { encodeRecords } from '../cifar/png-writer.js';
+import { CHUNK_RECORDS, encodeRecords } from '../cifar/png-writer.js';
 import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
-import { hasObject, objectPath, putObjectBytesSync, readDirManifest } from '../dvc/cache.js';
-import { compareCodePoints, dirHashInfo, type HashedFile, type HashInfo, IgnoreRules, isDirHash, type ManifestEntry, sortManifest } from '../dvc/hash.js';
-import { checkoutOutputs, type OutputCheckout } from '../dvc/ops/checkout.js';
-import { locked } from '../dvc/ops/locked.js';
-import { type FetchResult, fetchOutputs, type TransferOptions } from '../dvc/ops/fetch.js';
-import { collectOutputs, type TrackedOutput } from '../dvc/ops/outputs.js';
-import { loadRepo, type Repo } from '../dvc/repo.js';
-import { eachInBatches } from '../dvc/small-files.js';
+import {
+  checkoutOutputs,
+  collectOutputs,
+  dirHashInfo,
+  type HashedFile,
+  type HashInfo,
+  hasTree,
+  IgnoreRules,
+  isDirHash,
+  loadRepo,
+  storeVerifiedTree,
+  type TrackedOutput,
+} from '../dvc/index.js';
+import { PROJECT_PATHS } from '../paths.js';
 import { UserError, messageOf } from '../util/errors.js';
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
-import { formatManifest, MANIFEST_FILE, type ImageEntry, type PartitionRecipe, readPartitionRecipe, RECIPE_FILE, selectPartitions } from './partition.js';
+import { WorkerPool } from '../util/worker-pool.js';
+import { formatManifest, MANIFEST_FILE, type ImageEntry, selectPartitions } from './partition.js';
+import { type PartitionRecipe, readPartitionRecipe, RECIPE_FILE } from './recipe.js';
+import { mismatchError } from './rebuild-diagnosis.js';
 import { VERSION_PATTERN } from './versions.js';
 
 /**
@@ -79,45 +87,6 @@ function partitionOutput(outputs: readonly TrackedOutput[], dir: string, dvcFile
   return output as TrackedOutput & { hash: HashInfo };
 }
 
-/** Whether the cache already holds the directory object and every file object it names. */
-async function fullyCached(repo: Repo, md5: string): Promise<boolean> {
-  let entries: ManifestEntry[];
-  try {
-    entries = await readDirManifest(repo.cacheDir, md5);
-  } catch {
-    return false;
-  }
-  for (const entry of entries) if (!(await hasObject(repo.cacheDir, entry.md5))) return false;
-  return true;
-}
-
-/** The recorded file list of a partition when its `.dir` object is in the cache, for naming the first difference. */
-async function recordedEntries(repo: Repo, md5: string): Promise<ManifestEntry[] | undefined> {
-  try {
-    return await readDirManifest(repo.cacheDir, md5);
-  } catch {
-    // Missing or corrupt (readDirManifest removes a corrupt one): the message then says so.
-    return undefined;
-  }
-}
-
-/** The first relpath (in DVC's manifest order) where two file lists differ, and how. */
-export function firstDifference(recorded: readonly ManifestEntry[], rebuilt: readonly ManifestEntry[]): { relpath: string; problem: string } | undefined {
-  const a = sortManifest(recorded);
-  const b = sortManifest(rebuilt);
-  for (let i = 0, j = 0; i < a.length || j < b.length; ) {
-    const left = a[i];
-    const right = b[j];
-    const order = !left ? 1 : !right ? -1 : compareCodePoints(left.relpath, right.relpath);
-    if (order < 0) return { relpath: left!.relpath, problem: 'is in the recorded partition but not in the rebuild' };
-    if (order > 0) return { relpath: right!.relpath, problem: 'is in the rebuild but not in the recorded partition' };
-    if (left!.md5 !== right!.md5) return { relpath: left!.relpath, problem: `has MD5 ${right!.md5} in the rebuild, ${left!.md5} recorded` };
-    i++;
-    j++;
-  }
-  return undefined;
-}
-
 /** Checks that the source gave the very batches the recipe was made from, naming the first that differs. */
 function checkBatches(recipe: PartitionRecipe, recipePath: string, batches: readonly VerifiedBatch[], dir: string, source: string): void {
   for (const wanted of recipe.batches) {
@@ -130,70 +99,8 @@ function checkBatches(recipe: PartitionRecipe, recipePath: string, batches: read
   }
 }
 
-/** Records per message to an encoder thread: large enough to amortise messaging, small enough to balance. */
-const CHUNK_RECORDS = 500;
-
-/**
- * Encoder threads (`rebuild-worker.ts`): PNG encoding is the CPU-bound part of a rebuild, and a
- * runner has several cores. Each thread takes one run of records at a time.
- */
-class EncoderPool {
-  private readonly workers: Worker[];
-  private readonly idle: Worker[];
-  private readonly waiting: ((worker: Worker) => void)[] = [];
-
-  constructor(count: number) {
-    this.workers = Array.from({ length: count }, () => new Worker(new URL('./rebuild-worker.js', import.meta.url)));
-    this.idle = [...this.workers];
-  }
-
-  private acquire(): Promise<Worker> {
-    const worker = this.idle.pop();
-    return worker ? Promise.resolve(worker) : new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(worker: Worker): void {
-    const next = this.waiting.shift();
-    if (next) next(worker);
-    else this.idle.push(worker);
-  }
-
-  async encode(records: Uint8Array): Promise<Uint8Array[]> {
-    const worker = await this.acquire();
-    try {
-      return await new Promise<Uint8Array[]>((resolve, reject) => {
-        const done = () => {
-          worker.off('message', onMessage);
-          worker.off('error', onError);
-          worker.off('exit', onExit);
-        };
-        const onMessage = (reply: { ok: boolean; pngs?: Uint8Array[]; message?: string }) => {
-          done();
-          if (reply.ok) resolve(reply.pngs!);
-          else reject(new Error(reply.message));
-        };
-        const onError = (error: Error) => {
-          done();
-          reject(error);
-        };
-        const onExit = (code: number) => {
-          done();
-          reject(new Error(`a rebuild encoder thread exited with code ${code}`));
-        };
-        worker.on('message', onMessage);
-        worker.on('error', onError);
-        worker.on('exit', onExit);
-        worker.postMessage(records, [records.buffer as ArrayBuffer]);
-      });
-    } finally {
-      this.release(worker);
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
-  }
-}
+/** Encoder threads (`rebuild-worker.ts`): PNG encoding is the CPU-bound part of a rebuild, and a runner has several cores. */
+type EncoderPool = WorkerPool<Uint8Array, Uint8Array[]>;
 
 /**
  * Encodes the images of one partition exactly as `cifar10 download` + `partition` wrote them, on
@@ -210,7 +117,7 @@ async function encodePartition(batchesDir: string, part: readonly ImageEntry[], 
   }
   const progress = startProgress(`rebuild ${label}`, part.length, { unit: 'images', quiet });
   const encodeRun = async (run: readonly { entry: ImageEntry }[], records: Uint8Array) => {
-    const pngs = pool ? await pool.encode(records) : encodeRecords(records);
+    const pngs = pool ? await pool.run(records, [records.buffer as ArrayBuffer]) : encodeRecords(records);
     if (!pool) await yieldToEventLoop();
     run.forEach(({ entry }, i) => {
       const png = pngs[i]!;
@@ -256,39 +163,6 @@ function withoutIgnored(partition: RebuiltPartition, ignored: ReadonlySet<string
   return { ...partition, files, ...dirHashInfo(files) };
 }
 
-/** The error for a rebuilt partition whose hash differs from its `.dvc` file: the first differing file and the likely cause. */
-async function mismatchError(
-  repo: Repo,
-  label: string,
-  dvcFile: string,
-  recorded: HashInfo,
-  rebuilt: RebuiltPartition,
-  recipe: PartitionRecipe,
-  version: string,
-  recipePath: string,
-): Promise<UserError> {
-  const at = (relpath: string) => `${label}/${relpath}`;
-  const head = `rebuilt ${label} does not match ${dvcFile} (directory hash ${rebuilt.hash.md5}, recorded ${recorded.md5})`;
-  const tail = 'nothing was written to the workspace or the DVC cache. Pull the partition from the DVC remote instead, or re-create it with `cifar10 partition` and track it again';
-  const entries = await recordedEntries(repo, recorded.md5);
-  const diff = entries && firstDifference(entries, rebuilt.files);
-  if (diff) return new UserError(`${head}: first differing file ${at(diff.relpath)} ${diff.problem}; ${tail}`);
-  const expectedCsv = recipe.partitions[version]!.manifestMd5;
-  if (rebuilt.selectionMd5 !== expectedCsv) {
-    return new UserError(
-      `${head}: first differing file ${at(MANIFEST_FILE)} (MD5 ${rebuilt.selectionMd5}, ${recipePath} records ${expectedCsv}): the images selected differ from the recorded ones, so the seed, count, size or balance in ${recipePath} was changed after the partitions were made; ${tail}`,
-    );
-  }
-  const encoder = pngEncoderInfo();
-  const sameEncoder = JSON.stringify(encoder) === JSON.stringify(recipe.encoder);
-  const encoderNote = sameEncoder
-    ? ''
-    : ` (made with ${recipe.encoder.name}@${recipe.encoder.version}, ${recipe.encoder.deflate}, level ${recipe.encoder.level}; installed: ${encoder.name}@${encoder.version}, ${encoder.deflate}, level ${encoder.level})`;
-  return new UserError(
-    `${head}: the same images were selected (${at(MANIFEST_FILE)} matches ${recipePath}), so either their PNG bytes differ${encoderNote} or ${dvcFile} was changed after the partition was made${entries ? '' : `; the first differing image cannot be named because the recorded file list (${objectPath(repo.cacheDir, recorded.md5)}) is not in the cache`}; ${tail}`,
-  );
-}
-
 /**
  * Rebuilds `versions` from CIFAR-10 and verifies each against its `.dvc` file; see the module
  * comment. Partitions whose objects are all in the DVC cache already are only checked out.
@@ -296,7 +170,7 @@ async function mismatchError(
 export async function rebuildVersions(options: RebuildOptions): Promise<RebuildResult> {
   const log = options.log ?? (() => {});
   const repo = await loadRepo(resolve(options.repoRoot));
-  const partitionsDir = resolve(repo.root, options.partitionsDir ?? join('data', 'partitions'));
+  const partitionsDir = resolve(repo.root, options.partitionsDir ?? PROJECT_PATHS.partitions);
   const recipePath = join(partitionsDir, RECIPE_FILE);
   const shownRecipe = relative(process.cwd(), recipePath) || recipePath;
   if (options.versions.length === 0) throw new UserError('rebuild: no partitions named; pass e.g. v1 or v1+v2');
@@ -318,7 +192,7 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
   const cached: string[] = [];
   const toBuild: typeof targets = [];
   for (const target of targets) {
-    if (await fullyCached(repo, target.output.hash.md5)) cached.push(target.version);
+    if (await hasTree(repo.cacheDir, target.output.hash.md5)) cached.push(target.version);
     else toBuild.push(target);
   }
   if (cached.length > 0) log(`rebuild: ${cached.join(', ')} already in the DVC cache; checking out only`);
@@ -341,7 +215,7 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
     const rules = new IgnoreRules(repo.root);
     const largest = Math.max(...toBuild.map(({ version }) => parts[Number(version.slice(1)) - 1]?.length ?? 0));
     const threads = options.workers ?? Math.min(availableParallelism(), Math.ceil(largest / CHUNK_RECORDS));
-    const pool = threads > 1 ? new EncoderPool(threads) : undefined;
+    const pool: EncoderPool | undefined = threads > 1 ? new WorkerPool(new URL('./rebuild-worker.js', import.meta.url), threads) : undefined;
     try {
       for (const { version, output } of toBuild) {
         const part = parts[Number(version.slice(1)) - 1];
@@ -350,9 +224,8 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
         if (result.hash.md5 !== output.hash.md5) {
           throw await mismatchError(repo, output.label, relative(repo.root, output.dvc.file), output.hash, result, recipe, version, shownRecipe);
         }
-        // File objects first, the `.dir` object last: a cache holding the manifest holds every file it names.
-        await eachInBatches(result.files, (file) => putObjectBytesSync(repo.cacheDir, file.md5, file.bytes));
-        putObjectBytesSync(repo.cacheDir, result.hash.md5, result.manifest);
+        // The DVC layer hashes the files again and stores them only when they make the recorded tree.
+        await storeVerifiedTree(repo.cacheDir, result.files, output.hash.md5);
         rebuilt.push(version);
         log(`rebuild: ${version} verified (${result.files.length} files, ${result.hash.md5}) and stored in the DVC cache`);
       }
@@ -366,72 +239,4 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
     { force: options.force },
   );
   return { rebuilt, verified: targets.map((t) => t.version), cached };
-}
-
-export interface PullOrRebuildOptions extends Omit<TransferOptions, 'cwd'> {
-  cwd?: string;
-  force?: boolean;
-  /** Where CIFAR-10 comes from when a rebuild is needed. */
-  source: SourceSpec;
-  partitionsDir?: string;
-  cifarCacheDir?: string;
-  quiet?: boolean;
-  log?: (line: string) => void;
-}
-
-export interface PullOrRebuildResult {
-  /** `remote`: every object came from the cache or the remote; `rebuild`: partitions were rebuilt. */
-  via: 'remote' | 'rebuild';
-  /** What the fetch did, when it succeeded. */
-  fetch?: FetchResult;
-  /** Outputs checked out besides the rebuilt partitions (all of them when nothing was rebuilt). */
-  checkout: OutputCheckout[];
-  /** Why the remote could not serve, when it could not. */
-  reason?: string;
-  rebuild?: RebuildResult;
-}
-
-/**
- * `cifar10 data pull --rebuild`: a normal pull first; when its fetch fails (no remote configured,
- * none reachable, objects missing there), the partitions among the targets are rebuilt and
- * verified instead, and then everything is checked out. Other outputs still need the remote: if
- * they are missing, checkout names them.
- */
-export async function pullOrRebuild(repo: Repo, options: PullOrRebuildOptions): Promise<PullOrRebuildResult> {
-  return locked(repo, () => pullOrRebuildLocked(repo, options));
-}
-
-async function pullOrRebuildLocked(repo: Repo, options: PullOrRebuildOptions): Promise<PullOrRebuildResult> {
-  const log = options.log ?? (() => {});
-  const cwd = options.cwd ?? process.cwd();
-  const outputs = await collectOutputs(repo, options.targets, cwd);
-  let failure: UserError | undefined;
-  let fetched: FetchResult | undefined;
-  try {
-    fetched = await fetchOutputs(repo, outputs, { ...options, cwd });
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    failure = error;
-  }
-  const checkoutOptions = { force: options.force, progress: options.progress, jobs: options.jobs };
-  if (!failure) return { via: 'remote', fetch: fetched, checkout: await checkoutOutputs(repo, outputs, checkoutOptions) };
-  const partitionsDir = resolve(repo.root, options.partitionsDir ?? join('data', 'partitions'));
-  const isPartition = (o: TrackedOutput) => VERSION_PATTERN.test(relative(partitionsDir, o.path));
-  const versions = outputs.filter(isPartition).map((o) => relative(partitionsDir, o.path));
-  if (versions.length === 0) throw failure;
-  log(`pull: ${failure.message}`);
-  log(`pull: rebuilding ${versions.join(', ')} from CIFAR-10 and verifying them against their .dvc files instead`);
-  const rebuild = await rebuildVersions({
-    repoRoot: repo.root,
-    versions,
-    source: options.source,
-    partitionsDir,
-    cifarCacheDir: options.cifarCacheDir,
-    force: options.force,
-    quiet: options.quiet,
-    log,
-  });
-  const others = outputs.filter((o) => !isPartition(o));
-  const checkout = others.length > 0 ? await checkoutOutputs(repo, others, checkoutOptions) : [];
-  return { via: 'rebuild', reason: failure.message, rebuild, checkout };
 }

@@ -4,8 +4,9 @@ import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
+import { command, hinted } from '../util/hints.js';
 import type { HashInfo } from './hash.js';
-import { IgnoreRules } from './hash.js';
+import { IgnoreRules } from './dvcignore.js';
 import { safeRelativePath, UnsafePathError } from './paths.js';
 
 /**
@@ -97,7 +98,7 @@ export async function readDvcFile(file: string): Promise<DvcFile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${file} does not exist; track the data with \`cifar10 data add <path>\` first`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(hinted`${file} does not exist; track the data with ${command('add', '<path>')} first`, { cause: error });
     throw fsError(error, file, 'read');
   }
   return parseDvcFile(text, file);

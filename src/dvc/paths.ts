@@ -1,6 +1,7 @@
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.js';
+import type { MessagePart } from '../util/hints.js';
 
 /**
  * The one rule for every name that someone else stored and this tool turns into a file path: the
@@ -12,7 +13,7 @@ import { UserError } from '../util/errors.js';
 
 /** A stored name this tool refuses to turn into a path. */
 export class UnsafePathError extends UserError {
-  constructor(message: string) {
+  constructor(message: string | readonly MessagePart[]) {
     super(message);
     this.name = 'UnsafePathError';
   }

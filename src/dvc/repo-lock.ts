@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isStaleTemp, tempPathFor } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
+import { currentShell } from '../util/hints.js';
 
 /**
  * The repository lock, at DVC's own path `.dvc/tmp/lock`: one writer at a time (repro, exp run,
@@ -21,13 +22,13 @@ import { UserError } from '../util/errors.js';
  * this lock does not keep the real DVC out while it is held, nor this tool out while the real DVC
  * holds its flock.
  *
- * A process that holds the lock passes its token to its children in `CIFAR10_DVC_LOCK` (a
+ * A process that holds the lock passes its token to its children in `DVC_LOCK_TOKENS` (a
  * comma-separated list when it holds the locks of several repositories), so a
- * stage command of `repro` (`cifar10 pull-data` pulls) works under its parent's lock instead of
+ * stage command of `repro` (one that pulls data) works under its parent's lock instead of
  * waiting for it; within one process the lock is re-entrant (the cells of a matrix).
  */
 
-export const LOCK_ENV = 'CIFAR10_DVC_LOCK';
+export const LOCK_ENV = 'DVC_LOCK_TOKENS';
 
 /** How long a second writer waits before it gives up (DVC waits 3 s too). */
 export const LOCK_WAIT_MS = 3000;
@@ -66,7 +67,7 @@ export function parseLockFile(text: string): LockHolder | undefined {
 /** The command line of this process for the lock file, without credentials in URLs. */
 function currentCommand(): string {
   const [, script, ...args] = process.argv;
-  const name = script && basename(script) === 'cli.js' ? 'cifar10' : `node ${script ? basename(script) : ''}`.trim();
+  const name = currentShell().name ?? `node ${script ? basename(script) : ''}`.trim();
   return [name, ...args].join(' ').replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
 }
 

@@ -3,9 +3,10 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
-import { CONFIG_FILE, type IniDoc, readConfig } from './config.js';
-import type { LinkType } from './cache.js';
-import { DVCIGNORE_FILE } from './hash.js';
+import { command, hinted } from '../util/hints.js';
+import { CONFIG_FILE, type IniDoc, readConfig } from './config-file.js';
+import type { LinkType } from './workspace/types.js';
+import { DVCIGNORE_FILE } from './dvcignore.js';
 
 /** An opened DVC repository: its root, `.dvc/` folder, cache folder and merged config. */
 export interface Repo {
@@ -61,7 +62,7 @@ export async function findRepoRoot(start: string = process.cwd()): Promise<strin
 export async function openRepo(start: string = process.cwd()): Promise<Repo> {
   const root = await findRepoRoot(start);
   if (!root) {
-    throw new UserError(`${resolve(start)} is not inside a DVC repository (no ${DVC_DIR}/ folder here or above); run \`cifar10 data init\` at the project root first`);
+    throw new UserError(hinted`${resolve(start)} is not inside a DVC repository (no ${DVC_DIR}/ folder here or above); run ${command('init')} at the project root first`);
   }
   return loadRepo(root);
 }

@@ -1,7 +1,5 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { discardTempSync, tempPathFor } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 
 /**
@@ -44,35 +42,6 @@ export function readSmallIfExistsSync(path: string): Buffer | undefined | null {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
-  }
-}
-
-/**
- * Writes a temp file beside `path` and renames it into place (readers never see a partial file),
- * creating the parent folder on first need. A failure is an `FsError` naming the path; its `code`
- * (EISDIR, ENOTEMPTY, …) stays readable for callers that handle a case themselves.
- */
-export function writeAtomicSync(path: string, data: Uint8Array, mode?: number): void {
-  const write = () => {
-    const temp = tempPathFor(path);
-    try {
-      writeFileSync(temp, data, { mode });
-      renameSync(temp, path);
-    } catch (error) {
-      discardTempSync(temp);
-      throw error;
-    }
-  };
-  try {
-    write();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, path, 'write');
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      write();
-    } catch (again) {
-      throw fsError(again, path, 'write');
-    }
   }
 }
 

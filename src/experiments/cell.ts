@@ -1,10 +1,9 @@
 import { copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { testSetPartitions } from '../data/partition.js';
+import { testSetPartitions } from '../data/recipe.js';
 import { testSetOf } from '../data/test-set.js';
 import { parseVersionSpec } from '../data/versions.js';
-import { applyOverrides } from '../dvc/pipeline/params.js';
-import { withRepoLockAt } from '../dvc/repo-lock.js';
+import { applyOverrides, withRepoLockAt } from '../dvc/index.js';
 import { readMetricsJson, readPredictionsCsv, REPORT_FILES, type MetricsFile } from '../evaluate/report-files.js';
 import { TRAINING_FILE } from '../model/training-record.js';
 import { TUNING_FILE } from '../model/tune.js';

@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { arch, cpus, hostname, platform } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readDvcFile } from '../dvc/dvcfile.js';
-import { hashPath } from '../dvc/hash.js';
+import { hashPath, readDvcFile } from '../dvc/index.js';
 import type { RunManifest } from './bundle.js';
 
 /** Where, on what and from which data a run was made: the facts a bundle's manifest records. */

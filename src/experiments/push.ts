@@ -1,7 +1,4 @@
-import { add } from '../dvc/ops/add.js';
-import type { ProgressFactory } from '../dvc/ops/outputs.js';
-import { push } from '../dvc/ops/push.js';
-import { openRepo } from '../dvc/repo.js';
+import { add, openRepo, type ProgressFactory, push } from '../dvc/index.js';
 
 /** `exp push`: tracks the results folder with DVC (`<results>.dvc`) and pushes it to a remote. */
 export async function pushResults(options: { resultsDir: string; remote?: string; progress?: ProgressFactory }) {

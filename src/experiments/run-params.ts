@@ -1,6 +1,6 @@
 import { isAbsolute, join, relative } from 'node:path';
 import { prepareParamsFrom } from '../data/params.js';
-import { parseOverride } from '../dvc/pipeline/params.js';
+import { parseOverride } from '../dvc/index.js';
 import { DEFAULT_PARAMS_FILE, paramsGroup, readParamsFile } from '../params.js';
 import { EVALUATE_PARAMS } from '../evaluate/params.js';
 import { trainParamsFrom, tuneParamsFrom } from '../model/params.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { applyOverrides, valueAt } from '../dvc/pipeline/params.js';
+import { applyOverrides, valueAt } from '../dvc/index.js';
 import { DEFAULT_PARAMS_FILE, readParamsFile } from '../params.js';
 import { UserError } from '../util/errors.js';
 import { runCell, type CellOptions, type CellResult } from './cell.js';

@@ -2,14 +2,10 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireCifar } from '../cifar/download.js';
 import { exportPngs, readExportState } from '../cifar/export.js';
-import { RECIPE_FILE } from '../data/partition.js';
-import { rebuildVersions } from '../data/rebuild.js';
-import { defaultRemoteName } from '../dvc/config.js';
-import { type ProgressFactory } from '../dvc/ops/outputs.js';
-import { versionData } from '../dvc/ops/version-data.js';
-import { pullData } from '../dvc/pipeline/pull-data.js';
-import { reproduce, type StageOutcome } from '../dvc/pipeline/repro.js';
-import { findRepoRoot, loadRepo } from '../dvc/repo.js';
+import { RECIPE_FILE } from '../data/recipe.js';
+import { pullData } from '../data/pull-data.js';
+import { versionData } from '../data/versioning.js';
+import { defaultRemoteName, findRepoRoot, loadRepo, type ProgressFactory, reproduce, type StageOutcome } from '../dvc/index.js';
 import { type MetricsFile, readMetricsJson, REPORT_FILES } from '../evaluate/report-files.js';
 import { PROJECT_PATHS } from '../paths.js';
 
@@ -62,8 +58,9 @@ async function ensureImages(options: StartOptions): Promise<void> {
 
 /**
  * Gets the partitions into the workspace. Versioned ones (committed `.dvc` files) are pulled from
- * the default remote, or, with no remote, rebuilt from CIFAR-10 and verified against their `.dvc`
- * hashes; unversioned ones are made from CIFAR-10 and versioned to a local remote.
+ * the default remote, or, when it cannot serve them (none configured, unreachable, data missing:
+ * src/data/pull-or-rebuild.ts), rebuilt from CIFAR-10 and verified against their `.dvc` hashes;
+ * unversioned ones are made from CIFAR-10 and versioned to a local remote.
  */
 async function bootstrapData(options: StartOptions): Promise<StartResult['data']> {
   const { root } = options;
@@ -72,22 +69,12 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
   const repoRoot = await findRepoRoot(root);
   if (tracked.length > 0 && repoRoot === root) {
     const repo = await loadRepo(root);
-    if (defaultRemoteName(repo.config)) {
-      const result = await pullData({ root, progress: options.progress, log });
-      return result.pulled.length > 0 ? 'pulled' : 'present';
+    if (!defaultRemoteName(repo.config)) {
+      await ensureImages(options);
+      log(`No DVC remote configured: missing partitions are rebuilt from CIFAR-10 and verified against their .dvc hashes`);
     }
-    await ensureImages(options);
-    const versions = tracked.map((name) => name.replace(/\.dvc$/, ''));
-    log(`No DVC remote configured: rebuilding ${versions.join(', ')} from CIFAR-10 and verifying them against their .dvc hashes`);
-    const rebuilt = await rebuildVersions({
-      repoRoot: root,
-      versions,
-      source: options.source ?? 'auto',
-      cifarCacheDir: options.cifarCacheDir,
-      quiet: options.quiet,
-      log,
-    });
-    return rebuilt.rebuilt.length > 0 ? 'rebuilt' : 'present';
+    const result = await pullData({ root, source: options.source ?? 'auto', cifarCacheDir: options.cifarCacheDir, progress: options.progress, quiet: options.quiet, log });
+    return result.rebuilt ? 'rebuilt' : result.pulled.length > 0 ? 'pulled' : 'present';
   }
   if (!(await exists(join(root, PROJECT_PATHS.partitions, RECIPE_FILE)))) await ensureImages(options);
   const repo = repoRoot === root ? await loadRepo(root) : undefined;

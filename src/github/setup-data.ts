@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
-import { readDvcFile } from '../dvc/dvcfile.js';
-import { selectRemote } from '../dvc/config.js';
-import { pull } from '../dvc/ops/pull.js';
-import type { Repo } from '../dvc/repo.js';
+import { remoteCannotServe } from '../data/pull-or-rebuild.js';
+import { pull, readDvcFile, type Repo, selectRemote } from '../dvc/index.js';
 import { UserError, messageOf } from '../util/errors.js';
 import type { CacheService } from './data-cache.js';
 
@@ -118,6 +116,7 @@ export async function setupData(options: SetupDataOptions): Promise<SetupDataRes
         await fromRemote();
         source = 'remote';
       } catch (error) {
+        if (!remoteCannotServe(error)) throw error;
         options.warning(`pulling ${partitions.join(', ')} from the DVC remote failed (${messageOf(error)}); rebuilding them from CIFAR-10 instead`);
         await options.rebuild(partitions);
         source = 'rebuild';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../cifar/classes.js';
 import { IMAGE_SIZE } from '../cifar/records.js';
 import { Random } from '../util/random.js';
+import { batchNormalization, conv2d } from './fused-layers.js';
 import type { Architecture } from './params.js';
 
 export interface ArchitectureOptions {
@@ -64,11 +65,11 @@ export function buildModel(options: ArchitectureOptions): tf.LayersModel {
     const shape = first ? { inputShape: [IMAGE_SIZE, IMAGE_SIZE, 3] } : {};
     first = false;
     if (batchNorm) {
-      model.add(tf.layers.conv2d({ ...shape, filters: ch(filters), kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init() }));
-      model.add(tf.layers.batchNormalization({ momentum: 0.9 }));
+      model.add(conv2d({ ...shape, filters: ch(filters), kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init() }));
+      model.add(batchNormalization({ momentum: 0.9 }));
       model.add(tf.layers.reLU());
     } else {
-      model.add(tf.layers.conv2d({ ...shape, filters: ch(filters), kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() }));
+      model.add(conv2d({ ...shape, filters: ch(filters), kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() }));
     }
   };
   const pool = () => model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../cifar/classes.js';
+import { BatchPipeline } from '../data/batch-pipeline.js';
 import { CIFAR_NORMALISATION, epochBatches, imageBatch, labelBatch, type Normalisation } from '../data/batches.js';
 import type { PackedSplit } from '../data/packed.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { buildModel } from './architectures.js';
+import { adam } from './fused-adam.js';
 import type { TrainParams } from './params.js';
 import { learningRate } from './schedule.js';
 import { betterOnValidation, type EpochRecord } from './train-log.js';
@@ -70,7 +72,7 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
   if (n === 0) throw new UserError('the train split is empty; prepare more data (data.versions, prepare.train)');
   const random = new Random(params.seed);
   const model = buildModel({ arch: params.arch, width: params.width, dropout: params.dropout, seed: random.int(2 ** 31) });
-  const optimizer = tf.train.adam(params.lr);
+  const optimizer = adam(params.lr);
   const setRate = (lr: number) => ((optimizer as unknown as { learningRate: number }).learningRate = lr);
   const stepsPerEpoch = Math.ceil(n / params.batch_size);
   const totalSteps = stepsPerEpoch * params.epochs;
@@ -84,6 +86,8 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
   let trainMs = 0;
   const started = Date.now();
   const progressOf = () => Math.max(step / totalSteps, budgetMs > 0 ? (Date.now() - started) / budgetMs : 0);
+  // Shuffles and augmentation continue `random` on a worker thread, batches ahead of the loop.
+  const batches = new BatchPipeline({ split: train, batchSize: params.batch_size, epochs: params.epochs, normalisation: norm, cropPadding: params.crop_padding, flip: params.flip, randomState: random.save() });
   try {
     for (let epoch = 1; epoch <= params.epochs && !outOfTime; epoch++) {
       const epochStart = Date.now();
@@ -92,17 +96,16 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
       let correct = 0;
       let seen = 0;
       let lr = params.lr;
-      for (const indices of epochBatches(n, params.batch_size, random)) {
+      for (let b = 0; b < stepsPerEpoch; b++) {
         if (budgetMs > 0 && progressOf() >= 1) {
           outOfTime = true;
           break;
         }
         lr = learningRate(params, progressOf());
         setRate(lr);
-        const pixels = imageBatch(train, indices, norm, { cropPadding: params.crop_padding, flip: params.flip, random });
-        const labels = labelBatch(train, indices);
+        const { pixels, labels } = await batches.next();
         const [batchLoss, batchCorrect] = tf.tidy((): number[] => {
-          const x = tf.tensor4d(pixels, [indices.length, 32, 32, 3]);
+          const x = tf.tensor4d(pixels, [labels.length, 32, 32, 3]);
           const y = tf.tensor1d(labels, 'int32');
           let hits: tf.Scalar | undefined;
           const cost = optimizer.minimize(() => {
@@ -114,11 +117,11 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
           hits!.dispose();
           return result;
         });
-        lossSum += batchLoss * indices.length;
+        lossSum += batchLoss * labels.length;
         correct += batchCorrect;
-        seen += indices.length;
+        seen += labels.length;
         step++;
-        progress.increment(indices.length);
+        progress.increment(labels.length);
       }
       progress.stop();
       if (seen === 0) break;
@@ -153,6 +156,7 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
     throw error;
   } finally {
     optimizer.dispose();
+    await batches.close();
   }
   if (!best) {
     model.dispose();

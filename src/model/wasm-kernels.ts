@@ -1,11 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, simdCovers } from './kernels/conv.js';
+import { adamStep } from './kernels/adam.js';
+import { batchNormTrain, batchNormTrainGrad, fusedBatchNorm, reluBiasGrad } from './kernels/batch-norm.js';
+import { batchMatMul, fusedMatMul } from './kernels/dense.js';
+import { SIMD_KERNELS } from './kernels/names.js';
+import { maxPoolGrad, reduceLeadingAxes, reluGrad, shareInput } from './kernels/tensor-ops.js';
 
 /**
  * Training kernels for the wasm backend, registered over (or in place of) its own. Stock
  * tfjs-backend-wasm 4.22 cannot train a CNN (no Conv2DBackpropFilter) and several of its training
- * kernels are slow or wrong (DESIGN.md §4). Each replacement expresses the work with the backend's
- * fast forward kernels (XNNPACK convolutions, plain matmuls, broadcasts). No library ships these, so
- * they are written here, and each has a gradient check against the cpu backend in test/model/.
+ * kernels are slow or wrong (DESIGN.md §4). The heavy ones are WebAssembly SIMD kernels written in
+ * C (src/model/kernels/, working in place on the backend's heap); a few are expressed with the
+ * backend's own fast kernels. No library ships these, so they are written here, and each has a
+ * gradient check against the cpu backend in test/model/.
  */
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -41,171 +48,6 @@ function runWrapped(args: KernelArgs, compute: (inputs: Record<string, tf.Tensor
   }
 }
 
-type PadAttr = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-/** Top/left padding and the output size of a conv or pool along one axis, as tfjs computes them. */
-function axisPadding(pad: PadAttr, size: number, kernel: number, stride: number, axis: 0 | 1): { before: number; out: number } {
-  if (pad === 'valid') return { before: 0, out: Math.ceil((size - kernel + 1) / stride) };
-  if (pad === 'same') {
-    const out = Math.ceil(size / stride);
-    const total = Math.max((out - 1) * stride + kernel - size, 0);
-    return { before: Math.floor(total / 2), out };
-  }
-  if (typeof pad === 'number') return { before: pad, out: Math.floor((size - kernel + 2 * pad) / stride) + 1 };
-  const [before, after] = pad[axis + 1]!;
-  return { before, out: Math.floor((size - kernel + before + after) / stride) + 1 };
-}
-
-function pair(value: number | [number, number]): [number, number] {
-  return typeof value === 'number' ? [value, value] : value;
-}
-
-/** Pads (positive) or crops (negative) `x` along axes 1 and 2 of an NHWC tensor. */
-function padOrCrop4d(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  const crop = [Math.max(-top, 0), Math.max(-bottom, 0), Math.max(-left, 0), Math.max(-right, 0)] as const;
-  const cropped = crop.some((c) => c > 0) ? tf.slice(x, [0, crop[0], crop[2], 0], [-1, h - crop[0] - crop[1], w - crop[2] - crop[3], -1]) : x;
-  const pads: [number, number][] = [
-    [0, 0],
-    [Math.max(top, 0), Math.max(bottom, 0)],
-    [Math.max(left, 0), Math.max(right, 0)],
-    [0, 0],
-  ];
-  return pads.some(([a, b]) => a > 0 || b > 0) ? tf.pad(cropped, pads) : cropped;
-}
-
-/**
- * [N,H,W,C] → [C,H,W,N]. The stock wasm transpose is ~20× slower for this permutation than for a
- * 2-D transpose or one that keeps the innermost axis, so do it as those two.
- */
-function channelsBatchLast(x: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const flat = tf.transpose(tf.reshape(x, [n, h * w * c]));
-  return tf.transpose(tf.reshape(flat, [h, w, c, n]), [2, 0, 1, 3]);
-}
-
-/**
- * dW of a 2-D convolution as one forward convolution: the batch becomes the reduction axis by
- * treating input channels as the batch ([cin,H,W,N]) and dy as the filter ([oh,ow,N,cout]), with
- * the forward stride becoming the dilation.
- */
-function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
-  const attrs = args.attrs as unknown as { strides: number | [number, number]; pad: PadAttr; filterShape: [number, number, number, number]; dataFormat?: string };
-  if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm: only NHWC is supported, got ${attrs.dataFormat}`);
-  return runWrapped(args, ({ x, dy }) => {
-    const x4 = x as tf.Tensor4D;
-    const dy4 = dy as tf.Tensor4D;
-    const [kh, kw] = attrs.filterShape;
-    const [sh, sw] = pair(attrs.strides);
-    const [, h, w] = x4.shape;
-    const [, oh, ow] = dy4.shape;
-    const rows = axisPadding(attrs.pad, h, kh, sh, 0);
-    const cols = axisPadding(attrs.pad, w, kw, sw, 1);
-    // Rows/cols of the padded input the conv touches: (out-1)*stride + kernel.
-    const needH = (oh - 1) * sh + kh;
-    const needW = (ow - 1) * sw + kw;
-    const padded = padOrCrop4d(x4, rows.before, needH - h - rows.before, cols.before, needW - w - cols.before);
-    const xT = channelsBatchLast(padded);
-    const dyT = tf.transpose(dy4, [1, 2, 0, 3]);
-    const full = tf.conv2d(xT, dyT as tf.Tensor4D, 1, 'valid', 'NHWC', [sh, sw]);
-    const cut = full.shape[1] === kh && full.shape[2] === kw ? full : tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]);
-    return tf.transpose(cut, [1, 2, 0, 3]);
-  });
-}
-
-/** Inserts stride-1 zeros between rows and columns of dy, with rank-4 ops only (rank 6 is slow on wasm). */
-function dilate4d(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
-  let y = dy;
-  const [n, oh, ow, c] = y.shape;
-  if (sw > 1) {
-    y = tf.concat([y, tf.zeros([n, oh, ow, c * (sw - 1)])], 3).reshape([n, oh, ow * sw, c]);
-    y = tf.slice(y, [0, 0, 0, 0], [-1, -1, (ow - 1) * sw + 1, -1]);
-  }
-  if (sh > 1) {
-    const width = y.shape[2];
-    y = tf.concat([y, tf.zeros([n, oh, width * (sh - 1), c])], 2).reshape([n, oh * sh, width, c]);
-    y = tf.slice(y, [0, 0, 0, 0], [-1, (oh - 1) * sh + 1, -1, -1]);
-  }
-  return y;
-}
-
-/**
- * dX of a 2-D convolution as a forward convolution of dy (dilated by the stride and padded by
- * kernel-1-pad) with the spatially flipped filter, input and output channels swapped.
- */
-function conv2dBackpropInput(args: KernelArgs): TensorInfo {
-  const attrs = args.attrs as unknown as { strides: number | [number, number]; pad: PadAttr; inputShape: [number, number, number, number]; dataFormat?: string };
-  if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput on wasm: only NHWC is supported, got ${attrs.dataFormat}`);
-  return runWrapped(args, ({ dy, filter }) => {
-    const w4 = filter as tf.Tensor4D;
-    const [kh, kw] = w4.shape;
-    const [sh, sw] = pair(attrs.strides);
-    const [, h, w] = attrs.inputShape;
-    const rows = axisPadding(attrs.pad, h, kh, sh, 0);
-    const cols = axisPadding(attrs.pad, w, kw, sw, 1);
-    const dilated = dilate4d(dy as tf.Tensor4D, sh, sw);
-    const top = kh - 1 - rows.before;
-    const left = kw - 1 - cols.before;
-    // Output row i reads dilated rows i+pt-kh+1 … i+pt: the padded height must be h+kh-1.
-    const padded = padOrCrop4d(dilated, top, h + kh - 1 - top - dilated.shape[1], left, w + kw - 1 - left - dilated.shape[2]);
-    const flipped = tf.transpose(tf.reverse(w4, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(padded, flipped, 1, 'valid');
-  });
-}
-
-function swapLastAxes(t: tf.Tensor): tf.Tensor {
-  const perm = t.shape.map((_, i) => i);
-  perm.push(...perm.splice(-2).reverse());
-  return tf.transpose(t, perm);
-}
-
-/** Wraps the stock BatchMatMul so transposed operands are transposed explicitly first (3–17× faster). */
-function batchMatMul(stock: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-    if (!attrs.transposeA && !attrs.transposeB) return stock(args);
-    const a = wrap(args.backend, args.inputs['a'] as TensorInfo);
-    const b = wrap(args.backend, args.inputs['b'] as TensorInfo);
-    const aT = attrs.transposeA ? swapLastAxes(a) : a;
-    const bT = attrs.transposeB ? swapLastAxes(b) : b;
-    try {
-      return stock({ ...args, inputs: { a: aT, b: bT }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
-    } finally {
-      for (const t of new Set([a, b, aT, bT])) t.dispose();
-    }
-  };
-}
-
-/**
- * MaxPoolGrad for non-overlapping 2×2/2 windows: route dy to every element equal to its window's
- * maximum. The stock kernel misroutes when a window's maximum is negative. Ties share the gradient;
- * they occur after ReLU (windows of zeros), whose own gradient is zero there. Other window shapes
- * use the stock kernel.
- */
-function maxPoolGrad(stock: tf.KernelFunc): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const attrs = args.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: PadAttr };
-    const [fh, fw] = pair(attrs.filterSize);
-    const [sh, sw] = pair(attrs.strides);
-    const input = args.inputs['input'] as TensorInfo;
-    const [, h, w] = input.shape;
-    const evenSame = attrs.pad === 'same' && h! % 2 === 0 && w! % 2 === 0;
-    if (fh !== 2 || fw !== 2 || sh !== 2 || sw !== 2 || !(attrs.pad === 'valid' || evenSame)) return stock(args);
-    return runWrapped(args, ({ dy, input: x, output: y }) => {
-      const [, oh, ow] = (dy as tf.Tensor4D).shape;
-      const coveredH = oh * 2;
-      const coveredW = ow * 2;
-      const x4 = x as tf.Tensor4D;
-      const xc = coveredH === h && coveredW === w ? x4 : tf.slice(x4, [0, 0, 0, 0], [-1, coveredH, coveredW, -1]);
-      const maxUp = tf.image.resizeNearestNeighbor(y as tf.Tensor4D, [coveredH, coveredW]);
-      const dyUp = tf.image.resizeNearestNeighbor(dy as tf.Tensor4D, [coveredH, coveredW]);
-      // x ≤ its window's max, so step(max − x) is 0 exactly at the max; stock Equal is ~10× slower than Step.
-      const routed = tf.sub(dyUp, tf.mul(dyUp, tf.step(tf.sub(maxUp, xc)))) as tf.Tensor4D;
-      return coveredH === h && coveredW === w ? routed : tf.pad(routed, [[0, 0], [0, h! - coveredH], [0, w! - coveredW], [0, 0]]);
-    });
-  };
-}
-
 /** Tile that only repeats size-1 axes is a broadcast: add zeros of the output shape (the stock kernel dominates BatchNorm gradients). */
 function tile(stock: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs) => {
@@ -217,13 +59,109 @@ function tile(stock: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-export const REPLACED_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Tile'] as const;
+/** Our SIMD kernel where it covers the attributes (NHWC, no dilation), else the stock one. */
+function coveredOr(stock: tf.KernelFunc, simd: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => (simdCovers(args.attrs as never) ? simd(args) : stock(args));
+}
+
+/** FusedConv2D with a rank-1 bias (or none) and a linear or ReLU activation; others go to the stock kernel. */
+function fusedConv2d(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const attrs = args.attrs as unknown as { activation: string };
+    const bias = args.inputs['bias'] as TensorInfo | undefined;
+    const filter = args.inputs['filter'] as TensorInfo;
+    const biasFits = !bias || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
+    if (!simdCovers(args.attrs as never) || !biasFits || (attrs.activation !== 'linear' && attrs.activation !== 'relu')) return stock(args);
+    return conv2dForward(args, { bias, relu: attrs.activation === 'relu' });
+  };
+}
+
+/** Sum or Mean over all leading axes by our kernel, other reductions by the stock one. */
+function reduction(stock: tf.KernelFunc, mean: boolean): tf.KernelFunc {
+  return (args: KernelArgs) => reduceLeadingAxes(args, mean) ?? stock(args);
+}
+
+/** Cast to the same dtype shares the buffer; a real conversion runs the stock kernel. */
+function cast(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => ((args.attrs as unknown as { dtype: string }).dtype === (args.inputs['x'] as TensorInfo).dtype ? shareInput(args) : stock(args));
+}
+
+export const REPLACED_KERNELS = [
+  'Conv2D',
+  'FusedConv2D',
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'FusedBatchNorm',
+  'MaxPoolGrad',
+  'Tile',
+  'Sum',
+  'Mean',
+  'Cast',
+  'Identity',
+] as const;
 
 const installedBackends = new Set<string>();
+let gradientsInstalled = false;
+
+type ConvKernelAttrs = { strides: number | [number, number]; pad: 'same' | 'valid'; activation: 'relu' | 'linear' };
 
 /**
- * Registers the replacement kernels for `backendName` (normally `wasm`; tests also install them on
- * `cpu` twins to compare). Idempotent.
+ * The gradients of our own kernels, and a one-kernel ReLU gradient on a backend with our kernels
+ * (tfjs's own ReLU gradient everywhere else, so the cpu and tensorflow backends compute exactly what
+ * they always did). Gradients are lazy per input: the tape asks only for the inputs it needs, so the
+ * first convolution never computes a gradient for the images.
+ */
+function installGradients(): void {
+  if (gradientsInstalled) return;
+  const relu = tf.getGradient('Relu');
+  if (!relu) throw new Error('tfjs has no gradient for Relu to replace');
+  tf.registerGradient({
+    ...relu,
+    gradFunc: (dy, saved, attrs) => {
+      if (!installedBackends.has(tf.getBackend())) return relu.gradFunc(dy, saved, attrs);
+      const x = saved[0]!;
+      return { x: () => tf.engine().runKernel(SIMD_KERNELS.reluGrad, { dy: dy as tf.Tensor, x }, {}) as tf.Tensor };
+    },
+  });
+  tf.registerGradient({
+    kernelName: SIMD_KERNELS.conv2d,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const { strides, pad, activation } = attrs as unknown as ConvKernelAttrs;
+      // The gradient through the ReLU and the bias gradient, in one pass shared by all three inputs.
+      const [g, biasGrad] =
+        activation === 'relu'
+          ? (tf.engine().runKernel(SIMD_KERNELS.reluBiasGrad, { dy: dy as tf.Tensor, y }, {}) as tf.Tensor[])
+          : [dy as tf.Tensor, undefined];
+      const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g!, filter }, { ...conv, inputShape: x.shape } as never) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g! }, { ...conv, filterShape: filter.shape } as never) as tf.Tensor,
+        bias: () => biasGrad ?? tf.sum(g!, [0, 1, 2]),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: SIMD_KERNELS.batchNormTrain,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, scale, mean, variance] = saved as tf.Tensor[];
+      const dy = (dys as tf.Tensor[])[0]!;
+      const [dx, dscale, doffset] = tf.engine().runKernel(SIMD_KERNELS.batchNormTrainGrad, { dy, x: x!, mean: mean!, variance: variance!, scale: scale! }, attrs as never) as tf.Tensor[];
+      return { x: () => dx!, scale: () => dscale!, offset: () => doffset! };
+    },
+  });
+  gradientsInstalled = true;
+}
+
+/**
+ * Registers the replacement kernels for `backendName` (the wasm backend: our SIMD kernels live in
+ * its memory). Idempotent.
  */
 export function registerWasmTrainingKernels(backendName = 'wasm'): void {
   if (installedBackends.has(backendName)) return;
@@ -233,15 +171,35 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): void {
     return kernel.kernelFunc;
   };
   const replacements: Record<(typeof REPLACED_KERNELS)[number], tf.KernelFunc> = {
+    Conv2D: coveredOr(stock('Conv2D'), (args) => conv2dForward(args, { relu: false })),
+    FusedConv2D: fusedConv2d(stock('FusedConv2D')),
     Conv2DBackpropFilter: conv2dBackpropFilter,
     Conv2DBackpropInput: conv2dBackpropInput,
     BatchMatMul: batchMatMul(stock('BatchMatMul')),
-    MaxPoolGrad: maxPoolGrad(stock('MaxPoolGrad')),
+    _FusedMatMul: fusedMatMul(stock('_FusedMatMul')),
+    FusedBatchNorm: fusedBatchNorm(stock('FusedBatchNorm')),
+    MaxPoolGrad: maxPoolGrad,
     Tile: tile(stock('Tile')),
+    Sum: reduction(stock('Sum'), false),
+    Mean: reduction(stock('Mean'), true),
+    Cast: cast(stock('Cast')),
+    Identity: shareInput,
   };
   for (const [kernelName, kernelFunc] of Object.entries(replacements)) {
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
     tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
+  const own: Record<string, tf.KernelFunc> = {
+    [SIMD_KERNELS.conv2d]: (args) => conv2dForward(args, { bias: args.inputs['bias'] as TensorInfo | undefined, relu: (args.attrs as { activation?: string })['activation'] === 'relu' }),
+    [SIMD_KERNELS.batchNormTrain]: batchNormTrain as never,
+    [SIMD_KERNELS.batchNormTrainGrad]: batchNormTrainGrad as never,
+    [SIMD_KERNELS.reluBiasGrad]: reluBiasGrad as never,
+    [SIMD_KERNELS.reluGrad]: reluGrad,
+    [SIMD_KERNELS.adam]: adamStep as never,
+  };
+  for (const [kernelName, kernelFunc] of Object.entries(own)) {
+    if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
   installedBackends.add(backendName);
+  installGradients();
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fsError } from './errno.js';
@@ -72,5 +72,35 @@ export async function writeFileAtomic(
   } catch (error) {
     await discardTemp(temp);
     throw fsError(error, path, 'write');
+  }
+}
+
+/**
+ * `writeFileAtomic` for blocking callers (the small-file fast path of the DVC layer, the PNG writers
+ * in worker threads): a temp file beside `path`, renamed into place, the parent folder created on
+ * first need. A failure is an `FsError` naming the path; its `code`
+ * (EISDIR, ENOTEMPTY, …) stays readable for callers that handle a case themselves.
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array, mode?: number): void {
+  const write = () => {
+    const temp = tempPathFor(path);
+    try {
+      writeFileSync(temp, data, { mode });
+      renameSync(temp, path);
+    } catch (error) {
+      discardTempSync(temp);
+      throw error;
+    }
+  };
+  try {
+    write();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error, path, 'write');
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      write();
+    } catch (again) {
+      throw fsError(again, path, 'write');
+    }
   }
 }

@@ -10,6 +10,11 @@ export class Random {
     this.state = seed >>> 0;
   }
 
+  /** The generator's state: `new Random(state)` continues this sequence exactly (on another thread, say). */
+  save(): number {
+    return this.state;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { versionData } from '../../src/dvc/ops/version-data.js';
+import { versionData } from '../../src/data/versioning.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 import { runActionProcess } from './local-runner.js';
 

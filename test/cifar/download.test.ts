@@ -23,10 +23,14 @@ interface TarballServer {
  * Serves `body` at /cifar.tar.gz; `cutAt` ends the response early while announcing the full length,
  * `stallAt` stops sending there and keeps the connection open, `chunked` announces no length.
  */
-async function serve(body: Buffer, options: { cutAt?: number; stallAt?: number; status?: number; chunked?: boolean } = {}): Promise<TarballServer> {
+async function serve(body: Buffer, options: { cutAt?: number; stallAt?: number; status?: number; chunked?: boolean; failFirst?: number } = {}): Promise<TarballServer> {
   let hits = 0;
   const server: Server = createServer((req, res) => {
     hits++;
+    if (hits <= (options.failFirst ?? 0)) {
+      res.writeHead(503).end();
+      return;
+    }
     if (options.status) {
       res.writeHead(options.status).end();
       return;
@@ -76,6 +80,21 @@ test('the official path streams a tarball over HTTP, checks its size and MD5, an
       );
       for (const batch of BATCH_FILES) assert.deepEqual(await readFile(join(verified.dir, batch.name)), Buffer.from(files.find((f) => f.name === batch.name)!.bytes));
       assert.deepEqual(await cacheEntries(dir), []);
+    });
+  }));
+
+test('a server that answers 503 is asked again under the HTTP retry policy, and a persistent one is named with its status', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball(20);
+    const expected = { size: tarball.length, md5: md5Hex(tarball) };
+    await withServer(tarball, { failFirst: 2 }, async (server) => {
+      const verified = await downloadOfficial({ cacheDir: dir, url: server.url, expected, quiet: true });
+      assert.equal(verified.kind, 'synthetic');
+      assert.equal(server.hits(), 3, 'two 503s, then the tarball');
+    });
+    await withServer(tarball, { status: 503 }, async (server) => {
+      await assert.rejects(downloadOfficial({ cacheDir: join(dir, 'again'), url: server.url, expected, retries: 1, quiet: true }), /answered HTTP 503 Service Unavailable/);
+      assert.equal(server.hits(), 2, 'one retry');
     });
   }));
 

@@ -5,9 +5,7 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { addRemote, modifyRemote } from '../../src/dvc/config.js';
-import { add } from '../../src/dvc/ops/add.js';
-import { initRepo } from '../../src/dvc/repo.js';
+import { add, addRemote, initRepo, modifyRemote } from '../../src/dvc/index.js';
 import { readTree, tempDir } from '../dvc/helpers.js';
 import { createSynthWorkspace } from '../fixtures/synth-workspace.js';
 

@@ -1,20 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readlink, rm, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
-import { linkTypeFrom } from '../../src/dvc/repo.js';
+import { checkoutFromCache, CorruptObjectError, hashPath, linkTypeFrom, MissingObjectError, objectKey, objectPath, saveToCache, UncachedChangesError, verifyObject } from '../../src/dvc/index.js';
 import { join } from 'node:path';
-import {
-  checkoutFromCache,
-  CorruptObjectError,
-  MissingObjectError,
-  objectKey,
-  objectPath,
-  saveToCache,
-  UncachedChangesError,
-  verifyObject,
-} from '../../src/dvc/cache.js';
-import { hashPath } from '../../src/dvc/hash.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 async function repoWithData(t: import('node:test').TestContext, files: Record<string, string | Uint8Array>) {
   const root = await tempDir(t);

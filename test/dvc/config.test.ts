@@ -2,10 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addRemote, configUrlFor, formatIni, listRemotes, modifyRemote, parseIni, readConfig, selectRemote, setDefaultRemote } from '../../src/dvc/config.js';
-import { dvcFileWithHash, findDvcFiles, formatDvcFile, parseDvcFile, readDvcFile, writeDvcFile } from '../../src/dvc/dvcfile.js';
-import { addToGitignore, DVC_GITIGNORE, DVCIGNORE_TEXT, findRepoRoot, initRepo, openRepo } from '../../src/dvc/repo.js';
+import { addRemote, addToGitignore, configUrlFor, DVC_GITIGNORE, dvcFileWithHash, DVCIGNORE_TEXT, findDvcFiles, findRepoRoot, formatDvcFile, formatIni, initRepo, listRemotes, modifyRemote, openRepo, parseDvcFile, parseIni, readConfig, readDvcFile, selectRemote, setDefaultRemote, writeDvcFile } from '../../src/dvc/index.js';
 import { tempDir } from './helpers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const GOLDEN_CONFIG = `[core]
     remote = storage

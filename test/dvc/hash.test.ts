@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareCodePoints, hashPath, IgnoreRules, manifestBytes, md5File, pythonJsonString, sortManifest } from '../../src/dvc/hash.js';
+import { compareCodePoints, hashPath, IgnoreRules, manifestBytes, md5File, pythonJsonString, sortManifest } from '../../src/dvc/index.js';
 import { fakeBytes, tempDir, writeTree } from './helpers.js';
 
 test('an empty directory hashes to the golden id d751713988987e9331980363e24189ce.dir', async (t) => {

@@ -4,10 +4,14 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { addRemote, listRemotes, modifyRemote, readConfig } from '../../src/dvc/config.js';
-import { initRepo } from '../../src/dvc/repo.js';
+import { addRemote, initRepo, listRemotes, modifyRemote, readConfig } from '../../src/dvc/index.js';
 import { tempDir } from './helpers.js';
 import { assertCliError, runCli } from './hostile-helpers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const run = promisify(execFile);
 

@@ -4,8 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { access, chmod, constants, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { objectPath } from '../../src/dvc/cache.js';
-import { md5Bytes } from '../../src/dvc/hash.js';
+import { md5Bytes, objectPath } from '../../src/dvc/index.js';
 import { CLI, assertCliError, dvcText, exists, hostileRepo, pushManifest, runCli } from './hostile-helpers.js';
 import { fakeBytes, writeTree } from './helpers.js';
 

@@ -3,10 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { objectPath } from '../../src/dvc/cache.js';
-import { addRemote } from '../../src/dvc/config.js';
-import { manifestBytes, md5Bytes } from '../../src/dvc/hash.js';
-import { initRepo, loadRepo, type Repo } from '../../src/dvc/repo.js';
+import { addRemote, initRepo, loadRepo, manifestBytes, md5Bytes, objectPath, type Repo } from '../../src/dvc/index.js';
 import { tempDir } from './helpers.js';
 
 /** The project's CLI as users run it. */

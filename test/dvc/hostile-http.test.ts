@@ -4,11 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { addRemote, modifyRemote } from '../../src/dvc/config.js';
-import { add } from '../../src/dvc/ops/add.js';
-import { pull } from '../../src/dvc/ops/pull.js';
-import { push } from '../../src/dvc/ops/push.js';
-import { loadRepo } from '../../src/dvc/repo.js';
+import { add, addRemote, loadRepo, modifyRemote, pull, push } from '../../src/dvc/index.js';
 import { readTree, writeTree } from './helpers.js';
 import { assertCliError, hostileRepo, runCli } from './hostile-helpers.js';
 

@@ -2,15 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { objectPath } from '../../src/dvc/cache.js';
-import { md5Bytes } from '../../src/dvc/hash.js';
-import { add } from '../../src/dvc/ops/add.js';
-import { checkout } from '../../src/dvc/ops/checkout.js';
-import { pull } from '../../src/dvc/ops/pull.js';
-import { status } from '../../src/dvc/ops/status.js';
-import { safeName, unsafePathReason } from '../../src/dvc/paths.js';
-import { parsePipeline } from '../../src/dvc/pipeline/dvcyaml.js';
-import { reproduce } from '../../src/dvc/pipeline/repro.js';
+import { add, checkout, md5Bytes, objectPath, parsePipeline, pull, reproduce, safeName, status, unsafePathReason } from '../../src/dvc/index.js';
 import { assertCliError, dvcText, exists, hostileRepo, pushManifest, putRemoteObject, runCli, snapshot } from './hostile-helpers.js';
 
 // A DVC remote is shared storage: whoever can write to it (a collaborator, a fork's workflow with

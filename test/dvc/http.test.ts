@@ -2,16 +2,15 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { objectKey } from '../../src/dvc/cache.js';
-import { addRemote, editConfigFile, remoteSectionName } from '../../src/dvc/config.js';
-import { add } from '../../src/dvc/ops/add.js';
-import { pull } from '../../src/dvc/ops/pull.js';
-import { push } from '../../src/dvc/ops/push.js';
+import { add, addRemote, editConfigFile, initRepo, loadRepo, objectKey, openRemote, pull, push, remoteSectionName, type Repo } from '../../src/dvc/index.js';
 import { HttpRemote, httpOptionsFrom } from '../../src/dvc/remote/http.js';
-import { openRemote } from '../../src/dvc/remote/index.js';
-import { initRepo, loadRepo, type Repo } from '../../src/dvc/repo.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
 import { TestHttpStore } from './http-server.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const FAST = { retries: '2', backoff_ms: '10', read_timeout: '0.3' };
 

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addRemote } from '../../src/dvc/config.js';
-import { invalidYamlError, safeUrl } from '../../src/dvc/messages.js';
+import { addRemote, initRepo, invalidYamlError, safeUrl } from '../../src/dvc/index.js';
 import { parseS3Url, S3Remote, s3SettingsFrom } from '../../src/dvc/remote/s3.js';
-import { initRepo } from '../../src/dvc/repo.js';
 import { tempDir } from './helpers.js';
 
 /** Fails unless `error`'s message shows neither part of the user info `alice:s3cret`. */

@@ -1,9 +1,7 @@
 // A separate process that runs one data verb in the repository given as argv[3], for the tests of
 // concurrent pulls and adds and of a read-only workspace: `ops-worker.js pull <repo>` or
 // `ops-worker.js add <repo> <path>`. Prints the result as JSON, or the error message with exit 1.
-import { add } from '../../src/dvc/ops/add.js';
-import { pull } from '../../src/dvc/ops/pull.js';
-import { openRepo } from '../../src/dvc/repo.js';
+import { add, openRepo, pull } from '../../src/dvc/index.js';
 import { messageOf } from '../../src/util/errors.js';
 
 const [verb, root, ...paths] = process.argv.slice(2);

@@ -7,18 +7,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { objectKey, objectPath, verifyObject } from '../../src/dvc/cache.js';
-import { addRemote } from '../../src/dvc/config.js';
-import { add } from '../../src/dvc/ops/add.js';
-import { checkout } from '../../src/dvc/ops/checkout.js';
-import { fetch } from '../../src/dvc/ops/fetch.js';
-import { pull } from '../../src/dvc/ops/pull.js';
-import { push } from '../../src/dvc/ops/push.js';
-import { cloudStatus, status } from '../../src/dvc/ops/status.js';
+import { add, addRemote, checkout, cloudStatus, fetch, initRepo, loadRepo, objectKey, objectPath, pull, push, type RemoteStore, type Repo, status, verifyObject } from '../../src/dvc/index.js';
 import { LocalRemote } from '../../src/dvc/remote/local.js';
-import type { RemoteStore } from '../../src/dvc/remote/types.js';
-import { initRepo, loadRepo, type Repo } from '../../src/dvc/repo.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));

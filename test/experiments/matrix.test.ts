@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { hashPath } from '../../src/dvc/hash.js';
+import { hashPath } from '../../src/dvc/index.js';
 import { listBundles, readBundlePredictions } from '../../src/experiments/bundle.js';
 import { findHardImages, formatHardImagesCsv, hardImagesReport, readMembership } from '../../src/experiments/hard-images.js';
 import { expandMatrix, runMatrix, scheduleCells } from '../../src/experiments/matrix.js';

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readPackedSplit, type PackedSplit } from '../../src/data/packed.js';
 import { prepareData } from '../../src/data/prepare.js';
@@ -27,4 +28,16 @@ export async function synthSplits(root: string, imagesPerClass = 60): Promise<Sy
 /** The default train params with `overrides`: a small, quick model for tests. */
 export function testParams(overrides: Partial<TrainParams> = {}): TrainParams {
   return { ...paramsGroup({}, 'train', TRAIN_PARAMS), width: 0.5, epochs: 3, batch_size: 32, ...overrides };
+}
+
+/** Largest absolute difference, relative to the largest reference magnitude. */
+export function relativeError(actual: Float32Array, expected: Float32Array): number {
+  assert.equal(actual.length, expected.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return diff / Math.max(scale, 1e-12);
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/model/backend.js';
 import { Random } from '../../src/util/random.js';
+import { relativeError } from './helpers.js';
 
 /**
  * Every replacement kernel is checked by computing the same gradients on the cpu backend (stock
@@ -25,18 +26,6 @@ async function gradientsOn(backend: string, f: (...xs: tf.Tensor[]) => tf.Tensor
   const values = await Promise.all(grads.map((g) => g.data() as Promise<Float32Array>));
   tf.dispose([...grads, ...tensors]);
   return values;
-}
-
-/** Largest absolute difference, relative to the largest reference magnitude. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
 
 async function assertSameGradients(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], what: string): Promise<void> {
@@ -68,6 +57,15 @@ describe('wasm training kernels', () => {
     }
   }
 
+  for (const pad of ['same', 'valid'] as const) {
+    test(`an RGB first layer (3 → 16 channels, 3×3, ${pad} padding) has the cpu gradients`, async () => {
+      const random = new Random(pad === 'same' ? 43 : 47);
+      const inputs = [randomInput([2, 9, 10, 3], random), randomInput([3, 3, 3, 16], random), randomInput([16], random)];
+      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad, bias: b, activation: 'relu' }).square().sum();
+      await assertSameGradients(f as never, inputs, `rgb ${pad}`);
+    });
+  }
+
   test('a plain conv2d with 16 input channels, as in a middle layer, has the cpu gradients', async () => {
     const random = new Random(7);
     const inputs = [randomInput([3, 8, 8, 16], random), randomInput([3, 3, 16, 8], random)];
@@ -88,6 +86,51 @@ describe('wasm training kernels', () => {
     const input = randomInput([1, 7, 5, 2], new Random(11));
     const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').square().sum();
     await assertSameGradients(f as never, [input], 'maxpool odd');
+  });
+
+  test('max pooling with overlapping 3×3 windows at stride 2 and same padding has the cpu gradients', async () => {
+    const input = randomInput([2, 7, 8, 6], new Random(17));
+    const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same').square().sum();
+    await assertSameGradients(f as never, [input], 'maxpool 3/2 same');
+  });
+
+  test('a conv2d forward pass (no gradient, so one fused kernel with bias and ReLU) gives the cpu values', async () => {
+    const random = new Random(19);
+    const [x, w, b] = [randomInput([3, 11, 9, 5], random), randomInput([3, 3, 5, 12], random), randomInput([12], random)];
+    const on = async (backend: string) => {
+      await tf.setBackend(backend);
+      const y = tf.tidy(() => {
+        const [xt, wt] = [tf.tensor4d(x.data, x.shape as [number, number, number, number]), tf.tensor4d(w.data, w.shape as [number, number, number, number])];
+        return tf.fused.conv2d({ x: xt, filter: wt, strides: 1, pad: 'same', bias: tf.tensor(b.data, b.shape), activation: 'relu' });
+      });
+      const data = (await y.data()) as Float32Array;
+      y.dispose();
+      return data;
+    };
+    assert.ok(relativeError(await on('wasm'), await on('cpu')) < 1e-5);
+  });
+
+  test('sums and means over every axis but the channels (bias gradients, batch statistics) give the cpu values, with and without keepDims', async () => {
+    const x = randomInput([3, 5, 7, 13], new Random(23));
+    for (const keepDims of [false, true]) {
+      const on = async (backend: string) => {
+        await tf.setBackend(backend);
+        const t = tf.tensor(x.data, x.shape);
+        const [sum, mean] = [tf.sum(t, [0, 1, 2], keepDims), tf.mean(t, [2, 0, 1], keepDims)];
+        const result = { shape: sum.shape, sum: (await sum.data()) as Float32Array, mean: (await mean.data()) as Float32Array };
+        tf.dispose([t, sum, mean]);
+        return result;
+      };
+      const [wasm, cpu] = [await on('wasm'), await on('cpu')];
+      assert.deepEqual(wasm.shape, cpu.shape);
+      assert.ok(relativeError(wasm.sum, cpu.sum) < 1e-5 && relativeError(wasm.mean, cpu.mean) < 1e-5, `keepDims ${keepDims}`);
+    }
+  });
+
+  test('a ReLU has the cpu gradient, zero where its input is not positive', async () => {
+    const input = randomInput([5, 7], new Random(29));
+    input.data[3] = 0;
+    await assertSameGradients(((x: tf.Tensor) => tf.relu(x).mul(tf.range(0, 35).reshape([5, 7])).sum()) as never, [input], 'relu');
   });
 
   test('a dense layer (matmul then bias) has the cpu gradients through the transposed matmuls', async () => {

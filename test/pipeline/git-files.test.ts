@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parsePipeline, readPipeline } from '../../src/dvc/pipeline/dvcyaml.js';
-import { gitFilesOf } from '../../src/dvc/pipeline/git-files.js';
+import { gitFilesOf, parsePipeline, readPipeline } from '../../src/dvc/index.js';
 
 test("the files to commit after a repro are dvc.lock, the params files, the cache: false outputs and the .gitignore beside each cached output", async () => {
   const pipeline = await readPipeline(process.cwd());

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { applyOverrides, parseOverride } from '../../src/dvc/pipeline/params.js';
+import { applyOverrides, parseOverride } from '../../src/dvc/index.js';
 import { tempDir, writeTree } from '../dvc/helpers.js';
 
 const PARAMS = `# experiment knobs

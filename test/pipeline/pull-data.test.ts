@@ -4,13 +4,15 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { addRemote } from '../../src/dvc/config.js';
-import { add } from '../../src/dvc/ops/add.js';
-import { push } from '../../src/dvc/ops/push.js';
-import { pullData } from '../../src/dvc/pipeline/pull-data.js';
-import { initRepo, loadRepo } from '../../src/dvc/repo.js';
+import { add, addRemote, initRepo, loadRepo, push } from '../../src/dvc/index.js';
+import { pullData } from '../../src/data/pull-data.js';
 import { readTree, tempDir, writeTree } from '../dvc/helpers.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 async function versionedPartitions(root: string): Promise<Record<string, string>> {
   await initRepo(root);

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { objectPath } from '../../src/dvc/cache.js';
-import { hashPath, md5Bytes } from '../../src/dvc/hash.js';
-import { formatLock, parseLock, readLock } from '../../src/dvc/pipeline/lock.js';
-import { pipelineStatus, reproduce, StageFailedError } from '../../src/dvc/pipeline/repro.js';
-import { initRepo } from '../../src/dvc/repo.js';
+import { formatLock, hashPath, initRepo, md5Bytes, objectPath, parseLock, pipelineStatus, readLock, reproduce, StageFailedError } from '../../src/dvc/index.js';
 import { tempDir, writeTree } from '../dvc/helpers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 /**
  * Two tiny shell stages: `prepare` copies data/raw.txt (plus a param) into out/prepared.txt,

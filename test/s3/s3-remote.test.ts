@@ -2,18 +2,16 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { objectKey } from '../../src/dvc/cache.js';
-import { addRemote, editConfigFile, remoteSectionName } from '../../src/dvc/config.js';
-import { add } from '../../src/dvc/ops/add.js';
-import { pull } from '../../src/dvc/ops/pull.js';
-import { push } from '../../src/dvc/ops/push.js';
-import { cloudStatus } from '../../src/dvc/ops/status.js';
-import { openRemote } from '../../src/dvc/remote/index.js';
+import { add, addRemote, cloudStatus, editConfigFile, initRepo, loadRepo, objectKey, openRemote, pull, push, remoteSectionName, type Repo } from '../../src/dvc/index.js';
 import { HEAD_ONLY_LIMIT, parseS3Url, S3Remote, s3SettingsFrom } from '../../src/dvc/remote/s3.js';
-import { initRepo, loadRepo, type Repo } from '../../src/dvc/repo.js';
 import { UserError } from '../../src/util/errors.js';
 import { fakeBytes, partitionLikeTree, readTree, tempDir, writeTree } from '../dvc/helpers.js';
 import { BUCKET, FaultProxy, S3RVER_KEY, seedObjects, startS3rver } from './servers.js';
+import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { useShell } from '../../src/util/hints.js';
+
+// Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
+useShell(CIFAR10_SHELL);
 
 const URL = `s3://${BUCKET}/project/dvc`;
 

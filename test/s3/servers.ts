@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { mapLimit } from '../../src/dvc/pool.js';
+import { mapLimit } from '../../src/util/map-limit.js';
 import { tempDir } from '../dvc/helpers.js';
 
 /** The access key s3rver knows (it checks the key id, not the V4 signature). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { writePackedSplit } from '../../src/data/packed.js';
-import { readPartitionRecipe } from '../../src/data/partition.js';
+import { readPartitionRecipe } from '../../src/data/recipe.js';
 import { readPreparedInfo, writePreparedInfo } from '../../src/data/prepared-info.js';
 import { metricsFromConfusion } from '../../src/evaluate/metrics.js';
 import { readConfusionJson, readMetricsJson, toMetricsFile, writeConfusionFiles, writeMetricsJson } from '../../src/evaluate/report-files.js';

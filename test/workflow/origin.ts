@@ -1,7 +1,6 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { add } from '../../src/dvc/ops/add.js';
-import { initRepo } from '../../src/dvc/repo.js';
+import { add, initRepo } from '../../src/dvc/index.js';
 import { createSynthWorkspace, type SynthWorkspaceOptions } from '../fixtures/synth-workspace.js';
 import { run } from './repository.js';
 

@@ -1,10 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import { saveToCache } from '../cache.js';
+import { command, hinted } from '../../util/hints.js';
+import { saveToCache } from '../save.js';
 import { dvcFileFor, dvcFileWithHash, readDvcFile, repoRelative, writeDvcFile } from '../dvcfile.js';
-import { type HashInfo, IgnoreRules } from '../hash.js';
-import { DEFAULT_JOBS } from '../pool.js';
+import { type HashInfo } from '../hash.js';
+import { IgnoreRules } from '../dvcignore.js';
+import { DEFAULT_JOBS } from '../jobs.js';
 import { addToGitignore, DVC_DIR, type Repo } from '../repo.js';
 import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory } from './outputs.js';
@@ -45,7 +47,7 @@ export async function add(repo: Repo, paths: readonly string[], options: AddOpti
 }
 
 async function addLocked(repo: Repo, paths: readonly string[], options: AddOptions): Promise<AddedOutput[]> {
-  if (paths.length === 0) throw new UserError('nothing to add; name the files or folders to track, e.g. `cifar10 data add data/partitions/v1`');
+  if (paths.length === 0) throw new UserError(hinted`nothing to add; name the files or folders to track, e.g. ${command('add', '<path>')}`);
   const cwd = options.cwd ?? process.cwd();
   const progress = options.progress ?? NO_PROGRESS;
   const rules = new IgnoreRules(repo.root);

@@ -1,10 +1,14 @@
 import { chmod, stat } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import { checkoutFromCache, type CheckoutResult, MissingObjectError, readDirManifest } from '../cache.js';
-import { IgnoreRules, isDirHash } from '../hash.js';
+import { hinted } from '../../util/hints.js';
+import { checkoutFromCache } from '../workspace/checkout.js';
+import { type CheckoutResult } from '../workspace/types.js';
+import { MissingObjectError, readDirManifest } from '../object-store.js';
+import { IgnoreRules } from '../dvcignore.js';
+import { isDirHash } from '../hash.js';
 import { findLinkOut, UnsafePathError } from '../paths.js';
-import { DEFAULT_JOBS } from '../pool.js';
+import { DEFAULT_JOBS } from '../jobs.js';
 import type { Repo } from '../repo.js';
 import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
@@ -63,7 +67,7 @@ export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutpu
       results.push({ label: output.label, ...done });
     } catch (error) {
       if (error instanceof MissingObjectError) {
-        throw new UserError(`cannot check out ${output.label}: ${error.message}`, { cause: error });
+        throw new UserError(hinted`cannot check out ${output.label}: ${error}`, { cause: error });
       }
       throw error;
     } finally {

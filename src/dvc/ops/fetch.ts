@@ -2,12 +2,15 @@ import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { fsError } from '../../util/errno.js';
-import { UserError } from '../../util/errors.js';
-import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, UnsafeManifestError, verifyObject } from '../cache.js';
+import { command, hinted } from '../../util/hints.js';
+import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, UnsafeManifestError, verifyObject } from '../object-store.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
-import { isDirHash, type ManifestEntry, md5Bytes, md5File } from '../hash.js';
-import { DEFAULT_JOBS, mapLimit } from '../pool.js';
+import { isDirHash, md5Bytes, md5File } from '../hash.js';
+import { type ManifestEntry } from '../manifest.js';
+import { DEFAULT_JOBS } from '../jobs.js';
+import { mapLimit } from '../../util/map-limit.js';
 import type { RemoteStore } from '../remote/types.js';
+import { RemoteError } from '../remote/errors.js';
 import type { Repo } from '../repo.js';
 import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
@@ -55,14 +58,15 @@ export function hasLocalFiles(store: RemoteStore): store is RemoteStore & LocalO
   return typeof (store as Partial<LocalObjectFiles>).localPath === 'function';
 }
 
-function corruptRemote(store: RemoteStore, key: string, actual: string, expected: string): UserError {
-  return new UserError(
-    `object ${key} on remote ${store.url} is corrupt (its MD5 is ${actual}, expected ${expected}); nothing was written to the workspace. Push a good copy from a clone that has one (\`cifar10 data push\`)`,
+function corruptRemote(store: RemoteStore, key: string, actual: string, expected: string): RemoteError {
+  return new RemoteError(
+    'corrupt data',
+    hinted`object ${key} on remote ${store.url} is corrupt (its MD5 is ${actual}, expected ${expected}); nothing was written to the workspace. Push a good copy from a clone that has one (${command('push')})`,
   );
 }
 
-function missingRemote(store: RemoteStore, key: string): UserError {
-  return new UserError(`object ${key} is missing from remote ${store.url}; push it from a clone that has it (\`cifar10 data push\`)`);
+function missingRemote(store: RemoteStore, key: string): RemoteError {
+  return new RemoteError('missing data', hinted`object ${key} is missing from remote ${store.url}; push it from a clone that has it (${command('push')})`);
 }
 
 /**

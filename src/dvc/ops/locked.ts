@@ -1,4 +1,4 @@
-import { removeCacheLitter } from '../cache.js';
+import { removeCacheLitter } from '../object-store.js';
 import { withRepoLock } from '../repo-lock.js';
 import type { Repo } from '../repo.js';
 

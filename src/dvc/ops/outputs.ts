@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
+import { command, hinted } from '../../util/hints.js';
 import { type DvcFile, type DvcOut, dvcFileFor, DVCFILE_SUFFIX, findDvcFiles, hashOf, outputPath, readDvcFile, repoRelative } from '../dvcfile.js';
 import type { HashInfo } from '../hash.js';
 import type { Repo } from '../repo.js';
@@ -66,10 +67,10 @@ export async function collectOutputs(repo: Repo, targets: readonly string[] = []
     }
     everything ??= await collectOutputs(repo, [], cwd);
     let match = everything.filter((o) => o.path === abs);
-    // A folder that is not itself tracked stands for every output below it (`data pull data/partitions`).
+    // A folder that is not itself tracked stands for every output below it (`pull data` pulls data/v1 and data/v2).
     if (match.length === 0) match = everything.filter((o) => o.path.startsWith(abs + sep));
     if (match.length === 0) {
-      throw new UserError(`${target} is neither a .dvc file nor a path tracked by one; track it with \`cifar10 data add ${target}\` or check the name`);
+      throw new UserError(hinted`${target} is neither a .dvc file nor a path tracked by one; track it with ${command('add', target)} or check the name`);
     }
     chosen.push(...match);
   }

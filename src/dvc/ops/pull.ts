@@ -1,4 +1,4 @@
-import { CorruptObjectError } from '../cache.js';
+import { CorruptObjectError } from '../object-store.js';
 import type { Repo } from '../repo.js';
 import { checkoutOutputs, type OutputCheckout } from './checkout.js';
 import { fetchOutputs, type FetchResult, type TransferOptions, VerifiedBytes } from './fetch.js';

@@ -1,9 +1,12 @@
+import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../cache.js';
-import { eachInBatches, readSmallIfExistsSync, writeAtomicSync } from '../small-files.js';
+import { command, hinted } from '../../util/hints.js';
+import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
+import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { isDirHash, md5Bytes } from '../hash.js';
 import { hasLocalFiles, type TransferOptions } from './fetch.js';
-import { DEFAULT_JOBS, mapLimit } from '../pool.js';
+import { DEFAULT_JOBS } from '../jobs.js';
+import { mapLimit } from '../../util/map-limit.js';
 import { type Repo } from '../repo.js';
 import { locked } from './locked.js';
 import { collectOutputs, NO_PROGRESS, withHash } from './outputs.js';
@@ -43,7 +46,7 @@ async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushRes
       entries = await readDirManifest(repo.cacheDir, output.hash.md5, output.label);
     } catch (error) {
       if (error instanceof MissingObjectError) {
-        throw new UserError(`${output.label} is not in the cache (its manifest ${output.hash.md5} is missing), so it cannot be pushed; run \`cifar10 data add ${output.label}\` or \`data fetch\` first`);
+        throw new UserError(hinted`${output.label} is not in the cache (its manifest ${output.hash.md5} is missing), so it cannot be pushed; run ${command('add', output.label)} or ${command('fetch')} first`);
       }
       throw error;
     }
@@ -57,13 +60,13 @@ async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushRes
   // Sorted, so objects are read and written one `files/md5/xx` folder at a time.
   const toSend = [...files].filter((md5) => !onRemote.has(objectKey(md5))).sort();
   result.present = onRemote.size;
-  const failed = new Map<string, string>();
+  const failed = new Map<string, Error>();
   const dirsToSend = [...dirs.keys()].filter((md5) => !onRemote.has(objectKey(md5)));
   const progress = (options.progress ?? NO_PROGRESS)(`push to ${store.url}`, toSend.length + dirsToSend.length);
   const local = hasLocalFiles(store) ? store : undefined;
-  const fail = (md5: string, error: unknown) => failed.set(md5, (error as Error).message);
+  const fail = (md5: string, error: unknown) => failed.set(md5, error instanceof Error ? error : new Error(String(error)));
   const corruptCache = (md5: string, state: string) =>
-    new UserError(`cache object ${objectPath(repo.cacheDir, md5)} is ${state}; run \`cifar10 data fetch\` or re-add the data, then push again`);
+    new UserError(hinted`cache object ${objectPath(repo.cacheDir, md5)} is ${state}; run ${command('fetch')} or re-add the data, then push again`);
   /** Sends one object through `upload`; any failure is recorded, not thrown, so the others go on. */
   const sendOne = async (md5: string): Promise<void> => {
     try {
@@ -84,7 +87,7 @@ async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushRes
       if (data === null) throw corruptCache(md5, 'missing');
       if (md5Bytes(data) !== contentMd5(md5)) throw corruptCache(md5, 'corrupt');
       try {
-        writeAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
+        writeFileAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
       } catch (error) {
         throw local!.accessError(error);
       }
@@ -108,7 +111,7 @@ async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushRes
   }
   if (failed.size > 0) {
     const [first] = failed.values();
-    throw new UserError(`push to ${store.url}: ${failed.size} object(s) failed (first: ${first}); ${result.uploaded} uploaded. Directories with a failed file were not marked complete; run \`cifar10 data push\` again to finish`);
+    throw new UserError(hinted`push to ${store.url}: ${failed.size} object(s) failed (first: ${first!}); ${result.uploaded} uploaded. Directories with a failed file were not marked complete; run ${command('push')} again to finish`);
   }
   return result;
 }

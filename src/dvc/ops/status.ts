@@ -1,7 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { hasObject, MissingObjectError, objectKey, readDirManifest } from '../cache.js';
-import { dirHashInfo, hashDirFiles, type HashInfo, hashPath, IgnoreRules, isDirHash, type ManifestEntry } from '../hash.js';
-import { DEFAULT_JOBS, mapLimit } from '../pool.js';
+import { hasObject, MissingObjectError, objectKey, readDirManifest } from '../object-store.js';
+import { dirHashInfo, hashDirFiles, type HashInfo, hashPath, isDirHash } from '../hash.js';
+import { IgnoreRules } from '../dvcignore.js';
+import { type ManifestEntry } from '../manifest.js';
+import { DEFAULT_JOBS } from '../jobs.js';
+import { mapLimit } from '../../util/map-limit.js';
 import type { Repo } from '../repo.js';
 import { downloadObject, type TransferOptions } from './fetch.js';
 import { collectOutputs, type TrackedOutput } from './outputs.js';

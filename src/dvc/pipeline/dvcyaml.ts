@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UserError } from '../../util/errors.js';
-import { DEFAULT_PARAMS_FILE } from '../../params.js';
 import { invalidYamlError } from '../messages.js';
 import { unsafePathReason, UnsafePathError } from '../paths.js';
 
@@ -13,7 +12,8 @@ import { unsafePathReason, UnsafePathError } from '../paths.js';
  */
 
 export const PIPELINE_FILE = 'dvc.yaml';
-export { DEFAULT_PARAMS_FILE };
+/** The params file a stage's `params:` keys come from unless they name another (DVC's default). */
+export const DEFAULT_PARAMS_FILE = 'params.yaml';
 
 export interface StageOut {
   /** As written in dvc.yaml, relative to the stage's wdir. */
@@ -120,7 +120,7 @@ function checkStagePath(file: string, where: string, wdir: string, path: string)
 function parseStage(file: string, name: string, raw: unknown): Stage {
   if (!isMapping(raw)) fail(file, `stage "${name}" must be a mapping`);
   for (const key of Object.keys(raw)) {
-    if (TEMPLATING.includes(key)) fail(file, `stage "${name}" uses "${key}": templating is not supported by \`cifar10 repro\`; run the real \`dvc repro\` for it`);
+    if (TEMPLATING.includes(key)) fail(file, `stage "${name}" uses "${key}": templating is not supported by the native runner; run the real \`dvc repro\` for it`);
     if (!STAGE_KEYS.has(key)) fail(file, `stage "${name}" has an unknown key "${key}"; known keys: ${[...STAGE_KEYS].join(', ')}`);
   }
   const cmd = raw['cmd'];
@@ -165,7 +165,7 @@ export function parsePipeline(text: string, file: string): Pipeline {
     throw invalidYamlError(file, (error as Error).message, error);
   }
   if (!isMapping(doc)) fail(file, 'expected a mapping with a "stages:" key');
-  for (const key of TEMPLATING) if (key in doc) fail(file, `"${key}" (templating) is not supported by \`cifar10 repro\`; run the real \`dvc repro\` for it`);
+  for (const key of TEMPLATING) if (key in doc) fail(file, `"${key}" (templating) is not supported by the native runner; run the real \`dvc repro\` for it`);
   const stages = doc['stages'];
   if (!isMapping(stages)) fail(file, 'expected "stages:" with at least one stage');
   const pipeline = { file, stages: Object.entries(stages).map(([name, raw]) => parseStage(file, name, raw)) };

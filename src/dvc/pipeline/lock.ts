@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { compareCodePoints, type HashInfo } from '../hash.js';
+import { command, hinted } from '../../util/hints.js';
+import { compareCodePoints } from '../manifest.js';
+import { type HashInfo } from '../hash.js';
 import { DEFAULT_PARAMS_FILE } from './dvcyaml.js';
 
 /** `dvc.lock` (dvc-format.md §5): what each stage last ran with and produced. */
@@ -27,7 +29,7 @@ export type Lock = Map<string, LockStage>;
 
 function entries(file: string, stage: string, key: string, value: unknown): LockEntry[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new UserError(`${file}: stages.${stage}.${key} must be a list; delete ${file} to rebuild it with \`cifar10 repro --force\``);
+  if (!Array.isArray(value)) throw new UserError(hinted`${file}: stages.${stage}.${key} must be a list; delete ${file} to rebuild it with ${command('repro', '--force')}`);
   return value.map((item: Record<string, unknown>) => {
     const entry: LockEntry = { path: String(item['path']), md5: String(item['md5']), size: Number(item['size']) };
     if (item['nfiles'] !== undefined) entry.nfiles = Number(item['nfiles']);
@@ -40,7 +42,7 @@ export function parseLock(text: string, file: string): Lock {
   try {
     doc = parse(text);
   } catch (error) {
-    throw new UserError(`${file} is not valid YAML (${(error as Error).message}); delete it and run \`cifar10 repro --force\``, { cause: error });
+    throw new UserError(hinted`${file} is not valid YAML (${(error as Error).message}); delete it and run ${command('repro', '--force')}`, { cause: error });
   }
   const lock: Lock = new Map();
   if (doc === null || doc === undefined) return lock;

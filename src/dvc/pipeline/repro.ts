@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { access, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
-import { saveToCache } from '../cache.js';
+import { command, hinted } from '../../util/hints.js';
+import { saveToCache } from '../save.js';
 import type { HashInfo } from '../hash.js';
 import { findLinkOut, UnsafePathError } from '../paths.js';
 import { addToGitignore, findRepoRoot, loadRepo, type Repo } from '../repo.js';
@@ -42,7 +43,7 @@ export class StageFailedError extends UserError {
     readonly stage: string,
     detail: string,
   ) {
-    super(`stage "${stage}" failed: ${detail}; dvc.lock was left unchanged for it. Fix the cause and run \`cifar10 repro\` again`);
+    super(hinted`stage "${stage}" failed: ${detail}; dvc.lock was left unchanged for it. Fix the cause and run ${command('repro')} again`);
   }
 }
 
@@ -123,7 +124,7 @@ async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
   const overridden = set.length > 0 ? await applyOverrides(root, set, { write: false }) : undefined;
   const pipeline = await readPipeline(root);
   if ((await findRepoRoot(root)) !== root) {
-    throw new UserError(`${root} is not a DVC repository (no .dvc/ folder), so stage outputs have no cache; run \`cifar10 data init\` there first`);
+    throw new UserError(hinted`${root} is not a DVC repository (no .dvc/ folder), so stage outputs have no cache; run ${command('init')} there first`);
   }
   const repo = await loadRepo(root);
   const order = executionOrder(pipeline, options.target);

@@ -3,8 +3,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { errnoOf, errnoWords, FsError, fsError } from '../../util/errno.js';
-import { UserError } from '../../util/errors.js';
+import { command, hinted } from '../../util/hints.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
+import { RemoteError } from './errors.js';
 
 /** The folder a local remote URL points at: absolute, `file://`, or relative to `.dvc/`. */
 export function localRemoteRoot(url: string, dvcDir: string): string {
@@ -60,7 +61,7 @@ export class LocalRemote implements RemoteStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        throw new UserError(`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (\`cifar10 data push\`)`, { cause: error });
+        throw new RemoteError('missing data', hinted`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (${command('push')})`, { cause: error });
       }
       // A full disk is the cache's (the copy's destination), not the remote's.
       if (code === 'ENOSPC' || code === 'EDQUOT') throw fsError(error, destPath, 'write');
@@ -97,10 +98,11 @@ export class LocalRemote implements RemoteStore {
   accessError(error: unknown, path: string = this.root): unknown {
     const code = errnoOf(error);
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return new FsError(`cannot use remote ${this.url} (${this.root}): ${errnoWords(code)} (${code}); make the folder readable and writable for this user or pick another remote`, code, path, error);
+      return new RemoteError('unreachable', `cannot use remote ${this.url} (${this.root}): ${errnoWords(code)} (${code}); make the folder readable and writable for this user or pick another remote`, { cause: error });
     }
     const converted = fsError(error, (error as FsError).path ?? path, 'use');
-    return converted instanceof FsError && !converted.message.includes(this.root) ? new FsError(`remote ${this.url}: ${converted.message}`, converted.code, converted.path, error) : converted;
+    if (!(converted instanceof FsError)) return converted;
+    return new RemoteError('unreachable', converted.message.includes(this.root) ? converted.message : `remote ${this.url}: ${converted.message}`, { cause: error });
   }
 }
 

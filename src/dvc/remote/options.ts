@@ -1,5 +1,6 @@
 import { closestMatch } from 'leven';
 import { UserError } from '../../util/errors.js';
+import { command, hinted } from '../../util/hints.js';
 import type { RemoteConfig } from './types.js';
 
 /** A non-negative number from the remote's section of `.dvc/config` (or `config.local`), else `fallback`. */
@@ -8,7 +9,7 @@ export function numberOption(config: RemoteConfig, key: string, fallback: number
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
-    throw new UserError(`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it with \`cifar10 data remote modify ${config.name} ${key} <number>\` (with --local if .dvc/config.local sets it)`);
+    throw new UserError(hinted`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it with ${command('remote modify', config.name, key, '<number>')} (with --local if .dvc/config.local sets it)`);
   }
   return value;
 }

@@ -1,27 +1,18 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type ObjectCannedACL,
-  type PutObjectCommandInput,
-  type S3ClientConfig,
-  type ServerSideEncryption,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type PutObjectCommandInput, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { UserError } from '../../util/errors.js';
-import { CONFIG_FILE, parseIni, remoteSectionName } from '../config.js';
-import { safeUrl } from '../messages.js';
-import { mapLimit } from '../pool.js';
-import { numberOption, REMOTE_OPTIONS, S3_SECRET_OPTIONS } from './options.js';
+import { command, hinted } from '../../util/hints.js';
+import { mapLimit } from '../../util/map-limit.js';
+import { RemoteError } from './errors.js';
+import { explainS3Error, isNotFound } from './s3-errors.js';
+import { committedSection, HEAD_ONLY_LIMIT, LIST_PAGE, s3SettingsFrom, type S3RemoteSettings } from './s3-settings.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
+
+export { HEAD_ONLY_LIMIT, parseS3Url, s3SettingsFrom } from './s3-settings.js';
 
 /**
  * An S3 or S3-compatible DVC remote, `s3://bucket/prefix`, holding objects at
@@ -31,139 +22,6 @@ import type { RemoteConfig, RemoteStore } from './types.js';
  * files (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/…), never from the
  * committed `.dvc/config`.
  */
-
-/** Keys that hold secrets: accepted only from `.dvc/config.local`. */
-const SECRET_KEYS = S3_SECRET_OPTIONS;
-
-/** DVC's S3 keys this store honours, plus `retries` and `part_size_mb` of this tool. */
-const SUPPORTED_KEYS = new Set<string>(REMOTE_OPTIONS.s3);
-
-/** S3's smallest allowed multipart part. */
-const MIN_PART_BYTES = 5 * 1024 * 1024;
-
-/**
- * Asking for this many keys or fewer is always answered with one HEAD each; above it, listing
- * folders may be cheaper (see `has`).
- */
-export const HEAD_ONLY_LIMIT = 32;
-
-/** Objects per ListObjectsV2 page (S3's maximum). */
-const LIST_PAGE = 1000;
-
-export interface S3RemoteSettings {
-  bucket: string;
-  /** Key prefix inside the bucket, without leading or trailing `/`; may be empty. */
-  prefix: string;
-  region?: string;
-  /** Custom endpoint (MinIO, Ceph, R2, a local server); switches to path-style addressing. */
-  endpoint?: string;
-  profile?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Send unsigned requests (public buckets) when no credentials can be found. */
-  anonymous: boolean;
-  /** Requests in flight at once for `has`. */
-  jobs: number;
-  /** Attempts after the first for throttling, 5xx, timeouts and dropped connections. */
-  retries: number;
-  readTimeoutS: number;
-  connectTimeoutS: number;
-  /** Files at least this large are uploaded in parts of this size. */
-  partBytes: number;
-  sse?: ServerSideEncryption;
-  sseKmsKeyId?: string;
-  acl?: ObjectCannedACL;
-}
-
-/** Splits `s3://bucket/some/prefix/` into bucket and prefix. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(url.trim());
-  const bucket = match?.[1] ?? '';
-  if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new UserError(`${safeUrl(url)} is not a valid S3 remote URL; use s3://<bucket>/<prefix>, where the bucket name has 3–63 lower-case letters, digits, "." or "-"`);
-  }
-  return { bucket, prefix: match[2]!.replace(/^\/+|\/+$/g, '') };
-}
-
-function booleanOption(config: RemoteConfig, key: string): boolean {
-  const raw = config.options[key]?.toLowerCase();
-  if (raw === undefined || raw === 'false' || raw === '0' || raw === 'no') return false;
-  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
-  throw new UserError(`remote "${config.name}": ${key} = ${config.options[key]} is not true or false; fix it in .dvc/config`);
-}
-
-/**
- * The settings of one S3 remote. `committed` holds the keys of the remote's section in the
- * committed `.dvc/config` alone, so secrets found there are refused rather than used.
- */
-export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): S3RemoteSettings {
-  const leaked = SECRET_KEYS.filter((key) => committed[key] !== undefined);
-  if (leaked.length > 0) {
-    throw new UserError(
-      `remote "${config.name}": ${leaked.join(', ')} must not be in the committed .dvc/config; remove them there, rotate the key if it was ever pushed, and set them with \`cifar10 data remote modify --local ${config.name} ${leaked[0]} …\` (.dvc/config.local, which git ignores) or in the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables`,
-    );
-  }
-  const unknown = Object.keys(config.options).filter((key) => !SUPPORTED_KEYS.has(key));
-  if (unknown.length > 0) {
-    throw new UserError(
-      `remote "${config.name}": option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported for s3 remotes (supported: ${[...SUPPORTED_KEYS].sort().join(', ')}); remove ${unknown.length > 1 ? 'them' : 'it'} from .dvc/config`,
-    );
-  }
-  const { bucket, prefix } = parseS3Url(config.url);
-  const o = config.options;
-  let credentials: S3RemoteSettings['credentials'];
-  if (o.access_key_id !== undefined || o.secret_access_key !== undefined) {
-    if (!o.access_key_id || !o.secret_access_key) {
-      throw new UserError(`remote "${config.name}": access_key_id and secret_access_key go together; set both in .dvc/config.local, or neither to use the AWS environment`);
-    }
-    credentials = { accessKeyId: o.access_key_id, secretAccessKey: o.secret_access_key, ...(o.session_token ? { sessionToken: o.session_token } : {}) };
-  }
-  // The AWS SDK's own variables name an endpoint kept in a secret; empty ones are unset secrets (fork PRs).
-  let endpoint = o.endpointurl || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
-  if (endpoint !== undefined) {
-    try {
-      endpoint = new URL(endpoint).toString().replace(/\/$/, '');
-    } catch {
-      throw new UserError(`remote "${config.name}": endpoint ${safeUrl(endpoint)} (from ${o.endpointurl ? 'endpointurl in .dvc/config' : 'AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL'}) is not a URL; use e.g. https://minio.example.com:9000`);
-    }
-  }
-  const partMb = numberOption(config, 'part_size_mb', 16);
-  return {
-    bucket,
-    prefix,
-    region: o.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
-    endpoint,
-    profile: o.profile,
-    credentials,
-    anonymous: booleanOption(config, 'allow_anonymous_login'),
-    jobs: Math.max(1, Math.floor(numberOption(config, 'jobs', 16))),
-    retries: Math.floor(numberOption(config, 'retries', 5)),
-    readTimeoutS: numberOption(config, 'read_timeout', 60),
-    connectTimeoutS: numberOption(config, 'connect_timeout', 30),
-    partBytes: Math.max(MIN_PART_BYTES, Math.round(partMb * 1024 * 1024)),
-    sse: o.sse as ServerSideEncryption | undefined,
-    sseKmsKeyId: o.sse_kms_key_id,
-    acl: o.acl as ObjectCannedACL | undefined,
-  };
-}
-
-interface AwsErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number; attempts?: number };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as AwsErrorShape).$metadata?.httpStatusCode;
-}
-
-function isNotFound(error: unknown): boolean {
-  const name = (error as AwsErrorShape).name;
-  return name === 'NotFound' || name === 'NoSuchKey' || (statusOf(error) === 404 && name !== 'NoSuchBucket');
-}
-
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
-
 export class S3Remote implements RemoteStore {
   readonly url: string;
   private client: S3Client;
@@ -220,49 +78,13 @@ export class S3Remote implements RemoteStore {
     return this.settings.prefix ? `${this.settings.prefix}/${key}` : key;
   }
 
-  /** A `UserError` that says what failed and how to fix it; never includes credentials. */
-  private explain(error: unknown, what: string): unknown {
-    if (error instanceof UserError) return error;
-    const e = error as AwsErrorShape;
-    const status = statusOf(error);
-    const where = `${what} on ${this.url}${this.settings.endpoint ? ` (endpoint ${safeUrl(this.settings.endpoint)})` : ''}`;
-    const detail = [status ? `HTTP ${status}` : undefined, e.name && e.name !== 'Error' && e.name !== 'Unknown' ? e.name : undefined].filter(Boolean).join(' ');
-    if (e.name === 'CredentialsProviderError' || /could not load credentials/i.test(e.message ?? '')) {
-      return new UserError(
-        `${where}: no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables (workflow secrets on CI), a profile, or access_key_id/secret_access_key in .dvc/config.local (\`cifar10 data remote modify --local <name> access_key_id …\`); for a public bucket set allow_anonymous_login = true`,
-        { cause: error },
-      );
-    }
-    if (/region is missing/i.test(e.message ?? '')) {
-      return new UserError(`${where}: no AWS region known; set region in the remote's section of .dvc/config or the AWS_REGION environment variable`, { cause: error });
-    }
-    if (e.name === 'NoSuchBucket') {
-      return new UserError(`${where}: bucket ${this.settings.bucket} does not exist; create it or fix the remote URL in .dvc/config`, { cause: error });
-    }
-    if (status === 401 || status === 403 || ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'].includes(e.name ?? '')) {
-      return new UserError(
-        `${where}: access denied (${detail}); check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the profile, or .dvc/config.local) and that they may list, read and write s3://${this.settings.bucket}`,
-        { cause: error },
-      );
-    }
-    const attempts = e.$metadata?.attempts;
-    const network = NETWORK_CODES.has(e.code ?? '') || e.name === 'TimeoutError' || /timed? ?out|socket hang up/i.test(e.message ?? '');
-    if ((status !== undefined && (status >= 500 || status === 429)) || network) {
-      return new UserError(
-        `${where} failed after ${attempts ?? this.settings.retries + 1} attempts (${detail || e.message}); check that the endpoint is reachable and try again, or raise \`retries\`/\`read_timeout\` for the remote in .dvc/config`,
-        { cause: error },
-      );
-    }
-    return new UserError(`${where} failed (${[detail, e.message].filter(Boolean).join(': ')}); check the remote URL and endpointurl in .dvc/config`, { cause: error });
-  }
-
   private async headOne(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }));
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
-      throw this.explain(error, `checking ${key}`);
+      throw explainS3Error(error, `checking ${key}`, this);
     }
   }
 
@@ -281,7 +103,7 @@ export class S3Remote implements RemoteStore {
       try {
         page = await this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, MaxKeys: LIST_PAGE, ContinuationToken: token }));
       } catch (error) {
-        throw this.explain(error, `listing ${folder}/`);
+        throw explainS3Error(error, `listing ${folder}/`, this);
       }
       for (const item of page.Contents ?? []) if (item.Key) found.push(item.Key.slice(strip));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -347,15 +169,15 @@ export class S3Remote implements RemoteStore {
         body = response.Body as Readable;
       } catch (error) {
         if (isNotFound(error)) {
-          throw new UserError(`object ${key} is missing from remote ${this.url}; push it from a clone that has it (\`cifar10 data push\`)`, { cause: error });
+          throw new RemoteError('missing data', hinted`object ${key} is missing from remote ${this.url}; push it from a clone that has it (${command('push')})`, { cause: error });
         }
-        throw this.explain(error, `downloading ${key}`);
+        throw explainS3Error(error, `downloading ${key}`, this);
       }
       try {
         await pipeline(body, createWriteStream(destPath));
         return;
       } catch (error) {
-        if (attempt >= this.settings.retries) throw this.explain(error, `downloading ${key}`);
+        if (attempt >= this.settings.retries) throw explainS3Error(error, `downloading ${key}`, this);
         await sleep(100 * 2 ** attempt);
       }
     }
@@ -378,7 +200,7 @@ export class S3Remote implements RemoteStore {
         await new Upload({ client: this.client, params: { ...params, Body: createReadStream(srcPath) }, partSize: this.settings.partBytes, queueSize: 4 }).done();
       }
     } catch (error) {
-      throw this.explain(error, `uploading ${key}`);
+      throw explainS3Error(error, `uploading ${key}`, this);
     }
   }
 
@@ -386,19 +208,6 @@ export class S3Remote implements RemoteStore {
   close(): void {
     this.client.destroy();
   }
-}
-
-/** The remote's own section of the committed `.dvc/config`, to keep secrets out of it. */
-async function committedSection(dvcDir: string, name: string): Promise<Record<string, string>> {
-  const path = join(dvcDir, CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
-  }
-  return Object.fromEntries(parseIni(text, path).get(remoteSectionName(name)) ?? []);
 }
 
 /** The `s3` entry of the remote registry (`src/dvc/remote/index.ts`). */

@@ -1,22 +1,34 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
-import { createPartitions, type PartitionSpec, readPartitionRecipe, RECIPE_FILE } from '../../data/partition.js';
-import { UserError } from '../../util/errors.js';
-import { addRemote, configUrlFor, defaultRemoteName, listRemotes, LOCAL_CONFIG_FILE, urlHasPassword } from '../config.js';
-import { repoRelative } from '../dvcfile.js';
-import { safeUrl } from '../messages.js';
-import { findRepoRoot, initRepo, loadRepo, type Repo } from '../repo.js';
-import { add } from './add.js';
-import { type ProgressFactory } from './outputs.js';
-import { push, type PushResult } from './push.js';
-import { PROJECT_PATHS } from '../../paths.js';
+import {
+  add,
+  addRemote,
+  configUrlFor,
+  defaultRemoteName,
+  findRepoRoot,
+  initRepo,
+  listRemotes,
+  loadRepo,
+  LOCAL_CONFIG_FILE,
+  type ProgressFactory,
+  push,
+  type PushResult,
+  type Repo,
+  repoRelative,
+  safeUrl,
+  urlHasPassword,
+} from '../dvc/index.js';
+import { PROJECT_PATHS } from '../paths.js';
+import { UserError } from '../util/errors.js';
+import { command, hinted } from '../util/hints.js';
+import { createPartitions, type PartitionSpec } from './partition.js';
+import { readPartitionRecipe, RECIPE_FILE } from './recipe.js';
 
-/** The partition layout `cifar10 partition` makes by default (DESIGN.md §2). */
+/** The partition layout made by default: three class-balanced partitions of 20,000 images. */
 export const DEFAULT_PARTITIONS = { count: 3, size: 20000, seed: 42, balanced: true } as const;
-export const PARTITIONS_DIR = PROJECT_PATHS.partitions;
-export const IMAGES_DIR = PROJECT_PATHS.images;
 export const DEFAULT_REMOTE_NAME = 'storage';
+const PARTITIONS_DIR = PROJECT_PATHS.partitions;
+const IMAGES_DIR = PROJECT_PATHS.images;
 
 export interface VersionDataOptions {
   /** Folder to work in (the project root); default the current folder. */
@@ -25,9 +37,9 @@ export interface VersionDataOptions {
   remote?: string;
   jobs?: number;
   progress?: ProgressFactory;
-  /** Whether a question may be asked on the terminal; default: stdin and stdout are TTYs. */
+  /** Whether a question may be asked; default: when `ask` is given. */
   interactive?: boolean;
-  /** Asks the user for a remote (default: a readline prompt on the terminal). */
+  /** Asks the user for a remote; the shell passes one when it has a terminal (the CLI: a readline prompt). */
   ask?: (question: string) => Promise<string>;
   log?: (line: string) => void;
   /** Partition layout when the partitions must be made; default DEFAULT_PARTITIONS. */
@@ -41,15 +53,6 @@ export interface VersionDataResult {
   remote: string;
   /** The `git add …` line that records the versions. */
   gitCommand: string;
-}
-
-async function askOnTerminal(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -77,20 +80,20 @@ async function ensureRemote(repo: Repo, options: VersionDataOptions, cwd: string
     return loadRepo(repo.root);
   }
   if (defaultRemoteName(repo.config)) return repo;
-  const interactive = options.interactive ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  if (!interactive) {
+  const interactive = options.interactive ?? options.ask !== undefined;
+  if (!interactive || !options.ask) {
     throw new UserError(
-      `no DVC remote is configured in ${join(repo.dvcDir, 'config')} and there is no terminal to ask for one; pass --remote <folder or URL> (e.g. \`cifar10 version-data --remote ../dvc-storage\`) or run \`cifar10 data remote add -d storage <folder or URL>\` first`,
+      hinted`no DVC remote is configured in ${join(repo.dvcDir, 'config')} and there is no terminal to ask for one; pass --remote <folder or URL> (e.g. ${command('version-data', '--remote', '../dvc-storage')}) or run ${command('remote add', '-d', 'storage', '<folder or URL>')} first`,
     );
   }
-  const answer = (await (options.ask ?? askOnTerminal)('No DVC remote is configured. Folder path or URL to push the data to (e.g. ../dvc-storage): ')).trim();
-  if (answer === '') throw new UserError('no remote given; run `cifar10 version-data --remote <folder or URL>`');
+  const answer = (await options.ask('No DVC remote is configured. Folder path or URL to push the data to (e.g. ../dvc-storage): ')).trim();
+  if (answer === '') throw new UserError(hinted`no remote given; run ${command('version-data', '--remote', '<folder or URL>')}`);
   await addRemote(repo.dvcDir, DEFAULT_REMOTE_NAME, answer, { makeDefault: true, cwd });
   return loadRepo(repo.root);
 }
 
 /**
- * Seed Task 2's data half in one call: `data init` if needed, `partition` if the partition folders
+ * Versions the partitions in one call: `data init` if needed, `partition` if the partition folders
  * are missing, `data add` of each partition (one `.dvc` file each), `data push`, and the git
  * command that records the result. Every step is idempotent, so a re-run after a failure
  * finishes the job.
