@@ -52,6 +52,8 @@ export const Report = {
     kind: 'kind',
     out: 'out',
     partitions: 'partitions',
+    planFile: 'plan-file',
+    publishPictures: 'publish-pictures',
   },
   outputs: { commentUrl: 'comment-url', commentAction: 'comment-action', regressed: 'regressed', bestRun: 'best-run' },
 } as const;
@@ -62,7 +64,7 @@ export const FindBaseline = {
 } as const;
 
 export const PostComment = {
-  inputs: { commentFile: 'comment-file', token: 'token' },
+  inputs: { bundles: 'bundles', baseline: 'baseline', baselineRun: 'baseline-run', planFile: 'plan-file', token: 'token', publishPictures: 'publish-pictures' },
   outputs: { commentUrl: 'comment-url', commentAction: 'comment-action', pullRequest: 'pull-request' },
 } as const;
 

@@ -2,8 +2,9 @@ import * as core from '@actions/core';
 import { writeFileAtomic } from '../util/atomic.js';
 import { gitHubClient, safeErrorMessage } from '../github/client.js';
 import { commentMarker, upsertMarkedComment } from '../github/comment.js';
-import { pullRequestOf, readEventPayload } from '../github/event.js';
-import { buildExperimentsReport } from '../github/report.js';
+import { pullRequestOf, readEventPayload, repositoryFromEnv } from '../github/event.js';
+import { picturePublisher } from '../github/assets.js';
+import { buildExperimentsReport, writePlanFile } from '../github/report.js';
 import { runUrlFromEnv } from '../github/runner.js';
 import { UserError } from '../util/errors.js';
 import { Report } from './constants.js';
@@ -18,6 +19,9 @@ await runAction(
     const inputs = readInputs(ReportInputs);
     token = inputs.token;
     const payload = await readEventPayload(process.env.GITHUB_EVENT_PATH);
+    const pr = pullRequestOf(payload);
+    // Pictures go to the assets branch for a pull request's comment; a fork's read-only token cannot write, and its comment job publishes them.
+    const publish = pr && inputs.comment && inputs.publishPictures && token && !pr.fork;
     const report = await buildExperimentsReport({
       bundlesDir: inputs.bundles,
       baselineDir: inputs.baseline,
@@ -29,15 +33,20 @@ await runAction(
       marker: commentMarker(),
       outDir: inputs.out,
       partitionsDir: inputs.partitions,
+      publishPictures: publish ? picturePublisher(gitHubClient(token), repositoryFromEnv(), { pr: pr.issue.number, runId: process.env.GITHUB_RUN_ID ?? '0', attempt: process.env.GITHUB_RUN_ATTEMPT }) : undefined,
+      renderPictures: Boolean(inputs.out) && inputs.publishPictures,
     });
+    // Each refused bundle's reason may quote what the pull request put in it: an annotation, which the runner escapes, never the comment.
+    for (const refused of report.refusedBundles) core.warning(`result bundle left out of the report: ${refused.dir}: ${refused.reason}`);
+    if (report.pictures && !report.pictures.published) core.warning(report.pictures.reason);
     core.info(`${report.bundles.length} result bundles, ${report.baseline.length} baseline bundles; best run ${report.summary.bestRun ?? 'none'}`);
     for (const { versions, comparison } of report.comparisons) core.info(`${versions}: ${comparison.text}`);
     let summary = report.jobSummary;
 
     const commentFile = inputs.commentFile;
     if (commentFile) await writeFileAtomic(commentFile, report.comment);
+    if (inputs.planFile) await writePlanFile(inputs.planFile, { kind: inputs.kind, matrix: { include: (inputs.matrix?.include ?? []).map(({ cell, seed, versions, epochs }) => ({ cell, seed, versions, epochs })) } });
 
-    const pr = pullRequestOf(payload);
     let action = 'skipped';
     if (pr && inputs.comment) {
       if (!token) throw new UserError(`${inputSource(names.token, ReportInputs.action)} is empty; pass \${{ github.token }} (with pull-requests: write) or set comment: false`);

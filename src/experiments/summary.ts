@@ -250,7 +250,14 @@ export const COMPARISON_LEGEND =
   '"detectable" is the smallest |Δ| these runs detect 80% of the time at α = 0.05 ((t₀.₉₇₅ + t₀.₈₀) × SE, Welch\'s degrees of freedom). ' +
   'better / worse: p < 0.05; anything else is "no detectable change", which is not evidence of no change.';
 
-export function comparisonMarkdown(c: RunSetComparison): string {
+/** The shared test set, in the words a comparison's legend uses. */
+export const testSetNote = (c: RunSetComparison): string => `Both sides were scored on one test set (${formatTestSet(c.testSet)}).`;
+
+/**
+ * A comparison's table; by default followed by its legend and its one-sentence verdict (`exp
+ * diff`). The PR comment, which shows several, asks for the table alone and states the legend once.
+ */
+export function comparisonMarkdown(c: RunSetComparison, options: { tableOnly?: boolean } = {}): string {
   const format = (m: MetricComparison, v: number) => (m.metric === 'accuracy' ? pct(v) : score(v));
   const table = markdownTable(
     [
@@ -268,5 +275,6 @@ export function comparisonMarkdown(c: RunSetComparison): string {
     ],
     { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] },
   );
-  return `${table}\n\n${COMPARISON_LEGEND} Both sides were scored on one test set (${formatTestSet(c.testSet)}).\n\n${c.text}.\n`;
+  if (options.tableOnly) return `${table}\n`;
+  return `${table}\n\n${COMPARISON_LEGEND} ${testSetNote(c)}\n\n${c.text}.\n`;
 }

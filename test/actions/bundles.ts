@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
@@ -52,7 +53,7 @@ export async function writeSyntheticBundle(parent: string, run: SyntheticRun, fo
     partitions: run.versions.split('+'),
     overrides: [],
     git: { commit: '0123456789abcdef0123456789abcdef01234567', dirty: false },
-    data: Object.fromEntries(run.versions.split('+').map((p) => [p, `${p}0000000000000000000000000000.dir`])),
+    data: Object.fromEntries(run.versions.split('+').map((p) => [p, `${createHash('md5').update(p).digest('hex')}.dir`])),
     backend: 'wasm',
     host: { name: 'runner', platform: 'linux', arch: 'x64', cpus: 4, cpu_model: 'test', node: process.version },
     durations: { prepare: 1, train: 10, evaluate: 1, total: 12 },

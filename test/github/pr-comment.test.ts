@@ -52,9 +52,12 @@ describe('buildPrComment', () => {
       best: { runId: 's3-v1', metrics: pr[2]!.metrics, confusion },
       runUrl: 'https://github.com/o/r/actions/runs/1',
     });
-    assert.ok(body.startsWith(`${commentMarker()}\n## CIFAR-10 experiments (quick matrix, 3 runs) at \`abcdef1\``));
-    assert.match(body, /🟢 `v1`: this PR vs main, accuracy \+10\.0 pp \(p < 0\.001, 95% interval \+[\d.]+ to \+[\d.]+ pp, n = 3 vs 3\): better/);
-    assert.match(body, /### Confusion matrix of s3-v1/);
+    assert.ok(body.startsWith(`${commentMarker()}\n## 🟢 better: v1 +10.0 pp (p < 0.001, n = 3 vs 3)\n`), body.slice(0, 200));
+    assert.match(body, /CIFAR-10 experiments, quick matrix: 3 runs at `abcdef1`\. 🟢 better \/ 🔴 worse: /);
+    assert.equal(body.match(/: better\b|\| better +\|/g)?.length, 2, 'the verdict is stated once in the heading and once per metric in the table');
+    assert.equal(body.match(/Δ = mean of B − mean of A/g)?.length, 1, 'one legend under the tables');
+    assert.match(body, /<summary>Best run s3-v1: confusion matrix<\/summary>/);
+    assert.doesNotMatch(body, /🟩/, 'the confusion matrix has one colour scale, for the mistakes');
     assert.match(body, /\[workflow run artifacts\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/1\)/);
   });
 
@@ -73,7 +76,7 @@ describe('buildPrComment', () => {
     });
     assert.ok(body.length < GITHUB_COMMENT_LIMIT, `${body.length} characters`);
     assert.ok(body.startsWith(commentMarker()));
-    assert.match(body, /## CIFAR-10 experiments \(256 runs\)/);
+    assert.match(body, /^## ⚠️ incomplete: v1 [\d.]+% \(n = 64, no comparison\) · /m);
     assert.match(body, /left out to stay within GitHub's comment size limit/);
     assert.match(body, /workflow run artifacts/);
   });
