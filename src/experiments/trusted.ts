@@ -7,7 +7,7 @@ import { VERSION_PATTERN } from '../data/versions.js';
 import { parsePredictionsCsv, readConfusionJson, type ConfusionFile } from '../evaluate/report-files.js';
 import type { PredictionRow } from '../evaluate/predictions.js';
 import { parseTrainLog, type TrainLogRow } from '../report/train-log.js';
-import { BUNDLE_FILES, readBundle, runIdFor, type RunBundle } from './bundle.js';
+import { BUNDLE_FILES, readBundle, RUN_ID_PATTERN, runIdFor, VERSION_SPEC_PATTERN, type RunBundle } from './bundle.js';
 
 /**
  * Trusted bundles: what the PR comment and the job summary are rendered from. On the fork path a
@@ -35,9 +35,6 @@ const MAX_BUNDLES = 200;
 const unit = z.number().min(0).max(1);
 const ClassName = z.enum(CLASS_NAMES);
 const Partition = z.string().regex(VERSION_PATTERN);
-/** A version spec (`v1+v2`) and a run id (`s42-v1+v2`) as a checked bundle may spell them. */
-export const VERSION_SPEC_PATTERN = /^v[1-9][0-9]{0,3}(\+v[1-9][0-9]{0,3}){0,15}$/;
-export const RUN_ID_PATTERN = /^s[0-9]{1,10}-v[1-9][0-9]{0,3}(\+v[1-9][0-9]{0,3}){0,15}$/;
 const VersionSpec = z.string().regex(VERSION_SPEC_PATTERN);
 const Token = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/);
 const Scores = z.object({ precision: unit, recall: unit, f1: unit });

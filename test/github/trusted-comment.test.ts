@@ -40,12 +40,12 @@ test('a fork bundle with markdown, HTML, mentions or links in any string field p
     const good = join(dir, 'good');
     const baseline = join(dir, 'baseline');
     for (const seed of [1, 2]) {
-      await writeSyntheticBundle(good, { seed, versions: 'v1', accuracy: 0.6 });
+      await writeSyntheticBundle(good, { seed, versions: 'v1', accuracy: 0.6, images: 40 });
       // main ran the same: without the hostile bundle the verdict is ⚪, so a refusal shows as ⚠️.
-      await writeSyntheticBundle(baseline, { seed, versions: 'v1', accuracy: 0.6 });
+      await writeSyntheticBundle(baseline, { seed, versions: 'v1', accuracy: 0.6, images: 40 });
     }
     const template = join(dir, 'template');
-    const templateDir = await writeSyntheticBundle(template, { seed: 3, versions: 'v1', accuracy: 0.6 });
+    const templateDir = await writeSyntheticBundle(template, { seed: 3, versions: 'v1', accuracy: 0.6, images: 40 });
     await writeFile(join(templateDir, 'train_log.tsv'), 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\n1\t2.0\t0.3\t2.1\t0.28\t0.001\n');
     // The manifest's lists are empty in a synthetic bundle: one entry each, so they are attacked too.
     const manifest = JSON.parse(await readFile(join(templateDir, 'manifest.json'), 'utf8')) as Record<string, Json>;
@@ -98,5 +98,23 @@ test("a fork's plan file naming hostile cells is refused without quoting it", as
     await writeFile(path, JSON.stringify({ kind: 'quick', matrix: { include: [{ cell: 's1-v1', seed: 1, versions: 'v1', epochs: 1 }] } }));
     assert.deepEqual((await readPlanFile(path))?.matrix.include.map((c) => c.cell), ['s1-v1']);
     assert.equal(await readPlanFile(join(dir, 'missing.json')), undefined);
+  });
+});
+
+test('readBundle refuses names that are not a run id, a version spec or a partition, wherever a bundle comes from', async () => {
+  const { readBundle } = await import('../../src/experiments/bundle.js');
+  await withTempDir('unsafe-names-', async (dir) => {
+    const bundle = await writeSyntheticBundle(dir, { seed: 1, versions: 'v1', accuracy: 0.5 });
+    const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    for (const [field, value] of [
+      ['run_id', '../../etc'],
+      ['run_id', 's1-v1/../../x'],
+      ['versions', 'v1/../..'],
+      ['partitions', ['../v1']],
+      ['data', { '../../x': 'abc' }],
+    ] as const) {
+      await writeFile(join(bundle, 'manifest.json'), JSON.stringify({ ...manifest, [field]: value }));
+      await assert.rejects(readBundle(bundle), /manifest\.json/, `${field}: ${JSON.stringify(value)}`);
+    }
   });
 });
