@@ -55,7 +55,7 @@ await runAction(
         action = outcome.action;
         if (outcome.action === 'forbidden') {
           const why = pr.fork ? 'this pull request comes from a fork, whose workflow token is read-only' : 'the token may not write comments (check `permissions: pull-requests: write`)';
-          const notice = `Could not post the PR comment: ${why}. The report is in this job summary${pr.fork ? '; the comment workflow (workflow_run) posts it with a write token' : ''}.`;
+          const notice = `Could not post the PR comment: ${why}. The report is in this job summary${pr.fork ? '; the comment workflow (workflow_run) renders it from the result bundles of this run and posts it with a write token' : ''}.`;
           core.notice(notice);
           summary = `> [!NOTE]\n> ${notice}\n\n${summary}`;
         } else {

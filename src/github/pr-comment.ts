@@ -59,6 +59,11 @@ export interface PrCommentInput {
   refused?: RefusedComparison[];
   /** Bundles left out because they failed the checks (their reasons are in the job log). */
   refusedBundles?: number;
+  /**
+   * False when the report compares with nothing by design (experiments.yml's own matrices): the
+   * heading then states the results, not a verdict. Default true.
+   */
+  comparing?: boolean;
   /** Why there is no comparison (no baseline run found, no shared versions). */
   baselineNote?: string;
   best?: BestRun;
@@ -102,6 +107,10 @@ export function commentStatus(input: PrCommentInput): CommentStatus {
 }
 
 function heading(input: PrCommentInput): string {
+  if (input.comparing === false) {
+    const figures = input.summary.versions.map((v) => `${v.versions} ${formatPercent(v.accuracy.mean)} (n = ${v.accuracy.n})`);
+    return `## 📊 results: ${figures.join(' · ') || 'none'}`;
+  }
   const status = commentStatus(input);
   const compared = new Set(input.comparisons.map((c) => c.versions));
   const figures = [
@@ -117,7 +126,8 @@ function preamble(input: PrCommentInput): string {
   const runs = input.summary.runs.length;
   const kind = input.kind ? `, ${input.kind} matrix` : '';
   const at = input.commit ? ` at \`${input.commit.slice(0, 7)}\`` : '';
-  const lines = [`CIFAR-10 experiments${kind}: ${formatCount(runs)} run${runs === 1 ? '' : 's'}${at}. ${STATUS_LEGEND}`];
+  const legend = input.comparing === false ? 'Accuracy: mean over seeds, with the runs (n); nothing is compared with main here.' : STATUS_LEGEND;
+  const lines = [`CIFAR-10 experiments${kind}: ${formatCount(runs)} run${runs === 1 ? '' : 's'}${at}. ${legend}`];
   if (!input.best) lines.push('⚠️ No run produced results; see the failed jobs of the workflow run.');
   if (input.comparisons.length === 0 && input.baselineNote) lines.push(`⚠️ ${input.baselineNote}`);
   for (const { versions, reason } of input.refused ?? []) lines.push(`⚠️ \`${versions}\`: ${reason}.`);

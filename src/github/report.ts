@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { z } from 'zod';
 import type { AssetFile, PublishOutcome } from './assets.js';
 import { baselineNote as noBaselineNote, type BaselineRun } from './baseline.js';
+import { safeErrorMessage } from './client.js';
 import { PLAN_KINDS, type MatrixCell } from './plan.js';
 import { issuesText, MAX_MATRIX_JOBS } from './schemas.js';
 import { buildPrComment, type BaselineComparison, type BestRun, type CommentPicture, type RefusedComparison } from './pr-comment.js';
@@ -140,8 +141,11 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
   }
   comparisons.sort((x, y) => x.versions.localeCompare(y.versions));
   const regressed = comparisons.some((c) => c.comparison.metrics.some((m) => m.metric === 'accuracy' && m.verdict === 'worse'));
+  // Nothing to compare with by design (no baseline asked for): the comment reports, it does not judge.
+  const comparing = options.baselineDir !== undefined || options.baselineRun !== undefined;
   let baselineNote: string | undefined;
-  if (!options.baselineDir || baseline.length === 0) baselineNote = noBaselineNote(options.baselineRun);
+  if (!comparing) baselineNote = undefined;
+  else if (!options.baselineDir || baseline.length === 0) baselineNote = noBaselineNote(options.baselineRun);
   else if (comparisons.length === 0 && refused.length === 0) baselineNote = `The main-branch baseline ran other data versions (${[...mainByVersions.keys()].join(', ')}); nothing to compare.`;
 
   const bestBundle = bundles.find((b) => b.runId === summary.bestRun);
@@ -165,8 +169,9 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
     await mkdir(join(options.outDir, 'pictures'), { recursive: true });
     for (const picture of rendered) await writeFile(join(options.outDir, 'pictures', picture.name), picture.bytes);
   }
-  const pictures = options.publishPictures && rendered.length > 0 ? await options.publishPictures(rendered) : undefined;
+  const pictures = options.publishPictures && rendered.length > 0 ? await publishOrSayWhy(options.publishPictures, rendered) : undefined;
   const input = {
+    comparing,
     kind: options.kind,
     commit: options.commit,
     summary,
@@ -223,6 +228,15 @@ async function renderPictures(bundles: readonly TrustedBundle[], best: BestRun |
     if (sheet) pictures.push({ name: 'hard-images.png', title: `The ${sheet.shown} hardest images`, bytes: sheet.png });
   }
   return pictures;
+}
+
+/** Pictures are a bonus: a GitHub that fails to take them (down, slow, rate-limited) costs the comment its pictures, never the comment. */
+async function publishOrSayWhy(publish: (files: AssetFile[]) => Promise<PublishOutcome>, files: AssetFile[]): Promise<PublishOutcome> {
+  try {
+    return await publish(files);
+  } catch (error) {
+    return { published: false, reason: `The pictures could not be published (${safeErrorMessage(error)}).` };
+  }
 }
 
 function commentPictures(outcome: PublishOutcome, rendered: readonly RenderedPicture[]): { published: CommentPicture[]; note?: string } {

@@ -7,11 +7,12 @@ interface RepoJson {
   full_name: string;
   name: string;
   owner: { login: string };
+  default_branch: string;
 }
 
 const repoJson = (fullName: string): RepoJson => {
   const [owner, name] = fullName.split('/') as [string, string];
-  return { full_name: fullName, name, owner: { login: owner } };
+  return { full_name: fullName, name, owner: { login: owner }, default_branch: 'main' };
 };
 
 export function pushEvent(repository: string, sha: string, branch = 'main'): Record<string, Json> {
