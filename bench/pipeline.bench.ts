@@ -42,7 +42,9 @@ async function imagesPerSecond(next: () => Promise<TrainBatch> | TrainBatch): Pr
     tf.tidy(() => {
       const x = tf.tensor4d(pixels, [labels.length, 32, 32, 3]);
       const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
-      optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor, undefined, 0.1) as tf.Scalar, true)!.dataSync();
+      optimizer
+        .minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor, undefined, 0.1) as tf.Scalar, true)!
+        .dataSync();
     });
   }
   const seconds = (performance.now() - start) / 1000;
@@ -52,7 +54,11 @@ async function imagesPerSecond(next: () => Promise<TrainBatch> | TrainBatch): Pr
 }
 
 const backend = await selectBackend('wasm');
-console.log(`${backend.detail}; ${availableParallelism()} cores available to this process; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `${backend.detail}; ${availableParallelism()} cores available to this process; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 const inline: number[] = [];
 const worker: number[] = [];
 const inlineMs: number[] = [];
@@ -75,5 +81,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 console.log(`fast, batch ${BATCH}, ${STEPS} steps per round, ${ROUNDS} rounds (images/s, median):`);
 console.log(`  batches made on the training thread: ${median(inline).toFixed(0)} (${inline.map((v) => v.toFixed(0)).join(', ')})`);
 console.log(`  batches made ahead by the worker:    ${median(worker).toFixed(0)} (${worker.map((v) => v.toFixed(0)).join(', ')})`);
-console.log(`  the training thread's ms per step getting its batch: ${median(inlineMs).toFixed(2)} on the training thread, ${median(workerMs).toFixed(2)} from the worker`);
+console.log(
+  `  the training thread's ms per step getting its batch: ${median(inlineMs).toFixed(2)} on the training thread, ${median(workerMs).toFixed(2)} from the worker`,
+);
 console.log(`  gain: ${(median(worker) / median(inline)).toFixed(2)}× (per round: ${worker.map((v, i) => (v / inline[i]!).toFixed(2)).join(', ')})`);

@@ -115,10 +115,18 @@ function profile(arch: Architecture): void {
     const ms = (phaseMs.get(p) ?? 0) / STEPS;
     const kernels = [...kernelMs].filter(([k]) => k.startsWith(`${p}\t`)).map(([k, v]) => [k.slice(p.length + 1), v / STEPS] as const);
     const inKernels = kernels.reduce((a, [, v]) => a + v, 0);
-    console.log(`\n${p}: ${ms.toFixed(1)} ms (${((ms / total) * 100).toFixed(0)}%)${p === 'batch conversion' ? '' : `, of which ${(ms - inKernels).toFixed(1)} ms outside kernels (tfjs's own work)`}`);
+    console.log(
+      `\n${p}: ${ms.toFixed(1)} ms (${((ms / total) * 100).toFixed(0)}%)${p === 'batch conversion' ? '' : `, of which ${(ms - inKernels).toFixed(1)} ms outside kernels (tfjs's own work)`}`,
+    );
     const byName = new Map<string, number>();
     for (const [k, v] of kernels) byName.set(k.split(' ')[0]!, (byName.get(k.split(' ')[0]!) ?? 0) + v);
-    if (byName.size > 0) console.log(`  by kernel: ${[...byName].sort((a, b) => b[1] - a[1]).map(([n, v]) => `${n} ${v.toFixed(1)}`).join(', ')}`);
+    if (byName.size > 0)
+      console.log(
+        `  by kernel: ${[...byName]
+          .sort((a, b) => b[1] - a[1])
+          .map(([n, v]) => `${n} ${v.toFixed(1)}`)
+          .join(', ')}`,
+      );
     for (const [k, v] of kernels.sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${v.toFixed(2).padStart(7)} ms  ${k}`);
   }
   optimizer.dispose();
@@ -129,5 +137,9 @@ await tf.setBackend('wasm');
 await tf.ready();
 registerWasmTrainingKernels('wasm');
 instrumentKernels();
-console.log(`# One training step on wasm (tfjs ${tf.version.tfjs}, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}), batch ${BATCH}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `# One training step on wasm (tfjs ${tf.version.tfjs}, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}), batch ${BATCH}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 for (const arch of ARCHITECTURES) profile(arch);

@@ -3,9 +3,20 @@
 // files are listed here; extra arguments (e.g. a folder or file filter) narrow the set. Without
 // arguments, CIFAR10_TEST_FILTER (comma-separated) narrows it: the workflow tests run ci.yml, whose
 // test step calls this script, and set it so that run does not start the whole suite again.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// Test files run two at a time (CIFAR10_TEST_JOBS; this machine and CI have two cores), longest
+// first by test/durations.json, so the long ones do not end up alone at the tail. A file whose
+// source says `test-runner: alone` (it mounts file systems, needs the machine to itself, …) runs
+// after the others, by itself. `--record` rewrites test/durations.json from this run.
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const DURATIONS = 'test/durations.json';
+const REPORTER = fileURLToPath(new URL('test-summary-reporter.mjs', import.meta.url));
+const ALONE = /^\/\/ test-runner: alone\b/m;
 
 function testFiles(dir) {
   const found = [];
@@ -17,12 +28,75 @@ function testFiles(dir) {
   return found;
 }
 
-const fromEnv = (process.env.CIFAR10_TEST_FILTER ?? '').split(',').map((f) => f.trim()).filter(Boolean);
-const filters = process.argv.length > 2 ? process.argv.slice(2) : fromEnv;
+/** `dist/test/a/b.test.js` → `test/a/b.test.ts`, the key of test/durations.json. */
+const sourceOf = (file) => relative('dist', file).replace(/\.js$/, '.ts');
+
+const args = process.argv.slice(2);
+const record = args.includes('--record');
+const fromEnv = (process.env.CIFAR10_TEST_FILTER ?? '')
+  .split(',')
+  .map((f) => f.trim())
+  .filter(Boolean);
+const named = args.filter((a) => a !== '--record');
+const filters = named.length > 0 ? named : fromEnv;
 const files = testFiles('dist/test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error(`no test files found under dist/test${filters.length ? ` matching ${filters.join(', ')}` : ''}; run \`npm run build\` first`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+
+let durations = {};
+try {
+  durations = JSON.parse(readFileSync(DURATIONS, 'utf8'));
+} catch {
+  // No record yet: every file counts as long, in name order.
+}
+const jobs = Math.max(1, Number(process.env.CIFAR10_TEST_JOBS) || 2);
+const alone = files.filter((f) => ALONE.test(readFileSync(f, 'utf8')));
+const shared = files.filter((f) => !alone.includes(f)).sort((a, b) => (durations[sourceOf(b)] ?? Infinity) - (durations[sourceOf(a)] ?? Infinity));
+
+const scratch = mkdtempSync(join(tmpdir(), 'run-tests-'));
+const totals = {};
+const measured = {};
+let failed = false;
+for (const [phase, list, concurrency] of [
+  ['shared', shared, jobs],
+  ['alone', alone, 1],
+]) {
+  if (list.length === 0) continue;
+  const summary = join(scratch, `${phase}.json`);
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${REPORTER}`,
+      `--test-reporter-destination=${summary}`,
+      ...list,
+    ],
+    { stdio: 'inherit' },
+  );
+  if (result.status !== 0) failed = true;
+  try {
+    const { counts, files: times } = JSON.parse(readFileSync(summary, 'utf8'));
+    for (const [key, value] of Object.entries(counts)) totals[key] = (totals[key] ?? 0) + value;
+    for (const [file, ms] of Object.entries(times)) measured[sourceOf(relative(process.cwd(), file))] = Math.round(ms / 100) / 10;
+  } catch {
+    failed = true;
+    console.error(`the ${phase} test phase left no summary (${result.signal ?? `exit ${result.status}`})`);
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
+
+if (record) {
+  // Files this run did not measure keep their record, unless their test file is gone.
+  const kept = Object.entries({ ...durations, ...measured }).filter(([file]) => existsSync(file));
+  const merged = Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(DURATIONS, `${JSON.stringify(merged, null, 2)}\n`);
+  console.log(`${DURATIONS}: the seconds of ${Object.keys(measured).length} test files recorded`);
+}
+// One closing line for all phases together.
+console.log(`all: ${totals.pass ?? 0} passed, ${(totals.fail ?? 0) + (totals.cancelled ?? 0)} failed, ${totals.skipped ?? 0} skipped`);
+process.exit(failed ? 1 : 0);

@@ -7,7 +7,7 @@ import { registerStageCommands } from './cli/stages.js';
 import { registerExperimentCommands } from './cli/experiments.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerStartCommand } from './cli/start.js';
-import { CIFAR10_SHELL } from './cli/shell.js';
+import { CIFAR10_SHELL } from './cifar10-shell.js';
 import { errorText, VERBOSE_ENV } from './util/error-text.js';
 import { useShell } from './util/hints.js';
 

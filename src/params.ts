@@ -101,7 +101,12 @@ export async function readParamsFile(file = DEFAULT_PARAMS_FILE): Promise<Record
 }
 
 /** Validates `group` of an already-read params document against its schema. */
-export function paramsGroup<S extends GroupSchema>(doc: Record<string, unknown>, group: string, schema: S, file: ParamsSource = DEFAULT_PARAMS_FILE): z.output<S> {
+export function paramsGroup<S extends GroupSchema>(
+  doc: Record<string, unknown>,
+  group: string,
+  schema: S,
+  file: ParamsSource = DEFAULT_PARAMS_FILE,
+): z.output<S> {
   const raw = doc[group] ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UserError(`${sourceOf(file, group)}: "${group}" must be a mapping of keys`);
@@ -110,7 +115,8 @@ export function paramsGroup<S extends GroupSchema>(doc: Record<string, unknown>,
   // An empty key (`lr:` with no value) means "the default", as it did before schemas were zod's.
   const values = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null && value !== undefined));
   for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) throw new UserError(`${sourceOf(file, `${group}.${key}`)}: unknown key "${group}.${key}"; known keys of "${group}": ${known.join(', ')}`);
+    if (!known.includes(key))
+      throw new UserError(`${sourceOf(file, `${group}.${key}`)}: unknown key "${group}.${key}"; known keys of "${group}": ${known.join(', ')}`);
   }
   const parsed = schema.safeParse(values);
   if (parsed.success) return parsed.data;

@@ -54,7 +54,14 @@ describe('a params group read through its schema', () => {
     assert.equal(train.lr, 0.003);
     assert.equal(train.arch, 'fast');
     assert.deepEqual(tuneParamsFrom({}, 'params.yaml').lr, [0.001, 0.003, 0.01]);
-    assert.deepEqual(paramsGroup({}, 'evaluate', EVALUATE_PARAMS), { split: 'test', batch_size: 500, misclassified: 24, min_accuracy: 0, pictures: true, tta: true });
+    assert.deepEqual(paramsGroup({}, 'evaluate', EVALUATE_PARAMS), {
+      split: 'test',
+      batch_size: 500,
+      misclassified: 24,
+      min_accuracy: 0,
+      pictures: true,
+      tta: true,
+    });
   });
 
   test('a list key takes a single value as a one-element list', () => {
@@ -76,7 +83,11 @@ describe('a params group read through its schema', () => {
   });
 
   test('an unknown key is refused before any value, listing the known keys; a group that is not a mapping too', () => {
-    refused('evaluate', { splt: 'test', batch_size: 0 }, 'params.yaml: unknown key "evaluate.splt"; known keys of "evaluate": split, batch_size, misclassified, min_accuracy, pictures, tta');
+    refused(
+      'evaluate',
+      { splt: 'test', batch_size: 0 },
+      'params.yaml: unknown key "evaluate.splt"; known keys of "evaluate": split, batch_size, misclassified, min_accuracy, pictures, tta',
+    );
     assert.throws(() => paramsGroup({ data: ['v1'] }, 'data', DATA_PARAMS, 'params.yaml'), /^UserError: params\.yaml: "data" must be a mapping of keys$/);
   });
 

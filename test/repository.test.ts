@@ -59,7 +59,7 @@ describe('the repository is a DVC repository', async () => {
     const checkIgnore = (paths: string[]) =>
       run('git', ['check-ignore', '--no-index', ...paths], { cwd: PROJECT }).then(
         ({ stdout: out }) => out.split('\n').filter((line) => line !== ''),
-        (error: { code?: number }) => (error.code === 1 ? [] : Promise.reject(error)),
+        (error: Error & { code?: number | string }) => (error.code === 1 ? [] : Promise.reject(error)),
       );
     // The real DVC skips a .dvc file that git ignores, so no committed file may match a pattern.
     assert.deepEqual(await checkIgnore(committed), [], 'git ignores committed files; change the .gitignore pattern that matches them');
@@ -68,7 +68,7 @@ describe('the repository is a DVC repository', async () => {
 
   const realDvc = process.env['REAL_DVC'];
   const skipDvc = !inGit ? `${PROJECT} is not a git checkout to clone` : !realDvc ? 'REAL_DVC is not set (the real DVC 3.x command; see .ci/run)' : false;
-  test("the real DVC accepts a fresh clone of HEAD: dvc dag and dvc status work, and it sees the partitions' .dvc files", { skip: skipDvc }, async () => {
+  test("the real DVC accepts a fresh clone of HEAD: dvc dag, dvc status and dvc metrics show work, and it sees the partitions' .dvc files", { skip: skipDvc }, async () => {
     await withTempDir('clone-dvc-', async (dir) => {
       const clone = join(dir, 'repo');
       await run('git', ['clone', '--quiet', '--no-hardlinks', PROJECT, clone]);
@@ -84,6 +84,10 @@ describe('the repository is a DVC repository', async () => {
         const { stdout } = await dvc('status', `data/partitions/${v}.dvc`);
         assert.match(stdout, new RegExp(`data/partitions/${v}\\.dvc:[\\s\\S]*not in cache:\\s+data/partitions/${v}\\b`), `dvc status reads ${v}.dvc:\n${stdout}`);
       }
+      // The committed cache: false metric is what dvc metrics show (and dvc exp show) read.
+      const metrics = JSON.parse((await dvc('metrics', 'show', '--json')).stdout) as Record<string, { data?: { 'reports/metrics.json'?: { data?: { accuracy?: unknown } } } }>;
+      const accuracy = Object.values(metrics)[0]?.data?.['reports/metrics.json']?.data?.accuracy;
+      assert.equal(typeof accuracy, 'number', `dvc metrics show reads reports/metrics.json: ${JSON.stringify(metrics).slice(0, 500)}`);
       const data = await dvc('data', 'status', '--json');
       const notInCache = (JSON.parse(data.stdout) as { not_in_cache?: string[] }).not_in_cache ?? [];
       for (const v of ['v1', 'v2', 'v3']) assert.ok(notInCache.includes(`data/partitions/${v}/`), `dvc data status names ${v}: ${data.stdout}`);

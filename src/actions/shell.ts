@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
+import { CIFAR10_SHELL } from '../cifar10-shell.js';
 import { explainGitHubError } from '../github/api-errors.js';
-import { CIFAR10_SHELL } from '../cli/shell.js';
 import { errorText, stackText } from '../util/error-text.js';
 import { useShell } from '../util/hints.js';
 

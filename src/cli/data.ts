@@ -35,8 +35,9 @@ export function registerDataCommands(program: Command): void {
     .command('init')
     .description('make the current folder a DVC repository (.dvc/config, .dvc/.gitignore, .dvcignore)')
     .action(async () => {
-      const { repo, created } = await initRepo(process.cwd());
-      out(created ? `Initialized a DVC repository in ${repo.root}; commit .dvc/ and .dvcignore with git` : `${repo.root} is already a DVC repository; nothing changed`);
+      const { repo, created, staged } = await initRepo(process.cwd());
+      if (!created) out(`${repo.root} is already a DVC repository; nothing changed`);
+      else out(`Initialized a DVC repository in ${repo.root}; ${staged ? '.dvc/config, .dvc/.gitignore and .dvcignore are staged: commit them with git' : 'commit .dvc/ and .dvcignore with git'}`);
     });
 
   data

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { listBundles } from '../experiments/bundle.js';
+import { dvcExperimentRuns } from '../experiments/dvc-runs.js';
 import { hardImagesReport } from '../experiments/hard-images.js';
 import { DEFAULT_SEEDS, DEFAULT_VERSIONS, MAX_MATRIX_CELLS, parseSeedList, parseVersionList, runMatrix } from '../experiments/matrix.js';
 import { pushResults } from '../experiments/push.js';
@@ -23,7 +24,9 @@ export function registerExperimentCommands(program: Command): void {
     .option('--results <dir>', 'results folder', PROJECT_PATHS.results)
     .action(async (opts: { setParam?: string[]; results: string }) => {
       const result = await runExperiment({ root: process.cwd(), overrides: opts.setParam, resultsDir: opts.results, log: note, signal: interruptSignal() });
-      say(`${result.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${result.metrics.macro.f1.toFixed(3)}; results in ${result.bundleDir}`);
+      say(
+        `${result.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}%, macro-F1 ${result.metrics.macro.f1.toFixed(3)}; results in ${result.bundleDir}`,
+      );
     });
 
   exp
@@ -31,8 +34,16 @@ export function registerExperimentCommands(program: Command): void {
     .description(
       `Run every seed × version cell (at most ${MAX_MATRIX_CELLS}), up to --jobs at once; finished cells are skipped, failed ones retried on the next run; Ctrl-C or SIGTERM stops every cell and prints the command that resumes`,
     )
-    .addOption(new Option('--seeds <list>', `seeds from 0 to 2^32-1, comma-separated, or a range such as 1-5; seeds × versions at most ${MAX_MATRIX_CELLS}`).argParser((v: string) => parseSeedList(v, '--seeds')).default(DEFAULT_SEEDS, DEFAULT_SEEDS.join(',')))
-    .addOption(new Option('--versions <list>', 'comma-separated version specs').argParser((v: string) => parseVersionList(v, '--versions')).default(DEFAULT_VERSIONS, DEFAULT_VERSIONS.join(',')))
+    .addOption(
+      new Option('--seeds <list>', `seeds from 0 to 2^32-1, comma-separated, or a range such as 1-5; seeds × versions at most ${MAX_MATRIX_CELLS}`)
+        .argParser((v: string) => parseSeedList(v, '--seeds'))
+        .default(DEFAULT_SEEDS, DEFAULT_SEEDS.join(',')),
+    )
+    .addOption(
+      new Option('--versions <list>', 'comma-separated version specs')
+        .argParser((v: string) => parseVersionList(v, '--versions'))
+        .default(DEFAULT_VERSIONS, DEFAULT_VERSIONS.join(',')),
+    )
     .option('-j, --jobs <n>', 'cells at once (default: number of cores)', positiveInteger('--jobs'))
     .option('-S, --set-param <key=value>', 'override a parameter in every cell (repeatable), e.g. -S train.epochs=5', collect)
     .option('--force', 're-run cells that already have results')
@@ -62,11 +73,15 @@ export function registerExperimentCommands(program: Command): void {
 
   exp
     .command('show')
-    .description('Every run, and per version the mean ± sd over seeds of accuracy and macro-F1, best run marked')
+    .description(
+      'Every run (result bundles, and experiments made with `dvc exp run`), and per version the mean ± sd over seeds of accuracy and macro-F1, best run marked',
+    )
     .option('--md [file]', 'write the markdown to a file (default: print it)')
     .option('--results <dir>', 'results folder', PROJECT_PATHS.results)
     .action(async (opts: { md?: string | boolean; results: string }) => {
-      const markdown = summaryMarkdown(summarizeRuns(await listBundles(resolve(opts.results))));
+      const bundles = await listBundles(resolve(opts.results));
+      const fromDvc = await dvcExperimentRuns(process.cwd(), new Set(bundles.map((b) => b.runId)), note);
+      const markdown = summaryMarkdown(summarizeRuns([...bundles, ...fromDvc]));
       if (typeof opts.md === 'string') {
         await writeFileAtomic(opts.md, markdown);
         say(`wrote ${opts.md}`);
@@ -92,7 +107,9 @@ export function registerExperimentCommands(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: { results: string; remote?: string; quiet?: boolean }) => {
       const { added, pushed } = await pushResults({ resultsDir: opts.results, remote: opts.remote, progress: progressFor(opts.quiet) });
-      say(`${added.label}: ${added.hash.md5} (${added.hash.nfiles} files); ${pushed.uploaded} object(s) uploaded, ${pushed.present} already there. Record it with: git add ${added.label}.dvc`);
+      say(
+        `${added.label}: ${added.hash.md5} (${added.hash.nfiles} files); ${pushed.uploaded} object(s) uploaded, ${pushed.present} already there. Record it with: git add ${added.label}.dvc`,
+      );
     });
 
   program
@@ -105,8 +122,17 @@ export function registerExperimentCommands(program: Command): void {
     .option('--out <prefix>', 'output path without extension', PROJECT_PATHS.hardImages)
     .action(async (opts: { threshold: number; minRuns: number; limit: number; results: string; out: string }) => {
       const found = await hardImagesReport({ ...opts, resultsDir: opts.results, partitionsDir: PROJECT_PATHS.partitions, imagesDir: PROJECT_PATHS.images });
-      say(`${found.images.length} hard image(s) of ${found.eligible} held out by ≥ ${opts.minRuns} of ${found.runs} runs (wrong in ≥ ${opts.threshold * 100}% of them): ${found.csv}`);
-      say(`per class: ${Object.entries(found.perClass).map(([c, n]) => `${c} ${n}`).join(', ')}`);
-      if (found.sheet) say(`${found.sheet.path}: the ${found.sheet.shown} hardest${found.sheet.missing.length > 0 ? ` (${found.sheet.missing.length} without a PNG in data/)` : ''}`);
+      say(
+        `${found.images.length} hard image(s) of ${found.eligible} held out by ≥ ${opts.minRuns} of ${found.runs} runs (wrong in ≥ ${opts.threshold * 100}% of them): ${found.csv}`,
+      );
+      say(
+        `per class: ${Object.entries(found.perClass)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', ')}`,
+      );
+      if (found.sheet)
+        say(
+          `${found.sheet.path}: the ${found.sheet.shown} hardest${found.sheet.missing.length > 0 ? ` (${found.sheet.missing.length} without a PNG in data/)` : ''}`,
+        );
     });
 }

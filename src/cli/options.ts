@@ -30,4 +30,8 @@ export const progressFor =
 
 /** Stops the command's stage processes on the first Ctrl-C or SIGTERM (see util/interrupt.ts). */
 export const interruptSignal = (): AbortSignal =>
-  stopSignal((signal) => note(`\n${signal === 'SIGINT' ? 'interrupted' : 'stopped by SIGTERM'}: stopping running stages and removing their partial results (send it again to quit now)`));
+  stopSignal((signal) =>
+    note(
+      `\n${signal === 'SIGINT' ? 'interrupted' : 'stopped by SIGTERM'}: stopping running stages and removing their partial results (send it again to quit now)`,
+    ),
+  );

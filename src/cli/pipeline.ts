@@ -13,15 +13,18 @@ export function registerPipelineCommands(program: Command): void {
     .argument('[stage]', 'reproduce this stage and the stages it depends on (default: all)')
     .option('-f, --force', 'run the selected stages even if nothing changed')
     .option('--dry', 'only say which stages would run')
+    .option('--no-run-cache', 'run stale stages even when the run-cache holds the outputs of the same command, deps and params')
     .option('-S, --set-param <key=value>', 'change params.yaml first, as `dvc exp run -S` does (repeatable; +key=value adds a key)', collect)
-    .action(async (stage: string | undefined, opts: { force?: boolean; dry?: boolean; setParam?: string[] }) => {
-      const outcomes = await reproduce({ root: process.cwd(), target: stage, force: opts.force, dry: opts.dry, set: opts.setParam, log: note, signal: interruptSignal() });
-      const ran = outcomes.filter((o) => o.action === 'ran').length;
+    .action(async (stage: string | undefined, opts: { force?: boolean; dry?: boolean; runCache: boolean; setParam?: string[] }) => {
+      const outcomes = await reproduce({ root: process.cwd(), target: stage, force: opts.force, dry: opts.dry, runCache: opts.runCache, set: opts.setParam, log: note, signal: interruptSignal() });
+      const changed = outcomes.filter((o) => o.action === 'ran' || o.action === 'restored');
+      const ran = changed.length;
       if (opts.dry) say(`${outcomes.filter((o) => o.action === 'would run').length} stage(s) would run`);
       else if (ran === 0) say('Data and pipelines are up to date.');
       else {
-        const files = gitFilesOf(await readPipeline(process.cwd()), outcomes.filter((o) => o.action === 'ran').map((o) => o.stage));
-        say(`${ran} stage(s) ran; dvc.lock updated. Record it with: git add ${files.join(' ')}`);
+        const files = gitFilesOf(await readPipeline(process.cwd()), changed.map((o) => o.stage));
+        const restored = changed.filter((o) => o.action === 'restored').length;
+        say(`${ran - restored} stage(s) ran${restored > 0 ? `, ${restored} restored from the run-cache` : ''}; dvc.lock updated. Record it with: git add ${files.join(' ')}`);
       }
     });
 

@@ -15,11 +15,29 @@ export function registerStartCommand(program: Command): void {
     .option('-q, --quiet', 'no progress bars')
     .action(async (opts: { source: string; remote: string; setParam?: string[]; quiet?: boolean }) => {
       const t0 = Date.now();
-      const result = await start({ root: process.cwd(), source: opts.source, remote: opts.remote, set: opts.setParam, quiet: opts.quiet, progress: progressFor(opts.quiet), log: note, signal: interruptSignal() });
+      const result = await start({
+        root: process.cwd(),
+        source: opts.source,
+        remote: opts.remote,
+        set: opts.setParam,
+        quiet: opts.quiet,
+        progress: progressFor(opts.quiet),
+        log: note,
+        signal: interruptSignal(),
+      });
       const m = result.metrics;
       say('');
-      say(`Done in ${((Date.now() - t0) / 60000).toFixed(1)} min. Data: ${result.data}. Stages run: ${result.stages.filter((s) => s.action === 'ran').map((s) => s.stage).join(', ') || 'none (up to date)'}.`);
-      say(`Test accuracy ${(m.accuracy * 100).toFixed(1)}%, macro-F1 ${m.macro.f1.toFixed(3)} on ${m.test_images} images (data ${m.data_version}, seed ${m.seed}, backend ${m.backend}).`);
+      say(
+        `Done in ${((Date.now() - t0) / 60000).toFixed(1)} min. Data: ${result.data}. Stages run: ${
+          result.stages
+            .filter((s) => s.action === 'ran')
+            .map((s) => s.stage)
+            .join(', ') || 'none (up to date)'
+        }.`,
+      );
+      say(
+        `Test accuracy ${(m.accuracy * 100).toFixed(1)}%, macro-F1 ${m.macro.f1.toFixed(3)} on ${m.test_images} images (data ${m.data_version}, seed ${m.seed}, backend ${m.backend}).`,
+      );
       say(`Reports:  ${result.reports.join('  ')}`);
       say(`Pictures: ${result.pictures.join('  ')}`);
       say('Next: `cifar10 exp matrix --jobs 2` runs seeds 42,100,2025 × versions v1,v2,v3,v1+v2,v1+v2+v3; then `cifar10 exp show` and `cifar10 hard-images`.');

@@ -8,7 +8,7 @@ export interface Normalisation {
   std: [number, number, number];
 }
 
-/** CIFAR-10 train-set statistics (DESIGN.md §3): fixed, so every split and version is normalised alike. */
+/** CIFAR-10 train-set statistics (docs/design-notes.md §1): fixed, so every split and version is normalised alike. */
 export const CIFAR_NORMALISATION: Normalisation = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
 export interface Augmentation {

@@ -5,7 +5,7 @@ import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 
 /**
- * `.dvc/config` and `.dvc/config.local` (dvc-format.md §4). DVC writes them with Python's
+ * `.dvc/config` and `.dvc/config.local` (docs/dvc-format.md §4). DVC writes them with Python's
  * configobj: INI with quoted section names (`['remote "storage"']`) and four-space-indented keys.
  * Parsed by hand because INI libraries on npm treat the quotes and brackets of those section
  * names differently and would not write them back the way DVC reads them.
@@ -50,7 +50,9 @@ export function parseIni(text: string, source: string): IniDoc {
     }
     const eq = line.indexOf('=');
     if (eq <= 0 || !current) {
-      throw new UserError(`${source}:${index + 1}: cannot read "${raw.trim()}" (expected "[section]" or "key = value" inside a section); fix or remove that line`);
+      throw new UserError(
+        `${source}:${index + 1}: cannot read "${raw.trim()}" (expected "[section]" or "key = value" inside a section); fix or remove that line`,
+      );
     }
     current.set(line.slice(0, eq).trim(), unquote(line.slice(eq + 1)));
   });
@@ -113,8 +115,10 @@ export async function editConfigFile(dvcDir: string, local: boolean, edit: (doc:
  */
 export function checkConfigValue(what: string, value: string): void {
   let reason: string | undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are what this check rejects
   if (/[\u0000-\u001f\u007f]/.test(value)) reason = 'contains a line break or another control character';
   else if (/^\s*\[.*\]\s*$/.test(value)) reason = 'looks like a [section] header';
   else if (value.includes("'") && value.includes('"')) reason = 'contains both kinds of quote';
-  if (reason) throw new UserError(`${what} ${reason}, which cannot be stored in a config file as one value; nothing was changed. Give it on one line, as plain text`);
+  if (reason)
+    throw new UserError(`${what} ${reason}, which cannot be stored in a config file as one value; nothing was changed. Give it on one line, as plain text`);
 }

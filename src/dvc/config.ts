@@ -8,7 +8,7 @@ import { checkOptionName, remoteKindOf, SECRET_OPTIONS } from './remote/options.
 import type { RemoteConfig } from './remote/types.js';
 
 /**
- * The remotes of `.dvc/config` and `.dvc/config.local` (dvc-format.md §4): listing, choosing,
+ * The remotes of `.dvc/config` and `.dvc/config.local` (docs/dvc-format.md §4): listing, choosing,
  * adding and modifying them, with secrets kept out of the committed file.
  */
 

@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
@@ -8,9 +7,12 @@ import { command, hinted } from '../util/hints.js';
 import type { HashInfo } from './hash.js';
 import { IgnoreRules } from './dvcignore.js';
 import { safeRelativePath, UnsafePathError } from './paths.js';
+import { dumpYaml } from './yaml/emit.js';
+import { loadYaml } from './yaml/resolve.js';
+import { isPyMapping, pyMapping, type PyValue } from './yaml/values.js';
 
 /**
- * `.dvc` files (dvc-format.md §3): one `outs:` list whose items carry `md5`, `size`, `nfiles`
+ * `.dvc` files (docs/dvc-format.md §3): one `outs:` list whose items carry `md5`, `size`, `nfiles`
  * (directories), `isexec` (when set), `hash: md5` and `path`, in that order.
  */
 
@@ -24,7 +26,7 @@ export interface DvcOut {
   /** `md5` for DVC 3.x outputs; absent means a 2.x output. */
   hash?: string;
   /** Other keys DVC allows (`cache`, `remote`, `push`, `desc`, …), kept as they were. */
-  extra: Record<string, unknown>;
+  extra: Record<string, PyValue>;
 }
 
 export interface DvcFile {
@@ -32,7 +34,7 @@ export interface DvcFile {
   file: string;
   outs: DvcOut[];
   /** Top-level keys besides `outs` (`deps`, `md5`, `frozen`, `wdir`, `meta`), kept as they were. */
-  extra: Record<string, unknown>;
+  extra: Record<string, PyValue>;
 }
 
 export const DVCFILE_SUFFIX = '.dvc';
@@ -54,39 +56,40 @@ export function hashOf(out: DvcOut): HashInfo | undefined {
 }
 
 export function parseDvcFile(text: string, file: string): DvcFile {
-  let doc: unknown;
+  let doc: PyValue;
   try {
-    doc = parse(text);
+    // Typed as DVC reads it: an unquoted `path: 2024-01-01` is a date, not a name, and is refused below.
+    doc = loadYaml(text);
   } catch (error) {
     throw new UserError(`${file} is not valid YAML: ${(error as Error).message}; fix it or restore it from git`, { cause: error });
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || !Array.isArray((doc as { outs?: unknown }).outs)) {
+  if (!isPyMapping(doc) || !Array.isArray(doc['outs'])) {
     throw new UserError(`${file} has no "outs:" list, so it is not a .dvc file of tracked data; restore it from git or remove it`);
   }
-  const { outs, ...extra } = doc as { outs: unknown[] } & Record<string, unknown>;
+  const { outs, ...extra } = doc as { outs: PyValue[] } & Record<string, PyValue>;
   return {
     file,
     extra,
     outs: outs.map((item, index) => {
-      if (!item || typeof item !== 'object' || typeof (item as { path?: unknown }).path !== 'string') {
-        throw new UserError(`${file}: outs[${index}] has no "path"; every output needs one`);
+      if (!isPyMapping(item) || typeof item['path'] !== 'string') {
+        throw new UserError(`${file}: outs[${index}] has no "path" (a name that reads as text; quote a name such as '2024-01-01'); every output needs one`);
       }
-      const o = item as Record<string, unknown>;
+      const o = item;
       // The path comes from a file anyone can commit (a pull request): it must name something in this folder or below.
       safeRelativePath(
-        o.path,
+        o['path'],
         (reason) =>
-          new UnsafePathError(`${file}: outs[${index}] has path ${JSON.stringify(o.path)}, which is refused: ${reason}. A .dvc file tracks data in its own folder or below it (e.g. path: v1); fix or remove ${file}`),
+          new UnsafePathError(`${file}: outs[${index}] has path ${JSON.stringify(o['path'])}, which is refused: ${reason}. A .dvc file tracks data in its own folder or below it (e.g. path: v1); fix or remove ${file}`),
         { loose: true },
       );
-      const num = (key: string): number | undefined => (typeof o[key] === 'number' ? (o[key] as number) : undefined);
+      const num = (key: string): number | undefined => (typeof o[key] === 'number' ? o[key] : typeof o[key] === 'bigint' ? Number(o[key]) : undefined);
       return {
-        path: o.path as string,
-        md5: typeof o.md5 === 'string' ? o.md5 : undefined,
+        path: o['path'] as string,
+        md5: typeof o['md5'] === 'string' ? o['md5'] : undefined,
         size: num('size'),
         nfiles: num('nfiles'),
-        isexec: o.isexec === true ? true : undefined,
-        hash: typeof o.hash === 'string' ? o.hash : undefined,
+        isexec: o['isexec'] === true ? true : undefined,
+        hash: typeof o['hash'] === 'string' ? o['hash'] : undefined,
         extra: Object.fromEntries(Object.entries(o).filter(([key]) => !OUT_KEYS.has(key))),
       };
     }),
@@ -104,19 +107,19 @@ export async function readDvcFile(file: string): Promise<DvcFile> {
   return parseDvcFile(text, file);
 }
 
-/** The text DVC writes for a `.dvc` file: keys in DVC's order, block YAML folded at 80 columns. */
+/** The text DVC writes for a `.dvc` file: keys in DVC's order, through DVC's YAML writer (src/dvc/yaml/emit.ts). */
 export function formatDvcFile(dvc: Pick<DvcFile, 'outs' | 'extra'>): string {
   const outs = dvc.outs.map((out) => {
-    const item: Record<string, unknown> = {};
-    if (out.md5 !== undefined) item.md5 = out.md5;
-    if (out.size !== undefined) item.size = out.size;
-    if (out.nfiles !== undefined) item.nfiles = out.nfiles;
-    if (out.isexec) item.isexec = true;
-    if (out.hash !== undefined) item.hash = out.hash;
-    item.path = out.path;
-    return { ...item, ...out.extra };
+    const item: [string, PyValue][] = [];
+    if (out.md5 !== undefined) item.push(['md5', out.md5]);
+    if (out.size !== undefined) item.push(['size', out.size]);
+    if (out.nfiles !== undefined) item.push(['nfiles', out.nfiles]);
+    if (out.isexec) item.push(['isexec', true]);
+    if (out.hash !== undefined) item.push(['hash', out.hash]);
+    item.push(['path', out.path]);
+    return pyMapping([...item, ...Object.entries(out.extra)]);
   });
-  return stringify({ outs, ...dvc.extra }, { indentSeq: false, lineWidth: 80 });
+  return dumpYaml(pyMapping([['outs', outs], ...Object.entries(dvc.extra)]));
 }
 
 export async function writeDvcFile(dvc: DvcFile): Promise<void> {

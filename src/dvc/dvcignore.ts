@@ -93,7 +93,9 @@ export class IgnoreRules {
         if (ALWAYS_IGNORED.has(entry.name)) continue;
         const path = join(abs, entry.name);
         // Links are followed, as DVC does; a dangling or looping one is named with the fix.
-        const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).catch((error: unknown) => Promise.reject(fsError(error, path, 'read')))).isDirectory());
+        const isDir =
+          entry.isDirectory() ||
+          (entry.isSymbolicLink() && (await stat(path).catch((error: unknown) => Promise.reject(fsError(error, path, 'read')))).isDirectory());
         if (here.length > 0 && ignoredBy(here, path, isDir)) continue;
         const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
         if (isDir) folders.push(visit(path, childRel, here));
@@ -119,7 +121,10 @@ interface Scope {
 function decidingScope(scopes: readonly Scope[], path: string, isDir: boolean): Scope | undefined {
   let decided: Scope | undefined;
   for (const scope of scopes) {
-    const rel = path.slice(scope.base.length + 1).split(sep).join('/');
+    const rel = path
+      .slice(scope.base.length + 1)
+      .split(sep)
+      .join('/');
     const result = scope.matcher.test(isDir ? `${rel}/` : rel);
     if (result.ignored) decided = scope;
     else if (result.unignored) decided = undefined;
@@ -130,4 +135,3 @@ function decidingScope(scopes: readonly Scope[], path: string, isDir: boolean): 
 function ignoredBy(scopes: readonly Scope[], path: string, isDir: boolean): boolean {
   return decidingScope(scopes, path, isDir) !== undefined;
 }
-

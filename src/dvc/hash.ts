@@ -10,7 +10,7 @@ import { DEFAULT_JOBS } from './jobs.js';
 import { eachInBatches, readSmallSync } from './small-files.js';
 
 /**
- * DVC 3.x hashes (dvc-format.md §1): a file is the MD5 of its bytes; a directory is the MD5 of its
+ * DVC 3.x hashes (docs/dvc-format.md §1): a file is the MD5 of its bytes; a directory is the MD5 of its
  * manifest (src/dvc/manifest.ts) plus the suffix `.dir`.
  */
 
@@ -33,7 +33,7 @@ export function isDirHash(md5: string): boolean {
   return md5.endsWith(DIR_SUFFIX);
 }
 
-/** DVC's file hash is the plain MD5 of the bytes (dvc-format.md §1). */
+/** DVC's file hash is the plain MD5 of the bytes (docs/dvc-format.md §1). */
 export { md5Bytes, md5File };
 
 /** The id, size and file count of a directory from its files' hashes, plus the manifest bytes. */

@@ -12,7 +12,19 @@
  */
 
 // Repositories and their config.
-export { addToGitignore, DVC_DIR, DVC_GITIGNORE, DVCIGNORE_TEXT, findRepoRoot, initRepo, type InitResult, linkTypeFrom, loadRepo, openRepo, type Repo } from './repo.js';
+export {
+  addToGitignore,
+  DVC_DIR,
+  DVC_GITIGNORE,
+  DVCIGNORE_TEXT,
+  findRepoRoot,
+  initRepo,
+  type InitResult,
+  linkTypeFrom,
+  loadRepo,
+  openRepo,
+  type Repo,
+} from './repo.js';
 export { CONFIG_FILE, editConfigFile, formatIni, type IniDoc, LOCAL_CONFIG_FILE, parseIni, readConfig } from './config-file.js';
 export {
   addRemote,
@@ -57,7 +69,18 @@ export { checkoutFromCache, UncachedChangesError } from './workspace/checkout.js
 export type { CacheRepo, CheckoutResult, LinkType } from './workspace/types.js';
 
 // .dvc files and DVC's verbs.
-export { type DvcFile, dvcFileFor, dvcFileWithHash, type DvcOut, findDvcFiles, formatDvcFile, parseDvcFile, readDvcFile, repoRelative, writeDvcFile } from './dvcfile.js';
+export {
+  type DvcFile,
+  dvcFileFor,
+  dvcFileWithHash,
+  type DvcOut,
+  findDvcFiles,
+  formatDvcFile,
+  parseDvcFile,
+  readDvcFile,
+  repoRelative,
+  writeDvcFile,
+} from './dvcfile.js';
 export { add, type AddedOutput, type AddOptions, gitAddHint } from './ops/add.js';
 export { checkout, checkoutOutputs, type CheckoutOptions, type OutputCheckout } from './ops/checkout.js';
 export { fetch, fetchOutputs, type FetchResult, type TransferOptions } from './ops/fetch.js';
@@ -78,3 +101,6 @@ export { formatLock, type Lock, LOCK_FILE, parseLock, readLock } from './pipelin
 export { applyOverrides, type ParamOverride, parseOverride, valueAt } from './pipeline/params.js';
 export { pipelineStatus, reproduce, type ReproOptions, StageFailedError, type StageOutcome } from './pipeline/repro.js';
 export type { StageStatus } from './pipeline/status.js';
+
+// DVC experiments in git (refs/exps), both ways.
+export { type DvcExperiment, experimentFiles, listExperiments, readFileAt, recordExperiment, type RecordOptions } from './experiments.js';

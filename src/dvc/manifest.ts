@@ -76,10 +76,14 @@ export function parseManifest(bytes: Uint8Array | string, source: string): Manif
   } catch (error) {
     throw new UserError(`${source} is not a DVC directory manifest (invalid JSON); delete it so it is fetched again`, { cause: error });
   }
-  if (!Array.isArray(doc) || !doc.every((e) => e && typeof e.md5 === 'string' && typeof e.relpath === 'string')) {
+  if (!Array.isArray(doc) || !doc.every(isManifestEntry)) {
     throw new UserError(`${source} is not a DVC directory manifest (expected a list of {md5, relpath}); delete it so it is fetched again`);
   }
-  return doc.map((e: ManifestEntry) => ({ md5: e.md5, relpath: e.relpath }));
+  return doc.map((e) => ({ md5: e.md5, relpath: e.relpath }));
+}
+
+function isManifestEntry(e: unknown): e is ManifestEntry {
+  return typeof e === 'object' && e !== null && typeof (e as ManifestEntry).md5 === 'string' && typeof (e as ManifestEntry).relpath === 'string';
 }
 
 /** An entry of a manifest that must not be written, with the reason. */
@@ -113,4 +117,3 @@ export function unsafeManifestEntry(entries: readonly ManifestEntry[]): UnsafeEn
   }
   return undefined;
 }
-

@@ -13,7 +13,7 @@ import { UnsafePathError } from './paths.js';
 import { readSmallIfExistsSync } from './small-files.js';
 
 /**
- * The DVC 3.x content-addressed object store (dvc-format.md §2), as the cache and a local remote
+ * The DVC 3.x content-addressed object store (docs/dvc-format.md §2), as the cache and a local remote
  * lay it out: `files/md5/xx/rest`, objects read-only (0444), a directory's manifest stored as
  * `<id>.dir`. It knows objects by hash and nothing of workspaces; every read checks the bytes
  * against the name.
@@ -36,7 +36,8 @@ export function objectPath(cacheDir: string, md5: string): string {
 
 /** Hashes come from editable files and become paths: anything but hex (e.g. `../`) is refused. */
 function checkMd5(md5: string): void {
-  if (!MD5_PATTERN.test(md5)) throw new UserError(`"${md5}" is not a DVC md5 hash (32 lower-case hex digits, optionally .dir); fix the .dvc or dvc.lock file that holds it`);
+  if (!MD5_PATTERN.test(md5))
+    throw new UserError(`"${md5}" is not a DVC md5 hash (32 lower-case hex digits, optionally .dir); fix the .dvc or dvc.lock file that holds it`);
 }
 
 /** The MD5 an object's bytes must have: a `.dir` object is named after the MD5 of its manifest. */

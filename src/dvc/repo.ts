@@ -1,5 +1,5 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
@@ -7,6 +7,7 @@ import { command, hinted } from '../util/hints.js';
 import { CONFIG_FILE, type IniDoc, readConfig } from './config-file.js';
 import type { LinkType } from './workspace/types.js';
 import { DVCIGNORE_FILE } from './dvcignore.js';
+import { gitAdd } from './git.js';
 
 /** An opened DVC repository: its root, `.dvc/` folder, cache folder and merged config. */
 export interface Repo {
@@ -34,7 +35,7 @@ export function linkTypeFrom(value: string | undefined, source: string): LinkTyp
 
 export const DVC_DIR = '.dvc';
 
-/** Exactly what `dvc init` writes (dvc-format.md §4). */
+/** Exactly what `dvc init` writes (docs/dvc-format.md §4). */
 export const DVC_GITIGNORE = '/config.local\n/tmp\n/cache\n';
 export const DVCIGNORE_TEXT =
   '# Add patterns of files dvc should ignore, which could improve\n# the performance. Learn more at\n# https://dvc.org/doc/user-guide/dvcignore\n';
@@ -81,19 +82,24 @@ export interface InitResult {
   repo: Repo;
   /** False when the folder already was a DVC repository (nothing was changed). */
   created: boolean;
+  /** Whether the files were staged in git (`git add`), as `dvc init` does in a git work tree. */
+  staged: boolean;
 }
 
-async function writeIfAbsent(path: string, text: string): Promise<void> {
+async function writeIfAbsent(path: string, text: string): Promise<boolean> {
   try {
     await writeFile(path, text, { flag: 'wx' });
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(error, path, 'create');
+    return false;
   }
 }
 
 /**
- * `dvc init`: `.dvc/config` (empty), `.dvc/.gitignore`, `.dvcignore`. Running it again on a
- * repository changes nothing; a missing file of a half-made repository is filled in.
+ * `dvc init`: `.dvc/config` (empty), `.dvc/.gitignore`, `.dvcignore`, staged in git as `dvc init`
+ * stages them when the folder is in a git work tree. Running it again on a repository changes
+ * nothing; a missing file of a half-made repository is filled in (and staged).
  */
 export async function initRepo(root: string): Promise<InitResult> {
   const dvcDir = join(root, DVC_DIR);
@@ -103,10 +109,28 @@ export async function initRepo(root: string): Promise<InitResult> {
   } catch (error) {
     throw fsError(error, dvcDir, 'create');
   }
-  await writeIfAbsent(join(dvcDir, CONFIG_FILE), '');
-  await writeIfAbsent(join(dvcDir, '.gitignore'), DVC_GITIGNORE);
-  await writeIfAbsent(join(root, DVCIGNORE_FILE), DVCIGNORE_TEXT);
-  return { repo: await loadRepo(root), created };
+  const files: [string, string][] = [
+    [join(DVC_DIR, CONFIG_FILE), ''],
+    [join(DVC_DIR, '.gitignore'), DVC_GITIGNORE],
+    [DVCIGNORE_FILE, DVCIGNORE_TEXT],
+  ];
+  let wrote = false;
+  for (const [rel, text] of files) wrote = (await writeIfAbsent(join(root, rel), text)) || wrote;
+  const paths = files.map(([rel]) => rel.split(sep).join('/'));
+  const staged = wrote
+    ? await gitAdd(paths, root).catch((error: Error) => {
+        throw new UserError(`${root} is a DVC repository now, but git could not stage its files (${error.message}); run \`git add ${paths.join(' ')}\` there (check that no .gitignore pattern matches them)`, { cause: error });
+      })
+    : false;
+  return { repo: await loadRepo(root), created, staged };
+}
+
+/**
+ * A `.gitignore` line for a name, escaped as DVC escapes it (pathspec's `GitWildMatchPattern.escape`):
+ * `[`, `]`, `!`, `*`, `#` and `?` get a backslash, so the line matches that one name and nothing else.
+ */
+export function gitignoreEntry(name: string): string {
+  return `/${name}`.replace(/[[\]!*#?]/g, (ch) => `\\${ch}`);
 }
 
 /**
@@ -116,7 +140,7 @@ export async function initRepo(root: string): Promise<InitResult> {
 export async function addToGitignore(path: string): Promise<boolean> {
   const abs = resolve(path);
   const file = join(dirname(abs), '.gitignore');
-  const entry = `/${abs.slice(dirname(abs).length + 1)}`;
+  const entry = gitignoreEntry(abs.slice(dirname(abs).length + 1));
   let text = '';
   try {
     text = await readFile(file, 'utf8');

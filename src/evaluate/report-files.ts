@@ -5,7 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { readJsonFile, writeJsonFile, type JsonFileFormat } from '../util/json-file.js';
+import { type JsonFileFormat, parseJsonFile, readJsonFile, writeJsonFile } from '../util/json-file.js';
 import type { ClassificationMetrics } from './metrics.js';
 import type { PredictionRow } from './predictions.js';
 
@@ -90,6 +90,11 @@ export async function writeMetricsJson(path: string, metrics: MetricsFile): Prom
 
 export async function readMetricsJson(path: string): Promise<MetricsFile> {
   return readJsonFile(path, METRICS);
+}
+
+/** A metrics file's text read from elsewhere (a git commit); `where` names it in errors. */
+export function parseMetricsJson(text: string, where: string): MetricsFile {
+  return parseJsonFile(text, where, METRICS);
 }
 
 async function readText(path: string, what: string): Promise<string> {

@@ -1,9 +1,9 @@
-import { copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { testSetPartitions } from '../data/recipe.js';
 import { testSetOf } from '../data/test-set.js';
 import { parseVersionSpec } from '../data/versions.js';
-import { applyOverrides, withRepoLockAt } from '../dvc/index.js';
+import { applyOverrides, experimentFiles, PIPELINE_FILE, recordExperiment, withRepoLockAt } from '../dvc/index.js';
 import { readMetricsJson, readPredictionsCsv, REPORT_FILES, type MetricsFile } from '../evaluate/report-files.js';
 import { TRAINING_FILE } from '../model/training-record.js';
 import { TUNING_FILE } from '../model/tune.js';
@@ -98,6 +98,22 @@ async function publish(temp: string, dest: string): Promise<void> {
   );
   await rename(temp, dest);
   if (hadOld) await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Records the finished cell as a DVC experiment named by its run id (`dvc exp show` lists it with its
+ * params, dvc.lock and metrics). The bundle is the result: a repository without git, or a git
+ * failure, costs only the DVC view of it, so this warns instead of failing the cell.
+ */
+async function recordAsDvcExperiment(root: string, work: string, runId: string, log: (line: string) => void): Promise<void> {
+  // Only a DVC pipeline in git has experiments.
+  if (!(await access(join(root, PIPELINE_FILE)).then(() => true, () => false))) return;
+  try {
+    const ref = await recordExperiment(root, { name: runId, files: () => experimentFiles(root, work) });
+    if (ref) log(`${runId}: recorded as DVC experiment ${runId} (${ref})`);
+  } catch (error) {
+    log(`${runId}: warning: not recorded as a DVC experiment (${(error as Error).message}); the result bundle is complete`);
+  }
 }
 
 /**
@@ -198,6 +214,7 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
     await writeRunManifest(temp, manifest);
     const bundleDir = join(resultsDir, runId);
     await publish(temp, bundleDir);
+    await recordAsDvcExperiment(root, work, runId, log);
     await rm(work, { recursive: true, force: true });
     return { runId, bundleDir, manifest, metrics };
   } catch (error) {

@@ -11,7 +11,7 @@ import { UserError } from '../util/errors.js';
 import { listBundles, readBundlePredictions } from './bundle.js';
 
 /**
- * Hard images (DESIGN.md §6): misclassified in at least `threshold` of the runs that held them out,
+ * Hard images (docs/experiments.md, "Experiments"): misclassified in at least `threshold` of the runs that held them out,
  * over at least `minRuns` such runs. A run holds out exactly the images it has predictions for:
  * with the common test set that is every test image, so each is judged by every run.
  */

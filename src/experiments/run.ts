@@ -18,7 +18,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<CellRes
   const params = (await applyOverrides(root, overrides, { write: false })).get(paramsFile) ?? (await readParamsFile(paramsFile));
   const seed = valueAt(params, 'train.seed');
   const versions = valueAt(params, 'data.versions');
-  if (typeof seed !== 'number' || typeof versions !== 'string') throw new UserError('params.yaml needs train.seed (a number) and data.versions (a spec such as v1+v2)');
+  if (typeof seed !== 'number' || typeof versions !== 'string')
+    throw new UserError('params.yaml needs train.seed (a number) and data.versions (a spec such as v1+v2)');
   const extra = overrides.filter((o) => !/^(\+\+)?(params\.yaml:)?(train\.seed|data\.versions)=/.test(o));
   return runCell({ root, seed, versions, overrides: extra, resultsDir: options.resultsDir, log: options.log, signal: options.signal });
 }

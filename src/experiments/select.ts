@@ -24,7 +24,9 @@ export async function selectRuns(selector: string, resultsDir: string): Promise<
   const ids = selector.split(',');
   const runs = all.filter((b) => ids.includes(b.runId));
   if (runs.length !== ids.length) {
-    throw new UserError(`"${selector}" names no runs in ${resultsDir}: give a version spec (v1+v2), run ids (s42-v1,s100-v1) or a results folder; \`cifar10 exp show\` lists the runs`);
+    throw new UserError(
+      `"${selector}" names no runs in ${resultsDir}: give a version spec (v1+v2), run ids (s42-v1,s100-v1) or a results folder; \`cifar10 exp show\` lists the runs`,
+    );
   }
   return runs;
 }

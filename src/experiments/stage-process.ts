@@ -10,7 +10,14 @@ const STOP_GRACE_MS = 5000;
  * once it has exited: whoever reports the interruption can say that nothing of the run is left
  * running.
  */
-export async function runStageProcess(runner: string, args: readonly string[], cwd: string, logFile: string, env: NodeJS.ProcessEnv | undefined, signal?: AbortSignal): Promise<void> {
+export async function runStageProcess(
+  runner: string,
+  args: readonly string[],
+  cwd: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
   if (signal?.aborted) throw new Error('interrupted');
   const handle = await open(logFile, 'a');
   try {

@@ -73,7 +73,14 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
       await ensureImages(options);
       log(`No DVC remote configured: missing partitions are rebuilt from CIFAR-10 and verified against their .dvc hashes`);
     }
-    const result = await pullData({ root, source: options.source ?? 'auto', cifarCacheDir: options.cifarCacheDir, progress: options.progress, quiet: options.quiet, log });
+    const result = await pullData({
+      root,
+      source: options.source ?? 'auto',
+      cifarCacheDir: options.cifarCacheDir,
+      progress: options.progress,
+      quiet: options.quiet,
+      log,
+    });
     return result.rebuilt ? 'rebuilt' : result.pulled.length > 0 ? 'pulled' : 'present';
   }
   if (!(await exists(join(root, PROJECT_PATHS.partitions, RECIPE_FILE)))) await ensureImages(options);

@@ -5,7 +5,7 @@ import { UserError } from '../util/errors.js';
 import type { RunBundle } from './bundle.js';
 import { welchTest, type WelchTest } from './welch.js';
 
-/** Run comparisons across seeds (DESIGN.md §6): mean ± sd, never one run against one run. */
+/** Run comparisons across seeds (docs/experiments.md, "Experiments"): mean ± sd, never one run against one run. */
 
 export interface Stats {
   n: number;
@@ -55,7 +55,15 @@ function byAccuracy(a: { accuracy: number; runId: string }, b: { accuracy: numbe
 }
 
 /** Every run, and per version spec the mean ± sd over seeds of accuracy and macro-F1 (the `report` action calls this). */
-export function summarizeRuns(bundles: readonly Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'testSet'>[]): RunsSummary {
+/** What a summary needs of a run: a result bundle, or a DVC experiment (src/experiments/dvc-runs.ts). */
+export interface SummarizedRun {
+  runId: string;
+  manifest: Pick<RunBundle['manifest'], 'seed' | 'versions'>;
+  metrics: Pick<RunBundle['metrics'], 'accuracy' | 'macro'>;
+  testSet: RunBundle['testSet'];
+}
+
+export function summarizeRuns(bundles: readonly SummarizedRun[]): RunsSummary {
   const rows = bundles.map((b) => ({ runId: b.runId, seed: b.manifest.seed, versions: b.manifest.versions, accuracy: b.metrics.accuracy, macroF1: b.metrics.macro.f1, best: false }));
   const best = [...rows].sort(byAccuracy)[0];
   if (best) best.best = true;

@@ -47,7 +47,13 @@ const TrustedManifest = z.object({
   data: z.record(Partition, z.string().regex(/^[0-9a-f]{32}(\.dir)?$/)),
   backend: Token,
   durations: z.record(Token, z.number().min(0).max(1e7)),
-  git: z.object({ commit: z.string().regex(/^[0-9a-f]{7,64}$/).nullable(), dirty: z.boolean().nullable() }),
+  git: z.object({
+    commit: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/)
+      .nullable(),
+    dirty: z.boolean().nullable(),
+  }),
   started: z.iso.datetime(),
   finished: z.iso.datetime(),
 });
@@ -63,7 +69,10 @@ const TrustedMetrics = z.object({
   data_version: VersionSpec,
 });
 
-const TrustedConfusion = z.object({ classes: z.array(ClassName).length(CLASS_NAMES.length), matrix: z.array(z.array(z.number().int().min(0).max(MAX_IMAGES))) });
+const TrustedConfusion = z.object({
+  classes: z.array(ClassName).length(CLASS_NAMES.length),
+  matrix: z.array(z.array(z.number().int().min(0).max(MAX_IMAGES))),
+});
 
 const TrustedPrediction = z.object({
   id: z.string().regex(IMAGE_ID_PATTERN),
@@ -113,13 +122,20 @@ export async function readTrustedBundle(dir: string): Promise<TrustedBundle> {
   }
   const predictionsText = await boundedText(dir, BUNDLE_FILES.predictions);
   if (predictionsText === undefined) throw new UntrustedBundleError(`${BUNDLE_FILES.predictions} is missing`);
-  const predictions = check(z.array(TrustedPrediction).min(1).max(MAX_IMAGES), parsePredictionsCsv(predictionsText, BUNDLE_FILES.predictions), BUNDLE_FILES.predictions);
+  const predictions = check(
+    z.array(TrustedPrediction).min(1).max(MAX_IMAGES),
+    parsePredictionsCsv(predictionsText, BUNDLE_FILES.predictions),
+    BUNDLE_FILES.predictions,
+  );
   const bundle = await readBundle(dir);
   const manifest = check(TrustedManifest, bundle.manifest, BUNDLE_FILES.manifest);
-  if (manifest.run_id !== runIdFor(manifest.seed, manifest.versions)) throw new UntrustedBundleError(`${BUNDLE_FILES.manifest}: run_id does not match its seed and versions`);
+  if (manifest.run_id !== runIdFor(manifest.seed, manifest.versions))
+    throw new UntrustedBundleError(`${BUNDLE_FILES.manifest}: run_id does not match its seed and versions`);
   check(TrustedMetrics, bundle.metrics, BUNDLE_FILES.metrics);
-  if (bundle.metrics.test_images !== predictions.length) throw new UntrustedBundleError(`${BUNDLE_FILES.metrics}: test_images is not the number of predictions`);
-  if (bundle.testSet.size !== predictions.length) throw new UntrustedBundleError(`${BUNDLE_FILES.manifest}: the test set's size is not the number of predictions`);
+  if (bundle.metrics.test_images !== predictions.length)
+    throw new UntrustedBundleError(`${BUNDLE_FILES.metrics}: test_images is not the number of predictions`);
+  if (bundle.testSet.size !== predictions.length)
+    throw new UntrustedBundleError(`${BUNDLE_FILES.manifest}: the test set's size is not the number of predictions`);
   const confusion = check(TrustedConfusion, await readConfusionJson(join(dir, BUNDLE_FILES.confusion)), BUNDLE_FILES.confusion);
   const logText = await boundedText(dir, BUNDLE_FILES.trainLog);
   const trainLog = logText === undefined ? undefined : parseTrainLog(logText, BUNDLE_FILES.trainLog);

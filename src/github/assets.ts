@@ -50,7 +50,11 @@ interface TreeEntry {
   sha: string;
 }
 
-async function currentBranch(client: GitHubClient, repo: PublishOptions['repo'], branch: string): Promise<{ commit: string; folders: string[]; entries: TreeEntry[] } | undefined> {
+async function currentBranch(
+  client: GitHubClient,
+  repo: PublishOptions['repo'],
+  branch: string,
+): Promise<{ commit: string; folders: string[]; entries: TreeEntry[] } | undefined> {
   let commitSha: string;
   try {
     commitSha = (await client.rest.git.getRef({ ...repo, ref: `heads/${branch}` })).data.object.sha;
@@ -61,8 +65,11 @@ async function currentBranch(client: GitHubClient, repo: PublishOptions['repo'],
   }
   const commit = await client.rest.git.getCommit({ ...repo, commit_sha: commitSha });
   const tree = await client.rest.git.getTree({ ...repo, tree_sha: commit.data.tree.sha, recursive: 'true' });
-  if (tree.data.truncated) throw new Error(`the ${branch} branch holds more files than the Git Data API lists at once; delete the branch, the next run starts it anew`);
-  const entries = tree.data.tree.filter((e) => e.type === 'blob' && e.path && e.sha).map((e) => ({ path: e.path!, mode: '100644' as const, type: 'blob' as const, sha: e.sha! }));
+  if (tree.data.truncated)
+    throw new Error(`the ${branch} branch holds more files than the Git Data API lists at once; delete the branch, the next run starts it anew`);
+  const entries = tree.data.tree
+    .filter((e) => e.type === 'blob' && e.path && e.sha)
+    .map((e) => ({ path: e.path!, mode: '100644' as const, type: 'blob' as const, sha: e.sha! }));
   const index = entries.find((e) => e.path === INDEX_FILE);
   let folders: string[] = [];
   if (index) {
@@ -93,14 +100,26 @@ export async function publishAssets(client: GitHubClient, options: PublishOption
     };
     // The same pictures already published for this run (a re-run of the report): the same links, so the comment stays unchanged.
     const there = current?.entries.filter((e) => e.path.startsWith(`${options.folder}/`)) ?? [];
-    if (current?.folders.includes(options.folder) && there.length === added.length && added.every((a) => there.some((e) => e.path === a.path && e.sha === a.sha))) {
+    if (
+      current?.folders.includes(options.folder) &&
+      there.length === added.length &&
+      added.every((a) => there.some((e) => e.path === a.path && e.sha === a.sha))
+    ) {
       return { published: true, commit: current.commit, urls: urlsAt(current.commit) };
     }
     const folders = [...(current?.folders ?? []).filter((f) => f !== options.folder), options.folder].slice(-keep);
     const kept = (current?.entries ?? []).filter((e) => folders.some((f) => f !== options.folder && e.path.startsWith(`${f}/`)));
     const index = await client.rest.git.createBlob({ ...repo, content: `${JSON.stringify({ format_version: 1, folders }, null, 2)}\n`, encoding: 'utf-8' });
-    const tree = await client.rest.git.createTree({ ...repo, tree: [...kept, ...added, { path: INDEX_FILE, mode: '100644', type: 'blob', sha: index.data.sha }] });
-    const commit = await client.rest.git.createCommit({ ...repo, message: `Pictures of ${options.folder} (last ${keep} runs kept)`, tree: tree.data.sha, parents: [] });
+    const tree = await client.rest.git.createTree({
+      ...repo,
+      tree: [...kept, ...added, { path: INDEX_FILE, mode: '100644', type: 'blob', sha: index.data.sha }],
+    });
+    const commit = await client.rest.git.createCommit({
+      ...repo,
+      message: `Pictures of ${options.folder} (last ${keep} runs kept)`,
+      tree: tree.data.sha,
+      parents: [],
+    });
     if (current) await client.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: commit.data.sha, force: true });
     else await client.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha: commit.data.sha });
     return { published: true, commit: commit.data.sha, urls: urlsAt(commit.data.sha) };
@@ -117,7 +136,17 @@ export async function publishAssets(client: GitHubClient, options: PublishOption
 }
 
 /** The report's `publishPictures` for one pull request and workflow run, from the runner's environment. */
-export function picturePublisher(client: GitHubClient, repo: PublishOptions['repo'], where: { pr: number; runId: string; attempt?: string }, env: NodeJS.ProcessEnv = process.env) {
+export function picturePublisher(
+  client: GitHubClient,
+  repo: PublishOptions['repo'],
+  where: { pr: number; runId: string; attempt?: string },
+  env: NodeJS.ProcessEnv = process.env,
+) {
   return (files: AssetFile[]) =>
-    publishAssets(client, { repo, folder: assetsFolder(where.pr, where.runId, where.attempt), files, serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com' });
+    publishAssets(client, {
+      repo,
+      folder: assetsFolder(where.pr, where.runId, where.attempt),
+      files,
+      serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+    });
 }

@@ -68,7 +68,7 @@ export function cellsOf(shape: MatrixShape): MatrixCell[] {
   return shape.versions.flatMap((versions) => shape.seeds.map((seed) => ({ cell: runIdFor(seed, versions), seed, versions, epochs: shape.epochs })));
 }
 
-const inputText = (inputs: Record<string, unknown>, name: string): string | undefined => {
+const inputText = (inputs: Record<string, string | number | boolean | null>, name: string): string | undefined => {
   const value = inputs[name];
   if (value === undefined || value === null) return undefined;
   const text = String(value).trim();

@@ -116,7 +116,9 @@ function heading(input: PrCommentInput): string {
   const figures = [
     ...input.comparisons.map(({ versions, comparison }) => `${versions} ${keyFigure(comparison.metrics[0]!)}`),
     // Versions with no comparison: their own accuracy, so the heading still says something.
-    ...input.summary.versions.filter((v) => !compared.has(v.versions)).map((v) => `${v.versions} ${formatPercent(v.accuracy.mean)} (n = ${v.accuracy.n}, no comparison)`),
+    ...input.summary.versions
+      .filter((v) => !compared.has(v.versions))
+      .map((v) => `${v.versions} ${formatPercent(v.accuracy.mean)} (n = ${v.accuracy.n}, no comparison)`),
   ];
   return `## ${STATUS_MARK[status]} ${status}${figures.length > 0 ? `: ${figures.join(' · ')}` : ''}`;
 }
@@ -132,10 +134,14 @@ function preamble(input: PrCommentInput): string {
   if (input.comparisons.length === 0 && input.baselineNote) lines.push(`⚠️ ${input.baselineNote}`);
   for (const { versions, reason } of input.refused ?? []) lines.push(`⚠️ \`${versions}\`: ${reason}.`);
   if (input.missingCells && input.missingCells.length > 0) {
-    lines.push(`⚠️ ${input.missingCells.length} planned run${input.missingCells.length === 1 ? '' : 's'} left no results: ${input.missingCells.map((c) => `\`${c}\``).join(', ')}.`);
+    lines.push(
+      `⚠️ ${input.missingCells.length} planned run${input.missingCells.length === 1 ? '' : 's'} left no results: ${input.missingCells.map((c) => `\`${c}\``).join(', ')}.`,
+    );
   }
   if (input.refusedBundles) {
-    lines.push(`⚠️ ${input.refusedBundles} result bundle${input.refusedBundles === 1 ? ' was' : 's were'} left out: ${input.refusedBundles === 1 ? 'it fails' : 'they fail'} the bundle checks (the report job's log says which and why).`);
+    lines.push(
+      `⚠️ ${input.refusedBundles} result bundle${input.refusedBundles === 1 ? ' was' : 's were'} left out: ${input.refusedBundles === 1 ? 'it fails' : 'they fail'} the bundle checks (the report job's log says which and why).`,
+    );
   }
   return lines.join('\n\n');
 }
@@ -149,14 +155,17 @@ function picturesSection(pictures: NonNullable<PrCommentInput['pictures']>, runU
 export function prCommentSections(input: PrCommentInput): MarkdownSection[] {
   const sections: MarkdownSection[] = [{ body: `${heading(input)}\n\n${preamble(input)}`, fold: 'never' }];
   if (input.comparisons.length > 0) {
-    const tables = input.comparisons.map(({ versions, comparison }) => `**\`${versions}\`**\n\n${comparisonMarkdown(comparison, { tableOnly: true }).trimEnd()}`);
+    const tables = input.comparisons.map(
+      ({ versions, comparison }) => `**\`${versions}\`**\n\n${comparisonMarkdown(comparison, { tableOnly: true }).trimEnd()}`,
+    );
     sections.push({
       title: 'This PR vs main (mean ± sd over seeds)',
       body: `${tables.join('\n\n')}\n\n${COMPARISON_LEGEND} ${testSetNote(input.comparisons[0]!.comparison)}`,
       fold: 'never',
     });
   }
-  if (input.confusionChanges) sections.push({ title: 'What changed in the confusion matrix', body: `${input.confusionChanges}\n\n${CONFUSION_CHANGES_LEGEND}` });
+  if (input.confusionChanges)
+    sections.push({ title: 'What changed in the confusion matrix', body: `${input.confusionChanges}\n\n${CONFUSION_CHANGES_LEGEND}` });
   if (input.pictures && (input.pictures.published.length > 0 || input.pictures.note)) sections.push(picturesSection(input.pictures, input.runUrl));
   if (input.summary.runs.length > 0) {
     sections.push({ title: 'Per data version (over seeds)', body: `${testSetCaption(input.summary)}\n\n${versionsTable(input.summary)}`, fold: 'always' });
@@ -166,7 +175,11 @@ export function prCommentSections(input: PrCommentInput): MarkdownSection[] {
     const best = input.best;
     const line = `Best run **${best.runId}**: ${verdictLine(best.metrics, { confusion: best.confusion, baseline: input.bestBaseline })}`;
     sections.push({ title: `Best run ${best.runId}: metrics`, body: `${line}\n\n${metricsTable(best.metrics, input.bestBaseline)}`, fold: 'always' });
-    sections.push({ title: `Best run ${best.runId}: confusion matrix`, body: `${confusionTable(best.confusion, { scale: 'errors' })}\n\n${CONFUSION_ERRORS_LEGEND}`, fold: 'always' });
+    sections.push({
+      title: `Best run ${best.runId}: confusion matrix`,
+      body: `${confusionTable(best.confusion, { scale: 'errors' })}\n\n${CONFUSION_ERRORS_LEGEND}`,
+      fold: 'always',
+    });
     sections.push({ title: `Best run ${best.runId}: per class`, body: perClassTable(best.metrics, best.confusion), fold: 'always' });
   }
   if (input.hardImages) sections.push({ title: 'Hard images', body: input.hardImages, fold: 'always' });

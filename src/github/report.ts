@@ -43,7 +43,7 @@ export interface ExperimentsReportOptions {
   outDir?: string;
   /** The partitions folder (`vK/manifest.csv`), when the job has the data: which partition each hard image is in. */
   partitionsDir?: string;
-  /** Hard-image rule (DESIGN.md §6): share of held-out runs wrong, and the runs needed. */
+  /** Hard-image rule (docs/experiments.md, "Experiments"): share of held-out runs wrong, and the runs needed. */
   hardImages?: { threshold?: number; minRuns?: number };
   /**
    * Renders the pictures and hands them to this (the shell publishes them to the assets branch);

@@ -49,7 +49,7 @@ tf.serialization.registerClass(SeededDropout);
  * prediction applies softmax itself.
  *
  * - `fast` (default): conv16 → pool → conv32 → pool → dense128, the best accuracy per second
- *   measured on one wasm core (~530 images/s, DESIGN.md §4).
+ *   measured on one wasm core (~530 images/s, docs/design-notes.md §2).
  * - `deep`: three conv blocks (32, 64, 128) at falling resolution, dense 256: stronger, ~4× slower.
  * - `bn`: `deep` with BatchNorm after every conv (BN costs ~35% per image on wasm, but trains to
  *   higher accuracy per epoch, so it pays off when epochs, not seconds, are the budget).

@@ -87,7 +87,15 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
   const started = Date.now();
   const progressOf = () => Math.max(step / totalSteps, budgetMs > 0 ? (Date.now() - started) / budgetMs : 0);
   // Shuffles and augmentation continue `random` on a worker thread, batches ahead of the loop.
-  const batches = new BatchPipeline({ split: train, batchSize: params.batch_size, epochs: params.epochs, normalisation: norm, cropPadding: params.crop_padding, flip: params.flip, randomState: random.save() });
+  const batches = new BatchPipeline({
+    split: train,
+    batchSize: params.batch_size,
+    epochs: params.epochs,
+    normalisation: norm,
+    cropPadding: params.crop_padding,
+    flip: params.flip,
+    randomState: random.save(),
+  });
   try {
     for (let epoch = 1; epoch <= params.epochs && !outOfTime; epoch++) {
       const epochStart = Date.now();
@@ -140,7 +148,8 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
         images_per_s: seen / trainSeconds,
       };
       history.push(record);
-      const improved = !best || Number.isNaN(best.val_acc) || betterOnValidation({ acc: record.val_acc, loss: record.val_loss }, { acc: best.val_acc, loss: best.val_loss });
+      const improved =
+        !best || Number.isNaN(best.val_acc) || betterOnValidation({ acc: record.val_acc, loss: record.val_loss }, { acc: best.val_acc, loss: best.val_loss });
       if (improved) {
         best = record;
         await options.onImproved?.(model, record);

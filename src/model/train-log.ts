@@ -24,7 +24,9 @@ export interface EpochRecord {
 
 /** The log's text: the deterministic columns of each epoch (TRAIN_LOG_COLUMNS). */
 export function trainLogTsv(history: readonly EpochRecord[]): string {
-  const rows = history.map((r) => [r.epoch, r.loss.toFixed(5), r.acc.toFixed(5), r.val_loss.toFixed(5), r.val_acc.toFixed(5), r.lr.toExponential(4)].join('\t'));
+  const rows = history.map((r) =>
+    [r.epoch, r.loss.toFixed(5), r.acc.toFixed(5), r.val_loss.toFixed(5), r.val_acc.toFixed(5), r.lr.toExponential(4)].join('\t'),
+  );
   return `${TRAIN_LOG_COLUMNS.join('\t')}\n${rows.map((r) => `${r}\n`).join('')}`;
 }
 

@@ -9,7 +9,7 @@ import { maxPoolGrad, reduceLeadingAxes, reluGrad, shareInput } from './kernels/
 /**
  * Training kernels for the wasm backend, registered over (or in place of) its own. Stock
  * tfjs-backend-wasm 4.22 cannot train a CNN (no Conv2DBackpropFilter) and several of its training
- * kernels are slow or wrong (DESIGN.md §4). The heavy ones are WebAssembly SIMD kernels written in
+ * kernels are slow or wrong (docs/design-notes.md §2). The heavy ones are WebAssembly SIMD kernels written in
  * C (src/model/kernels/, working in place on the backend's heap); a few are expressed with the
  * backend's own fast kernels. No library ships these, so they are written here, and each has a
  * gradient check against the cpu backend in test/model/.

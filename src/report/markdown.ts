@@ -85,7 +85,7 @@ function meanShares(confusions: readonly ConfusionFile[]): number[][] {
 }
 
 export const CONFUSION_CHANGES_LEGEND =
-  'Share of the true class given each answer, mean over each side\'s runs; Δ = this PR − main in percentage points. ' +
+  "Share of the true class given each answer, mean over each side's runs; Δ = this PR − main in percentage points. " +
   'One colour scale, what the change means for the model: 🟩 better (more right answers or fewer of this mistake), 🟥 worse.';
 
 /**

@@ -19,7 +19,14 @@ export interface EvaluateRunOptions extends EvaluateOptions {
 
 /** The log at `path`; a missing default log is fine (a model trained elsewhere), a missing explicit one is not. */
 async function optionalTrainLog(path: string, explicit: boolean): Promise<TrainLogRow[] | undefined> {
-  if (!explicit && !(await access(path).then(() => true, () => false))) return undefined;
+  if (
+    !explicit &&
+    !(await access(path).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return undefined;
   return readTrainLog(path);
 }
 
@@ -70,7 +77,10 @@ export async function evaluateStage(input: EvaluateInput, out: StageOutput = {})
   (out.note ?? silent)(`backend: ${source.backend} (${source.backendDetail})`);
   let result;
   try {
-    result = await evaluateRun({ params: input.params, prepared: input.prepared, out: input.out, trainLog: input.log, timing: input.timing, quiet: input.quiet }, source);
+    result = await evaluateRun(
+      { params: input.params, prepared: input.prepared, out: input.out, trainLog: input.log, timing: input.timing, quiet: input.quiet },
+      source,
+    );
   } finally {
     source.dispose();
   }

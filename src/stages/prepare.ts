@@ -21,6 +21,8 @@ export type PrepareInput = z.infer<typeof PrepareInput>;
 export async function prepareStage(input: PrepareInput, out: StageOutput = {}): Promise<PreparedInfo> {
   const params = prepareParamsFrom(await readParamsFile(input.params), input.params);
   const info = await prepareData({ partitionsDir: input.partitions, outDir: input.out, ...params, quiet: input.quiet });
-  (out.say ?? silent)(`${input.out}: ${info.versions} → train ${info.counts.train}, val ${info.counts.val}, test ${info.counts.test} images (seed ${info.seed})`);
+  (out.say ?? silent)(
+    `${input.out}: ${info.versions} → train ${info.counts.train}, val ${info.counts.val}, test ${info.counts.test} images (seed ${info.seed})`,
+  );
   return info;
 }

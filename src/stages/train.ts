@@ -60,11 +60,15 @@ export async function trainOnPrepared(options: TrainOptions): Promise<TrainStage
     readPackedSplit(options.preparedDir, 'val'),
   ]);
   if (val.labels.length === 0) {
-    throw new UserError(`${options.preparedDir}: the val split is empty, but training picks its best epoch on it; set prepare.val > 0 and re-run \`cifar10 prepare\``);
+    throw new UserError(
+      `${options.preparedDir}: the val split is empty, but training picks its best epoch on it; set prepare.val > 0 and re-run \`cifar10 prepare\``,
+    );
   }
   const log = options.log ?? (() => {});
   await rm(join(options.modelDir, TRAINING_FILE), { force: true });
-  log(`training ${options.params.arch} on ${train.labels.length} images (${info.versions}), validating on ${val.labels.length}, backend ${options.backend.detail}`);
+  log(
+    `training ${options.params.arch} on ${train.labels.length} images (${info.versions}), validating on ${val.labels.length}, backend ${options.backend.detail}`,
+  );
   const result = await fitModel({
     train,
     val,

@@ -13,7 +13,8 @@ export async function tuneOnPrepared(options: Omit<TuneOptions, 'train' | 'val'>
     readPackedSplit(options.preparedDir, 'train'),
     readPackedSplit(options.preparedDir, 'val'),
   ]);
-  if (val.labels.length === 0) throw new UserError(`${options.preparedDir}: the val split is empty, but tuning scores trials on it; set prepare.val > 0 and re-run \`cifar10 prepare\``);
+  if (val.labels.length === 0)
+    throw new UserError(`${options.preparedDir}: the val split is empty, but tuning scores trials on it; set prepare.val > 0 and re-run \`cifar10 prepare\``);
   return tune({ ...options, train, val });
 }
 

@@ -68,6 +68,10 @@ export function hinted(strings: TemplateStringsArray, ...values: Interpolated[])
     if (typeof last === 'string') parts[parts.length - 1] = last + piece;
     else parts.push(piece);
   };
+  const add = (part: MessagePart) => {
+    if (typeof part === 'string') text(part);
+    else parts.push(part);
+  };
   strings.forEach((piece, i) => {
     text(piece);
     if (i >= values.length) return;
@@ -76,12 +80,10 @@ export function hinted(strings: TemplateStringsArray, ...values: Interpolated[])
       text('`');
       parts.push(value);
       text('`');
-    } else if (Array.isArray(value)) {
-      for (const part of value as readonly MessagePart[]) (typeof part === 'string' ? text(part) : parts.push(part));
-    } else if (value instanceof Error) {
-      for (const part of partsOf(value) ?? [value.message]) (typeof part === 'string' ? text(part) : parts.push(part));
-    } else {
+    } else if (typeof value === 'string' || typeof value === 'number') {
       text(String(value));
+    } else {
+      for (const part of value instanceof Error ? (partsOf(value) ?? [value.message]) : value) add(part);
     }
   });
   return parts;

@@ -41,7 +41,18 @@ export class RetryableStatusError extends RetryableError {
   }
 }
 
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 /** Whether a request error is a network or parser failure worth another attempt. */
 export function isRetryableNetworkError(error: NodeJS.ErrnoException): boolean {
@@ -102,7 +113,14 @@ export class HttpClient {
       const client = sameProtocol ? this.client : url.protocol === 'https:' ? https : http;
       const req = client.request(url, { method, agent: sameProtocol ? this.agent : undefined, headers });
       const connectTimer = setTimeout(
-        () => req.destroy(new RetryableError(`timed out connecting: no connection within ${connectTimeoutMs / 1000} s${names ? ` (${names.connect})` : ''}`, undefined, 'connect')),
+        () =>
+          req.destroy(
+            new RetryableError(
+              `timed out connecting: no connection within ${connectTimeoutMs / 1000} s${names ? ` (${names.connect})` : ''}`,
+              undefined,
+              'connect',
+            ),
+          ),
         connectTimeoutMs,
       );
       req.on('socket', (socket) => {
@@ -128,7 +146,10 @@ export class HttpClient {
         else if (isRetryableNetworkError(error)) reject(new RetryableError(`${error.message}${error.code ? ` (${error.code})` : ''}`, { cause: error }));
         else reject(error);
       });
-      if (body) createReadStream(body.path).on('error', (error) => req.destroy(error)).pipe(req);
+      if (body)
+        createReadStream(body.path)
+          .on('error', (error) => req.destroy(error))
+          .pipe(req);
       else req.end();
     });
   }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { run as runFindBaseline } from '../../src/actions/impl/find-baseline.js';
+import { BaselineRunSchema } from '../../src/github/baseline.js';
 import { FakeGitHub, type FakeRun } from '../github/fake-github.js';
-import { runActionProcess } from './local-runner.js';
+import { runActionInProcess, runActionProcess, type ActionRunOptions } from './local-runner.js';
 
 const TOKEN = 'ghs_findBaselineTokenValue0005';
 const NO_ACTIONS = 'ghs_noActionsReadTokenValue0006';
@@ -22,14 +24,16 @@ describe('the find-baseline action, against a GitHub that keeps runs and expirin
   };
   const artifact = (runId: number, name: string, retentionDays: number) =>
     github.artifacts.push({ id: github.newId(), runId, name, size: 10, digest: '', created: github.now(), expires: github.now() + retentionDays * DAY });
-  const find = (inputs: Record<string, string> = {}, token = TOKEN) =>
-    runActionProcess('find-baseline', {
-      eventName: 'pull_request',
-      event: prEvent(),
-      token,
-      inputs,
-      env: { GITHUB_API_URL: github.url, GITHUB_WORKFLOW_REF: 'octo/cifar/.github/workflows/pr.yml@refs/pull/4/merge' },
-    });
+  const options = (inputs: Record<string, string>, token: string): ActionRunOptions => ({
+    eventName: 'pull_request',
+    event: prEvent(),
+    token,
+    inputs,
+    env: { GITHUB_API_URL: github.url, GITHUB_WORKFLOW_REF: 'octo/cifar/.github/workflows/pr.yml@refs/pull/4/merge' },
+  });
+  const find = (inputs: Record<string, string> = {}, token = TOKEN) => runActionProcess('find-baseline', options(inputs, token));
+  /** The run output, checked against the schema the report action reads it with. */
+  const runOutput = (text: string | undefined) => BaselineRunSchema.parse(JSON.parse(text!));
 
   before(async () => {
     await github.start();
@@ -60,7 +64,7 @@ describe('the find-baseline action, against a GitHub that keeps runs and expirin
     const result = await find();
     assert.equal(result.outputs.status, 'found');
     assert.equal(result.outputs['run-id'], String(latest.id));
-    const found = JSON.parse(result.outputs.run!);
+    const found = runOutput(result.outputs.run);
     assert.equal(found.bundles, 2);
     assert.equal(found.retentionDays, 90);
     assert.equal(found.url, `https://github.com/octo/cifar/actions/runs/${latest.id}`);
@@ -71,7 +75,7 @@ describe('the find-baseline action, against a GitHub that keeps runs and expirin
     const result = await find();
     assert.equal(result.outputs.status, 'expired');
     assert.equal(result.outputs['run-id'], '');
-    assert.equal(JSON.parse(result.outputs.run!).retentionDays, 90);
+    assert.equal(runOutput(result.outputs.run).retentionDays, 90);
   });
 
   it('fails with the HTTP status, never the token, when the token may not read Actions', async () => {
@@ -79,5 +83,16 @@ describe('the find-baseline action, against a GitHub that keeps runs and expirin
     assert.equal(result.code, 1);
     assert.match(result.stdout, /::error::.*(403|Resource not accessible)/);
     assert.ok(!result.everything.includes(NO_ACTIONS));
+  });
+
+  it('answers the same from its exported run(), called in this process, and keeps the token out of its log', async () => {
+    const result = await runActionInProcess('find-baseline', runFindBaseline, options({}, TOKEN));
+    assert.equal(result.code, 0, result.everything);
+    assert.equal(result.outputs.status, 'expired');
+    assert.equal(runOutput(result.outputs.run).retentionDays, 90);
+    const refused = await runActionInProcess('find-baseline', runFindBaseline, options({}, NO_ACTIONS));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout, /::error::.*(403|Resource not accessible)/);
+    assert.ok(!refused.everything.includes(NO_ACTIONS));
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runActionProcess } from './local-runner.js';
+import { run as runPlan } from '../../src/actions/impl/plan.js';
+import { runActionInProcess, runActionProcess } from './local-runner.js';
 
 const prEvent = {
   action: 'synchronize',
@@ -62,5 +63,22 @@ describe('the plan action, run as the runner runs it', () => {
     const run = await runActionProcess('plan', { eventName: 'pull_request', event: prEvent, inputs: { 'quick-versions': 'v1+v1' } });
     assert.equal(run.code, 1);
     assert.match(run.stdout, /input "quick-versions": "v1" appears twice/);
+  });
+
+  it('plans the same from its exported run(), called in this process', async () => {
+    const run = await runActionInProcess('plan', runPlan, { eventName: 'pull_request', event: prEvent, inputs: { 'quick-seeds': '1,2', 'quick-epochs': '3' } });
+    assert.equal(run.code, 0, run.everything);
+    assert.equal(run.outputs.kind, 'quick');
+    assert.deepEqual(JSON.parse(run.outputs.matrix!), {
+      include: [
+        { cell: 's1-v1', seed: 1, versions: 'v1', epochs: 3 },
+        { cell: 's2-v1', seed: 2, versions: 'v1', epochs: 3 },
+      ],
+    });
+    assert.match(run.stdout, /pull_request → quick matrix of 2 runs: s1-v1, s2-v1/);
+    const bad = await runActionInProcess('plan', runPlan, { eventName: 'pull_request', event: prEvent, inputs: { 'quick-versions': 'v1+v1' } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /::error::actions\/plan input "quick-versions"/);
+    assert.equal(process.exitCode, undefined, "the action's failure stays with its run");
   });
 });

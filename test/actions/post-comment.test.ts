@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commentMarker } from '../../src/github/comment.js';
 import { FakeGitHub } from '../github/fake-github.js';
+import { run as runPostComment } from '../../src/actions/impl/post-comment.js';
 import { writeSyntheticBundle } from './bundles.js';
-import { runActionProcess } from './local-runner.js';
+import { runActionInProcess, runActionProcess } from './local-runner.js';
 
 const TOKEN = 'ghs_writeTokenOfTheBaseRepo0004';
 const marker = commentMarker();
@@ -97,5 +98,22 @@ describe('the post-comment action (workflow_run path for fork PRs): renders the 
     const run = await post(workflowRun('aaaa1111', 'push'));
     assert.equal(run.code, 1);
     assert.match(run.stdout, /came from a push event, not a pull_request/);
+  });
+
+  it('posts the same from its exported run(), called in this process', async () => {
+    const run = await runActionInProcess('post-comment', runPostComment, {
+      eventName: 'workflow_run',
+      event: workflowRun('aaaa1111'),
+      token: TOKEN,
+      inputs: { bundles, baseline },
+      env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: github.url },
+    });
+    assert.equal(run.code, 0, run.everything);
+    assert.equal(run.outputs['pull-request'], '21');
+    assert.equal(run.outputs['comment-action'], 'updated');
+    const bodies = github.commentsOn(21).map((c) => c.body);
+    assert.equal(bodies.length, 1);
+    assert.ok(bodies[0]!.startsWith(`${marker}\n## ⚪ no detectable change: v1 ±0 pp (p = `), bodies[0]!.slice(0, 300));
+    assert.ok(!run.everything.includes(TOKEN));
   });
 });

@@ -7,7 +7,8 @@ import { commentMarker } from '../../src/github/comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
 import { FakeGitHub } from '../github/fake-github.js';
 import { writeSyntheticBundle } from './bundles.js';
-import { runActionProcess, type ActionRun } from './local-runner.js';
+import { run as runReport } from '../../src/actions/impl/report.js';
+import { runActionInProcess, runActionProcess, type ActionRun } from './local-runner.js';
 
 const TOKEN = 'ghs_workflowTokenSecretValue0001';
 const FORK_TOKEN = 'ghs_forkReadOnlySecretValue0002';
@@ -193,6 +194,18 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     const body = github.commentsOn(20)[0]!.body;
     assert.match(body, /⚠️ No run produced results/);
     assert.match(body, /2 planned runs left no results: `s1-v1`, `s2-v1`/);
+  });
+
+  it('comments and writes the job summary the same from its exported run(), called in this process', async () => {
+    for (const number of [21, 21]) {
+      const run = await runActionInProcess('report', runReport, { eventName: 'pull_request', event: prEvent(number), token: TOKEN, inputs: { bundles, baseline }, env: { GITHUB_API_URL: github.url } });
+      runs.push(run);
+      assert.equal(run.code, 0, run.everything);
+      assert.match(run.summary, /CIFAR-10 experiments: 3 runs/);
+      assert.match(run.summary, /This PR vs main/);
+    }
+    assert.deepEqual(runs.slice(-2).map((run) => run.outputs['comment-action']), ['created', 'unchanged']);
+    assert.equal(github.commentsOn(21).length, 1);
   });
 
   it('never prints the token in any run above, nor when the server rejects it', async () => {

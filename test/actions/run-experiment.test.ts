@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runActionProcess, PROJECT_ROOT } from './local-runner.js';
+import { run as runRunExperiment } from '../../src/actions/impl/run-experiment.js';
+import { runActionInProcess, runActionProcess, PROJECT_ROOT } from './local-runner.js';
 import { readBundle } from '../../src/experiments/bundle.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 
@@ -37,5 +38,12 @@ describe('the run-experiment action, run as the runner runs it', () => {
     const run = await runActionProcess('run-experiment', { eventName: 'push', event: {}, inputs: { seed: '1', versions: 'v1', overrides: 'train.lr 0.1' } });
     assert.equal(run.code, 1);
     assert.match(run.stdout, /::error::actions\/run-experiment input "overrides": "train.lr" is not a params override; write group.key=value/);
+  });
+
+  it('rejects the same override from its exported run(), called in this process, before training anything', async () => {
+    const run = await runActionInProcess('run-experiment', runRunExperiment, { eventName: 'push', event: {}, inputs: { seed: '1', versions: 'v1', overrides: 'train.lr 0.1' } });
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /::error::actions\/run-experiment input "overrides": "train.lr" is not a params override; write group.key=value/);
+    assert.deepEqual(run.outputs, {});
   });
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { versionData } from '../../src/data/versioning.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
-import { runActionProcess } from './local-runner.js';
+import { run as runSetupData } from '../../src/actions/impl/setup-data.js';
+import { runActionInProcess, runActionProcess } from './local-runner.js';
 
 async function listTree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -60,6 +61,22 @@ describe('the setup-data action, run as the runner runs it', () => {
       const run = await runActionProcess('setup-data', { eventName: 'push', event: {}, cwd: root, inputs: { versions: 'v1+v7' } });
       assert.equal(run.code, 1);
       assert.match(run.stdout, /::error::.*partitions\/v7\.dvc cannot be read/);
+    });
+  });
+
+  it('pulls the same from its exported run(), called in this process, in the job\'s working folder', async () => {
+    await withTempDir('setup-data-', async (root) => {
+      const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
+      await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
+      const v2 = join(ws.partitionsDir, 'v2');
+      const before = await listTree(v2);
+      await rm(v2, { recursive: true });
+      const run = await runActionInProcess('setup-data', runSetupData, { eventName: 'push', event: {}, cwd: root, inputs: { versions: 'v2', source: 'remote' } });
+      assert.equal(run.code, 0, run.everything);
+      assert.equal(run.outputs.source, 'remote');
+      assert.equal(run.outputs.pulled, 'v2');
+      assert.deepEqual(await listTree(v2), before);
+      assert.notEqual(process.cwd(), root, 'the working folder is restored');
     });
   });
 });

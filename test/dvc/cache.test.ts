@@ -1,10 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readlink, rm, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
-import { checkoutFromCache, CorruptObjectError, hashPath, linkTypeFrom, MissingObjectError, objectKey, objectPath, saveToCache, UncachedChangesError, verifyObject } from '../../src/dvc/index.js';
+import {
+  checkoutFromCache,
+  CorruptObjectError,
+  hashPath,
+  linkTypeFrom,
+  MissingObjectError,
+  objectKey,
+  objectPath,
+  saveToCache,
+  UncachedChangesError,
+  verifyObject,
+} from '../../src/dvc/index.js';
 import { join } from 'node:path';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).

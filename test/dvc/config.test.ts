@@ -4,7 +4,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addRemote, addToGitignore, configUrlFor, DVC_GITIGNORE, dvcFileWithHash, DVCIGNORE_TEXT, findDvcFiles, findRepoRoot, formatDvcFile, formatIni, initRepo, listRemotes, modifyRemote, openRepo, parseDvcFile, parseIni, readConfig, readDvcFile, selectRemote, setDefaultRemote, writeDvcFile } from '../../src/dvc/index.js';
 import { tempDir } from './helpers.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { addRemote, initRepo, listRemotes, modifyRemote, readConfig } from '../../src/dvc/index.js';
 import { tempDir } from './helpers.js';
 import { assertCliError, runCli } from './hostile-helpers.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).

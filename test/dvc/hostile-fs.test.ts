@@ -1,3 +1,4 @@
+// test-runner: alone (it mounts tmpfs file systems)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';

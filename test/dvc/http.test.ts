@@ -6,7 +6,7 @@ import { add, addRemote, editConfigFile, initRepo, loadRepo, objectKey, openRemo
 import { HttpRemote, httpOptionsFrom } from '../../src/dvc/remote/http.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
 import { TestHttpStore } from './http-server.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).

@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { add, addRemote, checkout, cloudStatus, fetch, initRepo, loadRepo, objectKey, objectPath, pull, push, type RemoteStore, type Repo, status, verifyObject } from '../../src/dvc/index.js';
 import { LocalRemote } from '../../src/dvc/remote/local.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).

@@ -31,7 +31,14 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'ghs_assetsWriterToken0011';
 
 async function githubStyleHtml(markdown: string): Promise<string> {
-  const html = await unified().use(remarkParse).use(remarkGfm).use(remarkRehype, { allowDangerousHtml: true }).use(rehypeRaw).use(rehypeSanitize).use(rehypeStringify).process(markdown);
+  const html = await unified()
+    .use(remarkParse)
+    .use(remarkGfm)
+    .use(remarkRehype, { allowDangerousHtml: true })
+    .use(rehypeRaw)
+    .use(rehypeSanitize)
+    .use(rehypeStringify)
+    .process(markdown);
   return `<!doctype html><html><head><meta charset="utf-8"><title>PR comment</title></head><body><article class="markdown-body">${String(html)}</article></body></html>`;
 }
 
@@ -51,7 +58,10 @@ test('the PR comment rendered GitHub-style in headless Chromium: status in the h
       const hard = ['test-00003', 'test-00014', 'test-00025'];
       for (const seed of [1, 2, 3]) {
         const own = await writeSyntheticBundle(join(dir, 'bundles'), { seed, versions: 'v1', accuracy: 0.55, alwaysWrong: hard });
-        await writeFile(join(own, 'train_log.tsv'), `epoch\tloss\tacc\tval_loss\tval_acc\tlr\n${[1, 2, 3, 4].map((e) => `${e}\t${2 / e}\t${0.3 + e / 10}\t${2.1 / e}\t${0.28 + e / 11 + seed / 100}\t0.001`).join('\n')}\n`);
+        await writeFile(
+          join(own, 'train_log.tsv'),
+          `epoch\tloss\tacc\tval_loss\tval_acc\tlr\n${[1, 2, 3, 4].map((e) => `${e}\t${2 / e}\t${0.3 + e / 10}\t${2.1 / e}\t${0.28 + e / 11 + seed / 100}\t0.001`).join('\n')}\n`,
+        );
         await writeSyntheticBundle(join(dir, 'baseline'), { seed, versions: 'v1', accuracy: 0.65, salt: 1 });
       }
       // The partitions' PNGs, for the hard-images sheet.
@@ -62,7 +72,9 @@ test('the PR comment rendered GitHub-style in headless Chromium: status in the h
         rows.push(`${id},${cls},test_batch.bin:${i}`);
         if (!hard.includes(id)) continue;
         await mkdir(join(partition, cls), { recursive: true });
-        await sharp(Buffer.alloc(32 * 32 * 3, 40 * i), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(partition, cls, `${id}.png`));
+        await sharp(Buffer.alloc(32 * 32 * 3, 40 * i), { raw: { width: 32, height: 32, channels: 3 } })
+          .png()
+          .toFile(join(partition, cls, `${id}.png`));
       }
       await writeFile(join(partition, 'manifest.csv'), `id,class,source\n${rows.join('\n')}\n`);
 
@@ -75,7 +87,8 @@ test('the PR comment rendered GitHub-style in headless Chromium: status in the h
         commit: 'feedfacefeedfacefeedfacefeedfacefeedface',
         marker: commentMarker(),
         runUrl: `${github.url}/octo/cifar/actions/runs/777`,
-        publishPictures: (files) => publishAssets(client, { repo: { owner: 'octo', repo: 'cifar' }, folder: assetsFolder(12, '777'), files, serverUrl: github.url }),
+        publishPictures: (files) =>
+          publishAssets(client, { repo: { owner: 'octo', repo: 'cifar' }, folder: assetsFolder(12, '777'), files, serverUrl: github.url }),
       });
       assert.ok(report.comment.length <= GITHUB_COMMENT_LIMIT, `${report.comment.length} characters`);
       assert.deepEqual(report.pictures?.published && Object.keys(report.pictures.urls).sort(), ['confusion.png', 'hard-images.png', 'learning-curves.png']);
@@ -96,7 +109,11 @@ test('the PR comment rendered GitHub-style in headless Chromium: status in the h
             text: document.body.innerText,
           };
         })()`)) as { heading: string; images: { src: string; alt: string; width: number }[]; text: string };
-        assert.match(seen.heading, /^(🟢 better|🔴 worse|⚪ no detectable change|⚠️ incomplete): v1 [+-±][\d.]+ pp \(p [=<] [\d.]+, n = 3 vs 3\)$/, seen.heading);
+        assert.match(
+          seen.heading,
+          /^(🟢 better|🔴 worse|⚪ no detectable change|⚠️ incomplete): v1 [+-±][\d.]+ pp \(p [=<] [\d.]+, n = 3 vs 3\)$/,
+          seen.heading,
+        );
         assert.match(seen.heading, /^🔴 worse/, 'main is 10 pp better in this data');
         assert.equal(seen.images.length, 3, JSON.stringify(seen.images));
         for (const image of seen.images) {

@@ -315,7 +315,7 @@ export class FakeGitHub {
     }
     if (kind === 'trees' && method === 'POST') {
       const entries = (body.tree as { path: string; mode: string; type: 'blob'; sha: string }[]).map(({ path, mode, type, sha: s }) => ({ path, mode, type, sha: s }));
-      if (body.base_tree) entries.unshift(...(this.trees.get(String(body.base_tree)) ?? []).filter((e) => !entries.some((n) => n.path === e.path)));
+      if (typeof body.base_tree === 'string') entries.unshift(...(this.trees.get(body.base_tree) ?? []).filter((e) => !entries.some((n) => n.path === e.path)));
       if (entries.some((e) => !this.blobs.has(e.sha) || e.path.split('/').some((p) => p === '' || p === '.' || p === '..'))) return send(422, { message: 'GitRPC::BadObjectState' });
       const id = sha('tree', JSON.stringify(entries.sort((a, b) => a.path.localeCompare(b.path))));
       this.trees.set(id, entries);

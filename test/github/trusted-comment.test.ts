@@ -59,7 +59,11 @@ test('a fork bundle with markdown, HTML, mentions or links in any string field p
     }
     const csv = (await readFile(join(templateDir, 'predictions.csv'), 'utf8')).split('\n');
     const cells = csv[1]!.split(',');
-    for (const [i] of cells.entries()) cases.push({ file: 'predictions.csv', text: [csv[0], cells.map((c, j) => (j === i ? `"${PAYLOAD.replaceAll('"', '""')}"` : c)).join(','), ...csv.slice(2)].join('\n') });
+    for (const [i] of cells.entries())
+      cases.push({
+        file: 'predictions.csv',
+        text: [csv[0], cells.map((c, j) => (j === i ? `"${PAYLOAD.replaceAll('"', '""')}"` : c)).join(','), ...csv.slice(2)].join('\n'),
+      });
     cases.push({ file: 'train_log.tsv', text: `epoch\tloss\tacc\tval_loss\tval_acc\tlr\n${PAYLOAD}\t2.0\t0.3\t2.1\t0.28\t0.001\n` });
     assert.ok(cases.length > 40, `${cases.length} hostile bundles`);
 
@@ -94,9 +98,15 @@ test("a fork's plan file naming hostile cells is refused without quoting it", as
   await withTempDir('hostile-plan-', async (dir) => {
     const path = join(dir, 'plan.json');
     await writeFile(path, JSON.stringify({ kind: 'quick', matrix: { include: [{ cell: PAYLOAD, seed: 1, versions: 'v1', epochs: 1 }] } }));
-    await assert.rejects(readPlanFile(path), (error: Error) => /is not a plan the report action writes/.test(error.message) && !FRAGMENTS.some((f) => error.message.includes(f)));
+    await assert.rejects(
+      readPlanFile(path),
+      (error: Error) => /is not a plan the report action writes/.test(error.message) && !FRAGMENTS.some((f) => error.message.includes(f)),
+    );
     await writeFile(path, JSON.stringify({ kind: 'quick', matrix: { include: [{ cell: 's1-v1', seed: 1, versions: 'v1', epochs: 1 }] } }));
-    assert.deepEqual((await readPlanFile(path))?.matrix.include.map((c) => c.cell), ['s1-v1']);
+    assert.deepEqual(
+      (await readPlanFile(path))?.matrix.include.map((c) => c.cell),
+      ['s1-v1'],
+    );
     assert.equal(await readPlanFile(join(dir, 'missing.json')), undefined);
   });
 });

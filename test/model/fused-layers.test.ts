@@ -83,14 +83,17 @@ describe('fused layers and Adam', () => {
     await tf.setBackend('wasm');
     const model = buildModel({ arch: 'bn', width: 0.25, dropout: 0, seed: 3 });
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
+    );
     const topology = JSON.stringify(saved!.modelTopology);
     assert.ok(topology.includes('"class_name":"Conv2D"') && topology.includes('"class_name":"BatchNormalization"'));
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
     const conv = loaded.layers.find((l) => l.getClassName() === 'Conv2D')!;
     assert.equal(conv.constructor, tf.serialization.SerializationMap.getMap().classNameMap['Conv2D']![0], 'loaded as tfjs’s own class');
     model.layers.forEach((layer, i) => {
-      if (layer.getClassName() === 'Conv2D' || layer.getClassName() === 'BatchNormalization') assert.deepEqual(loaded.layers[i]!.getConfig(), layer.getConfig());
+      if (layer.getClassName() === 'Conv2D' || layer.getClassName() === 'BatchNormalization')
+        assert.deepEqual(loaded.layers[i]!.getConfig(), layer.getConfig());
     });
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 4);
     const [a, b] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
@@ -121,7 +124,13 @@ describe('fused layers and Adam', () => {
 
   test('batch normalisation with given statistics (inference) and dense products with bias and ReLU give the cpu values', async () => {
     const random = new Random(41);
-    const [x, mean, variance, offset, scale] = [randomData([2, 3, 3, 8], random), randomData([8], random), randomData([8], random).map(Math.abs), randomData([8], random), randomData([8], random)];
+    const [x, mean, variance, offset, scale] = [
+      randomData([2, 3, 3, 8], random),
+      randomData([8], random),
+      randomData([8], random).map(Math.abs),
+      randomData([8], random),
+      randomData([8], random),
+    ];
     const [a, w, bias, batched] = [randomData([5, 9], random), randomData([9, 11], random), randomData([11], random), randomData([3, 9, 11], random)];
     const on = async (backend: string) => {
       await tf.setBackend(backend);

@@ -29,7 +29,10 @@ describe('the SIMD kernels binary', () => {
       const build = spawnSync('sh', [join('scripts', 'build-kernels.sh'), out], { encoding: 'utf8' });
       assert.equal(build.status, 0, `build-kernels.sh failed: ${build.stderr}`);
       const [rebuilt, committed] = await Promise.all([readFile(out), readFile(join(KERNELS, 'kernels.wasm'))]);
-      assert.ok(rebuilt.equals(committed), 'src/model/kernels/kernels.wasm differs from a rebuild of its sources: run `npm run build:kernels` and commit the result');
+      assert.ok(
+        rebuilt.equals(committed),
+        'src/model/kernels/kernels.wasm differs from a rebuild of its sources: run `npm run build:kernels` and commit the result',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -8,7 +8,7 @@ import { add, addRemote, initRepo, loadRepo, push } from '../../src/dvc/index.js
 import { pullData } from '../../src/data/pull-data.js';
 import { readTree, tempDir, writeTree } from '../dvc/helpers.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).

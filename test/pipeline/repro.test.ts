@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { formatLock, hashPath, initRepo, md5Bytes, objectPath, parseLock, pipelineStatus, readLock, reproduce, StageFailedError } from '../../src/dvc/index.js';
 import { tempDir, writeTree } from '../dvc/helpers.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
@@ -59,7 +59,7 @@ async function runs(root: string): Promise<string[]> {
 
 const repro = (root: string, extra: Partial<Parameters<typeof reproduce>[0]> = {}) => reproduce({ root, stdio: 'ignore', ...extra });
 
-test('a fresh pipeline runs every stage in dependency order and writes dvc.lock as dvc-format.md §5 describes', async (t) => {
+test('a fresh pipeline runs every stage in dependency order and writes dvc.lock as docs/dvc-format.md §5 describes', async (t) => {
   const root = await project(t);
   const outcomes = await repro(root);
   assert.deepEqual(outcomes.map((o) => [o.stage, o.action]), [['prepare', 'ran'], ['report', 'ran']]);
@@ -117,7 +117,7 @@ stages:
   assert.ok(text.indexOf('    - path: data/raw.txt\n      hash: md5\n      md5: ') > 0, 'item keys in DVC order, list items not indented');
 });
 
-test('outputs are stored in the DVC cache read-only, cache:false outputs are not, and cached outputs are git-ignored', async (t) => {
+test('outputs are stored in the DVC cache read-only, cache:false metrics too (for the run-cache, as DVC does), and only cached outputs are git-ignored', async (t) => {
   const root = await project(t);
   await repro(root);
   const cacheDir = join(root, '.dvc', 'cache');
@@ -127,7 +127,9 @@ test('outputs are stored in the DVC cache read-only, cache:false outputs are not
   assert.ok(await stat(objectPath(cacheDir, report.md5)));
   assert.ok(await stat(objectPath(cacheDir, md5Bytes('done\n'))));
   const metrics = await hashPath(join(root, 'metrics.json'));
-  await assert.rejects(stat(objectPath(cacheDir, metrics.md5)), /ENOENT/);
+  // DVC stores a run's cache: false metrics and plots in the cache too, so the run-cache can restore them.
+  assert.ok(await stat(objectPath(cacheDir, metrics.md5)));
+  assert.doesNotMatch(await readFile(join(root, '.gitignore'), 'utf8').catch(() => ''), /metrics\.json/);
   assert.match(await readFile(join(root, 'out/.gitignore'), 'utf8'), /^\/prepared\.txt$/m);
   assert.match(await readFile(join(root, 'out/.gitignore'), 'utf8'), /^\/report$/m);
 });
@@ -194,15 +196,41 @@ test('a changed, added or removed param makes the stage stale', async (t) => {
   assert.deepEqual((await pipelineStatus(root))[0]!.reasons, ['param removed: params.yaml prepare.seed']);
 });
 
-test('a missing output makes its stage stale and repro re-makes it', async (t) => {
+test('a missing output makes its stage stale; repro checks it out of the cache as DVC does, --force runs it', async (t) => {
   const root = await project(t);
   await repro(root);
+  const lock = await readFile(join(root, 'dvc.lock'), 'utf8');
   await rm(join(root, 'out/report'), { recursive: true });
   const status = await pipelineStatus(root);
   assert.deepEqual(status.map((s) => s.reasons), [[], ['out deleted: out/report']]);
-  await repro(root);
-  assert.deepEqual(await runs(root), ['prepare', 'report', 'report']);
+  const outcomes = await repro(root);
+  assert.deepEqual(outcomes.map((o) => o.action), ['unchanged', 'restored']);
+  assert.deepEqual(await runs(root), ['prepare', 'report']);
   assert.equal(await readFile(join(root, 'out/report/b.txt'), 'utf8'), 'done\n');
+  assert.equal(await readFile(join(root, 'dvc.lock'), 'utf8'), lock);
+  await rm(join(root, 'out/report'), { recursive: true });
+  await repro(root, { force: true, target: 'report' });
+  assert.deepEqual(await runs(root), ['prepare', 'report', 'prepare', 'report'], '--force runs the stages');
+  assert.equal(await readFile(join(root, 'out/report/b.txt'), 'utf8'), 'done\n');
+});
+
+test('the run-cache restores a known deps+params state instead of running it; --no-run-cache runs it', async (t) => {
+  const root = await project(t);
+  await repro(root);
+  const lock = await readFile(join(root, 'dvc.lock'), 'utf8');
+  await writeFile(join(root, 'data/raw.txt'), 'other data\n');
+  await repro(root);
+  assert.deepEqual(await runs(root), ['prepare', 'report', 'prepare', 'report']);
+  await writeFile(join(root, 'data/raw.txt'), 'raw data\n');
+  const outcomes = await repro(root);
+  assert.deepEqual(outcomes.map((o) => o.action), ['restored', 'restored']);
+  assert.deepEqual(await runs(root), ['prepare', 'report', 'prepare', 'report'], 'nothing ran');
+  assert.equal(await readFile(join(root, 'out/report/a.txt'), 'utf8'), 'raw data\n');
+  assert.equal(await readFile(join(root, 'metrics.json'), 'utf8'), '1\n');
+  assert.equal(await readFile(join(root, 'dvc.lock'), 'utf8'), lock, 'dvc.lock is what the first run wrote');
+  await writeFile(join(root, 'data/raw.txt'), 'other data\n');
+  await repro(root, { runCache: false });
+  assert.deepEqual((await runs(root)).slice(4), ['prepare', 'report']);
 });
 
 test('an always_changed stage runs every time, a stage without deps or outs too', async (t) => {

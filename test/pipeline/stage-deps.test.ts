@@ -27,7 +27,18 @@ const WORKER_URL = /new URL\(\s*'(\.{1,2}\/[^']+)\.js',\s*import\.meta\.url\s*\)
 async function reachable(entry: string): Promise<string[]> {
   const entries = new Set([entry]);
   for (;;) {
-    const result = await build({ entryPoints: [...entries], absWorkingDir: PROJECT, bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent', outdir: 'unused' });
+    const result = await build({
+      entryPoints: [...entries],
+      absWorkingDir: PROJECT,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+      outdir: 'unused',
+    });
     const modules = Object.keys(result.metafile.inputs).filter((path) => path.startsWith('src/'));
     const before = entries.size;
     for (const module of modules) {
@@ -75,7 +86,11 @@ describe("dvc.yaml's code deps are the import graph of each stage", async () => 
         const mostly = used.length * 2 > all.length;
         const expected = mostly ? [folder] : used;
         const listed = code.filter((dep) => dep === folder || (dep.endsWith('.ts') && dirname(dep) === folder)).sort();
-        assert.deepEqual(listed, expected.sort(), `${stage} loads ${used.length} of the ${all.length} modules in ${folder}: list ${mostly ? 'the folder' : 'the files'}`);
+        assert.deepEqual(
+          listed,
+          expected.sort(),
+          `${stage} loads ${used.length} of the ${all.length} modules in ${folder}: list ${mostly ? 'the folder' : 'the files'}`,
+        );
       }
     });
   }

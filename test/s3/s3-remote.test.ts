@@ -7,7 +7,7 @@ import { HEAD_ONLY_LIMIT, parseS3Url, S3Remote, s3SettingsFrom } from '../../src
 import { UserError } from '../../src/util/errors.js';
 import { fakeBytes, partitionLikeTree, readTree, tempDir, writeTree } from '../dvc/helpers.js';
 import { BUCKET, FaultProxy, S3RVER_KEY, seedObjects, startS3rver } from './servers.js';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
 
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).

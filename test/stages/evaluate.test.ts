@@ -37,7 +37,8 @@ describe('evaluate stage with pictures and report', () => {
     const markdown = await readFile(join(dir, 'reports/report.md'), 'utf8');
     assert.match(markdown, /❌ \*\*90\.0%\*\* accuracy on 30 test images \(`v1\+v2`, seed 42\), below the 95\.0% bar/);
     assert.match(markdown, /### Training\n\n[^\n]+\n[^\n]+\n\|\s+2 \|\s+48\.0% \(2\) \|/);
-    for (const name of ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png']) assert.ok(markdown.includes(`](${name})`), name);
+    for (const name of ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png'])
+      assert.ok(markdown.includes(`](${name})`), name);
     assert.doesNotMatch(markdown, /images\/s|train time/, 'report.md holds no wall-clock facts (dvc.lock hashes it)');
     assert.deepEqual((await readTiming(join(dir, 'reports/timing.json')))?.evaluate, result.timing, 'they are in the timing file');
   });

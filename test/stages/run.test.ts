@@ -39,15 +39,27 @@ describe('the stage runner', () => {
       refused(await runStage(root, ['tune', '{}']), /^error: usage: stages\/run\.js <prepare\|train\|evaluate> '<options as JSON>'$/m, 'an unknown stage');
       refused(await runStage(root, ['prepare', '{params:']), /^error: stage prepare: the options are not JSON \(/m, 'options that are not JSON');
       refused(await runStage(root, ['prepare', '{"params": "params.yaml", "partitions": "p"}']), /^error: stage prepare: option out: /m, 'a missing option');
-      refused(await runStage(root, ['train', JSON.stringify({ params: 'p', prepared: 'd', model: 'm', log: 'l', tuning: 't', backend: 'gpu' })]), /^error: stage train: option backend: /m, 'a backend that is none');
-      refused(await runStage(root, ['evaluate', JSON.stringify({ params: 'p', prepared: 'd', model: 'm', out: 'o', extra: 1 })]), /^error: stage evaluate: option \(all\): /m, 'an unknown option');
+      refused(
+        await runStage(root, ['train', JSON.stringify({ params: 'p', prepared: 'd', model: 'm', log: 'l', tuning: 't', backend: 'gpu' })]),
+        /^error: stage train: option backend: /m,
+        'a backend that is none',
+      );
+      refused(
+        await runStage(root, ['evaluate', JSON.stringify({ params: 'p', prepared: 'd', model: 'm', out: 'o', extra: 1 })]),
+        /^error: stage evaluate: option \(all\): /m,
+        'an unknown option',
+      );
     }));
 
   it("reports a stage's own failure as the CLI does, with the stack under CIFAR10_VERBOSE=1", () =>
     withTempDir('stage-runner-', async (root) => {
       await writeFile(join(root, 'params.yaml'), 'prepare:\n  trian: 0.6\n');
       const args = stageArgs('prepare', { params: 'params.yaml', partitions: 'data/partitions', out: 'data/prepared' });
-      refused(await runStage(root, args), /^error: params\.yaml: unknown key "prepare\.trian"; known keys of "prepare": seed, train, val, test$/m, 'a params mistake');
+      refused(
+        await runStage(root, args),
+        /^error: params\.yaml: unknown key "prepare\.trian"; known keys of "prepare": seed, train, val, test$/m,
+        'a params mistake',
+      );
       const verbose = await runStage(root, args, plainEnv({ CIFAR10_VERBOSE: '1' }));
       assert.equal(verbose.code, 1);
       assertStack(verbose.stderr, 'the stage runner under CIFAR10_VERBOSE=1');

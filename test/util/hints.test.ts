@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CIFAR10_SHELL } from '../../src/cli/shell.js';
+import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { UserError } from '../../src/util/errors.js';
 import { command, DVC_SHELL, hinted, hintsOf, renderMessage, useShell } from '../../src/util/hints.js';
 
 test('a message made of parts keeps its commands as hints and spells them as the shell of the process does', () => {
-  const error = new UserError(hinted`object x is missing; push it from a clone that has it (${command('push')}), or run ${command('remote add', '-d', 'storage', '<url>')}`);
+  const error = new UserError(
+    hinted`object x is missing; push it from a clone that has it (${command('push')}), or run ${command('remote add', '-d', 'storage', '<url>')}`,
+  );
   assert.deepEqual(hintsOf(error), [command('push'), command('remote add', '-d', 'storage', '<url>')]);
   useShell(DVC_SHELL);
   assert.equal(error.message, 'object x is missing; push it from a clone that has it (`dvc push`), or run `dvc remote add -d storage <url>`');

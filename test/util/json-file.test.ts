@@ -77,7 +77,16 @@ const CONTRACTS: Contract[] = [
     write: async (dir) => {
       for (const split of ['train', 'val', 'test'] as const) await writePackedSplit(dir, split, empty);
       const none = { train: 0, val: 0, test: 0 };
-      await writePreparedInfo(dir, { versions: 'v1', partitions: ['v1'], seed: 1, fractions: none, counts: none, perClass: { train: [], val: [], test: [] }, manifests: {}, test_set: { partitions: ['v1'], fingerprint: 'f'.repeat(64), size: 1 } });
+      await writePreparedInfo(dir, {
+        versions: 'v1',
+        partitions: ['v1'],
+        seed: 1,
+        fractions: none,
+        counts: none,
+        perClass: { train: [], val: [], test: [] },
+        manifests: {},
+        test_set: { partitions: ['v1'], fingerprint: 'f'.repeat(64), size: 1 },
+      });
       return join(dir, 'info.json');
     },
     read: (dir) => readPreparedInfo(dir),
@@ -195,6 +204,9 @@ describe('the JSON files the project reads: one schema each, with a format versi
       await writeFile(path, JSON.stringify(recipe));
       assert.deepEqual(await readPartitionRecipe(path), recipe);
       await writeFile(path, JSON.stringify({ format_version: 3, ...recipe }));
-      await assert.rejects(readPartitionRecipe(path), /partitions\.json is a partition recipe in format_version 3, newer than the 1 this cifar10-ci reads; .*restore it from git \(`git checkout -- .*partitions\.json`\)/);
+      await assert.rejects(
+        readPartitionRecipe(path),
+        /partitions\.json is a partition recipe in format_version 3, newer than the 1 this cifar10-ci reads; .*restore it from git \(`git checkout -- .*partitions\.json`\)/,
+      );
     }));
 });

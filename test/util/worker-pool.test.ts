@@ -9,13 +9,29 @@ const worker = new URL('./pool-worker.js', import.meta.url);
 test('runOnThreads runs every task on worker threads and hands each result back', async (t) => {
   const dir = await tempDir(t);
   const results = new Map<number, number>();
-  await runOnThreads<{ id: number; dir: string }, number>(worker, [1, 2, 3, 4].map((id) => ({ id, dir })), 2, { onResult: (r, task) => results.set(task.id, r) });
-  assert.deepEqual([...results].sort(), [[1, 2], [2, 4], [3, 6], [4, 8]]);
+  await runOnThreads<{ id: number; dir: string }, number>(
+    worker,
+    [1, 2, 3, 4].map((id) => ({ id, dir })),
+    2,
+    { onResult: (r, task) => results.set(task.id, r) },
+  );
+  assert.deepEqual([...results].sort(), [
+    [1, 2],
+    [2, 4],
+    [3, 6],
+    [4, 8],
+  ]);
 });
 
 test('after a failure no new task starts, the one running finishes, then the failure is thrown', async (t) => {
   const dir = await tempDir(t);
-  const tasks = [{ id: 1, dir }, { id: 2, dir, fail: true }, { id: 3, dir }, { id: 4, dir }];
+  const failed = new SharedArrayBuffer(4);
+  const tasks = [
+    { id: 1, dir, failed },
+    { id: 2, dir, fail: true, failed },
+    { id: 3, dir, failed },
+    { id: 4, dir, failed },
+  ];
   await assert.rejects(runOnThreads(worker, tasks, 2), /task 2 failed/);
   assert.deepEqual(await readdir(dir), ['1'], 'task 1 was running and finished; 3 and 4 never started');
 });

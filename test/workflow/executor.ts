@@ -1,5 +1,5 @@
 import type { FakeRun } from '../github/fake-github.js';
-import { evaluateCondition, evaluateText, evaluateToken, WorkflowError, type Contexts, type Json, type Status } from './expressions.js';
+import { evaluateCondition, evaluateText, evaluateToken, jsonText, WorkflowError, type Contexts, type Json, type Status } from './expressions.js';
 import { JobRunner, type Fault, type JobResult, type Result, type RunContext } from './job.js';
 import { expandStrategy } from './matrix.js';
 import { loadWorkflow, type JobSpec, type WorkflowSpec } from './model.js';
@@ -89,14 +89,15 @@ function triggered(workflow: WorkflowSpec, eventName: string, event: Record<stri
   if (eventName === 'push' && !branchMatches(config?.branches as string[] | undefined, ref.replace(/^refs\/heads\//, ''))) refuse(`branch ${ref} is filtered out`);
   if (eventName === 'pull_request') {
     const types = (config?.types as string[] | undefined) ?? ['opened', 'synchronize', 'reopened'];
-    if (!types.includes(String(event.action))) refuse(`action ${String(event.action)} is not one of ${types.join(', ')}`);
+    if (!types.includes(jsonText(event.action))) refuse(`action ${jsonText(event.action)} is not one of ${types.join(', ')}`);
     const base = (event.pull_request as { base?: { ref?: string } } | undefined)?.base?.ref ?? '';
     if (!branchMatches(config?.branches as string[] | undefined, base)) refuse(`base branch ${base} is filtered out`);
   }
   if (eventName === 'workflow_run') {
     const name = (event.workflow_run as { name?: string } | undefined)?.name;
-    if (!(config?.workflows as string[] | undefined)?.includes(name ?? '')) refuse(`it follows ${String(config?.workflows)}, not "${name}"`);
-    if (!((config?.types as string[] | undefined) ?? ['completed', 'requested']).includes(String(event.action))) refuse(`action ${String(event.action)}`);
+    const follows = config?.workflows as string[] | undefined;
+    if (!follows?.includes(name ?? '')) refuse(`it follows ${jsonText(follows)}, not "${name}"`);
+    if (!((config?.types as string[] | undefined) ?? ['completed', 'requested']).includes(jsonText(event.action))) refuse(`action ${jsonText(event.action)}`);
   }
   if (eventName !== 'workflow_dispatch') return {};
   const declared = (config?.inputs ?? {}) as Record<string, { type?: string; required?: boolean; default?: string | boolean | number; options?: string[] }>;
@@ -106,8 +107,8 @@ function triggered(workflow: WorkflowSpec, eventName: string, event: Record<stri
   for (const [key, spec] of Object.entries(declared)) {
     const value = given[key] ?? spec.default ?? '';
     if (spec.required && (value === '' || value === null)) refuse(`input "${key}" is required`);
-    if (spec.type === 'choice' && !spec.options?.includes(String(value))) refuse(`input "${key}" must be one of ${spec.options?.join(', ')}`);
-    inputs[key] = spec.type === 'boolean' ? String(value) === 'true' : typeof value === 'string' ? value : String(value);
+    if (spec.type === 'choice' && !spec.options?.includes(jsonText(value))) refuse(`input "${key}" must be one of ${spec.options?.join(', ')}`);
+    inputs[key] = spec.type === 'boolean' ? jsonText(value) === 'true' : typeof value === 'string' ? value : jsonText(value);
   }
   return inputs;
 }

@@ -114,6 +114,7 @@ export function evaluateToken(token: TemplateToken, host: ExpressionHost, where:
   if (text !== undefined) return substitute(text, host, where);
   if (workflowParser.isBasicExpression(token)) return evaluateExpression(token.expression, host, where);
   if (workflowParser.isString(token) || workflowParser.isNumber(token) || workflowParser.isBoolean(token)) return token.value;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison -- the parser types templateTokenType as a plain number
   if (token.templateTokenType === tokenTypes.TokenType.Null) return null;
   if (workflowParser.isSequence(token)) return [...token].map((item, i) => evaluateToken(item, host, `${where}[${i}]`));
   if (workflowParser.isMapping(token)) {
@@ -126,6 +127,10 @@ export function evaluateToken(token: TemplateToken, host: ExpressionHost, where:
   }
   throw new WorkflowError(`${where}: ${token.typeName()} (e.g. \${{ insert }}) is not supported by this executor`);
 }
+
+/** A payload value as a message or a filter reads it: `String` for scalars and lists of them, JSON for an object (not "[object Object]"). */
+export const jsonText = (value: Json | undefined): string =>
+  Array.isArray(value) ? value.map(jsonText).join(',') : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 
 /** A scalar value as the runner turns it into text for `with:`, `env:` and `run:`. */
 export function toText(value: Json, where: string): string {

@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 import type { Permission } from '../github/fake-github.js';
-import { evaluateCondition, evaluateExpression, evaluateText, evaluateToken, toText, truthy, WorkflowError, type Contexts, type ExpressionHost, type Json, type Status } from './expressions.js';
+import { evaluateCondition, evaluateExpression, evaluateText, evaluateToken, jsonText, toText, truthy, WorkflowError, type Contexts, type ExpressionHost, type Json, type Status } from './expressions.js';
 import { loadAction, type ActionSpec, type JobSpec, type StepSpec, type WorkflowSpec } from './model.js';
 import type { Repository } from './repository.js';
 import { parseKeyValueFile, readCommand, type Annotation } from './runner-files.js';
@@ -101,7 +101,7 @@ export function tokenPermissions(value: Json | undefined, readOnly: boolean): Re
   else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     scopes = {};
     for (const [scope, level] of Object.entries(value)) {
-      if (!SCOPES.includes(scope) || !['read', 'write', 'none'].includes(String(level))) throw new WorkflowError(`permissions: "${scope}: ${String(level)}" is not a scope and level GitHub knows`);
+      if (!SCOPES.includes(scope) || !['read', 'write', 'none'].includes(jsonText(level))) throw new WorkflowError(`permissions: "${scope}: ${jsonText(level)}" is not a scope and level GitHub knows`);
       scopes[scope] = level as Permission;
     }
     scopes.metadata ??= 'read';

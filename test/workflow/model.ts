@@ -111,6 +111,7 @@ function readSteps(context: TemplateContext, token: TemplateToken | undefined, s
       if (!STEP_KEYS.has(key)) throw new WorkflowError(`${step.where}: key "${key}" is not implemented by this executor`);
       switch (key) {
         case 'id':
+          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- every scalar token prints its YAML text
           step.id = value.toString();
           break;
         case 'name':
@@ -185,6 +186,7 @@ export async function loadWorkflow(file: string, source: string): Promise<Workfl
   }
   return {
     file,
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- every scalar token prints its YAML text
     name: root.get('name')?.toString() ?? file,
     events: template.events,
     env: root.get('env')?.assertMapping('workflow env'),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commentMarker } from '../../src/github/comment.js';
+import { MatrixSchema } from '../../src/github/schemas.js';
 import { PROJECT_ROOT } from '../actions/local-runner.js';
 import { dispatchEvent, pullRequestEvent, pushEvent, scheduleEvent, workflowRunEvent, type PullRequestSpec } from './events.js';
 import { jobsNamed, type WorkflowRun } from './executor.js';
@@ -157,7 +158,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(aggregate.result, 'success', explain(run));
     assert.match(aggregate.summary, /^## 📊 results: v1 [\d.]+% \(n = 1\) · v1\+v2 [\d.]+% \(n = 1\)\n\nCIFAR-10 experiments, full matrix: 2 runs at/m);
     assert.match(aggregate.summary, /13 planned runs left no results/);
-    assert.equal(JSON.parse(plan.outputs.matrix!).include[0].epochs, 20);
+    assert.equal(MatrixSchema.parse(JSON.parse(plan.outputs.matrix!)).include[0]!.epochs, 20);
   });
 
   it('ci.yml: type-check and the test step (narrowed by CIFAR10_TEST_FILTER, so it does not run this suite again)', async () => {

@@ -6,7 +6,7 @@ import { invalidYamlError } from '../messages.js';
 import { unsafePathReason, UnsafePathError } from '../paths.js';
 
 /**
- * `dvc.yaml` (dvc-format.md §5) as the native runner understands it: stages with `cmd`, `wdir`,
+ * `dvc.yaml` (docs/dvc-format.md §5) as the native runner understands it: stages with `cmd`, `wdir`,
  * `deps`, `params`, `outs`, `metrics`, `plots`, `frozen`, `always_changed`. Paths stay as written
  * (relative to the stage's wdir) because that is how `dvc.lock` records them.
  */
@@ -22,7 +22,11 @@ export interface StageOut {
   cache: boolean;
   /** `persist: true` outputs are not removed before the stage runs. */
   persist: boolean;
+  /** The list of dvc.yaml it is in: DVC keeps a run-cache only when every `cache: false` output is a metric or a plot. */
+  kind: OutKind;
 }
+
+export type OutKind = 'out' | 'metric' | 'plot';
 
 export interface StageParam {
   /** Params file, relative to the stage's wdir. */
@@ -67,17 +71,17 @@ function list(file: string, where: string, value: unknown): unknown[] {
   return value;
 }
 
-function parseOuts(file: string, where: string, value: unknown, defaultCache: boolean): StageOut[] {
+function parseOuts(file: string, where: string, value: unknown, kind: OutKind): StageOut[] {
   return list(file, where, value).map((item, i) => {
-    if (typeof item === 'string') return { path: item, cache: defaultCache, persist: false };
+    if (typeof item === 'string') return { path: item, cache: true, persist: false, kind };
     if (isMapping(item) && Object.keys(item).length === 1) {
       const [path, flags] = Object.entries(item)[0]!;
       const options = flags ?? {};
       if (!isMapping(options)) fail(file, `${where}[${i}] "${path}": options must be a mapping such as {cache: false}`);
-      const cache = options['cache'] ?? defaultCache;
+      const cache = options['cache'] ?? true;
       const persist = options['persist'] ?? false;
       if (typeof cache !== 'boolean' || typeof persist !== 'boolean') fail(file, `${where}[${i}] "${path}": cache and persist must be true or false`);
-      return { path, cache, persist };
+      return { path, cache, persist, kind };
     }
     return fail(file, `${where}[${i}] must be a path or {path: {options}}`);
   });
@@ -131,9 +135,9 @@ function parseStage(file: string, name: string, raw: unknown): Stage {
   if (posix.normalize(wdir) !== '.') checkStagePath(file, `stage "${name}" wdir`, '.', wdir);
   const deps = list(file, `stage "${name}" deps`, raw['deps']).map((d, i) => (typeof d === 'string' ? d : fail(file, `stage "${name}" deps[${i}] must be a path`)));
   const outs = [
-    ...parseOuts(file, `stage "${name}" outs`, raw['outs'], true),
-    ...parseOuts(file, `stage "${name}" metrics`, raw['metrics'], true),
-    ...parseOuts(file, `stage "${name}" plots`, raw['plots'], true),
+    ...parseOuts(file, `stage "${name}" outs`, raw['outs'], 'out'),
+    ...parseOuts(file, `stage "${name}" metrics`, raw['metrics'], 'metric'),
+    ...parseOuts(file, `stage "${name}" plots`, raw['plots'], 'plot'),
   ];
   const params = parseParams(file, `stage "${name}" params`, raw['params']);
   deps.forEach((dep, i) => checkStagePath(file, `stage "${name}" deps[${i}]`, wdir, dep));

@@ -4,11 +4,15 @@ import { isMap, parse, parseDocument, type Document } from 'yaml';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { invalidYamlError } from '../messages.js';
+import { loadYaml } from '../yaml/resolve.js';
+import { isPyMapping, type PyValue } from '../yaml/values.js';
 import { DEFAULT_PARAMS_FILE, type StageParam } from './dvcyaml.js';
+import type { ParamValues } from './lock.js';
 
 /** Params as stages track them, and `-S key=value` overrides with DVC's (Hydra's) rules. */
 
-async function readYaml(path: string): Promise<unknown> {
+/** A params file typed as DVC reads it (`1.0` a float, `1_000` an int, `2024-01-01` a date). */
+async function readParamsDoc(path: string): Promise<PyValue> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -16,10 +20,19 @@ async function readYaml(path: string): Promise<unknown> {
     throw new UserError(`cannot read params file ${path}: ${(error as Error).message}; create it or fix the params list in dvc.yaml`, { cause: error });
   }
   try {
-    return parse(text) ?? {};
+    return loadYaml(text) ?? {};
   } catch (error) {
     throw invalidYamlError(path, (error as Error).message, error);
   }
+}
+
+function pyValueAt(doc: PyValue, key: string): PyValue | undefined {
+  let node: PyValue | undefined = doc;
+  for (const part of key.split('.')) {
+    if (!isPyMapping(node) || !Object.hasOwn(node, part)) return undefined;
+    node = node[part];
+  }
+  return node;
 }
 
 /** The value at a dotted key, or undefined when any part is missing. */
@@ -34,21 +47,16 @@ export function valueAt(doc: unknown, key: string): unknown {
 
 /**
  * Current values of a stage's params, grouped per file as dvc.lock records them; a missing key is an
- * error. `overridden` (absolute path → document, as `applyOverrides` returns them) stands in for
+ * error. `overridden` (absolute path → document, as `overriddenParams` returns them) stands in for
  * files not written yet, so a dry run answers for the values it was given.
  */
-export async function readStageParams(
-  wdir: string,
-  stageName: string,
-  params: readonly StageParam[],
-  overridden: ReadonlyMap<string, unknown> = new Map(),
-): Promise<Record<string, Record<string, unknown>>> {
-  const docs = new Map<string, unknown>(overridden);
-  const result: Record<string, Record<string, unknown>> = {};
+export async function readStageParams(wdir: string, stageName: string, params: readonly StageParam[], overridden: ReadonlyMap<string, PyValue> = new Map()): Promise<ParamValues> {
+  const docs = new Map<string, PyValue>(overridden);
+  const result: ParamValues = {};
   for (const { file, key } of params) {
     const path = isAbsolute(file) ? file : join(wdir, file);
-    if (!docs.has(path)) docs.set(path, await readYaml(path));
-    const value = valueAt(docs.get(path), key);
+    if (!docs.has(path)) docs.set(path, await readParamsDoc(path));
+    const value = pyValueAt(docs.get(path)!, key);
     if (value === undefined) throw new UserError(`stage "${stageName}" tracks parameter "${key}", which is missing from ${path}; add it there or remove it from dvc.yaml`);
     (result[file] ??= {})[key] = value;
   }
@@ -107,12 +115,8 @@ function applyOne(doc: Document, override: ParamOverride, path: string, text: st
   doc.setIn(parts, override.value);
 }
 
-/**
- * Applies overrides to the params files under `dir`, keeping comments and layout. All overrides are
- * checked before any file is written, so a bad one leaves every file unchanged. With `write: false`
- * nothing is written: the result says what the files would hold.
- */
-export async function applyOverrides(dir: string, texts: readonly string[], options: { write?: boolean } = {}): Promise<Map<string, unknown>> {
+/** The params documents under `dir` with the overrides applied, all checked before any is returned. */
+async function overriddenDocuments(dir: string, texts: readonly string[]): Promise<Map<string, Document>> {
   const overrides = texts.map(parseOverride);
   const docs = new Map<string, Document>();
   for (const [i, override] of overrides.entries()) {
@@ -128,10 +132,26 @@ export async function applyOverrides(dir: string, texts: readonly string[], opti
     }
     applyOne(doc, override, path, texts[i]!);
   }
+  return docs;
+}
+
+/**
+ * Applies overrides to the params files under `dir`, keeping comments and layout. All overrides are
+ * checked before any file is written, so a bad one leaves every file unchanged. With `write: false`
+ * nothing is written: the result says what the files would hold.
+ */
+export async function applyOverrides(dir: string, texts: readonly string[], options: { write?: boolean } = {}): Promise<Map<string, unknown>> {
   const result = new Map<string, unknown>();
-  for (const [path, doc] of docs) {
+  for (const [path, doc] of await overriddenDocuments(dir, texts)) {
     if (options.write ?? true) await writeFileAtomic(path, doc.toString());
     result.set(path, doc.toJS());
   }
+  return result;
+}
+
+/** What the params files would hold after the overrides, typed as DVC reads them (for a dry run). */
+export async function overriddenParams(dir: string, texts: readonly string[]): Promise<Map<string, PyValue>> {
+  const result = new Map<string, PyValue>();
+  for (const [path, doc] of await overriddenDocuments(dir, texts)) result.set(path, loadYaml(doc.toString()) ?? {});
   return result;
 }

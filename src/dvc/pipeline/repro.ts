@@ -4,15 +4,16 @@ import { join, posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
 import { saveToCache } from '../save.js';
-import type { HashInfo } from '../hash.js';
+import { checkoutFromCache } from '../workspace/checkout.js';
 import { findLinkOut, UnsafePathError } from '../paths.js';
 import { addToGitignore, findRepoRoot, loadRepo, type Repo } from '../repo.js';
 import { withRepoLockAt } from '../repo-lock.js';
-import { type Pipeline, readPipeline, type Stage } from './dvcyaml.js';
+import { readPipeline, type Stage } from './dvcyaml.js';
 import { executionOrder, upstreamOf } from './graph.js';
 import { type LockEntry, type LockStage, readLock, writeLockStage } from './lock.js';
-import { applyOverrides, readStageParams } from './params.js';
-import { HashMemo, stageStatus, type StageStatus } from './status.js';
+import { applyOverrides, overriddenParams, readStageParams } from './params.js';
+import { canHashStage, keepsRunCache, loadRunCache, outputsCached, runCacheKey, saveRunCache } from './run-cache.js';
+import { HashMemo, isExecutable, stageStatus, type StageStatus } from './status.js';
 
 export interface ReproOptions {
   /** Project root holding dvc.yaml, params.yaml and .dvc/. */
@@ -25,6 +26,8 @@ export interface ReproOptions {
   dry?: boolean;
   /** `-S` overrides applied to the params files first (DVC's rules). */
   set?: readonly string[];
+  /** Look stale stages up in the run-cache (default true; `--no-run-cache` sets false). Forced stages always run. */
+  runCache?: boolean;
   /** Where stage commands print (default: this process's stdout/stderr). */
   stdio?: 'inherit' | 'ignore';
   log?: (line: string) => void;
@@ -32,8 +35,8 @@ export interface ReproOptions {
 }
 
 export interface StageOutcome extends StageStatus {
-  /** What happened: ran, up to date (skipped), frozen, or would run (dry). */
-  action: 'ran' | 'unchanged' | 'frozen' | 'would run';
+  /** What happened: ran, restored from the cache instead of running, up to date (skipped), frozen, or would run (dry). */
+  action: 'ran' | 'restored' | 'unchanged' | 'frozen' | 'would run';
   seconds?: number;
 }
 
@@ -65,18 +68,47 @@ function runCommand(cmd: string, cwd: string, stdio: 'inherit' | 'ignore', signa
   });
 }
 
-async function lockEntries(stage: Stage, paths: readonly string[], hashOne: (abs: string) => Promise<HashInfo | undefined>, kind: string): Promise<LockEntry[]> {
+async function lockEntries(stage: Stage, paths: readonly string[], hashOne: (abs: string) => Promise<Omit<LockEntry, 'path'> | undefined>, kind: string): Promise<LockEntry[]> {
   const result: LockEntry[] = [];
   for (const path of paths) {
     const entry = await hashOne(join(stage.wdir, path));
     if (!entry) throw new StageFailedError(stage.name, `its ${kind} "${path}" does not exist after the command ran; make the command write it or remove it from dvc.yaml`);
-    result.push({ ...entry, path });
+    result.push({ path, ...entry });
   }
   return result;
 }
 
-/** Runs one stage and, only when everything succeeded, records it in dvc.lock. */
-async function runStage(repo: Repo, pipeline: Pipeline, stage: Stage, memo: HashMemo, options: ReproOptions): Promise<void> {
+/**
+ * DVC's `stage_cache.restore`: when the stage's command, deps and params are what dvc.lock says (only
+ * outputs are missing or changed), or the run-cache holds an entry for them, and every output of
+ * that entry is in the cache, the outputs are checked out instead of running the command.
+ */
+async function restoreOutputs(repo: Repo, stage: Stage, locked: LockStage | undefined, memo: HashMemo, options: ReproOptions): Promise<boolean> {
+  if (!canHashStage(stage)) return false;
+  const deps = await Promise.all(stage.deps.map(async (path) => ({ path, entry: await memo.lockEntry(join(stage.wdir, path)) })));
+  if (deps.some((d) => d.entry === undefined)) return false;
+  const params = await readStageParams(stage.wdir, stage.name, stage.params);
+  const current: LockStage = { cmd: stage.cmd, deps: deps.map((d) => ({ path: d.path, ...d.entry! })), params, outs: stage.outs.map((o) => ({ path: o.path, md5: '', size: 0 })) };
+  // Only outputs differ from dvc.lock: the lock entry itself says what to check out.
+  const unchanged =
+    locked !== undefined &&
+    stage.outs.every((o) => locked.outs.some((l) => l.path === o.path)) &&
+    (await stageStatus(stage, new Map([[stage.name, locked]]), memo)).reasons.every((reason) => reason.startsWith('out '));
+  let entry: LockStage | undefined = unchanged ? locked : undefined;
+  if (!entry && options.runCache !== false) entry = await loadRunCache(repo.cacheDir, runCacheKey(current));
+  if (!entry || !(await outputsCached(repo.cacheDir, entry.outs))) return false;
+  options.log?.(`Stage '${stage.name}' is cached - skipping run, checking out outputs`);
+  for (const out of entry.outs) {
+    const declared = stage.outs.find((o) => o.path === out.path);
+    // A cache: false output is checked out as a plain copy, like a file from git.
+    const target = declared?.cache === false ? { ...repo, linkType: 'copy' as const } : repo;
+    await checkoutFromCache(target, out, join(stage.wdir, out.path), { force: true });
+  }
+  return true;
+}
+
+/** Runs one stage (or restores its outputs from the cache) and, only when everything succeeded, records it in dvc.lock. */
+async function runStage(repo: Repo, stage: Stage, locked: LockStage | undefined, memo: HashMemo, options: ReproOptions): Promise<'ran' | 'restored'> {
   // Outputs are removed, cached and git-ignored: never through a link that leads out of the repository.
   const folders = stage.outs.map((out) => posix.dirname(relative(repo.root, join(stage.wdir, out.path)).split(sep).join('/')));
   const linkOut = await findLinkOut(repo.root, folders);
@@ -84,26 +116,44 @@ async function runStage(repo: Repo, pipeline: Pipeline, stage: Stage, memo: Hash
     throw new UnsafePathError(`stage "${stage.name}": an output lies below ${linkOut.link}, a symbolic link to ${linkOut.target} outside the repository, and repro does not remove or write through it; replace the link with a real folder and run the command again`);
   }
   for (const out of stage.outs) if (!out.persist) await rm(join(stage.wdir, out.path), { recursive: true, force: true });
-  const commands = Array.isArray(stage.cmd) ? stage.cmd : [stage.cmd];
-  for (const cmd of commands) {
-    try {
-      await runCommand(cmd, stage.wdir, options.stdio ?? 'inherit', options.signal);
-    } catch (error) {
-      throw new StageFailedError(stage.name, (error as Error).name === 'AbortError' ? 'interrupted' : (error as Error).message);
+  const restored = !options.force && (await restoreOutputs(repo, stage, locked, memo, options));
+  if (!restored) {
+    const commands = Array.isArray(stage.cmd) ? stage.cmd : [stage.cmd];
+    for (const cmd of commands) {
+      try {
+        await runCommand(cmd, stage.wdir, options.stdio ?? 'inherit', options.signal);
+      } catch (error) {
+        throw new StageFailedError(stage.name, (error as Error).name === 'AbortError' ? 'interrupted' : (error as Error).message);
+      }
     }
   }
   memo.clear();
-  const deps = await lockEntries(stage, stage.deps, async (abs) => memo.hash(abs), 'dependency');
+  const deps = await lockEntries(stage, stage.deps, async (abs) => memo.lockEntry(abs), 'dependency');
   const outs: LockEntry[] = [];
   for (const out of stage.outs) {
-    const [entry] = await lockEntries(stage, [out.path], async (abs) => (out.cache && (await exists(abs)) ? saveToCache(repo, abs) : memo.hash(abs)), 'output');
+    const [entry] = await lockEntries(
+      stage,
+      [out.path],
+      async (abs) => {
+        if (!out.cache || !(await exists(abs))) return memo.lockEntry(abs);
+        const hash = await saveToCache(repo, abs);
+        return (await isExecutable(abs)) ? { ...hash, isexec: true } : hash;
+      },
+      'output',
+    );
     if (out.cache) await addToGitignore(join(stage.wdir, out.path));
     outs.push(entry!);
   }
   const params = await readStageParams(stage.wdir, stage.name, stage.params);
   const entry: LockStage = { cmd: stage.cmd, deps, params, outs };
-  await writeLockStage(repo.root, stage.name, entry, pipeline.stages.map((s) => s.name));
+  if (keepsRunCache(stage)) {
+    // As DVC does for its run-cache, the cache: false outputs (metrics, plots) are stored too.
+    for (const out of stage.outs) if (!out.cache) await saveToCache({ ...repo, linkType: 'copy' }, join(stage.wdir, out.path));
+    await saveRunCache(repo.cacheDir, entry);
+  }
+  await writeLockStage(repo.root, stage.name, entry);
   memo.clear();
+  return restored ? 'restored' : 'ran';
 }
 
 /**
@@ -121,7 +171,7 @@ async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
   const root = resolve(options.root);
   const set = options.set ?? [];
   // Everything that can fail is checked before params files change, so a mistake leaves them as they were.
-  const overridden = set.length > 0 ? await applyOverrides(root, set, { write: false }) : undefined;
+  const overridden = set.length > 0 ? await overriddenParams(root, set) : undefined;
   const pipeline = await readPipeline(root);
   if ((await findRepoRoot(root)) !== root) {
     throw new UserError(hinted`${root} is not a DVC repository (no .dvc/ folder), so stage outputs have no cache; run ${command('init')} there first`);
@@ -161,10 +211,10 @@ async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
     }
     log(`Running stage '${stage.name}'${status.reasons.length > 0 ? ` (${status.reasons.join('; ')})` : ' (forced)'}:`);
     const started = Date.now();
-    await runStage(repo, pipeline, stage, memo, options);
+    const action = await runStage(repo, stage, lock.get(stage.name), memo, options);
     const seconds = (Date.now() - started) / 1000;
-    outcomes.push({ ...status, action: 'ran', seconds });
-    log(`Stage '${stage.name}' done in ${seconds.toFixed(1)} s; dvc.lock updated`);
+    outcomes.push({ ...status, action, seconds });
+    log(`Stage '${stage.name}' ${action === 'ran' ? 'done' : 'restored'} in ${seconds.toFixed(1)} s; dvc.lock updated`);
   }
   return outcomes;
 }

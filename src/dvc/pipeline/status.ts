@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { FsError } from '../../util/errno.js';
@@ -7,6 +8,7 @@ import { IgnoreRules } from '../dvcignore.js';
 import type { Stage } from './dvcyaml.js';
 import type { Lock, LockEntry } from './lock.js';
 import { readStageParams } from './params.js';
+import { pyEqual, pyShow, type PyValue } from '../yaml/values.js';
 
 /** Hashes workspace paths once per decision round; cleared after a stage changes the workspace. */
 export class HashMemo {
@@ -31,9 +33,22 @@ export class HashMemo {
     return pending;
   }
 
+  /** `hash(path)` plus `isexec` for an executable file, as dvc.lock records a dep or an out. */
+  async lockEntry(path: string): Promise<(HashInfo & { isexec?: boolean }) | undefined> {
+    const hash = await this.hash(path);
+    if (!hash || hash.nfiles !== undefined) return hash;
+    return (await isExecutable(path)) ? { ...hash, isexec: true } : hash;
+  }
+
   clear(): void {
     this.memo.clear();
   }
+}
+
+/** DVC's `isexec`: any execute bit of a regular file. */
+export async function isExecutable(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && info.isFile() && (info.mode & 0o111) !== 0;
 }
 
 export interface StageStatus {
@@ -43,10 +58,6 @@ export interface StageStatus {
   frozen: boolean;
   /** Why it is stale, one line each (`dep modified: data/prepared`). */
   reasons: string[];
-}
-
-function show(value: unknown): string {
-  return JSON.stringify(value) ?? 'undefined';
 }
 
 async function compareEntries(kind: 'dep' | 'out', wdir: string, paths: readonly string[], locked: readonly LockEntry[], memo: HashMemo, reasons: string[]): Promise<void> {
@@ -63,10 +74,10 @@ async function compareEntries(kind: 'dep' | 'out', wdir: string, paths: readonly
 }
 
 /**
- * The staleness rules of dvc-format.md §5, applied to one stage against its dvc.lock entry;
+ * The staleness rules of docs/dvc-format.md §5, applied to one stage against its dvc.lock entry;
  * `overriddenParams` are params documents that replace their files (see `readStageParams`).
  */
-export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo, overriddenParams?: ReadonlyMap<string, unknown>): Promise<StageStatus> {
+export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo, overriddenParams?: ReadonlyMap<string, PyValue>): Promise<StageStatus> {
   if (stage.frozen) return { stage: stage.name, stale: false, frozen: true, reasons: ['frozen'] };
   const reasons: string[] = [];
   const locked = lock.get(stage.name);
@@ -85,7 +96,7 @@ export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo, over
     for (const key of new Set([...Object.keys(now), ...Object.keys(then)])) {
       if (!(key in then)) reasons.push(`param new: ${file} ${key}`);
       else if (!(key in now)) reasons.push(`param removed: ${file} ${key}`);
-      else if (!isDeepStrictEqual(now[key], then[key])) reasons.push(`param changed: ${file} ${key} (${show(then[key])} → ${show(now[key])})`);
+      else if (!pyEqual(now[key]!, then[key]!)) reasons.push(`param changed: ${file} ${key} (${pyShow(then[key]!)} → ${pyShow(now[key]!)})`);
     }
   }
   await compareEntries('out', stage.wdir, stage.outs.map((o) => o.path), locked.outs, memo, reasons);

@@ -13,7 +13,7 @@ import { numberOption } from './options.js';
 import type { RemoteConfig, RemoteStore } from './types.js';
 
 /**
- * An HTTP(S) remote as DVC uses one (dvc-format.md §2): objects are plain GETs of
+ * An HTTP(S) remote as DVC uses one (docs/dvc-format.md §2): objects are plain GETs of
  * `<url>/files/md5/xx/rest`, existence is a HEAD per object, uploads are POSTs of the raw bytes
  * (`method = PUT` in the remote's config switches); requests, retries, timeouts and redirects are
  * src/util/http.ts's. Options read from the config, named as in

@@ -39,12 +39,20 @@ export function explainS3Error(error: unknown, what: string, remote: { url: stri
     );
   }
   if (/region is missing/i.test(e.message ?? '')) {
-    return new UserError(`${where}: no AWS region known; set region in the remote's section of .dvc/config or the AWS_REGION environment variable`, { cause: error });
+    return new UserError(`${where}: no AWS region known; set region in the remote's section of .dvc/config or the AWS_REGION environment variable`, {
+      cause: error,
+    });
   }
   if (e.name === 'NoSuchBucket') {
-    return new RemoteError('missing data', `${where}: bucket ${remote.settings.bucket} does not exist; create it or fix the remote URL in .dvc/config`, { cause: error });
+    return new RemoteError('missing data', `${where}: bucket ${remote.settings.bucket} does not exist; create it or fix the remote URL in .dvc/config`, {
+      cause: error,
+    });
   }
-  if (status === 401 || status === 403 || ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'].includes(e.name ?? '')) {
+  if (
+    status === 401 ||
+    status === 403 ||
+    ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'].includes(e.name ?? '')
+  ) {
     return new RemoteError(
       'denied',
       `${where}: access denied (${detail}); check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the profile, or .dvc/config.local) and that they may list, read and write s3://${remote.settings.bucket}`,
@@ -60,5 +68,9 @@ export function explainS3Error(error: unknown, what: string, remote: { url: stri
       { cause: error },
     );
   }
-  return new RemoteError('unreachable', `${where} failed (${[detail, e.message].filter(Boolean).join(': ')}); check the remote URL and endpointurl in .dvc/config`, { cause: error });
+  return new RemoteError(
+    'unreachable',
+    `${where} failed (${[detail, e.message].filter(Boolean).join(': ')}); check the remote URL and endpointurl in .dvc/config`,
+    { cause: error },
+  );
 }

@@ -62,7 +62,9 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(url.trim());
   const bucket = match?.[1] ?? '';
   if (!match || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new UserError(`${safeUrl(url)} is not a valid S3 remote URL; use s3://<bucket>/<prefix>, where the bucket name has 3–63 lower-case letters, digits, "." or "-"`);
+    throw new UserError(
+      `${safeUrl(url)} is not a valid S3 remote URL; use s3://<bucket>/<prefix>, where the bucket name has 3–63 lower-case letters, digits, "." or "-"`,
+    );
   }
   return { bucket, prefix: match[2]!.replace(/^\/+|\/+$/g, '') };
 }
@@ -96,7 +98,9 @@ export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, s
   let credentials: S3RemoteSettings['credentials'];
   if (o.access_key_id !== undefined || o.secret_access_key !== undefined) {
     if (!o.access_key_id || !o.secret_access_key) {
-      throw new UserError(`remote "${config.name}": access_key_id and secret_access_key go together; set both in .dvc/config.local, or neither to use the AWS environment`);
+      throw new UserError(
+        `remote "${config.name}": access_key_id and secret_access_key go together; set both in .dvc/config.local, or neither to use the AWS environment`,
+      );
     }
     credentials = { accessKeyId: o.access_key_id, secretAccessKey: o.secret_access_key, ...(o.session_token ? { sessionToken: o.session_token } : {}) };
   }
@@ -106,7 +110,9 @@ export function s3SettingsFrom(config: RemoteConfig, committed: Record<string, s
     try {
       endpoint = new URL(endpoint).toString().replace(/\/$/, '');
     } catch {
-      throw new UserError(`remote "${config.name}": endpoint ${safeUrl(endpoint)} (from ${o.endpointurl ? 'endpointurl in .dvc/config' : 'AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL'}) is not a URL; use e.g. https://minio.example.com:9000`);
+      throw new UserError(
+        `remote "${config.name}": endpoint ${safeUrl(endpoint)} (from ${o.endpointurl ? 'endpointurl in .dvc/config' : 'AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL'}) is not a URL; use e.g. https://minio.example.com:9000`,
+      );
     }
   }
   const partMb = numberOption(config, 'part_size_mb', 16);

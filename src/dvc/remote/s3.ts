@@ -16,7 +16,7 @@ export { HEAD_ONLY_LIMIT, parseS3Url, s3SettingsFrom } from './s3-settings.js';
 
 /**
  * An S3 or S3-compatible DVC remote, `s3://bucket/prefix`, holding objects at
- * `<prefix>/files/md5/xx/rest` exactly as DVC lays them out (dvc-format.md §2). Options are read
+ * `<prefix>/files/md5/xx/rest` exactly as DVC lays them out (docs/dvc-format.md §2). Options are read
  * from the remote's section of `.dvc/config` (+ `.dvc/config.local`) under DVC's own key names.
  * Credentials come from `.dvc/config.local`, a `profile`, or the standard AWS environment and
  * files (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/…), never from the

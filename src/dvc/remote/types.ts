@@ -1,6 +1,6 @@
 /**
  * A DVC remote seen as a flat object store. Keys are object paths relative to the remote root in
- * DVC 3.x layout, e.g. `files/md5/28/994df71f7bf0a12c1339ea7de537e9.dir` (see dvc-format.md §2).
+ * DVC 3.x layout, e.g. `files/md5/28/994df71f7bf0a12c1339ea7de537e9.dir` (see docs/dvc-format.md §2).
  * Implementations move bytes only: callers verify MD5s, order uploads (files before `.dir`) and
  * rename downloads into place.
  */
@@ -24,6 +24,6 @@ export interface RemoteConfig {
 
 /**
  * Opens a store for one remote config. `dvcDir` is the absolute `.dvc/` folder, against which a
- * relative local URL is resolved (dvc-format.md §4).
+ * relative local URL is resolved (docs/dvc-format.md §4).
  */
 export type RemoteFactory = (config: RemoteConfig, dvcDir: string) => RemoteStore | Promise<RemoteStore>;

@@ -28,7 +28,12 @@ export interface ApplyOptions {
 function workspaceError(path: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new FsError(`cannot write ${path}: the workspace is read-only (${code}); make ${dirname(path)} writable and run the command again`, code, path, error);
+    return new FsError(
+      `cannot write ${path}: the workspace is read-only (${code}); make ${dirname(path)} writable and run the command again`,
+      code,
+      path,
+      error,
+    );
   }
   return fsError(error, path, 'write');
 }
@@ -54,7 +59,10 @@ async function placeObject(repo: CacheRepo, md5: string, path: string, what: str
   } catch (error) {
     await discardTemp(temp);
     if ((error as NodeJS.ErrnoException).code === 'EXDEV' || (error as NodeJS.ErrnoException).code === 'EPERM') {
-      throw new UserError(`cache.type = ${type}: cannot link ${path} to the cache ${repo.cacheDir} (${(error as NodeJS.ErrnoException).code}); use \`cache.type = copy\` in .dvc/config or put the cache on the same file system`, { cause: error });
+      throw new UserError(
+        `cache.type = ${type}: cannot link ${path} to the cache ${repo.cacheDir} (${(error as NodeJS.ErrnoException).code}); use \`cache.type = copy\` in .dvc/config or put the cache on the same file system`,
+        { cause: error },
+      );
     }
     throw workspaceError(path, error);
   }

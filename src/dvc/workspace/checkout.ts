@@ -14,7 +14,9 @@ export class UncachedChangesError extends UserError {
     readonly plan?: CheckoutPlan,
   ) {
     const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? `, … (${files.length} files)` : '');
-    super(hinted`${path} has changes that are not in the cache (${shown}); keep them with ${command('add', path)}, or discard them with ${command('checkout', '--force')}`);
+    super(
+      hinted`${path} has changes that are not in the cache (${shown}); keep them with ${command('add', path)}, or discard them with ${command('checkout', '--force')}`,
+    );
     this.name = 'UncachedChangesError';
   }
 }

@@ -120,7 +120,9 @@ async function planDir(repo: CacheRepo, md5: string, path: string, options: Plan
   const jobs = options.jobs ?? DEFAULT_JOBS;
   const entries = await readDirManifest(repo.cacheDir, md5, path);
   const rules = options.ignore ?? new IgnoreRules(repo.root);
-  const current = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(fsError(error, path, 'read'))));
+  const current = await lstat(path).catch((error: NodeJS.ErrnoException) =>
+    error.code === 'ENOENT' ? undefined : Promise.reject(fsError(error, path, 'read')),
+  );
   const listed = current?.isDirectory() ? await rules.listFiles(path) : [];
   // Writes and removals below `path` must stay there: no existing folder on the way may link out.
   const linkOut = await findLinkOut(path, new Set([...entries.map((e) => e.relpath), ...listed].map((rel) => posix.dirname(rel))));
@@ -148,7 +150,13 @@ async function planDir(repo: CacheRepo, md5: string, path: string, options: Plan
     // A file where the folder goes is lost unless cached; a link is not content (its target stays).
     if (current?.isFile() && !(await hasObject(repo.cacheDir, (await contentOf(path)) ?? ''))) lost.push(path);
     const changed = existing.filter((rel) => actual.get(rel) !== undefined && actual.get(rel) !== wanted.get(rel));
-    lost.push(...(await uncached(repo, changed.map((rel) => [`${path}/${rel}`, actual.get(rel)!] as const), jobs)));
+    lost.push(
+      ...(await uncached(
+        repo,
+        changed.map((rel) => [`${path}/${rel}`, actual.get(rel)!] as const),
+        jobs,
+      )),
+    );
   }
   const unchanged = options.force ? [] : entries.filter((e) => actual.get(e.relpath) === e.md5).map((e) => e.relpath);
   const same = new Set(unchanged);

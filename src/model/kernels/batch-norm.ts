@@ -20,7 +20,9 @@ export function fusedBatchNorm(stock: tf.KernelFunc): tf.KernelFunc {
     const k = SimdKernels.for(args.backend);
     const out = k.output(x!.shape);
     const p = (t: tf.TensorInfo | undefined) => (t ? k.pointer(t) : 0);
-    k.withScratch(2 * c, (coef) => k.exports.bn_apply(k.pointer(x!), p(mean), p(variance), p(scale), p(offset), out.pointer, tf.util.sizeFromShape(x!.shape) / c, c, varianceEpsilon, coef));
+    k.withScratch(2 * c, (coef) =>
+      k.exports.bn_apply(k.pointer(x!), p(mean), p(variance), p(scale), p(offset), out.pointer, tf.util.sizeFromShape(x!.shape) / c, c, varianceEpsilon, coef),
+    );
     return out.info;
   };
 }
@@ -33,13 +35,18 @@ export function fusedBatchNorm(stock: tf.KernelFunc): tf.KernelFunc {
 export function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
   const { x, scale, offset } = args.inputs as Record<string, tf.TensorInfo>;
   const c = channelsOf(x!, [scale, offset]);
-  if (c === undefined) throw new Error(`batch normalisation on wasm needs float32 input with a multiple of 4 channels and rank-1 scale and offset, got ${JSON.stringify(x!.shape)}`);
+  if (c === undefined)
+    throw new Error(
+      `batch normalisation on wasm needs float32 input with a multiple of 4 channels and rank-1 scale and offset, got ${JSON.stringify(x!.shape)}`,
+    );
   const { epsilon } = args.attrs as unknown as { epsilon: number };
   const k = SimdKernels.for(args.backend);
   const rows = tf.util.sizeFromShape(x!.shape) / c;
   const [y, mean, variance] = [k.output(x!.shape), k.output([c]), k.output([c])];
   k.exports.bn_stats(k.pointer(x!), mean.pointer, variance.pointer, rows, c);
-  k.withScratch(2 * c, (coef) => k.exports.bn_apply(k.pointer(x!), mean.pointer, variance.pointer, k.pointer(scale!), k.pointer(offset!), y.pointer, rows, c, epsilon, coef));
+  k.withScratch(2 * c, (coef) =>
+    k.exports.bn_apply(k.pointer(x!), mean.pointer, variance.pointer, k.pointer(scale!), k.pointer(offset!), y.pointer, rows, c, epsilon, coef),
+  );
   return [y.info, mean.info, variance.info];
 }
 
@@ -51,7 +58,20 @@ export function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   const k = SimdKernels.for(args.backend);
   const [dx, dscale, doffset] = [k.output(x!.shape), k.output([c]), k.output([c])];
   k.withScratch(3 * c, (coef) =>
-    k.exports.bn_grad(k.pointer(dy!), k.pointer(x!), k.pointer(mean!), k.pointer(variance!), k.pointer(scale!), dx.pointer, dscale.pointer, doffset.pointer, tf.util.sizeFromShape(x!.shape) / c, c, epsilon, coef),
+    k.exports.bn_grad(
+      k.pointer(dy!),
+      k.pointer(x!),
+      k.pointer(mean!),
+      k.pointer(variance!),
+      k.pointer(scale!),
+      dx.pointer,
+      dscale.pointer,
+      doffset.pointer,
+      tf.util.sizeFromShape(x!.shape) / c,
+      c,
+      epsilon,
+      coef,
+    ),
   );
   return [dx.info, dscale.info, doffset.info];
 }

@@ -61,7 +61,29 @@ function forward(
   }
   const floats = k.exports.conv_forward_scratch((oh - 1) * sh + kh, (ow - 1) * sw + kw, c, sw);
   k.withScratch(floats, (scratch) =>
-    k.exports.conv_forward(x.pointer, filterPointer, biasPointer, out.pointer, scratch, n, h, w, c, oh, ow, co, kh, kw, sh, sw, top, left, dh, dw, relu ? 1 : 0),
+    k.exports.conv_forward(
+      x.pointer,
+      filterPointer,
+      biasPointer,
+      out.pointer,
+      scratch,
+      n,
+      h,
+      w,
+      c,
+      oh,
+      ow,
+      co,
+      kh,
+      kw,
+      sh,
+      sw,
+      top,
+      left,
+      dh,
+      dw,
+      relu ? 1 : 0,
+    ),
   );
 }
 
@@ -91,7 +113,16 @@ export function conv2dForward(args: KernelArgs, fused: { bias?: tf.TensorInfo; r
       filterPointer,
       biasPointer,
       { pointer: out.pointer, shape: info.outShape },
-      { kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth, top: info.padInfo.top, left: info.padInfo.left, dh: 1, dw: 1 },
+      {
+        kh: info.filterHeight,
+        kw: info.filterWidth,
+        sh: info.strideHeight,
+        sw: info.strideWidth,
+        top: info.padInfo.top,
+        left: info.padInfo.left,
+        dh: 1,
+        dw: 1,
+      },
       fused.relu,
     ),
   );

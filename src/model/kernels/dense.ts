@@ -30,7 +30,22 @@ function product(args: KernelArgs, epilogue: { bias?: tf.TensorInfo; relu: boole
   const out = kernels.output([...batchShape, m, n]);
   const run = (biasPointer: number) =>
     kernels.withScratch(kernels.exports.gemm_scratch(m, k, n), (scratch) =>
-      kernels.exports.gemm(kernels.pointer(a), kernels.pointer(b), biasPointer, out.pointer, scratch, Math.max(batchA, batchB), batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0, relu ? 1 : 0),
+      kernels.exports.gemm(
+        kernels.pointer(a),
+        kernels.pointer(b),
+        biasPointer,
+        out.pointer,
+        scratch,
+        Math.max(batchA, batchB),
+        batchA,
+        batchB,
+        m,
+        k,
+        n,
+        transposeA ? 1 : 0,
+        transposeB ? 1 : 0,
+        relu ? 1 : 0,
+      ),
     );
   if (!bias) run(0);
   else if (n % 8 === 0) run(kernels.pointer(bias));

@@ -56,7 +56,10 @@ export interface WasmBackend {
 function wasmFile(): string {
   const candidates = ['./kernels.wasm', '../../../../src/model/kernels/kernels.wasm'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
   const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Error(`the SIMD kernels are missing (looked for ${candidates.join(', ')}); run \`npm run build:kernels\` or restore src/model/kernels/kernels.wasm from git`);
+  if (!found)
+    throw new Error(
+      `the SIMD kernels are missing (looked for ${candidates.join(', ')}); run \`npm run build:kernels\` or restore src/model/kernels/kernels.wasm from git`,
+    );
   return found;
 }
 

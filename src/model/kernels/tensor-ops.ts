@@ -31,7 +31,14 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   const k = SimdKernels.for(args.backend);
   const out = k.output(input.shape);
   const [n, h, w, c] = input.shape as [number, number, number, number];

@@ -1,4 +1,4 @@
-import type { CommandHint, Shell } from '../util/hints.js';
+import type { CommandHint, Shell } from './util/hints.js';
 
 /** DVC's data verbs, which the `cifar10` program keeps under `cifar10 data …`; the rest are top-level (`cifar10 repro`). */
 const DATA_VERBS = new Set(['init', 'add', 'status', 'fetch', 'pull', 'push', 'checkout', 'remote add', 'remote modify', 'remote list', 'remote default']);

@@ -1,0 +1,160 @@
+/**
+ * The YAML writer and reader of .dvc files, dvc.lock and run-cache entries (src/dvc/yaml) against
+ * DVC's own: the same documents through DVC's `parse_yaml` + `dumps_yaml` (ruamel) and through
+ * ours give the same bytes; and the gitignore lines DVC writes for awkward names.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { gitignoreEntry } from '../../src/dvc/repo.js';
+import { dumpYaml } from '../../src/dvc/yaml/emit.js';
+import { dictSha256 } from '../../src/dvc/yaml/pyjson.js';
+import { loadYaml } from '../../src/dvc/yaml/resolve.js';
+import { isPyMapping, PyFloat, pythonFloatRepr, type PyValue } from '../../src/dvc/yaml/values.js';
+import { AWKWARD_NAMES, dvcPython, realDvcSkip } from './realdvc.js';
+
+const LONG_COMMANDS = [
+  'node dist/src/cli.js stage train --params params.yaml --out models/model.json --metrics reports/train.json --log',
+  `python train.py ${'--flag value '.repeat(20)}--last`,
+  `echo ${'a'.repeat(90)} b c`,
+  `echo 'quoted ${'x '.repeat(50)}' && echo "double ${'y '.repeat(40)}"`,
+  'a:b c#d e: f # g',
+];
+
+const PARAMS_TEXT = `lr: 1.0
+eps: 1e-05
+small: 0.0001
+tiny: 0.00001
+nothing: null
+tilde: ~
+big: 12345678901234567890
+neg_big: -98765432109876543210
+under: 1_000
+hex: 0x1F
+oct: 0o17
+date: 2024-01-01
+list: [1, 2.5, 'x', null, true]
+empty_map: {}
+empty_list: []
+inf: .inf
+neg_zero: -0.0
+large: 1.5e+20
+whole_large: 1e16
+bool: true
+yes: yes
+empty_string: ''
+quoted_num: '1.0'
+third: 0.3333333333333333
+nested:
+  deeper:
+    value: 0.1
+`;
+
+const PARAMS_CASE = '__PARAMS__';
+
+/** The documents both writers dump: .dvc files for every awkward name, lock entries, params. */
+function cases(): string[] {
+  const docs: string[] = [];
+  const quote = (s: string) => JSON.stringify(s);
+  for (const name of AWKWARD_NAMES) docs.push(`{"outs": [{"md5": "0cc175b9c0f1b6a831c399e269772661", "size": 1, "hash": "md5", "path": ${quote(name)}}]}`);
+  for (const cmd of LONG_COMMANDS) {
+    docs.push(
+      `{"schema": "2.0", "stages": {"train": {"cmd": ${quote(cmd)}, "deps": [{"path": "data/x", "hash": "md5", "md5": "d41d8cd98f00b204e9800998ecf8427e.dir", "size": 0, "nfiles": 0}]}}}`,
+    );
+    docs.push(`{"stages": {"s": {"cmd": [${quote(cmd)}, ${quote(cmd.slice(0, 40))}]}}}`);
+  }
+  // The params of a lock entry, read from PARAMS_TEXT by each side.
+  docs.push(PARAMS_CASE);
+  return docs;
+}
+
+// Both sides read the same flow-style YAML text (a JSON document is one), so types come from each reader.
+const PY = `
+import sys, json
+from dvc.utils.serialize import parse_yaml, dumps_yaml
+PARAMS = json.loads(sys.argv[1])
+out = []
+for text in json.load(sys.stdin):
+    if text == "__PARAMS__":
+        doc = {"stages": {"s": {"cmd": "x", "params": {"params.yaml": parse_yaml(PARAMS, "params.yaml")}}}}
+    else:
+        doc = parse_yaml(text, "case")
+    out.append(dumps_yaml(doc))
+json.dump(out, sys.stdout)
+`;
+
+function ours(text: string): string {
+  if (text === PARAMS_CASE) return dumpYaml({ stages: { s: { cmd: 'x', params: { 'params.yaml': loadYaml(PARAMS_TEXT) } } } });
+  const doc = loadYaml(text);
+  assert.ok(isPyMapping(doc));
+  return dumpYaml(doc);
+}
+
+describe('the YAML writer writes what DVC writes', () => {
+  test('awkward names, long commands and every params type give the bytes of DVC’s dumps_yaml', { skip: realDvcSkip }, async () => {
+    const docs = cases();
+    const theirs = JSON.parse(await dvcPython(PY, JSON.stringify(docs), [JSON.stringify(PARAMS_TEXT)])) as string[];
+    const mismatches = docs.map((doc, i) => ({ doc, dvc: theirs[i]!, ours: ours(doc) })).filter((c) => c.dvc !== c.ours);
+    assert.deepEqual(mismatches, [], `${mismatches.length} of ${docs.length} documents differ from DVC's writer`);
+  });
+
+  test('what the writer writes reads back as the same values (strings stay strings)', () => {
+    for (const name of AWKWARD_NAMES) {
+      const text = dumpYaml({ outs: [{ path: name }] });
+      assert.deepEqual(loadYaml(text), { outs: [{ path: name }] }, text);
+    }
+    const params = loadYaml(PARAMS_TEXT);
+    assert.ok(isPyMapping(params));
+    const again = loadYaml(dumpYaml(params));
+    assert.equal(dumpYaml(again as { [key: string]: PyValue }), dumpYaml(params));
+  });
+
+  test('floats print as Python prints them', () => {
+    const cases: [number, string][] = [
+      [1, '1.0'],
+      [1e-5, '1e-05'],
+      [0.0001, '0.0001'],
+      [1e16, '1e+16'],
+      [1.5e20, '1.5e+20'],
+      [123456789012345.6, '123456789012345.6'],
+      [0.1 + 0.2, '0.30000000000000004'],
+      [-2.5e-7, '-2.5e-07'],
+    ];
+    for (const [value, repr] of cases) assert.equal(pythonFloatRepr(value), repr);
+    assert.equal(dumpYaml({ a: new PyFloat(1) }), 'a: 1.0\n');
+  });
+
+  test('dict_sha256 hashes what DVC hashes', { skip: realDvcSkip }, async () => {
+    const doc = loadYaml(
+      `cmd: echo "x" é\ndeps:\n- path: a\n  md5: b\n  size: 3\nparams:\n  params.yaml:\n    lr: 1.0\n    big: 12345678901234567890\n    n: null\nouts:\n- path: o\n`,
+    ) as PyValue;
+    const py = `
+import sys, json
+from dvc.utils import dict_sha256
+from dvc.utils.serialize import parse_yaml
+print(dict_sha256(parse_yaml(sys.stdin.read(), "x"), exclude=["size", "nfiles"]))
+`;
+    const text = `cmd: echo "x" é\ndeps:\n- path: a\n  md5: b\n  size: 3\nparams:\n  params.yaml:\n    lr: 1.0\n    big: 12345678901234567890\n    n: null\nouts:\n- path: o\n`;
+    assert.equal(dictSha256(doc, ['size', 'nfiles']), (await dvcPython(py, text)).trim());
+  });
+});
+
+describe('.gitignore entries are escaped as DVC escapes them', () => {
+  test('wildcards, brackets, # and ! get a backslash; other names stay as they are', () => {
+    assert.equal(gitignoreEntry('[x]'), '/\\[x\\]');
+    assert.equal(gitignoreEntry('*star'), '/\\*star');
+    assert.equal(gitignoreEntry('?q'), '/\\?q');
+    assert.equal(gitignoreEntry('#hash'), '/\\#hash');
+    assert.equal(gitignoreEntry('!bang'), '/\\!bang');
+    assert.equal(gitignoreEntry('plain name.txt'), '/plain name.txt');
+  });
+
+  test('the same lines as pathspec’s escape, which DVC uses', { skip: realDvcSkip }, async () => {
+    const py = `
+import sys, json
+from pathspec.patterns import GitWildMatchPattern
+print(json.dumps(["/" + GitWildMatchPattern.escape(n) for n in json.load(sys.stdin)]))
+`;
+    const names = AWKWARD_NAMES.filter((n) => !n.includes('/'));
+    assert.deepEqual(names.map(gitignoreEntry), JSON.parse(await dvcPython(py, JSON.stringify(names))));
+  });
+});
