@@ -53,6 +53,9 @@ export const Report = {
     out: 'out',
     history: 'history',
     pageUrl: 'page-url',
+    partitions: 'partitions',
+    planFile: 'plan-file',
+    publishPictures: 'publish-pictures',
   },
   outputs: { commentUrl: 'comment-url', commentAction: 'comment-action', regressed: 'regressed', bestRun: 'best-run' },
 } as const;
@@ -63,7 +66,7 @@ export const FindBaseline = {
 } as const;
 
 export const PostComment = {
-  inputs: { commentFile: 'comment-file', token: 'token' },
+  inputs: { bundles: 'bundles', baseline: 'baseline', baselineRun: 'baseline-run', planFile: 'plan-file', token: 'token', publishPictures: 'publish-pictures' },
   outputs: { commentUrl: 'comment-url', commentAction: 'comment-action', pullRequest: 'pull-request' },
 } as const;
 

@@ -232,12 +232,15 @@ export const ReportInputs = actionInputs('report', Report, {
   token: text(),
   comment: bool(true),
   commentFile: optionalText(),
+  planFile: optionalText(),
+  publishPictures: bool(true),
   failOnRegression: bool(false),
   matrix: optionalJson(MatrixSchema, "the plan action's matrix", 'pass ${{ needs.plan.outputs.matrix }}'),
   kind: optionalChoice(PLAN_KINDS),
   out: optionalText(),
   history: optionalText(),
   pageUrl: optionalText(),
+  partitions: text('data/partitions'),
 });
 
 export const FindBaselineInputs = actionInputs('find-baseline', FindBaseline, {
@@ -248,4 +251,11 @@ export const FindBaselineInputs = actionInputs('find-baseline', FindBaseline, {
   token: requiredText(),
 });
 
-export const PostCommentInputs = actionInputs('post-comment', PostComment, { commentFile: requiredText(), token: requiredText() });
+export const PostCommentInputs = actionInputs('post-comment', PostComment, {
+  bundles: requiredText(),
+  baseline: optionalText(),
+  baselineRun: optionalJson(BaselineRunSchema, "the find-baseline action's run output", 'pass ${{ steps.<find-baseline step>.outputs.run }}'),
+  planFile: optionalText(),
+  token: requiredText(),
+  publishPictures: bool(true),
+});

@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BATCHES_DIR_NAME } from './batches.js';
+import { errnoOf } from '../util/errno.js';
+import { BATCHES_DIR_NAME, datasetFingerprint, verifyBatchesDir, type VerifiedBatches } from './batches.js';
 
 /**
  * The cache folder for verified batches and downloads: `CIFAR10_CACHE`, else
@@ -21,6 +22,12 @@ export function officialBatchesDir(cacheDir: string): string {
 /** Where verified synthetic batches from a local tarball live, one folder per dataset fingerprint. */
 export function syntheticBatchesDir(cacheDir: string, fingerprint: string): string {
   return join(cacheDir, 'synthetic', fingerprint, BATCHES_DIR_NAME);
+}
+
+/** Whether the cache entry `dir` holds the same verified batches as `verified` (what `installDir` keeps). */
+export async function holdsBatches(dir: string, verified: Pick<VerifiedBatches, 'kind' | 'batches'>): Promise<boolean> {
+  const found = await verifyBatchesDir(dir, { allowSynthetic: verified.kind === 'synthetic', fix: 'replacing it' }).catch(() => undefined);
+  return found?.kind === verified.kind && datasetFingerprint(found.batches) === datasetFingerprint(verified.batches);
 }
 
 const STAGING_PREFIX = '.staging-';
@@ -44,9 +51,37 @@ export async function makeStagingDir(cacheDir: string): Promise<string> {
   return dir;
 }
 
-/** Replaces `target` with the folder `source` (same filesystem): remove, then rename. */
-export async function installDir(source: string, target: string): Promise<void> {
+/**
+ * Moves the verified folder `source` into the cache entry `target` (same filesystem). Another
+ * process (a second command, or a second runner on a self-hosted machine sharing the home folder)
+ * may be reading `target` right now, so an intact entry is never removed: an entry names its
+ * content (the official batches, or one synthetic dataset by fingerprint), so when `intact(target)`
+ * holds, `source` is dropped instead. Only a damaged entry is replaced, moved aside in one rename
+ * before it is removed, so `target` is always either absent or complete.
+ */
+export async function installDir(source: string, target: string, intact: (dir: string) => Promise<boolean>): Promise<void> {
   await mkdir(join(target, '..'), { recursive: true });
-  await rm(target, { recursive: true, force: true });
-  await rename(source, target);
+  for (;;) {
+    try {
+      await rename(source, target);
+      return;
+    } catch (error) {
+      // rename(2) replaces an empty folder but refuses a full one.
+      const code = errnoOf(error);
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+    if (await intact(target)) {
+      await rm(source, { recursive: true, force: true });
+      return;
+    }
+    const aside = `${target}.damaged-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await rename(target, aside);
+    } catch (error) {
+      // Another process moved it aside first; try the rename again.
+      if (errnoOf(error) !== 'ENOENT') throw error;
+      continue;
+    }
+    await rm(aside, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { UserError, messageOf } from '../util/errors.js';
 import { verifyBatchesDir, type VerifiedBatches } from './batches.js';
 import { defaultCacheDir, officialBatchesDir } from './cache.js';
@@ -32,15 +32,18 @@ export interface AcquireResult {
   servedBy: 'cache' | 'official' | 'npm' | 'local';
 }
 
-/** The verified official batches already in the cache, or undefined (a damaged entry is removed). */
+/**
+ * The verified official batches already in the cache, or undefined. A damaged entry is left to the
+ * install of the fresh copy to replace (installDir): removing it here could remove the entry another
+ * process installed while this one was verifying.
+ */
 async function fromCache(cacheDir: string, log: (line: string) => void): Promise<VerifiedBatches | undefined> {
   const dir = officialBatchesDir(cacheDir);
   if (!(await stat(dir).catch(() => undefined))) return undefined;
   try {
-    return await verifyBatchesDir(dir, { allowSynthetic: false, fix: 'removing it from the cache' });
+    return await verifyBatchesDir(dir, { allowSynthetic: false, fix: 'replacing it in the cache' });
   } catch (error) {
     log(`cache: ${messageOf(error)}; fetching again`);
-    await rm(dir, { recursive: true, force: true });
     return undefined;
   }
 }

@@ -25,6 +25,9 @@ export const BATCH_FILES: readonly BatchFile[] = [
   { name: 'test_batch.bin', idPrefix: 'test', md5: '803d5f7f4d78ea53de84dbe85f74fb6d' },
 ];
 
+/** What every image id looks like (recordId): the one shape a stored id may take. */
+export const IMAGE_ID_PATTERN = /^(train[1-5]|test)-\d{5}$/;
+
 /** The stable id of record `index` of a batch, e.g. `train1-00042`, `test-09999`. */
 export function recordId(idPrefix: string, index: number): string {
   return `${idPrefix}-${String(index).padStart(5, '0')}`;

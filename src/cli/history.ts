@@ -18,7 +18,7 @@ import {
   type HistoryRecord,
 } from '../experiments/history.js';
 import { buildSiteData } from '../experiments/site-data.js';
-import { listDownloadedBundles } from '../github/report.js';
+import { readTrustedBundles } from '../experiments/trusted.js';
 import { readHistoryBranch, repositoryUrlFromEnv, updateHistoryBranch, type HistoryBranch } from '../github/history-branch.js';
 import { writeSite } from '../report/site.js';
 import { PROJECT_PATHS } from '../paths.js';
@@ -96,7 +96,9 @@ export function registerHistoryCommands(program: Command): void {
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<BranchOptions & { results: string; hardImages: string; file: string; retentionDays: number }>();
       // download-artifact's layouts too: one folder per artifact, or the single bundle itself.
-      const bundles = await listDownloadedBundles(resolve(opts.results));
+      // The same checks as the PR comment's: a bundle a pull request could have shaped never reaches the history.
+      const { bundles, refused } = await readTrustedBundles(resolve(opts.results));
+      for (const r of refused) console.warn(`warning: result bundle left out of the history: ${r.dir}: ${r.reason}`);
       if (bundles.length === 0)
         throw new UserError(
           `no result bundles in ${opts.results}; nothing to add to the history (run \`cifar10 exp matrix\` first, or name the folder with --results)`,

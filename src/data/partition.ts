@@ -1,22 +1,19 @@
 import { mkdir, readFile, readdir, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { z } from 'zod';
 import { sourceOfId } from '../cifar/batches.js';
 import { CLASS_NAMES, NUM_CLASSES, type ClassName } from '../cifar/classes.js';
 import { EXPORT_STATE_FILE, readExportState } from '../cifar/export.js';
 import { pngEncoderInfo } from '../cifar/png.js';
 import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { formatJsonFile, readJsonFileIfPresent, type JsonFileFormat } from '../util/json-file.js';
+import { formatJsonFile } from '../util/json-file.js';
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { linkOrCopy, listImages } from './image-folder.js';
+import { PARTITION_ALGORITHM, RECIPE, RECIPE_FILE, readRecipeIfPresent, type PartitionRecipe } from './recipe.js';
 
-/** Names the selection algorithm, so a rebuild can refuse a recipe made by a different one. */
-export const PARTITION_ALGORITHM = 'per-class-shuffle/v1';
-export const RECIPE_FILE = 'partitions.json';
 export const MANIFEST_FILE = 'manifest.csv';
 
 export interface PartitionSpec {
@@ -37,32 +34,6 @@ export interface ManifestRow extends ImageEntry {
   /** `batch file:record index`. */
   source: string;
 }
-
-/** Everything an exact rebuild of the partitions needs; written to `partitions.json`. */
-const RecipeSchema = z.object({
-  algorithm: z.string(),
-  count: z.number().int(),
-  size: z.number().int(),
-  seed: z.number().int(),
-  balanced: z.boolean(),
-  /** MD5 of each source batch file the images came from. */
-  batches: z.array(z.object({ name: z.string(), md5: z.string() })),
-  /** The PNG encoder: it fixes the bytes of every image, so a rebuild must use the same. */
-  encoder: z.object({ name: z.string(), version: z.string(), deflate: z.string(), level: z.number() }),
-  /** Per partition: image count and the MD5 of its manifest.csv, to check a rebuild against. */
-  partitions: z.record(z.string(), z.object({ images: z.number().int(), manifestMd5: z.string() })),
-});
-
-export type PartitionRecipe = z.output<typeof RecipeSchema>;
-
-/** Recipes are committed with the partitions' `.dvc` files: a broken one is restored from git, never remade. */
-const RECIPE = (path: string): JsonFileFormat<typeof RecipeSchema> => ({
-  what: 'a partition recipe',
-  version: 1,
-  schema: RecipeSchema,
-  create: 'run `cifar10 partition` to create it',
-  repair: `restore it from git (\`git checkout -- ${path}\`)`,
-});
 
 function checkSpec(spec: PartitionSpec): void {
   const positive = (name: string, v: number) => {
@@ -137,15 +108,6 @@ export interface CreatePartitionsResult {
   copied: number;
 }
 
-/**
- * The recipe, or undefined when there is none. An unreadable or corrupt one is a UserError: taking
- * it for missing would send the user to `cifar10 partition`, which makes different partitions than
- * the ones the repository's hashes record.
- */
-async function readRecipe(path: string): Promise<PartitionRecipe | undefined> {
-  return readJsonFileIfPresent(path, RECIPE(path));
-}
-
 /** True when `dir` holds the manifest with `md5` and every image it lists: one readdir per class, not a stat per image. */
 async function partitionIntact(dir: string, md5: string, images: readonly ImageEntry[]): Promise<boolean> {
   try {
@@ -189,7 +151,7 @@ export async function createPartitions(options: CreatePartitionsOptions): Promis
   };
   const recipePath = join(outDir, RECIPE_FILE);
   const dirs = names.map((name) => join(outDir, name));
-  const previous = await readRecipe(recipePath);
+  const previous = await readRecipeIfPresent(recipePath);
   const recipeText = formatJsonFile(RECIPE(recipePath), recipe);
   // Compared as read, so a recipe written before format_version existed still counts as the same.
   if (previous && formatJsonFile(RECIPE(recipePath), previous) === recipeText) {
@@ -237,14 +199,4 @@ export async function createPartitions(options: CreatePartitionsOptions): Promis
   }
   await writeFileAtomic(recipePath, recipeText);
   return { recipe, recipePath, dirs, unchanged: false, linked, copied };
-}
-
-/** Reads `partitions.json`, for rebuilds and checks. */
-export async function readPartitionRecipe(path: string): Promise<PartitionRecipe> {
-  const recipe = await readRecipe(path);
-  if (!recipe) throw new UserError(`cannot read ${path}; run \`cifar10 partition\` to create it`);
-  if (recipe.algorithm !== PARTITION_ALGORITHM) {
-    throw new UserError(`${path} was made by partition algorithm "${recipe.algorithm}", this version implements "${PARTITION_ALGORITHM}"; re-run \`cifar10 partition\``);
-  }
-  return recipe;
 }

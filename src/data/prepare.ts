@@ -10,7 +10,9 @@ import { Random } from '../util/random.js';
 import { md5Hex } from '../util/md5.js';
 import { SPLIT_NAMES, writePackedSplit, type PackedSplit, type SplitName } from './packed.js';
 import type { DataParams, PrepareParams } from './params.js';
+import { RECIPE_FILE, testSetPartitions } from './recipe.js';
 import { INFO_FILE, writePreparedInfo, type PreparedInfo } from './prepared-info.js';
+import { testSetOf } from './test-set.js';
 import { formatVersionSpec, parseVersionSpec } from './versions.js';
 
 export interface PrepareOptions {
@@ -93,30 +95,50 @@ export function stratifiedSplit<T extends { id: string; label: number }>(images:
 }
 
 /**
- * The prepare stage: reads the partitions of `data.versions`, splits them (stratified, seeded),
- * decodes the PNGs once and writes packed uint8 splits plus info.json. info.json is removed before
- * the first split is replaced and written last, so a failed or interrupted run leaves a folder that
- * readers refuse instead of new splits mixed with old ones under the old info.json.
+ * The prepare stage. Each partition of the recipe is split on its own (stratified, seeded by
+ * prepare.seed), so a partition's test split is the same whichever version spec asks: train and
+ * val are the union of the train and val splits of the partitions in `data.versions`, and test is
+ * the union of the test splits of every partition, held out from every version spec (the common
+ * test set, fingerprinted in info.json). Decodes the PNGs once and writes packed uint8 splits plus
+ * info.json. info.json is removed before the first split is replaced and written last, so a failed
+ * or interrupted run leaves a folder that readers refuse instead of new splits mixed with old ones
+ * under the old info.json.
  */
 export async function prepareData(options: PrepareOptions): Promise<PreparedInfo> {
   checkFractions(options.prepare);
   const partitions = parseVersionSpec(options.data.versions, 'params.yaml: data.versions');
-  const manifests: Record<string, string> = {};
-  const images: ManifestImage[] = [];
-  const owner = new Map<string, string>();
+  const all = await testSetPartitions(options.partitionsDir);
   for (const version of partitions) {
+    if (!all.includes(version)) {
+      throw new UserError(
+        `unknown data version "${version}": ${join(options.partitionsDir, RECIPE_FILE)} lists no such partition (available: ${all.join(', ')}); fix data.versions in params.yaml`,
+      );
+    }
+  }
+  const manifests: Record<string, string> = {};
+  const splitOf = new Map<string, Record<SplitName, ManifestImage[]>>();
+  const owner = new Map<string, string>();
+  for (const version of all) {
     const manifest = await readManifest(options.partitionsDir, version);
     manifests[version] = manifest.md5;
     for (const image of manifest.images) {
       const other = owner.get(image.id);
       if (other !== undefined) {
-        throw new UserError(`data.versions "${options.data.versions}" overlaps: image ${image.id} is in both ${other} and ${version}; partitions combined with + must be disjoint`);
+        throw new UserError(`partitions ${other} and ${version} overlap: image ${image.id} is in both; partitions must be disjoint (rebuild them with \`cifar10 partition\`)`);
       }
       owner.set(image.id, version);
-      images.push(image);
     }
+    splitOf.set(version, stratifiedSplit(manifest.images, options.prepare));
   }
-  const splits = stratifiedSplit(images, options.prepare);
+  const random = new Random(options.prepare.seed);
+  const splits: Record<SplitName, ManifestImage[]> = {
+    // Mixed, so a split read in order is not sorted by partition either.
+    train: random.shuffle(partitions.flatMap((p) => splitOf.get(p)!.train)),
+    val: random.shuffle(partitions.flatMap((p) => splitOf.get(p)!.val)),
+    // In id order: the same bytes for every version spec.
+    test: all.flatMap((p) => splitOf.get(p)!.test).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  };
+  const images = SPLIT_NAMES.flatMap((name) => splits[name]);
   const progress = startProgress('prepare', images.length, { unit: 'images', quiet: options.quiet });
   const counts = {} as Record<SplitName, number>;
   const perClass = {} as Record<SplitName, number[]>;
@@ -146,6 +168,7 @@ export async function prepareData(options: PrepareOptions): Promise<PreparedInfo
     counts,
     perClass,
     manifests,
+    test_set: { partitions: all, ...testSetOf(splits.test.map((image) => image.id)) },
   };
   await writePreparedInfo(options.outDir, info);
   return info;

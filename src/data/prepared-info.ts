@@ -5,6 +5,7 @@ import { RECORD_BYTES } from '../cifar/records.js';
 import { UserError } from '../util/errors.js';
 import { readJsonFile, writeJsonFile, type JsonFileFormat } from '../util/json-file.js';
 import { SPLIT_NAMES, splitPaths } from './packed.js';
+import { TestSetSchema } from './test-set.js';
 
 export const INFO_FILE = 'info.json';
 
@@ -20,8 +21,10 @@ const PreparedInfoSchema = z.object({
   counts: perSplit(count),
   /** Per split, images per class in label order. */
   perClass: perSplit(z.array(count)),
-  /** MD5 of each partition's manifest.csv. */
+  /** MD5 of each partition's manifest.csv (of every partition: the test split draws on all). */
   manifests: z.record(z.string(), z.string()),
+  /** The common held-out test set: the test splits of these partitions (all of the recipe's). */
+  test_set: TestSetSchema.extend({ partitions: z.array(z.string()) }),
 });
 
 export type PreparedInfo = z.output<typeof PreparedInfoSchema>;

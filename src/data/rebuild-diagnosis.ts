@@ -1,7 +1,8 @@
 import { type HashInfo, type ManifestEntry, compareCodePoints, objectPath, readDirManifest, type Repo, sortManifest } from '../dvc/index.js';
 import { pngEncoderInfo } from '../cifar/png.js';
 import { UserError } from '../util/errors.js';
-import { MANIFEST_FILE, type PartitionRecipe } from './partition.js';
+import { MANIFEST_FILE } from './partition.js';
+import type { PartitionRecipe } from './recipe.js';
 
 /**
  * Why a rebuilt partition does not match its `.dvc` file, named as precisely as the cache allows:

@@ -26,7 +26,8 @@ import { UserError, messageOf } from '../util/errors.js';
 import { md5Hex } from '../util/md5.js';
 import { startProgress } from '../util/progress.js';
 import { WorkerPool } from '../util/worker-pool.js';
-import { formatManifest, MANIFEST_FILE, type ImageEntry, type PartitionRecipe, readPartitionRecipe, RECIPE_FILE, selectPartitions } from './partition.js';
+import { formatManifest, MANIFEST_FILE, type ImageEntry, selectPartitions } from './partition.js';
+import { type PartitionRecipe, readPartitionRecipe, RECIPE_FILE } from './recipe.js';
 import { mismatchError } from './rebuild-diagnosis.js';
 import { VERSION_PATTERN } from './versions.js';
 

@@ -21,7 +21,8 @@ import {
 import { PROJECT_PATHS } from '../paths.js';
 import { UserError } from '../util/errors.js';
 import { command, hinted } from '../util/hints.js';
-import { createPartitions, type PartitionSpec, readPartitionRecipe, RECIPE_FILE } from './partition.js';
+import { createPartitions, type PartitionSpec } from './partition.js';
+import { readPartitionRecipe, RECIPE_FILE } from './recipe.js';
 
 /** The partition layout made by default: three class-balanced partitions of 20,000 images. */
 export const DEFAULT_PARTITIONS = { count: 3, size: 20000, seed: 42, balanced: true } as const;

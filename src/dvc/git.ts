@@ -16,7 +16,7 @@ export interface GitResult {
 export function runGit(args: readonly string[], cwd: string, options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = execFile('git', [...args], { cwd, env: options.env ?? process.env, maxBuffer: 64 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error && typeof (error as NodeJS.ErrnoException).code === 'string') return reject(error as Error);
+      if (error && typeof error.code === 'string') return reject(error as Error);
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
     if (options.input !== undefined) child.stdin?.end(options.input);

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseVersionSpec } from '../data/versions.js';
+import { testSetOf, TestSetSchema, type TestSet } from '../data/test-set.js';
+import { parseVersionSpec, VERSION_PATTERN } from '../data/versions.js';
 import { type MetricsFile, readMetricsJson, readPredictionsCsv } from '../evaluate/report-files.js';
 import type { PredictionRow } from '../evaluate/predictions.js';
 import { UserError } from '../util/errors.js';
@@ -28,24 +29,38 @@ export const BUNDLE_FILES = {
   log: 'run.log',
 } as const;
 
-/** Where, when and with what a run was made. */
+/** A version spec (`v1+v2`) and a run id (`s42-v1+v2`) as a bundle may spell them. */
+export const VERSION_SPEC_PATTERN = /^v[1-9][0-9]{0,3}(\+v[1-9][0-9]{0,3}){0,15}$/;
+export const RUN_ID_PATTERN = /^s[0-9]{1,10}-v[1-9][0-9]{0,3}(\+v[1-9][0-9]{0,3}){0,15}$/;
+
+/**
+ * Where, when and with what a run was made. The names in it (run id, version spec, partitions)
+ * become folder and file names and table cells, and a bundle may come from someone else (a fork's
+ * artifact, a shared results folder): each is held to its one shape, which has no `/`, `..`, or
+ * character markdown or HTML would interpret.
+ */
 const RunManifestSchema = z.object({
-  run_id: z.string(),
-  seed: z.number().int(),
+  run_id: z.string().regex(RUN_ID_PATTERN, { error: 'a run id is s<seed>-<version spec>, e.g. s42-v1+v2' }),
+  seed: z.number().int().nonnegative(),
   /** Version spec, e.g. `v1+v2`. */
-  versions: z.string(),
-  partitions: z.array(z.string()),
+  versions: z.string().regex(VERSION_SPEC_PATTERN, { error: 'a version spec is v1, v2, … joined by +' }),
+  partitions: z.array(z.string().regex(VERSION_PATTERN, { error: 'a partition name is v1, v2, …' })),
   /** The `-S` overrides given besides seed and versions. */
   overrides: z.array(z.string()),
   git: z.object({ commit: z.string().nullable(), dirty: z.boolean().nullable() }),
   /** DVC hash of each partition used (`<md5>.dir`). */
-  data: z.record(z.string(), z.string()),
+  data: z.record(z.string().regex(VERSION_PATTERN, { error: 'a partition name is v1, v2, …' }), z.string()),
   backend: z.string(),
   host: z.object({ name: z.string(), platform: z.string(), arch: z.string(), cpus: z.number(), cpu_model: z.string(), node: z.string() }),
   /** Seconds per stage, and in total. */
   durations: z.record(z.string(), z.number()),
   started: z.string(),
   finished: z.string(),
+  /**
+   * The test set the run was scored on (its predictions' ids). Absent in bundles made before the
+   * common test set; their readers derive it from predictions.csv.
+   */
+  test_set: TestSetSchema.optional(),
 });
 
 export type RunManifest = z.output<typeof RunManifestSchema>;
@@ -67,6 +82,8 @@ export interface RunBundle {
   dir: string;
   manifest: RunManifest;
   metrics: MetricsFile;
+  /** The test set the run was scored on. */
+  testSet: TestSet;
   /** Absent in bundles made before timings were kept apart. */
   timing?: Timing;
 }
@@ -79,7 +96,8 @@ export function runIdFor(seed: number, spec: string): string {
 export async function readBundle(dir: string): Promise<RunBundle> {
   const manifest = await readJsonFile(join(dir, BUNDLE_FILES.manifest), RUN_MANIFEST);
   const [metrics, timing] = await Promise.all([readMetricsJson(join(dir, BUNDLE_FILES.metrics)), readTiming(join(dir, BUNDLE_FILES.timing))]);
-  return { runId: manifest.run_id, dir, manifest, metrics, timing };
+  const testSet = manifest.test_set ?? testSetOf((await readBundlePredictions({ dir })).map((p) => p.id));
+  return { runId: manifest.run_id, dir, manifest, metrics, testSet, timing };
 }
 
 /** Every complete bundle under `resultsDir` (folders with a manifest), by run id; temp folders are skipped. */

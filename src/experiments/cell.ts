@@ -1,8 +1,10 @@
 import { access, copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { testSetPartitions } from '../data/recipe.js';
+import { testSetOf } from '../data/test-set.js';
 import { parseVersionSpec } from '../data/versions.js';
 import { applyOverrides, experimentFiles, PIPELINE_FILE, recordExperiment, withRepoLockAt } from '../dvc/index.js';
-import { readMetricsJson, REPORT_FILES, type MetricsFile } from '../evaluate/report-files.js';
+import { readMetricsJson, readPredictionsCsv, REPORT_FILES, type MetricsFile } from '../evaluate/report-files.js';
 import { TRAINING_FILE } from '../model/training-record.js';
 import { TUNING_FILE } from '../model/tune.js';
 import { DEFAULT_PARAMS_FILE } from '../params.js';
@@ -49,7 +51,7 @@ export interface CellOptions {
   workDir?: string;
   /** Shared, read-only partitions (default `<root>/data/partitions`). */
   partitionsDir?: string;
-  /** Partition hashes when the caller knows them (a matrix computes them once). */
+  /** Hashes of the partitions the cell uses (its spec's and the test set's), when the caller knows them (a matrix computes them once). */
   dataHashes?: Record<string, string>;
   /** The program that runs a stage, `node <stageRunner> <stage> '<JSON>'` (default: this package's `dist/src/stages/run.js`). */
   stageRunner?: string;
@@ -139,12 +141,15 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
   const log = options.log ?? (() => {});
   const overrides = [...(options.overrides ?? [])];
 
-  for (const name of partitions) {
+  // Training uses the spec's partitions, scoring the test splits of all of them (the common test set).
+  const used = [...new Set([...partitions, ...(await testSetPartitions(partitionsDir))])];
+  for (const name of used) {
     await readFile(join(partitionsDir, name, 'manifest.csv')).catch((error) => {
-      throw new UserError(`experiment ${runId}: partition ${name} is missing in ${partitionsDir} (no manifest.csv); run \`cifar10 data pull\` or \`cifar10 partition\` first`, { cause: error });
+      const why = partitions.includes(name) ? '' : ` (the common test set holds its test split)`;
+      throw new UserError(`experiment ${runId}: partition ${name} is missing in ${partitionsDir}${why} (no manifest.csv); run \`cifar10 data pull\` or \`cifar10 partition\` first`, { cause: error });
     });
   }
-  const dataHashes = options.dataHashes ?? (await partitionHashes(partitionsDir, partitions));
+  const dataHashes = options.dataHashes ?? (await partitionHashes(partitionsDir, used));
   const runOverrides = cellOverrides({ seed: options.seed, versions: spec }, overrides);
   await checkRunParams(root, (await applyOverrides(root, runOverrides, { write: false })).get(join(root, DEFAULT_PARAMS_FILE)) as Record<string, unknown> | undefined, runOverrides);
 
@@ -177,6 +182,7 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
 
   const reports = join(work, PROJECT_PATHS.reports);
   const metrics = await readMetricsJson(join(reports, REPORT_FILES.metrics));
+  const scored = await readPredictionsCsv(join(reports, REPORT_FILES.predictions));
   const manifest: RunManifest = {
     run_id: runId,
     seed: options.seed,
@@ -190,6 +196,7 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
     durations,
     started: started.toISOString(),
     finished: finished.toISOString(),
+    test_set: testSetOf(scored.map((p) => p.id)),
   };
 
   await mkdir(resultsDir, { recursive: true });

@@ -12,13 +12,12 @@ import { listBundles, readBundlePredictions } from './bundle.js';
 
 /**
  * Hard images (docs/experiments.md, "Experiments"): misclassified in at least `threshold` of the runs that held them out,
- * over at least `minRuns` such runs. A run holds out exactly the images it has predictions for.
+ * over at least `minRuns` such runs. A run holds out exactly the images it has predictions for:
+ * with the common test set that is every test image, so each is judged by every run.
  */
 
 export interface HeldOutRun {
   runId: string;
-  /** Version spec of the run. */
-  versions: string;
   predictions: readonly Pick<PredictionRow, 'id' | 'trueClass' | 'predictedClass'>[];
 }
 
@@ -27,7 +26,7 @@ export interface HardImageOptions {
   threshold?: number;
   /** Runs that must have held the image out (default 2). */
   minRuns?: number;
-  /** Partitions holding each id (from the partition manifests); without it, inferred from the runs. */
+  /** Partitions holding each id (from the partition manifests); without it, `versions` stays empty. */
   membership?: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -39,7 +38,7 @@ export interface HardImage {
   errorRate: number;
   /** The wrong label given most often (ties: class order). */
   mostFrequentWrong: string;
-  /** Partitions the image belongs to. */
+  /** Partitions the image belongs to, when the partition manifests were at hand. */
   versions: string[];
 }
 
@@ -56,7 +55,6 @@ interface Tally {
   heldOut: number;
   wrong: number;
   wrongLabels: Map<string, number>;
-  specs: Set<string>;
 }
 
 /** Finds the hard images across runs (the GitHub `report` action calls this on downloaded bundles). */
@@ -69,10 +67,9 @@ export function findHardImages(runs: readonly HeldOutRun[], options: HardImageOp
   for (const run of runs) {
     for (const p of run.predictions) {
       let t = tallies.get(p.id);
-      if (!t) tallies.set(p.id, (t = { className: p.trueClass, heldOut: 0, wrong: 0, wrongLabels: new Map(), specs: new Set() }));
+      if (!t) tallies.set(p.id, (t = { className: p.trueClass, heldOut: 0, wrong: 0, wrongLabels: new Map() }));
       if (t.className !== p.trueClass) throw new UserError(`run ${run.runId} labels ${p.id} as ${p.trueClass}, another run as ${t.className}; the runs did not use the same data`);
       t.heldOut++;
-      t.specs.add(run.versions);
       if (p.predictedClass !== p.trueClass) {
         t.wrong++;
         t.wrongLabels.set(p.predictedClass, (t.wrongLabels.get(p.predictedClass) ?? 0) + 1);
@@ -88,7 +85,7 @@ export function findHardImages(runs: readonly HeldOutRun[], options: HardImageOp
     // A tolerance keeps shares such as 2/3 ≥ 0.6667 from failing on the last binary digit.
     if (errorRate + 1e-9 < threshold) continue;
     const mostFrequentWrong = [...t.wrongLabels.entries()].sort((a, b) => b[1] - a[1] || classOrder(a[0]) - classOrder(b[0]))[0]![0];
-    images.push({ id, className: t.className, runsHeldOut: t.heldOut, runsWrong: t.wrong, errorRate, mostFrequentWrong, versions: [...(options.membership?.get(id) ?? inferredPartitions(t.specs))] });
+    images.push({ id, className: t.className, runsHeldOut: t.heldOut, runsWrong: t.wrong, errorRate, mostFrequentWrong, versions: [...(options.membership?.get(id) ?? [])] });
   }
   images.sort((a, b) => b.errorRate - a.errorRate || b.runsWrong - a.runsWrong || a.id.localeCompare(b.id));
   const perClass: Record<string, number> = Object.fromEntries(CLASS_NAMES.map((c) => [c, 0]));
@@ -97,12 +94,6 @@ export function findHardImages(runs: readonly HeldOutRun[], options: HardImageOp
 }
 
 const classOrder = (name: string): number => (CLASS_NAMES as readonly string[]).indexOf(name);
-
-/** The partitions common to every spec that held an image out: an image is in its runs' data. */
-function inferredPartitions(specs: ReadonlySet<string>): string[] {
-  const lists = [...specs].map((s) => s.split('+'));
-  return lists[0]!.filter((p) => lists.every((l) => l.includes(p))).sort();
-}
 
 export const HARD_IMAGES_COLUMNS = ['id', 'class', 'runs_held_out', 'runs_wrong', 'error_rate', 'most_frequent_wrong', 'versions'] as const;
 
@@ -157,7 +148,7 @@ export async function hardImagesSheet(images: readonly HardImage[], imageDirs: r
     }
     tiles.push({
       pixels,
-      caption: [image.id, { text: `${image.className} → ${image.mostFrequentWrong}`, color: '#b00020' }, `wrong ${image.runsWrong}/${image.runsHeldOut}`],
+      caption: [image.id, { text: `${image.className} → ${image.mostFrequentWrong}`, color: '#b00020' }, `wrong in ${image.runsWrong} of ${image.runsHeldOut}`],
     });
   }
   if (tiles.length === 0) return undefined;
@@ -192,11 +183,12 @@ export async function hardImagesReport(options: HardImagesReportOptions): Promis
   const bundles = await listBundles(resolve(options.resultsDir));
   if (bundles.length === 0) throw new UserError(`no experiment results in ${options.resultsDir}; run \`cifar10 exp matrix\` first`);
   const runs = [];
-  for (const b of bundles) runs.push({ runId: b.runId, versions: b.manifest.versions, predictions: await readBundlePredictions(b) });
-  const found = findHardImages(runs, { threshold: options.threshold, minRuns: options.minRuns, membership: await readMembership(options.partitionsDir) });
+  for (const b of bundles) runs.push({ runId: b.runId, predictions: await readBundlePredictions(b) });
+  const membership = await readMembership(options.partitionsDir);
+  const found = findHardImages(runs, { threshold: options.threshold, minRuns: options.minRuns, membership });
   const csv = `${options.out}.csv`;
   await writeHardImagesCsv(csv, found.images);
-  const dirs = [options.imagesDir, ...bundles.flatMap((b) => b.manifest.partitions.map((p) => join(options.partitionsDir, p)))];
+  const dirs = [options.imagesDir, ...new Set([...membership.values()].flat().map((p) => join(options.partitionsDir, p)))];
   const sheet = await hardImagesSheet(found.images, dirs, { limit: options.limit, title: `Hard images: wrong in ≥ ${options.threshold * 100}% of ≥ ${options.minRuns} runs` });
   if (!sheet) return { ...found, runs: bundles.length, csv };
   const png = `${options.out}.png`;

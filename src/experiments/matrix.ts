@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
+import { testSetPartitions } from '../data/recipe.js';
 import { formatVersionSpec, parseVersionSpec } from '../data/versions.js';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_PARAMS_FILE } from '../params.js';
@@ -164,9 +165,12 @@ async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
   // Every cell's params are checked before anything starts: a bad -S fails the matrix at once.
   for (const cell of cells) await checkRunParams(root, (await cellParams(root, cell, overrides)) as Record<string, unknown> | undefined, cellOverrides(cell, overrides));
 
-  const partitions = [...new Set(cells.flatMap((c) => parseVersionSpec(c.versions)))].sort();
-  const hashes = await partitionHashes(resolve(root, PROJECT_PATHS.partitions), partitions);
-  const dataOf = (cell: MatrixCell) => Object.fromEntries(parseVersionSpec(cell.versions).map((p) => [p, hashes[p]!]));
+  const partitionsDir = resolve(root, PROJECT_PATHS.partitions);
+  // Every cell is scored on the test splits of all partitions, so every cell depends on all of them.
+  const testSet = await testSetPartitions(partitionsDir);
+  const partitions = [...new Set([...cells.flatMap((c) => parseVersionSpec(c.versions)), ...testSet])].sort();
+  const hashes = await partitionHashes(partitionsDir, partitions);
+  const dataOf = (cell: MatrixCell) => Object.fromEntries([...new Set([...parseVersionSpec(cell.versions), ...testSet])].map((p) => [p, hashes[p]!]));
 
   const todo: MatrixCell[] = [];
   const skipped: string[] = [];

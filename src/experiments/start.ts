@@ -2,7 +2,7 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireCifar } from '../cifar/download.js';
 import { exportPngs, readExportState } from '../cifar/export.js';
-import { RECIPE_FILE } from '../data/partition.js';
+import { RECIPE_FILE } from '../data/recipe.js';
 import { pullData } from '../data/pull-data.js';
 import { versionData } from '../data/versioning.js';
 import { defaultRemoteName, findRepoRoot, loadRepo, type ProgressFactory, reproduce, type StageOutcome } from '../dvc/index.js';

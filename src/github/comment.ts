@@ -1,7 +1,5 @@
 import type { GitHubClient } from './client.js';
 import { httpStatusOf } from './client.js';
-import { GITHUB_COMMENT_LIMIT } from '../report/budget.js';
-import { UserError } from '../util/errors.js';
 
 /**
  * The one PR comment this project keeps per pull request: found by a hidden HTML marker among the
@@ -30,15 +28,6 @@ export type UpsertOutcome =
 export function commentMarker(key = 'experiments'): string {
   if (!/^[a-z0-9._-]+$/i.test(key)) throw new Error(`comment marker key "${key}" may hold only letters, digits, ".", "_" and "-"`);
   return `<!-- cifar10-ci:${key} -->`;
-}
-
-/**
- * Checks a comment body written by a pull request's code (a fork's, in the post-comment workflow)
- * before a write token posts it: only what our report writes, under GitHub's size limit.
- */
-export function checkReportBody(body: string, file: string, marker: string): void {
-  if (!body.startsWith(marker)) throw new UserError(`${file} does not start with the report marker ${marker}; refusing to post it`);
-  if (body.length >= GITHUB_COMMENT_LIMIT) throw new UserError(`${file} has ${body.length} characters, over GitHub's comment limit; refusing to post it`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { runIdFor } from '../experiments/bundle.js';
 import { parseSeedList, parseVersionList } from '../experiments/matrix.js';
+import { detectableShift, POWER } from '../experiments/welch.js';
 import { UserError } from '../util/errors.js';
 import type { EventPayload } from './event.js';
 import { MAX_MATRIX_JOBS, WorkflowDispatchEvent } from './schemas.js';
@@ -111,4 +112,13 @@ export function planMatrix(eventName: string, payload: EventPayload, defaults: P
   }
   const cells = cellsOf(shape);
   return { kind, cells, matrix: { include: cells } };
+}
+
+/**
+ * What a matrix with `seeds` seeds per version can tell when compared with as many runs of main:
+ * the shift (in standard deviations of seed noise) Welch's test detects 80% of the time.
+ */
+export function detectableNote(seeds: number): string {
+  if (seeds < 2) return `${seeds} seed per version: no comparison with main can be judged (Welch's test needs 2 runs a side)`;
+  return `${seeds} seeds per version: against as many runs of main, a change of ${detectableShift(seeds).toFixed(1)} sd of seed noise is detected ${POWER * 100}% of the time (Welch's t-test, α = 0.05)`;
 }

@@ -116,3 +116,26 @@ export function learningCurvesSpec(log: readonly TrainLogRow[], options: { title
     hconcat: [panel('loss'), panel('accuracy')],
   };
 }
+
+/**
+ * Validation accuracy per epoch of several runs (the seeds of one version): a thin line per run and
+ * the band of mean ± sd over them, so a reader sees how far seeds alone spread the curve.
+ */
+export function seedCurvesSpec(runs: readonly { runId: string; log: readonly TrainLogRow[] }[], options: { title?: string } = {}): TopLevelSpec {
+  const values = runs.flatMap(({ runId, log }) => log.filter((row) => row.val_acc !== null).map((row) => ({ run: runId, epoch: row.epoch, value: row.val_acc })));
+  const x = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } };
+  const y = { field: 'value', type: 'quantitative' as const, title: 'validation accuracy', scale: { zero: false }, axis: { format: '.0%' } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: options.title ?? 'Validation accuracy of every seed',
+    data: { values },
+    background: 'white',
+    width: 480,
+    height: 260,
+    layer: [
+      { mark: { type: 'errorband', extent: 'stdev', color: '#9ecae1' }, encoding: { x, y } },
+      { mark: { type: 'line', strokeWidth: 1, opacity: 0.8 }, encoding: { x, y, color: { field: 'run', type: 'nominal', title: 'run' } } },
+      { mark: { type: 'line', strokeWidth: 2.5, color: '#08306b' }, encoding: { x, y: { ...y, aggregate: 'mean' } } },
+    ],
+  };
+}

@@ -43,8 +43,17 @@ function shade(share: number, diagonal: boolean): string {
   return scale.find((step) => share >= step.min)?.mark ?? '';
 }
 
-/** The confusion matrix as a markdown table with a shade mark before each noteworthy count. */
-export function confusionTable(confusion: ConfusionFile): string {
+/** The PR comment's confusion legend: one colour scale in the table, the share of a row that went wrong. */
+export const CONFUSION_ERRORS_LEGEND =
+  'Rows are true classes, columns predicted classes; the diagonal (bold) counts the correct answers. ' +
+  'One colour scale, the share of the true class sent to the wrong column: 🟨 ≥ 5%, 🟧 ≥ 10%, 🟥 ≥ 15%.';
+
+/**
+ * The confusion matrix as a markdown table with a shade mark before each noteworthy count:
+ * `scale: 'errors'` shades only the mistakes (one scale, for the PR comment); the default also
+ * shades the diagonal by recall (CONFUSION_LEGEND).
+ */
+export function confusionTable(confusion: ConfusionFile, options: { scale?: 'errors' } = {}): string {
   const { classes, matrix } = confusion;
   const header = ['true \\ predicted', ...classes.map(shortClassName)];
   const rows = matrix.map((row, t) => {
@@ -53,13 +62,50 @@ export function confusionTable(confusion: ConfusionFile): string {
       `**${classes[t]}**`,
       ...row.map((count, p) => {
         const share = support === 0 ? 0 : count / support;
-        const mark = support === 0 ? '' : shade(share, t === p);
+        const mark = support === 0 || (options.scale === 'errors' && t === p) ? '' : shade(share, t === p);
         const text = t === p ? `**${formatCount(count)}**` : formatCount(count);
         return mark ? `${mark} ${text}` : text;
       }),
     ];
   });
   return markdownTable([header, ...rows], { align: ['l', ...classes.map(() => 'r')] });
+}
+
+/** Mean share of each cell of its true class's row, over runs. */
+function meanShares(confusions: readonly ConfusionFile[]): number[][] {
+  const n = confusions[0]!.classes.length;
+  const shares = Array.from({ length: n }, () => Array<number>(n).fill(0));
+  for (const { matrix } of confusions) {
+    matrix.forEach((row, t) => {
+      const support = row.reduce((a, b) => a + b, 0);
+      row.forEach((count, p) => (shares[t]![p]! += support === 0 ? 0 : count / support / confusions.length));
+    });
+  }
+  return shares;
+}
+
+export const CONFUSION_CHANGES_LEGEND =
+  "Share of the true class given each answer, mean over each side's runs; Δ = this PR − main in percentage points. " +
+  'One colour scale, what the change means for the model: 🟩 better (more right answers or fewer of this mistake), 🟥 worse.';
+
+/**
+ * "What changed": the confusion cells whose share moved most between two sets of runs (main and
+ * this PR), largest first; undefined when nothing moved.
+ */
+export function confusionChangesTable(main: readonly ConfusionFile[], pr: readonly ConfusionFile[], limit = 8): string | undefined {
+  if (main.length === 0 || pr.length === 0) return undefined;
+  const classes = pr[0]!.classes;
+  const a = meanShares(main);
+  const b = meanShares(pr);
+  const cells = classes.flatMap((_, t) => classes.map((__, p) => ({ t, p, delta: b[t]![p]! - a[t]![p]! })));
+  const moved = cells.filter((c) => Math.abs(c.delta) >= 0.0005).sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.t - y.t || x.p - y.p);
+  if (moved.length === 0) return undefined;
+  const rows = moved.slice(0, limit).map(({ t, p, delta }) => {
+    const helps = t === p ? delta > 0 : delta < 0;
+    const cell = t === p ? `${classes[t]} (correct)` : `${classes[t]} → ${classes[p]}`;
+    return [`${helps ? '🟩' : '🟥'} ${cell}`, formatPercent(a[t]![p]!), formatPercent(b[t]![p]!), formatDelta(delta, 'percent')];
+  });
+  return markdownTable([['true → answer', 'main', 'this PR', 'Δ'], ...rows], { align: ['l', 'r', 'r', 'r'] });
 }
 
 /** Headline metrics; with a baseline (e.g. the main branch) a Δ column shows the change. */

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { classificationMetrics } from '../../src/evaluate/metrics.js';
 import { predictionRows } from '../../src/evaluate/predictions.js';
 import { toMetricsFile, writeConfusionFiles, writeMetricsJson, writePredictionsCsv } from '../../src/evaluate/report-files.js';
+import { testSetOf } from '../../src/data/test-set.js';
 import { runIdFor, type RunManifest } from '../../src/experiments/bundle.js';
 import { Random } from '../../src/util/random.js';
 
@@ -51,12 +53,13 @@ export async function writeSyntheticBundle(parent: string, run: SyntheticRun, fo
     partitions: run.versions.split('+'),
     overrides: [],
     git: { commit: '0123456789abcdef0123456789abcdef01234567', dirty: false },
-    data: Object.fromEntries(run.versions.split('+').map((p) => [p, `${p}0000000000000000000000000000.dir`])),
+    data: Object.fromEntries(run.versions.split('+').map((p) => [p, `${createHash('md5').update(p).digest('hex')}.dir`])),
     backend: 'wasm',
     host: { name: 'runner', platform: 'linux', arch: 'x64', cpus: 4, cpu_model: 'test', node: process.version },
     durations: { prepare: 1, train: 10, evaluate: 1, total: 12 },
     started: '2026-01-01T00:00:00.000Z',
     finished: '2026-01-01T00:00:12.000Z',
+    test_set: testSetOf(ids),
   };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return dir;

@@ -25,7 +25,7 @@ const SCHEMAS: Record<string, (read: Reader) => unknown> = {
 };
 
 /** Values for inputs action.yml requires without a default. */
-const SAMPLES: Record<string, string> = { seed: '1', versions: 'v1', 'comment-file': 'comment.md', token: 'ghs_sample' };
+const SAMPLES: Record<string, string> = { seed: '1', versions: 'v1', bundles: 'bundles', token: 'ghs_sample' };
 
 interface ActionYml {
   inputs: Record<string, { required?: boolean; default?: string }>;
@@ -78,7 +78,7 @@ describe('the action input schemas', () => {
     ['setup-data', { 'save-cache': 'maybe' }, /^actions\/setup-data input "save-cache" is "maybe"; use true or false/],
     ['setup-data', { versions: 'v1,v1+w2' }, /^actions\/setup-data input "versions": "w2" in "v1\+w2" is not a partition name/],
     ['setup-data', { source: 'ftp' }, /^actions\/setup-data input "source" is "ftp"; use one of remote, rebuild, auto/],
-    ['post-comment', { 'comment-file': '' }, /^actions\/post-comment input "comment-file" is required and empty; set it under `with:`/],
+    ['post-comment', { bundles: '' }, /^actions\/post-comment input "bundles" is required and empty; set it under `with:`/],
   ];
   for (const [action, given, message] of refusals) {
     it(`actions/${action} refuses ${JSON.stringify(given)} by name`, () => {

@@ -10,7 +10,7 @@ const prEvent = {
 };
 
 describe('the plan action, run as the runner runs it', () => {
-  it('plans the quick matrix for a pull request from the action.yml defaults', async () => {
+  it('plans the quick matrix for a pull request from the action.yml defaults: 3 seeds, and says what they can detect', async () => {
     const run = await runActionProcess('plan', { eventName: 'pull_request', event: prEvent });
     assert.equal(run.code, 0, run.everything);
     const matrix = JSON.parse(run.outputs.matrix!) as { include: { cell: string; seed: number; versions: string; epochs: number }[] };
@@ -18,9 +18,11 @@ describe('the plan action, run as the runner runs it', () => {
     assert.deepEqual(matrix.include, [
       { cell: 's42-v1', seed: 42, versions: 'v1', epochs: 2 },
       { cell: 's100-v1', seed: 100, versions: 'v1', epochs: 2 },
+      { cell: 's2025-v1', seed: 2025, versions: 'v1', epochs: 2 },
     ]);
-    assert.equal(run.outputs.cells, '2');
-    assert.equal(run.outputs.versions, 'v1');
+    assert.equal(run.outputs.cells, '3');
+    assert.match(run.stdout, /3 seeds per version: against as many runs of main, a change of 3\.0 sd of seed noise is detected 80% of the time/);
+    assert.equal(run.outputs.versions, 'v1,v2,v3', 'v1 runs are scored on the test splits of every partition partitions.json lists');
   });
 
   it('takes seeds, versions and epochs from workflow_dispatch inputs', async () => {

@@ -52,28 +52,47 @@ describe('the report action, run as the runner runs it against a local GitHub', 
       eventName: 'pull_request',
       event: prEvent(number, extra.fork),
       token: extra.token ?? TOKEN,
-      inputs: { bundles, ...extra.inputs },
-      env: { GITHUB_API_URL: github.url },
+      // Pictures cost seconds per run: published by the first test only.
+      inputs: { bundles, 'publish-pictures': 'false', ...extra.inputs },
+      // The fake serves the web host's raw files too, where the pictures' links point.
+      env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: github.url },
     });
     runs.push(run);
     return run;
   };
 
-  it('two runs leave exactly one comment, updated in place, and a third identical run changes nothing', async () => {
-    const first = await report(10);
+  it('two runs leave exactly one comment, updated in place, and a third identical run changes nothing, pictures included', async () => {
+    const pictures = { 'publish-pictures': 'true' };
+    const first = await report(10, { inputs: pictures });
     assert.equal(first.code, 0, first.everything);
     assert.equal(first.outputs['comment-action'], 'created');
-    const second = await report(10, { inputs: { baseline } });
+    const second = await report(10, { inputs: { baseline, ...pictures } });
     assert.equal(second.code, 0, second.everything);
     assert.equal(second.outputs['comment-action'], 'updated');
-    const third = await report(10, { inputs: { baseline } });
-    assert.equal(third.outputs['comment-action'], 'unchanged');
+    const third = await report(10, { inputs: { baseline, ...pictures } });
+    assert.equal(third.outputs['comment-action'], 'unchanged', 'the same pictures keep their links');
     const comments = github.commentsOn(10);
     assert.equal(comments.length, 1);
     assert.equal(comments[0]!.updated, 1);
     assert.ok(comments[0]!.body.startsWith(marker));
     assert.match(comments[0]!.body, /This PR vs main/);
     assert.equal(second.outputs['comment-url'], `https://github.com/octo/cifar/pull/10#issuecomment-${comments[0]!.id}`);
+    // The picture is on the assets branch, in this PR's and run's folder, and its link resolves.
+    const url = /!\[Confusion matrix of s3-v1[^\]]*\]\(([^)]+)\)/.exec(comments[0]!.body)?.[1];
+    assert.ok(url?.startsWith(`${github.url}/octo/cifar/raw/`) && url.endsWith('/pr-10/run-4242-1/confusion.png'), url);
+    const png = await fetch(url!);
+    assert.equal(png.headers.get('content-type'), 'image/png');
+    assert.ok((await png.arrayBuffer()).byteLength > 1000);
+    assert.ok(github.refs.has('cifar10-ci-assets'));
+
+    // A token that may comment but not write contents: the comment says so and links the artifacts.
+    const READ_CONTENTS = 'ghs_readContentsToken0009';
+    github.addToken(READ_CONTENTS, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot', permissions: { 'pull-requests': 'write', contents: 'read' } });
+    const denied = await report(19, { inputs: pictures, token: READ_CONTENTS });
+    assert.equal(denied.code, 0, denied.everything);
+    const note = github.commentsOn(19)[0]!.body;
+    assert.match(note, /The pictures could not be published: the job's token may not write to the cifar10-ci-assets branch \(HTTP 403; give the job `permissions: contents: write`/);
+    assert.ok(note.includes(`They are in the [workflow run's artifacts](${github.url}/octo/cifar/actions/runs/4242)`), note);
   });
 
   it('writes the experiments table, per-version mean ± sd, the verdict, the confusion matrix and hard images', async () => {
@@ -81,15 +100,16 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     assert.equal(run.code, 0, run.everything);
     const body = github.commentsOn(11)[0]!.body;
     assert.equal(await readFile(join(dir, 'comment.md'), 'utf8'), body);
-    assert.match(body, /## CIFAR-10 experiments \(3 runs\) at `feedfac`/);
+    assert.match(body, /CIFAR-10 experiments: 3 runs at `feedfac`/);
     assert.match(body, /\| v1 +\| +3 \| 1, 2, 3 \| +[\d.]+% ± [\d.]+% \|/);
-    assert.match(body, /⚪ `v1`: this PR vs main: accuracy [+-±][\d.]+ pp is within seed noise/);
-    assert.match(body, /Confusion matrix of s3-v1/);
+    assert.match(body, /^## ⚪ no detectable change: v1 [+-±][\d.]+ pp \(p = [\d.]+, n = 3 vs 3\)$/m);
+    assert.match(body, /\| accuracy +\| +[\d.]+% ± [\d.]+% \| +[\d.]+% ± [\d.]+% \| +[+-±][\d.]+ pp \| [^|]+ \| +[\d.]+ \| +±[\d.]+ pp \| no detectable change +\|/);
+    assert.match(body, /Best run s3-v1: confusion matrix/);
     assert.match(body, /`test-00007` \| horse/);
     assert.ok(body.length < GITHUB_COMMENT_LIMIT);
     assert.equal(run.outputs['best-run'], 's3-v1');
     assert.equal(run.outputs.regressed, 'false');
-    assert.match(run.summary, /## CIFAR-10 experiments/);
+    assert.match(run.summary, /CIFAR-10 experiments: 3 runs/);
     assert.ok(!run.summary.includes(marker));
     const ledger = await readFile(join(dir, 'results', 'experiments.csv'), 'utf8');
     assert.equal(ledger.trim().split('\n').length, 4);
@@ -121,7 +141,7 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     assert.equal(run.outputs['comment-action'], 'forbidden');
     assert.match(run.stdout, /::notice::Could not post the PR comment: this pull request comes from a fork/);
     assert.match(run.summary, /> \[!NOTE\]\n> Could not post the PR comment/);
-    assert.match(run.summary, /## CIFAR-10 experiments/);
+    assert.match(run.summary, /CIFAR-10 experiments: /);
     assert.equal(github.commentsOn(14).length, 0);
   });
 
@@ -131,8 +151,8 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     const run = await report(15, { inputs: { bundles: worse, baseline, 'fail-on-regression': 'true' } });
     assert.equal(run.code, 1);
     assert.equal(run.outputs.regressed, 'true');
-    assert.match(run.stdout, /::error::accuracy regressed beyond seed noise against main for v1/);
-    assert.match(github.commentsOn(15)[0]!.body, /🔴 `v1`: this PR is worse than main/);
+    assert.match(run.stdout, /::error::accuracy is worse than main for v1 \(this PR vs main, accuracy -[\d.]+ pp \(p [<=] [\d.]+, .*\): Welch's t-test, p < 0\.05 \(fail-on-regression is on\)/);
+    assert.match(github.commentsOn(15)[0]!.body, /^## 🔴 worse: v1 -[\d.]+ pp \(p [<=] [\d.]+, n = 3 vs 3\)$/m);
   });
 
   it('lists planned cells that left no bundle', async () => {
@@ -150,11 +170,11 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     const run = await report(17, { inputs: { bundles: single, baseline: single, matrix } });
     assert.equal(run.code, 0, run.everything);
     const body = github.commentsOn(17)[0]!.body;
-    assert.match(body, /## CIFAR-10 experiments \(1 run\)/);
+    assert.match(body, /CIFAR-10 experiments: 1 run\b/);
     assert.match(body, /Best run \*\*s7-v1\*\*/);
     assert.match(body, /1 planned run left no results: `s8-v1`/);
     assert.doesNotMatch(body, /No run produced results/);
-    assert.match(body, /this PR vs main/, 'a single baseline bundle is found the same way');
+    assert.match(body, /### This PR vs main/, 'a single baseline bundle is found the same way');
   });
 
   it('says the baseline expired, with its retention, when find-baseline found only expired bundles', async () => {
@@ -172,7 +192,7 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     const run = await report(20, { inputs: { bundles: join(dir, 'nothing-downloaded'), matrix } });
     assert.equal(run.code, 0, run.everything);
     const body = github.commentsOn(20)[0]!.body;
-    assert.match(body, /❌ No run produced results/);
+    assert.match(body, /⚠️ No run produced results/);
     assert.match(body, /2 planned runs left no results: `s1-v1`, `s2-v1`/);
   });
 
@@ -181,7 +201,7 @@ describe('the report action, run as the runner runs it against a local GitHub', 
       const run = await runActionInProcess('report', runReport, { eventName: 'pull_request', event: prEvent(number), token: TOKEN, inputs: { bundles, baseline }, env: { GITHUB_API_URL: github.url } });
       runs.push(run);
       assert.equal(run.code, 0, run.everything);
-      assert.match(run.summary, /## CIFAR-10 experiments \(3 runs\)/);
+      assert.match(run.summary, /CIFAR-10 experiments: 3 runs/);
       assert.match(run.summary, /This PR vs main/);
     }
     assert.deepEqual(runs.slice(-2).map((run) => run.outputs['comment-action']), ['created', 'unchanged']);

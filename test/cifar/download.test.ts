@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireCifar } from '../../src/cifar/download.js';
 import { downloadOfficial } from '../../src/cifar/sources/official.js';
@@ -191,6 +191,41 @@ test('a local synthetic tarball is accepted against its own manifest, and a seco
     assert.equal(first.servedBy, 'local');
     assert.equal(first.verified.kind, 'synthetic');
     assert.equal(second.verified.dir, first.verified.dir);
+  }));
+
+test('installing a cache entry never removes an intact one another process may be reading; only a damaged one is replaced', () =>
+  withTemp(async (dir) => {
+    const { tarball } = await synthTarball();
+    const path = join(dir, 'synth.tar.gz');
+    await writeFile(path, tarball);
+    const cacheDir = join(dir, 'cache');
+    const entry = (await acquireCifar({ source: path, cacheDir, quiet: true })).verified.dir;
+    const testBatch = join(entry, 'test_batch.bin');
+    const original = await readFile(testBatch);
+    const inode = (await stat(testBatch)).ino;
+    // Four jobs sharing the cache install the same dataset while a fifth reads it (the workflow
+    // scenario's matrix jobs did this, and a reader found test_batch.bin gone).
+    let installing = true;
+    const reads = (async () => {
+      let count = 0;
+      while (installing || count === 0) {
+        assert.deepEqual(await readFile(testBatch), original);
+        count++;
+      }
+      return count;
+    })();
+    const installs = await Promise.all([1, 2, 3, 4].map(() => acquireCifar({ source: path, cacheDir, quiet: true })));
+    installing = false;
+    assert.ok((await reads) > 0);
+    assert.deepEqual(new Set(installs.map((i) => i.verified.dir)), new Set([entry]));
+    assert.equal((await stat(testBatch)).ino, inode, 'the intact entry is the one that was there');
+    assert.deepEqual(await cacheEntries(cacheDir), [], 'no staging folder is left');
+    assert.deepEqual(await readdir(join(entry, '..')), [BATCHES_DIR_NAME], 'nothing moved aside is left');
+
+    await writeFile(testBatch, original.subarray(0, 100));
+    await acquireCifar({ source: path, cacheDir, quiet: true });
+    assert.deepEqual(await readFile(testBatch), original, 'a damaged entry is replaced');
+    assert.deepEqual(await readdir(join(entry, '..')), [BATCHES_DIR_NAME]);
   }));
 
 test('auto takes the source CIFAR10_SOURCE names (a mirror copy), and an explicit source still wins', () =>

@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { createPartitions, readPartitionRecipe, selectPartitions, type ImageEntry } from '../../src/data/partition.js';
+import { createPartitions, selectPartitions, type ImageEntry } from '../../src/data/partition.js';
+import { readPartitionRecipe } from '../../src/data/recipe.js';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { UserError } from '../../src/util/errors.js';
 import { exportPngs } from '../../src/cifar/export.js';

@@ -12,6 +12,7 @@ import { readPackedSplit, SPLIT_NAMES } from '../../src/data/packed.js';
 import type { PrepareParams } from '../../src/data/params.js';
 import { prepareData, stratifiedSplit } from '../../src/data/prepare.js';
 import { readPreparedInfo } from '../../src/data/prepared-info.js';
+import { testSetOf } from '../../src/data/test-set.js';
 import { createSynthWorkspace, type SynthWorkspace } from '../fixtures/synth-workspace.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -33,11 +34,16 @@ describe('prepare: stratified train/val/test splits of the chosen partitions', (
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  test('every image of v1+v2 lands in exactly one split, with its label and its decoded PNG pixels', async () => {
+  test('v1+v2 trains and validates on v1 and v2 only; every version spec is tested on the same held-out union of all partitions\' test splits', async () => {
     const out = join(root, 'prepared-v12');
     const info = await prepareData({ partitionsDir: ws.partitionsDir, outDir: out, data: { versions: 'v1+v2' }, prepare: params, quiet: true });
-    const expected = new Map([...(await manifestIds(ws, 'v1')), ...(await manifestIds(ws, 'v2'))]);
-    assert.equal(expected.size, 200);
+    const parts = { v1: await manifestIds(ws, 'v1'), v2: await manifestIds(ws, 'v2'), v3: await manifestIds(ws, 'v3') };
+    const all = new Map([...parts.v1, ...parts.v2, ...parts.v3]);
+    // Each partition's own stratified split: its test split is the same whichever spec asks.
+    const heldOut = new Set(
+      Object.values(parts).flatMap((ids) => stratifiedSplit([...ids].map(([id, cls]) => ({ id, label: classIndex(cls) })), params).test.map((i) => i.id)),
+    );
+    assert.equal(heldOut.size, 30);
     const seen = new Set<string>();
     for (const name of SPLIT_NAMES) {
       const split = await readPackedSplit(out, name);
@@ -45,21 +51,28 @@ describe('prepare: stratified train/val/test splits of the chosen partitions', (
       for (const [i, id] of split.ids.entries()) {
         assert.ok(!seen.has(id), `${id} is in two splits`);
         seen.add(id);
-        const cls = expected.get(id);
-        assert.ok(cls, `${id} is not in v1 or v2`);
+        const cls = all.get(id);
+        assert.ok(cls, `${id} is in no partition`);
         assert.equal(CLASS_NAMES[split.labels[i]!], cls);
+        if (name === 'test') assert.ok(heldOut.has(id), `${id} is not in a partition's test split`);
+        else assert.ok((parts.v1.has(id) || parts.v2.has(id)) && !heldOut.has(id), `${id} (${name}) is not a v1/v2 training or validation image`);
       }
       // Spot-check pixels against the PNG on disk.
       const id = split.ids[0]!;
-      const version = (await manifestIds(ws, 'v1')).has(id) ? 'v1' : 'v2';
-      const png = decodeCifarPng(await readFile(join(ws.partitionsDir, version, expected.get(id)!, `${id}.png`)));
+      const version = (['v1', 'v2', 'v3'] as const).find((v) => parts[v].has(id))!;
+      const png = decodeCifarPng(await readFile(join(ws.partitionsDir, version, all.get(id)!, `${id}.png`)));
       assert.deepEqual(split.pixels.subarray(0, IMAGE_BYTES), png);
     }
-    assert.equal(seen.size, expected.size);
-    assert.deepEqual(info.counts, { train: 160, val: 20, test: 20 });
+    assert.deepEqual(info.counts, { train: 160, val: 20, test: 30 });
     for (const name of SPLIT_NAMES) assert.deepEqual(info.perClass[name], Array(10).fill(info.counts[name] / 10), `${name} is stratified`);
     assert.deepEqual(await readPreparedInfo(out), info);
     assert.deepEqual(info.partitions, ['v1', 'v2']);
+    assert.deepEqual(info.test_set, { partitions: ['v1', 'v2', 'v3'], ...testSetOf(heldOut) });
+
+    const v1 = await prepareData({ partitionsDir: ws.partitionsDir, outDir: join(root, 'prepared-v1'), data: { versions: 'v1' }, prepare: params, quiet: true });
+    assert.deepEqual(v1.test_set, info.test_set, 'v1 is scored on the same test set as v1+v2');
+    assert.deepEqual(await readFile(join(root, 'prepared-v1', 'test.bin')), await readFile(join(out, 'test.bin')), 'byte for byte');
+    assert.equal(v1.counts.train, 80, "v1 trains on v1's training split only");
   });
 
   test('the same seed gives byte-identical splits; another seed a different split', async () => {
@@ -120,19 +133,25 @@ describe('prepare: stratified train/val/test splits of the chosen partitions', (
   test('a malformed version spec is refused', () => rejects('v1+', params, /not a partition name/));
   test('fractions that do not sum to 1 are refused', () => rejects('v1', { ...params, test: 0.2 }, /must sum to 1/));
 
-  test('an empty partition is refused', async () => {
+  test('an empty partition is refused, even one the version spec does not name (its test split belongs to every run)', async () => {
     const dir = join(root, 'parts-empty');
     await cp(ws.partitionsDir, dir, { recursive: true });
-    await mkdir(join(dir, 'v4'));
-    await writeFile(join(dir, 'v4', 'manifest.csv'), 'id,class,source\n');
-    await rejects('v1+v4', params, /"v4" is empty/, dir);
+    await writeFile(join(dir, 'v2', 'manifest.csv'), 'id,class,source\n');
+    await rejects('v1', params, /"v2" is empty/, dir);
   });
 
-  test('an overlapping combination is refused, naming an image in both', async () => {
+  test('overlapping partitions are refused, naming an image in both', async () => {
     const dir = join(root, 'parts-overlap');
     await cp(ws.partitionsDir, dir, { recursive: true });
-    await cp(join(dir, 'v1'), join(dir, 'v4'), { recursive: true });
-    await rejects('v1+v4', params, /overlaps: image \S+ is in both v1 and v4/, dir);
+    await cp(join(dir, 'v1', 'manifest.csv'), join(dir, 'v3', 'manifest.csv'));
+    await rejects('v1+v2', params, /partitions v1 and v3 overlap: image \S+ is in both/, dir);
+  });
+
+  test('a partitions folder without its recipe is refused: the recipe says which partitions make the test set', async () => {
+    const dir = join(root, 'parts-no-recipe');
+    await cp(ws.partitionsDir, dir, { recursive: true });
+    await rm(join(dir, 'partitions.json'));
+    await rejects('v1', params, /partitions\.json.*common test set/, dir);
   });
 
   test('`cifar10 prepare` reads params.yaml and writes data/prepared in the current folder', async () => {
@@ -141,7 +160,7 @@ describe('prepare: stratified train/val/test splits of the chosen partitions', (
     await writeFile(join(cwd, 'params.yaml'), 'data:\n  versions: v2\nprepare:\n  seed: 1\n  train: 0.6\n  val: 0.2\n  test: 0.2\n');
     const cli = join(process.cwd(), 'dist', 'src', 'cli.js');
     const { stdout } = await run(process.execPath, [cli, 'prepare', '--partitions', ws.partitionsDir, '--quiet'], { cwd });
-    assert.match(stdout, /v2 → train 60, val 20, test 20 images/);
+    assert.match(stdout, /v2 → train 60, val 20, test 60 images/);
     assert.equal((await readPreparedInfo(join(cwd, 'data', 'prepared'))).counts.val, 20);
     await writeFile(join(cwd, 'params.yaml'), 'prepare:\n  trian: 0.6\n');
     await assert.rejects(run(process.execPath, [cli, 'prepare', '--partitions', ws.partitionsDir], { cwd }), /unknown key "prepare.trian"/);

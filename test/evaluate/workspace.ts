@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_BYTES } from '../../src/cifar/records.js';
 import { writePackedSplit, type PackedSplit } from '../../src/data/packed.js';
+import { testSetOf } from '../../src/data/test-set.js';
 import { writePreparedInfo } from '../../src/data/prepared-info.js';
 import type { ProbabilitySource } from '../../src/evaluate/evaluate.js';
 
@@ -65,6 +66,7 @@ export async function evaluateWorkspace(split: PackedSplit, params = 'evaluate:\
     counts: { ...none, test: split.labels.length },
     perClass: { train: [], val: [], test: [] },
     manifests: {},
+    test_set: { partitions: ['v1', 'v2', 'v3'], ...testSetOf(split.ids) },
   });
   return dir;
 }

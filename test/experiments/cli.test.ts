@@ -28,7 +28,12 @@ test('exp show, exp diff and hard-images work from the command line on a results
     assert.equal(await readFile(join(root, 'results/summary.md'), 'utf8'), `${show.stdout.trimEnd()}\n`);
 
     const diff = await cifar10(root, 'exp', 'diff', 'v1', 'v1+v2');
-    assert.match(diff.stdout, /\| accuracy +\|.*\| (within seed noise|better|worse) +\|/);
+    assert.match(diff.stdout, /\| accuracy +\|.*\| (no detectable change|better|worse) +\|/);
+    assert.match(
+      diff.stdout,
+      /\| metric +\| +A: v1 \(3 runs\) \| +B: v1\+v2 \(3 runs\) \| +Δ \(B − A\) \| +95% interval \| +p \| +detectable \| verdict +\|/,
+      'exp diff prints p, the interval and the detectable difference',
+    );
     await assert.rejects(cifar10(root, 'exp', 'diff', 'v1', 'v9'), /"v9" names no runs/);
 
     const hard = await cifar10(root, 'hard-images', '--min-runs', '2');

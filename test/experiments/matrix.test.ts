@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { hashPath } from '../../src/dvc/index.js';
 import { listBundles, readBundlePredictions } from '../../src/experiments/bundle.js';
-import { findHardImages, formatHardImagesCsv, readMembership } from '../../src/experiments/hard-images.js';
+import { findHardImages, formatHardImagesCsv, hardImagesReport, readMembership } from '../../src/experiments/hard-images.js';
 import { expandMatrix, runMatrix, scheduleCells } from '../../src/experiments/matrix.js';
-import { summarizeRuns } from '../../src/experiments/summary.js';
+import { summarizeRuns, summaryMarkdown } from '../../src/experiments/summary.js';
+import { testSetOf } from '../../src/data/test-set.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 import { fakeIsTest, fakeWrong } from './stage-cli.js';
 
@@ -43,11 +44,14 @@ test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger
     const runs = [];
     for (const b of bundles) {
       const predictions = await readBundlePredictions(b);
-      const expectedIds = [...membership.entries()].filter(([id, parts]) => parts.some((p) => b.manifest.partitions.includes(p)) && fakeIsTest(id)).map(([id]) => id);
-      assert.deepEqual(predictions.map((p) => p.id).sort(), expectedIds.sort(), `${b.runId} held out its versions' test images`);
+      // The common test set: every partition's test images, whatever the run's version spec.
+      const expectedIds = [...membership.keys()].filter((id) => fakeIsTest(id));
+      assert.deepEqual(predictions.map((p) => p.id).sort(), expectedIds.sort(), `${b.runId} was scored on every partition's test images`);
+      assert.deepEqual(b.testSet, testSetOf(expectedIds), `${b.runId} records the test set's fingerprint and size`);
+      assert.deepEqual(Object.keys(b.manifest.data).sort(), ['v1', 'v2', 'v3'], 'a cell depends on every partition');
       for (const p of predictions) assert.equal(p.predictedClass !== p.trueClass, fakeWrong(p.id, b.manifest.seed));
       accuracyFromPredictions.set(b.runId, predictions.filter((p) => p.predictedClass === p.trueClass).length / predictions.length);
-      runs.push({ runId: b.runId, versions: b.manifest.versions, predictions });
+      runs.push({ runId: b.runId, predictions });
       assert.equal(b.metrics.accuracy.toFixed(6), accuracyFromPredictions.get(b.runId)!.toFixed(6));
       for (const p of b.manifest.partitions) assert.equal(b.manifest.data[p], (await hashPath(join(root, 'data/partitions', p))).md5);
       assert.ok(b.manifest.durations['train']! >= 0 && b.manifest.durations['total']! > 0);
@@ -68,6 +72,9 @@ test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger
       const sd = Math.sqrt(accs.reduce((a, x) => a + (x - mean) ** 2, 0) / 2);
       assert.ok(Math.abs(v.accuracy.mean - mean) < 1e-6 && Math.abs(v.accuracy.sd! - sd) < 1e-6, v.versions);
     }
+    // What `exp show` prints: one test set for all 15 runs, named in the caption.
+    const shown = summaryMarkdown(summary);
+    assert.match(shown, new RegExp(`_All 15 runs were scored on one test set: ${bundles[0]!.testSet.size} images, fingerprint ${bundles[0]!.testSet.fingerprint.slice(0, 12)}\\._`));
     const best = [...accuracyFromPredictions.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
     assert.equal(summary.bestRun, best);
 
@@ -79,11 +86,16 @@ test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger
     assert.deepEqual(hard.images.map((i) => i.id).sort(), expected.sort());
     for (const image of hard.images) {
       assert.equal(image.runsWrong, image.runsHeldOut);
+      assert.equal(image.runsHeldOut, 15, 'every hard-image candidate is judged by every run');
       assert.deepEqual(image.versions, membership.get(image.id));
       assert.equal(image.mostFrequentWrong, nextClass(image.className), 'the fake model always answers the next class');
     }
     const csv = parse(formatHardImagesCsv(hard.images), { columns: true }) as Record<string, string>[];
     assert.equal(csv.length, expected.length);
+    const report = await hardImagesReport({ resultsDir: join(root, 'results/experiments'), partitionsDir: join(root, 'data/partitions'), imagesDir: join(root, 'data/cifar10'), out: join(root, 'results/hard_images'), threshold: 1, minRuns: 2, limit: 8 });
+    assert.equal(report.images.length, expected.length);
+    assert.ok(report.images.every((i) => i.runsHeldOut === 15));
+    assert.equal(report.sheet?.shown, 8, 'the contact sheet ("wrong in 15 of 15" under each image) is drawn from the partitions\' PNGs');
     assert.equal(Object.values(hard.perClass).reduce((a, b) => a + b, 0), expected.length);
 
     const again = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2, stageRunner: STAGE_CLI });
@@ -93,8 +105,8 @@ test('the 3 seeds × 5 versions matrix with 2 jobs gives 15 bundles whose ledger
     assert.equal(changed.ran.length, 1, 'a cell whose params changed runs again');
     await writeFile(join(root, 'data/partitions/v2/README.txt'), 'a partition that changed since its runs\n');
     const newData = await runMatrix({ root, seeds: [100], versions: ['v1', 'v2', 'v1+v2'], jobs: 2, stageRunner: STAGE_CLI });
-    assert.deepEqual(newData.ran.map((r) => r.runId).sort(), ['s100-v1+v2', 's100-v2'], 'cells on a partition whose hash changed run again');
-    assert.deepEqual(newData.skipped, ['s100-v1']);
+    assert.deepEqual(newData.ran.map((r) => r.runId).sort(), ['s100-v1', 's100-v1+v2', 's100-v2'], 'a partition whose hash changed re-runs every cell: its test split is in every test set');
+    assert.deepEqual(newData.skipped, []);
   });
 });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
+import { testSetPartitions } from '../../src/data/recipe.js';
 import { md5Bytes } from '../../src/dvc/index.js';
 import { classificationMetrics } from '../../src/evaluate/metrics.js';
 import { toMetricsFile, writeConfusionFiles, writeMetricsJson, writePredictionsCsv } from '../../src/evaluate/report-files.js';
@@ -24,7 +25,7 @@ export function fakeWrong(id: string, seed: number): boolean {
   return hash(id) % 3 === 0 || hash(`${id}/${seed}`) % 4 === 0;
 }
 
-/** The fake split: every image whose id hashes to 0 mod 2 is a test image. */
+/** The fake split: every image whose id hashes to 0 mod 2 is a test image (held out from every spec). */
 export function fakeIsTest(id: string): boolean {
   return hash(`split/${id}`) % 2 === 0;
 }
@@ -36,8 +37,9 @@ async function params(): Promise<{ data: { versions: string }; train: { seed: nu
 async function main(command: string): Promise<void> {
   const p = await params();
   if (command === 'prepare') {
+    // As the real prepare: the test images of every partition the recipe lists, whatever the spec.
     const test: { id: string; class: string }[] = [];
-    for (const v of p.data.versions.split('+')) {
+    for (const v of await testSetPartitions('data/partitions')) {
       const rows = parse(await readFile(join('data/partitions', v, 'manifest.csv'), 'utf8'), { columns: true }) as { id: string; class: string }[];
       test.push(...rows.filter((r) => fakeIsTest(r.id)));
     }

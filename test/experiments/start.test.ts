@@ -25,7 +25,7 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     const first = await start({ root, set: TINY, quiet: true });
     assert.equal(first.data, 'made');
     assert.deepEqual(actions(first.stages), Object.fromEntries(STAGES.map((s) => [s, 'ran'])));
-    assert.equal(first.metrics.test_images, 10, 'one test image per class of v1 (50 images, test 0.1, stratified)');
+    assert.equal(first.metrics.test_images, 30, 'the common test set: one test image per class of each of v1, v2, v3 (50 images each, test 0.1, stratified)');
     assert.ok(first.metrics.accuracy >= 0 && first.metrics.accuracy <= 1);
     for (const file of ['reports/metrics.json', 'reports/predictions.csv', 'reports/report.md', 'reports/train_log.tsv', 'reports/tuning.csv']) {
       assert.ok(first.reports.includes(file), file);
@@ -51,7 +51,7 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     // The cache still holds prepare's output, so it is checked out as DVC does (the run-cache); train
     // has a cache: false output that is not a metric or plot, which DVC never keeps: it runs, and so does evaluate.
     assert.deepEqual(actions(clone.stages), { pull_data: 'ran', prepare: 'restored', train: 'ran', evaluate: 'ran' }, 'outputs are missing: restored from the cache or run again');
-    assert.equal(clone.metrics.test_images, 10);
+    assert.equal(clone.metrics.test_images, 30);
 
     // A fresh clone with no remote configured (as this repository is committed): the partitions are
     // rebuilt from CIFAR-10, and since they hash as their .dvc files say, no stage has to run again.

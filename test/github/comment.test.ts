@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gitHubClient, safeErrorMessage } from '../../src/github/client.js';
-import { checkReportBody, commentMarker, isAuthoredBy, upsertMarkedComment } from '../../src/github/comment.js';
-import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
+import { commentMarker, isAuthoredBy, upsertMarkedComment } from '../../src/github/comment.js';
 import { FakeGitHub } from './fake-github.js';
 
 const marker = commentMarker();
@@ -107,14 +106,5 @@ describe('isAuthoredBy', () => {
     assert.ok(!isAuthoredBy({ login: 'github-actions[bot]', type: 'User' }, 'github-actions'));
     assert.ok(!isAuthoredBy({ login: 'github-actions-fan', type: 'User' }, 'github-actions'));
     assert.ok(!isAuthoredBy(null, 'github-actions'));
-  });
-});
-
-describe('a report body from a pull request, before a write token posts it', () => {
-  it('must start with the marker and stay under the comment limit', () => {
-    const marker = commentMarker();
-    checkReportBody(`${marker}\n## CIFAR-10 experiments`, 'comment.md', marker);
-    assert.throws(() => checkReportBody('## spam', 'comment.md', marker), /comment\.md does not start with the report marker/);
-    assert.throws(() => checkReportBody(`${marker}${'x'.repeat(GITHUB_COMMENT_LIMIT)}`, 'comment.md', marker), /over GitHub's comment limit/);
   });
 });

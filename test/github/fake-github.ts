@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -7,6 +8,8 @@ import type { AddressInfo } from 'node:net';
  * GraphQL, a workflow's runs and a run's artifacts (with GitHub's expiry). Tokens map to users; a
  * read-only token gets GitHub's 403 on writes, as fork PRs do, and a token with `permissions` (a
  * workflow job's `GITHUB_TOKEN`) gets 403 wherever its job did not ask for the scope.
+ * The Git Data calls the pictures use (blobs, trees, commits, refs) keep a small object store, and
+ * `GET /{owner}/{repo}/raw/{sha}/{path}` serves a file of a commit as github.com's raw links do.
  * `misbehave` makes it a hostile API: it never answers, answers the headers but never the body, or
  * answers every request with one status (GitHub's own bodies and headers for 401, 403, 404, 429).
  */
@@ -84,6 +87,12 @@ export class FakeGitHub {
   readonly runs: FakeRun[] = [];
   readonly artifacts: FakeArtifact[] = [];
   private readonly users = new Map<string, FakeUser>();
+  /** Git objects by sha: blob bytes, trees (flat: every file's full path), commits. */
+  readonly blobs = new Map<string, Buffer>();
+  readonly trees = new Map<string, { path: string; mode: string; type: 'blob'; sha: string }[]>();
+  readonly commits = new Map<string, { tree: string; parents: string[]; message: string }>();
+  /** Branch name → commit sha. */
+  readonly refs = new Map<string, string>();
   private nextId = 1000;
   /** Days this server's clock runs ahead of the machine's (artifacts expire by it). */
   private daysAhead = 0;
@@ -160,6 +169,16 @@ export class FakeGitHub {
       res.end(JSON.stringify(body));
     };
     if (this.misbehave?.kind === 'never-answer') return;
+    // The web host's raw files: public, no token (this fake plays a public repository).
+    const raw = new RegExp(`^/${this.owner}/${this.repo}/raw/([0-9a-f]{40})/(.+)$`).exec(url.pathname);
+    if (raw && req.method === 'GET') {
+      const file = this.fileAt(raw[1]!, decodeURIComponent(raw[2]!));
+      if (!file) return send(404, { message: 'Not Found' });
+      const type = file.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ? 'image/png' : 'application/octet-stream';
+      res.writeHead(200, { 'content-type': type, 'content-length': String(file.length), 'access-control-allow-origin': '*' });
+      res.end(file);
+      return;
+    }
     if (this.misbehave?.kind === 'no-body') {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': '1000' });
       res.write('{"data": ');
@@ -237,6 +256,8 @@ export class FakeGitHub {
         .map((p) => ({ number: p.number, state: p.state, head: { sha: p.headSha, label: p.headLabel } }));
       return send(200, found);
     }
+    const git = new RegExp(`^${prefix}/git/(blobs|trees|commits|refs|ref)(?:/(.+))?$`).exec(url.pathname);
+    if (git) return this.gitData(req.method ?? 'GET', git[1]!, git[2], body, send, allowed);
     const workflowRuns = new RegExp(`^${prefix}/actions/workflows/([^/]+)/runs$`).exec(url.pathname);
     const runArtifacts = new RegExp(`^${prefix}/actions/runs/(\\d+)/artifacts$`).exec(url.pathname);
     if ((workflowRuns || runArtifacts) && req.method === 'GET') {
@@ -261,6 +282,82 @@ export class FakeGitHub {
       return send(200, { total_count: artifacts.length, artifacts: slice(artifacts).map((a) => this.artifactJson(a)) });
     }
     return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  }
+
+  /** A file of a commit, or undefined. */
+  fileAt(commitSha: string, path: string): Buffer | undefined {
+    const commit = this.commits.get(commitSha);
+    const entry = commit && this.trees.get(commit.tree)?.find((e) => e.path === path);
+    return entry && this.blobs.get(entry.sha);
+  }
+
+  private gitData(
+    method: string,
+    kind: string,
+    rest: string | undefined,
+    body: Record<string, unknown>,
+    send: (status: number, body: unknown) => void,
+    allowed: (scopes: string[], level: 'read' | 'write') => boolean,
+  ): void {
+    const write = method !== 'GET';
+    if (!allowed(['contents'], write ? 'write' : 'read')) return send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/git' });
+    const sha = (type: string, content: string | Buffer) => createHash('sha1').update(`${type}\0`).update(content).digest('hex');
+    const notFound = () => send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/git' });
+    if (kind === 'blobs' && method === 'POST') {
+      const bytes = Buffer.from(String(body.content), body.encoding === 'base64' ? 'base64' : 'utf8');
+      const id = sha('blob', bytes);
+      this.blobs.set(id, bytes);
+      return send(201, { sha: id, url: `${this.url}/blobs/${id}` });
+    }
+    if (kind === 'blobs' && method === 'GET') {
+      const bytes = this.blobs.get(rest ?? '');
+      return bytes ? send(200, { sha: rest, content: bytes.toString('base64'), encoding: 'base64', size: bytes.length }) : notFound();
+    }
+    if (kind === 'trees' && method === 'POST') {
+      const entries = (body.tree as { path: string; mode: string; type: 'blob'; sha: string }[]).map(({ path, mode, type, sha: s }) => ({ path, mode, type, sha: s }));
+      if (typeof body.base_tree === 'string') entries.unshift(...(this.trees.get(body.base_tree) ?? []).filter((e) => !entries.some((n) => n.path === e.path)));
+      if (entries.some((e) => !this.blobs.has(e.sha) || e.path.split('/').some((p) => p === '' || p === '.' || p === '..'))) return send(422, { message: 'GitRPC::BadObjectState' });
+      const id = sha('tree', JSON.stringify(entries.sort((a, b) => a.path.localeCompare(b.path))));
+      this.trees.set(id, entries);
+      return send(201, { sha: id, tree: entries, truncated: false });
+    }
+    if (kind === 'trees' && method === 'GET') {
+      const entries = this.trees.get(rest ?? '');
+      return entries ? send(200, { sha: rest, tree: entries, truncated: false }) : notFound();
+    }
+    if (kind === 'commits' && method === 'POST') {
+      const tree = String(body.tree);
+      if (!this.trees.has(tree)) return send(422, { message: 'Tree SHA does not exist' });
+      const commit = { tree, parents: (body.parents as string[]) ?? [], message: String(body.message) };
+      const id = sha('commit', JSON.stringify({ ...commit, at: this.nextId++ }));
+      this.commits.set(id, commit);
+      return send(201, { sha: id, tree: { sha: tree }, parents: commit.parents.map((p) => ({ sha: p })), message: commit.message });
+    }
+    if (kind === 'commits' && method === 'GET') {
+      const commit = this.commits.get(rest ?? '');
+      return commit ? send(200, { sha: rest, tree: { sha: commit.tree }, parents: commit.parents.map((p) => ({ sha: p })), message: commit.message }) : notFound();
+    }
+    const branch = rest === undefined ? undefined : decodeURIComponent(rest).replace(/^heads\//, '');
+    if (kind === 'ref' && method === 'GET') {
+      const target = branch && this.refs.get(branch);
+      return target ? send(200, { ref: `refs/heads/${branch}`, object: { sha: target, type: 'commit' } }) : notFound();
+    }
+    if (kind === 'refs' && method === 'POST') {
+      const name = String(body.ref).replace(/^refs\/heads\//, '');
+      if (this.refs.has(name)) return send(422, { message: 'Reference already exists' });
+      if (!this.commits.has(String(body.sha))) return send(422, { message: 'Object does not exist' });
+      this.refs.set(name, String(body.sha));
+      return send(201, { ref: `refs/heads/${name}`, object: { sha: body.sha, type: 'commit' } });
+    }
+    if (kind === 'refs' && method === 'PATCH' && branch) {
+      if (!this.refs.has(branch)) return send(422, { message: 'Reference does not exist' });
+      if (!this.commits.has(String(body.sha))) return send(422, { message: 'Object does not exist' });
+      const fastForward = this.commits.get(String(body.sha))!.parents.includes(this.refs.get(branch)!);
+      if (!fastForward && body.force !== true) return send(422, { message: 'Update is not a fast forward' });
+      this.refs.set(branch, String(body.sha));
+      return send(200, { ref: `refs/heads/${branch}`, object: { sha: body.sha, type: 'commit' } });
+    }
+    return notFound();
   }
 
   private runJson(r: FakeRun) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -28,7 +28,6 @@ const workflowRun = { workflow_run: { event: 'pull_request', head_sha: 'aaaa1111
 describe('a hostile GitHub API', () => {
   const github = new FakeGitHub();
   let dir: string;
-  let comment: string;
   let bundles: string;
   const runs: ActionRun[] = [];
 
@@ -37,8 +36,6 @@ describe('a hostile GitHub API', () => {
     github.addToken(TOKEN, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot' });
     github.pulls.push({ number: 21, headSha: 'aaaa1111', headLabel: 'eve:feature', state: 'open' });
     dir = await mkdtemp(join(tmpdir(), 'hostile-api-'));
-    comment = join(dir, 'comment.md');
-    await writeFile(comment, `${marker}\nreport`);
     bundles = join(dir, 'bundles');
     await writeSyntheticBundle(bundles, { seed: 1, versions: 'v1', accuracy: 0.6 });
   });
@@ -56,7 +53,7 @@ describe('a hostile GitHub API', () => {
         eventName: 'workflow_run',
         event: workflowRun,
         token: options.token ?? TOKEN,
-        inputs: { 'comment-file': comment },
+        inputs: { bundles, 'publish-pictures': 'false' },
         env: { GITHUB_API_URL: github.url, ...options.env },
       });
       runs.push(run);

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parseSeedList, parseVersionList } from '../../src/experiments/matrix.js';
-import { parseEpochs, planMatrix } from '../../src/github/plan.js';
+import { detectableShift, powerAt } from '../../src/experiments/welch.js';
+import { detectableNote, parseEpochs, planMatrix } from '../../src/github/plan.js';
 
 const defaults = { full: { seeds: [42, 100, 2025], versions: ['v1', 'v1+v2'], epochs: 20 }, quick: { seeds: [1, 2], versions: ['v1'], epochs: 2 } };
 
@@ -45,5 +48,17 @@ describe('input parsing', () => {
     assert.equal(parseEpochs(' 7 ', 'x'), 7);
     assert.throws(() => parseEpochs('0', 'input "epochs"'), /input "epochs": "0" is not a number of epochs/);
     assert.throws(() => parseEpochs('2.5', 'x'), /whole number from 1 to 1000/);
+  });
+});
+
+describe('what a number of seeds can detect', () => {
+  it('is stated by the plan, and docs/github-actions.md "How many seeds" shows the same figures', async () => {
+    assert.match(detectableNote(3), /^3 seeds per version: .* a change of 3\.0 sd of seed noise is detected 80% of the time/);
+    assert.match(detectableNote(1), /no comparison with main can be judged/);
+    const doc = await readFile(fileURLToPath(new URL('../../../docs/github-actions.md', import.meta.url)), 'utf8');
+    for (const n of [2, 3, 4, 5]) {
+      const row = `| ${n} | ${detectableShift(n).toFixed(1)} sd | ${(powerAt(n, 3) * 100).toFixed(0)}% | ${n} |`;
+      assert.ok(doc.includes(row), `docs/github-actions.md lacks the row ${row}`);
+    }
   });
 });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
+import { testSetOf } from '../../src/data/test-set.js';
 import type { MetricsFile } from '../../src/evaluate/report-files.js';
 import { compareRunSets, summarizeRuns } from '../../src/experiments/summary.js';
 import { commentMarker } from '../../src/github/comment.js';
@@ -9,7 +13,6 @@ import { buildPrComment } from '../../src/github/pr-comment.js';
 import { buildExperimentsReport } from '../../src/github/report.js';
 import { writeSyntheticBundle } from '../actions/bundles.js';
 import { withTempDir } from '../fixtures/synth-workspace.js';
-import { join } from 'node:path';
 import { listBundles } from '../../src/experiments/bundle.js';
 import { matrixRecords, mergeHistory, readMatrix, type HistoryRecord, type RunRecord } from '../../src/experiments/history.js';
 
@@ -28,10 +31,13 @@ function metrics(accuracy: number, seed: number, versions: string): MetricsFile 
   };
 }
 
+const TEST_SET = testSetOf(Array.from({ length: 1000 }, (_, i) => `test-${String(i).padStart(5, '0')}`));
+
 const run = (seed: number, versions: string, accuracy: number) => ({
   runId: `s${seed}-${versions}`,
   manifest: { seed, versions } as never,
   metrics: metrics(accuracy, seed, versions),
+  testSet: TEST_SET,
 });
 
 const confusion = { classes: [...CLASS_NAMES], matrix: CLASS_NAMES.map((_, t) => CLASS_NAMES.map((__, p) => (t === p ? 70 : 3 + ((t + p) % 4)))) };
@@ -49,9 +55,12 @@ describe('buildPrComment', () => {
       best: { runId: 's3-v1', metrics: pr[2]!.metrics, confusion },
       runUrl: 'https://github.com/o/r/actions/runs/1',
     });
-    assert.ok(body.startsWith(`${commentMarker()}\n## CIFAR-10 experiments (quick matrix, 3 runs) at \`abcdef1\``));
-    assert.match(body, /🟢 `v1`: this PR is better than main: accuracy \+10\.0 pp, beyond seed noise/);
-    assert.match(body, /### Confusion matrix of s3-v1/);
+    assert.ok(body.startsWith(`${commentMarker()}\n## 🟢 better: v1 +10.0 pp (p < 0.001, n = 3 vs 3)\n`), body.slice(0, 200));
+    assert.match(body, /CIFAR-10 experiments, quick matrix: 3 runs at `abcdef1`\. 🟢 better \/ 🔴 worse: /);
+    assert.equal(body.match(/: better\b|\| better +\|/g)?.length, 2, 'the verdict is stated once in the heading and once per metric in the table');
+    assert.equal(body.match(/Δ = mean of B − mean of A/g)?.length, 1, 'one legend under the tables');
+    assert.match(body, /<summary>Best run s3-v1: confusion matrix<\/summary>/);
+    assert.doesNotMatch(body, /🟩/, 'the confusion matrix has one colour scale, for the mistakes');
     assert.match(body, /\[workflow run artifacts\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/1\)/);
   });
 
@@ -70,22 +79,65 @@ describe('buildPrComment', () => {
     });
     assert.ok(body.length < GITHUB_COMMENT_LIMIT, `${body.length} characters`);
     assert.ok(body.startsWith(commentMarker()));
-    assert.match(body, /## CIFAR-10 experiments \(256 runs\)/);
+    assert.match(body, /^## ⚠️ incomplete: v1 [\d.]+% \(n = 64, no comparison\) · /m);
     assert.match(body, /left out to stay within GitHub's comment size limit/);
     assert.match(body, /workflow run artifacts/);
   });
 });
 
 describe('the hard images of a PR comment', () => {
-  it('name the partition, or the alternatives when only a multi-partition spec held the image out (partitions are disjoint)', async () => {
-    await withTempDir('hard-comment-', async (bundlesDir) => {
-      // Ids test-00000… are shared, so test-00003 is held out by v1 and v1+v2 runs (it is in v1); test-00250 only by v1+v2 runs.
+  it('are "wrong in k of N runs", every run scoring every test image, with the partition when the manifests are at hand', async () => {
+    await withTempDir('hard-comment-', async (dir) => {
+      const bundlesDir = join(dir, 'bundles');
       for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1+v2', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
-      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.9, images: 200, alwaysWrong: ['test-00003'] });
-      const report = await buildExperimentsReport({ bundlesDir });
-      assert.match(report.comment, /\| partition +\|/);
-      assert.match(report.comment, /`test-00003` +\| [a-z]+ +\| +4 \/ 4 \(100%\) \| [a-z]+ +\| v1 +\|/);
-      assert.match(report.comment, /`test-00250` +\| [a-z]+ +\| +2 \/ 2 \(100%\) \| [a-z]+ +\| v1 or v2 +\|/);
+      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
+      const without = await buildExperimentsReport({ bundlesDir });
+      assert.match(without.comment, /\| id +\| class +\| +wrong in \| mostly taken for \|\n/, 'no partition column without the manifests');
+      assert.match(without.comment, /`test-00003` +\| [a-z]+ +\| +4 of 4 runs \(100%\) \| [a-z]+ +\|\n/);
+      const partitionsDir = join(dir, 'partitions');
+      for (const [v, ids] of [['v1', ['test-00003']], ['v2', ['test-00250']]] as const) {
+        await mkdir(join(partitionsDir, v), { recursive: true });
+        await writeFile(join(partitionsDir, v, 'manifest.csv'), `id,class,source\n${ids.map((id) => `${id},cat,test_batch.bin:0`).join('\n')}\n`);
+      }
+      const withManifests = await buildExperimentsReport({ bundlesDir, partitionsDir });
+      assert.match(withManifests.comment, /`test-00003` +\| [a-z]+ +\| +4 of 4 runs \(100%\) \| [a-z]+ +\| v1 +\|/);
+      assert.match(withManifests.comment, /`test-00250` +\| [a-z]+ +\| +4 of 4 runs \(100%\) \| [a-z]+ +\| v2 +\|/);
+    });
+  });
+});
+
+describe('the example in the docs', () => {
+  it('is this rendering of a quick matrix against main, so it cannot go stale (UPDATE_GOLDEN=1 rewrites docs/pr-comment-example.md)', async () => {
+    await withTempDir('docs-example-', async (dir) => {
+      for (const seed of [42, 100, 2025]) {
+        for (const versions of ['v1', 'v1+v2+v3']) {
+          await writeSyntheticBundle(join(dir, 'bundles'), { seed, versions, accuracy: versions === 'v1' ? 0.66 : 0.74, alwaysWrong: ['test-00003', 'test-00011'] });
+          await writeSyntheticBundle(join(dir, 'baseline'), { seed, versions, accuracy: versions === 'v1' ? 0.69 : 0.74, salt: 1 });
+        }
+      }
+      const sha = '5e1f0c3a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f';
+      const report = await buildExperimentsReport({
+        bundlesDir: join(dir, 'bundles'),
+        baselineDir: join(dir, 'baseline'),
+        kind: 'quick',
+        commit: 'feedfacefeedfacefeedfacefeedfacefeedface',
+        marker: commentMarker(),
+        runUrl: 'https://github.com/octo/cifar10-ci/actions/runs/4242',
+        // What publishAssets answers (its Git Data calls are tested against the fake GitHub elsewhere).
+        publishPictures: async (files) => ({
+          published: true,
+          commit: sha,
+          urls: Object.fromEntries(files.map((f) => [f.name, `https://github.com/octo/cifar10-ci/raw/${sha}/pr-7/run-4242-1/${f.name}`])),
+        }),
+      });
+      const doc = `# An example PR comment\n\nGenerated by \`test/github/pr-comment.test.ts\` from synthetic result bundles (3 seeds × \`v1\` and \`v1+v2+v3\`, 200 test images each; main's \`v1\` runs are 3 pp better), so it always shows what the report action posts today. [github-actions.md](github-actions.md) explains it.\n\n${report.comment
+        .trimEnd()
+        .split('\n')
+        .map((line) => `> ${line}`.trimEnd())
+        .join('\n')}\n`;
+      const path = fileURLToPath(new URL('../../../docs/pr-comment-example.md', import.meta.url));
+      if (process.env.UPDATE_GOLDEN === '1') await writeFile(path, doc);
+      assert.equal(doc, await readFile(path, 'utf8'), `${path} differs from what the report renders (UPDATE_GOLDEN=1 rewrites it)`);
     });
   });
 

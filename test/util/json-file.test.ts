@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { writePackedSplit } from '../../src/data/packed.js';
-import { readPartitionRecipe } from '../../src/data/partition.js';
+import { readPartitionRecipe } from '../../src/data/recipe.js';
 import { readPreparedInfo, writePreparedInfo } from '../../src/data/prepared-info.js';
 import { metricsFromConfusion } from '../../src/evaluate/metrics.js';
 import { readConfusionJson, readMetricsJson, toMetricsFile, writeConfusionFiles, writeMetricsJson } from '../../src/evaluate/report-files.js';
@@ -65,6 +65,7 @@ const manifest: RunManifest = {
   durations: { total: 1 },
   started: '2026-01-01T00:00:00.000Z',
   finished: '2026-01-01T00:00:01.000Z',
+  test_set: { fingerprint: 'a'.repeat(64), size: 1 },
 };
 
 const empty = { ids: [], labels: new Uint8Array(0), pixels: new Uint8Array(0) };
@@ -84,6 +85,7 @@ const CONTRACTS: Contract[] = [
         counts: none,
         perClass: { train: [], val: [], test: [] },
         manifests: {},
+        test_set: { partitions: ['v1'], fingerprint: 'f'.repeat(64), size: 1 },
       });
       return join(dir, 'info.json');
     },

@@ -37,7 +37,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
   let world: World;
   let baseline: WorkflowRun;
   const later: Record<string, Promise<WorkflowRun>> = {};
-  let forkComment: Promise<{ first: WorkflowRun; moved: WorkflowRun; body: string; commentsAfterPr: number }>;
+  let forkComment: Promise<{ first: WorkflowRun; moved: WorkflowRun; plan: string; commentsAfterPr: number }>;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'workflows-'));
@@ -56,7 +56,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
       const first = await world.run('pr-comment.yml', 'workflow_run', event, { secrets: SECRETS });
       world.github.pulls.find((p) => p.number === 8)!.headSha = 'b'.repeat(40);
       const moved = await world.run('pr-comment.yml', 'workflow_run', event, { secrets: SECRETS });
-      return { first, moved, body: await world.artifactFile(pr, 'pr-comment', 'comment.md'), commentsAfterPr };
+      return { first, moved, plan: await world.artifactFile(pr, 'pr-plan', 'plan.json'), commentsAfterPr };
     });
     later.dispatch = world.run('experiments.yml', 'workflow_dispatch', dispatchEvent(repo, { seeds: '7', versions: 'v1', epochs: '1' }), { secrets: SECRETS });
     // The full matrix (15 cells × 20 epochs) is planned and fanned out; to stay fast, the runners of 13 cells are lost at their first step.
@@ -75,7 +75,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
   it('push to main: every job green, the baseline bundles kept 90 days, node_modules installed and dist built once, restored after', async () => {
     assert.equal(baseline.conclusion, 'success', explain(baseline));
     const artifacts = world.repository.artifactsOf(baseline.id).map((a) => [a.name, Math.round((a.expires - a.created) / 86_400_000)]);
-    assert.deepEqual(artifacts.sort(), [['bundle-s100-v1', 90], ['bundle-s42-v1', 90], ['experiments-results', 90]]);
+    assert.deepEqual(artifacts.sort(), [['bundle-s100-v1', 90], ['bundle-s2025-v1', 90], ['bundle-s42-v1', 90], ['experiments-results', 90]]);
     assert.deepEqual(baseline.concurrency, { group: 'pr-experiments-refs/heads/main', 'cancel-in-progress': false });
     const npmCi = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ npm ci'));
     assert.equal(npmCi.filter(Boolean).length, 1, 'only the first job runs npm ci; the others restore node_modules from the cache');
@@ -101,7 +101,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(comments.length, 1);
     assert.ok(comments[0]!.body.startsWith(comment));
     assert.match(comments[0]!.body, /### This PR vs main/);
-    assert.match(comments[0]!.body, /main \(2 runs\) \| this PR \(2 runs\)/);
+    assert.match(comments[0]!.body, /A: main \(3 runs\) +\| B: this PR \(3 runs\)/);
     // Main's history is read from its branch (empty or not, depending on whether the scheduled run has appended yet).
     assert.match(comments[0]!.body, /### Main over its last runs\n\n(`v1` [▁-█]+ |_Main's experiment history has no runs of these versions yet)/);
     assert.match(comments[0]!.body, /\[experiment page\]\(https:\/\/octo\.github\.io\/cifar10-ci\/\)/);
@@ -112,27 +112,33 @@ describe('the workflows, run from their YAML on synthetic data', () => {
   it("fork pull request with a crashed cell: the report lists the surviving bundle, comments nothing itself, and says why in the summary", async () => {
     const pr = await later.forkPr!;
     assert.equal(pr.conclusion, 'failure', 'a failed cell fails the run');
-    assert.deepEqual(jobsNamed(pr, 'experiment').map((j) => [j.name, j.result]).sort(), [['Run s100-v1', 'failure'], ['Run s42-v1', 'success']]);
+    assert.deepEqual(jobsNamed(pr, 'experiment').map((j) => [j.name, j.result]).sort(), [['Run s100-v1', 'failure'], ['Run s2025-v1', 'success'], ['Run s42-v1', 'success']]);
     const report = jobsNamed(pr, 'report')[0]!;
     assert.equal(report.result, 'success', explain(pr));
     assert.equal(report.permissions['pull-requests'], 'read', "a fork's token is read-only");
     assert.equal(stepOf(report, 'report')!.outputs['comment-action'], 'forbidden');
     assert.match(report.summary, /> \[!NOTE\]\n> Could not post the PR comment: this pull request comes from a fork/);
-    assert.match(report.summary, /## CIFAR-10 experiments \(quick matrix, 1 run\)/);
+    assert.match(report.summary, /^## ⚠️ incomplete: v1 .*\n\nCIFAR-10 experiments, quick matrix: 2 runs at/m);
     assert.match(report.summary, /1 planned run left no results: `s100-v1`/);
     assert.doesNotMatch(report.summary, /No run produced results/);
     assert.match(report.summary, /### This PR vs main/);
     assert.equal((await forkComment).commentsAfterPr, 0, "the fork's own run posts no comment");
   });
 
-  it('then pr-comment.yml (workflow_run) posts that comment once, and ends with a notice once the PR has moved on', async () => {
-    const { first, moved, body } = await forkComment;
+  it("then pr-comment.yml (workflow_run) renders the comment from the fork's bundles with the base code, posts it once, and ends with a notice once the PR has moved on", async () => {
+    const { first, moved, plan } = await forkComment;
     assert.equal(first.conclusion, 'success', explain(first));
     assert.deepEqual(first.concurrency, { group: 'pr-comment-eve/cifar10-ci-feature', 'cancel-in-progress': false });
+    assert.match(plan, /"cell":"s100-v1"/, 'the fork uploaded its plan, not a comment');
+    const job = jobsNamed(first, 'comment')[0]!;
+    assert.equal(job.permissions.contents, 'write', 'the pictures are published with the job token');
     const comments = world.github.commentsOn(8);
     assert.equal(comments.length, 1);
-    assert.equal(comments[0]!.body, body);
+    const body = comments[0]!.body;
+    assert.ok(body.startsWith(`${comment}\n## ⚠️ incomplete: v1 `), body.slice(0, 200));
+    assert.match(body, /### This PR vs main/, "main's baseline was found and downloaded by the trusted job");
     assert.match(body, /1 planned run left no results: `s100-v1`/);
+    assert.match(body, /!\[Confusion matrix of s\d+-v1[^\]]*\]\([^)]+\/pr-8\/run-\d+-1\/confusion\.png\)/);
     assert.equal(moved.conclusion, 'success', explain(moved));
     const notices = jobsNamed(moved, 'comment')[0]!.annotations.filter((a) => a.level === 'notice').map((a) => a.message);
     assert.ok(notices.some((n) => /No comment posted: no open pull request has head eve:feature/.test(n)), notices.join('\n'));
@@ -147,7 +153,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.deepEqual(JSON.parse(plan.outputs.matrix!), { include: [{ cell: 's7-v1', seed: 7, versions: 'v1', epochs: 1 }] });
     const aggregate = jobsNamed(run, 'aggregate')[0]!;
     assert.equal(stepOf(aggregate, 'report')!.outputs['best-run'], 's7-v1');
-    assert.match(aggregate.summary, /## CIFAR-10 experiments \(manual matrix, 1 run\)/);
+    assert.match(aggregate.summary, /^## 📊 results: v1 [\d.]+% \(n = 1\)\n\nCIFAR-10 experiments, manual matrix: 1 run at/m);
     assert.match(await world.artifactFile(run, 'experiments-results', 'experiments/s7-v1/manifest.json'), /"seed": 7/);
     assert.equal((await world.artifactFile(run, 'experiments-results', 'experiments.csv')).trim().split('\n').length, 2);
     assert.match(await world.artifactFile(run, 'experiments-results', 'hard_images.csv'), /^id,/);
@@ -165,7 +171,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.deepEqual(cells.filter((c) => c.result === 'success').map((c) => c.name).sort(), ['Run s100-v1+v2', 'Run s42-v1']);
     const aggregate = jobsNamed(run, 'aggregate')[0]!;
     assert.equal(aggregate.result, 'success', explain(run));
-    assert.match(aggregate.summary, /## CIFAR-10 experiments \(full matrix, 2 runs\)/);
+    assert.match(aggregate.summary, /^## 📊 results: v1 [\d.]+% \(n = 1\) · v1\+v2 [\d.]+% \(n = 1\)\n\nCIFAR-10 experiments, full matrix: 2 runs at/m);
     assert.match(aggregate.summary, /13 planned runs left no results/);
     assert.equal(MatrixSchema.parse(JSON.parse(plan.outputs.matrix!)).include[0]!.epochs, 20);
   });

@@ -1,16 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
+import { picturePublisher } from '../../github/assets.js';
 import { gitHubClient } from '../../github/client.js';
-import { checkReportBody, commentMarker, upsertMarkedComment } from '../../github/comment.js';
+import { commentMarker, upsertMarkedComment } from '../../github/comment.js';
 import { readEventPayload, repositoryFromEnv } from '../../github/event.js';
+import { buildExperimentsReport, readPlanFile } from '../../github/report.js';
 import { pullRequestForWorkflowRun, StalePullRequestError } from '../../github/workflow-run.js';
 import { UserError } from '../../util/errors.js';
 import { PostComment } from '../constants.js';
 import { PostCommentInputs, readInputs } from '../input-schemas.js';
-import { inputSource } from '../inputs.js';
 import { runAction } from '../shell.js';
 
-/** The post-comment action: on workflow_run, posts the report comment a (fork) pull request's run uploaded, with a write token. */
+/**
+ * The post-comment action, the workflow_run job for fork PRs: the fork's run uploaded its result bundles and its plan, never
+ * a comment; this job (base-repository code, write token) checks the bundles, renders the comment itself and posts it, with
+ * the pictures published to the assets branch.
+ */
 export function run(): Promise<void> {
   let token = '';
   const skip = (notice: string) => {
@@ -21,33 +25,50 @@ export function run(): Promise<void> {
     async () => {
       const inputs = readInputs(PostCommentInputs);
       token = inputs.token;
-      const file = inputs.commentFile;
-      const body = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
-        throw new UserError(
-          `${inputSource(PostComment.inputs.commentFile, PostCommentInputs.action)}: cannot read ${file} (${error.message}); download the comment artifact of the triggering run first`,
-        );
-      });
-      // The triggering run uploaded no comment (it failed before its report, or reported nothing): nothing to post.
-      if (body === undefined)
-        return skip(`No comment to post: ${file} is missing, so the triggering run uploaded no comment artifact (see that run's report job).`);
-      const marker = commentMarker();
-      checkReportBody(body, file, marker);
+      const payload = await readEventPayload(process.env.GITHUB_EVENT_PATH);
+      const plan = inputs.planFile ? await readPlanFile(inputs.planFile) : undefined;
       const client = gitHubClient(token);
+      const repo = repositoryFromEnv();
       let pr;
       try {
-        pr = await pullRequestForWorkflowRun(client, repositoryFromEnv(), await readEventPayload(process.env.GITHUB_EVENT_PATH));
+        pr = await pullRequestForWorkflowRun(client, repo, payload);
       } catch (error) {
         if (error instanceof StalePullRequestError) return skip(`No comment posted: ${error.message}.`);
         throw error;
       }
+      const run = payload.workflow_run as { id?: number; run_attempt?: number; head_sha?: string };
+      const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+      let report;
+      try {
+        report = await buildExperimentsReport({
+          bundlesDir: inputs.bundles,
+          baselineDir: inputs.baseline,
+          baselineRun: inputs.baselineRun,
+          planned: plan?.matrix.include,
+          kind: plan?.kind,
+          commit: run.head_sha,
+          runUrl: run.id ? `${server}/${repo.owner}/${repo.repo}/actions/runs/${run.id}` : undefined,
+          marker: commentMarker(),
+          publishPictures: inputs.publishPictures
+            ? picturePublisher(client, repo, { pr: pr.number, runId: String(run.id ?? 0), attempt: String(run.run_attempt ?? 1) })
+            : undefined,
+        });
+      } catch (error) {
+        // The triggering run failed before any cell uploaded a bundle: nothing to report on.
+        if (error instanceof UserError && /no result bundles/.test(error.message))
+          return skip(`No comment to post: the triggering run left no result bundles (${error.message}).`);
+        throw error;
+      }
+      for (const refused of report.refusedBundles) core.warning(`result bundle left out of the report: ${refused.dir}: ${refused.reason}`);
+      if (report.pictures && !report.pictures.published) core.warning(report.pictures.reason);
       core.setOutput(PostComment.outputs.pullRequest, String(pr.number));
-      const outcome = await upsertMarkedComment(client, pr, marker, body);
+      const outcome = await upsertMarkedComment(client, pr, commentMarker(), report.comment);
       if (outcome.action === 'forbidden')
         throw new UserError(`the token may not comment on PR #${pr.number}; give this workflow \`permissions: pull-requests: write\``);
       core.info(`PR #${pr.number} comment ${outcome.action}: ${outcome.comment.url}`);
       core.setOutput(PostComment.outputs.commentAction, outcome.action);
       core.setOutput(PostComment.outputs.commentUrl, outcome.comment.url);
+      await core.summary.addRaw(report.jobSummary).write();
     },
     () => [token],
   );

@@ -2,9 +2,10 @@ import * as core from '@actions/core';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { gitHubClient, safeErrorMessage } from '../../github/client.js';
 import { commentMarker, upsertMarkedComment } from '../../github/comment.js';
-import { pullRequestOf, readEventPayload } from '../../github/event.js';
 import { readRunRecordsJson } from '../../experiments/history.js';
-import { buildExperimentsReport } from '../../github/report.js';
+import { pullRequestOf, readEventPayload, repositoryFromEnv } from '../../github/event.js';
+import { picturePublisher } from '../../github/assets.js';
+import { buildExperimentsReport, writePlanFile } from '../../github/report.js';
 import { runUrlFromEnv } from '../../github/runner.js';
 import { UserError } from '../../util/errors.js';
 import { Report } from '../constants.js';
@@ -29,6 +30,9 @@ export function run(): Promise<void> {
       const inputs = readInputs(ReportInputs);
       token = inputs.token;
       const payload = await readEventPayload(process.env.GITHUB_EVENT_PATH);
+      const pr = pullRequestOf(payload);
+      // Pictures go to the assets branch for a pull request's comment; a fork's read-only token cannot write, and its comment job publishes them.
+      const publish = pr && inputs.comment && inputs.publishPictures && token && !pr.fork;
       const report = await buildExperimentsReport({
         bundlesDir: inputs.bundles,
         baselineDir: inputs.baseline,
@@ -40,15 +44,31 @@ export function run(): Promise<void> {
         marker: commentMarker(),
         outDir: inputs.out,
         history: await mainHistory(inputs.history, inputs.pageUrl),
+        partitionsDir: inputs.partitions,
+        publishPictures: publish
+          ? picturePublisher(gitHubClient(token), repositoryFromEnv(), {
+              pr: pr.issue.number,
+              runId: process.env.GITHUB_RUN_ID ?? '0',
+              attempt: process.env.GITHUB_RUN_ATTEMPT,
+            })
+          : undefined,
+        renderPictures: Boolean(inputs.out) && inputs.publishPictures,
       });
+      // Each refused bundle's reason may quote what the pull request put in it: an annotation, which the runner escapes, never the comment.
+      for (const refused of report.refusedBundles) core.warning(`result bundle left out of the report: ${refused.dir}: ${refused.reason}`);
+      if (report.pictures && !report.pictures.published) core.warning(report.pictures.reason);
       core.info(`${report.bundles.length} result bundles, ${report.baseline.length} baseline bundles; best run ${report.summary.bestRun ?? 'none'}`);
       for (const { versions, comparison } of report.comparisons) core.info(`${versions}: ${comparison.text}`);
       let summary = report.jobSummary;
 
       const commentFile = inputs.commentFile;
       if (commentFile) await writeFileAtomic(commentFile, report.comment);
+      if (inputs.planFile)
+        await writePlanFile(inputs.planFile, {
+          kind: inputs.kind,
+          matrix: { include: (inputs.matrix?.include ?? []).map(({ cell, seed, versions, epochs }) => ({ cell, seed, versions, epochs })) },
+        });
 
-      const pr = pullRequestOf(payload);
       let action = 'skipped';
       if (pr && inputs.comment) {
         if (!token)
@@ -62,7 +82,7 @@ export function run(): Promise<void> {
             const why = pr.fork
               ? 'this pull request comes from a fork, whose workflow token is read-only'
               : 'the token may not write comments (check `permissions: pull-requests: write`)';
-            const notice = `Could not post the PR comment: ${why}. The report is in this job summary${pr.fork ? '; the comment workflow (workflow_run) posts it with a write token' : ''}.`;
+            const notice = `Could not post the PR comment: ${why}. The report is in this job summary${pr.fork ? '; the comment workflow (workflow_run) renders it from the result bundles of this run and posts it with a write token' : ''}.`;
             core.notice(notice);
             summary = `> [!NOTE]\n> ${notice}\n\n${summary}`;
           } else {
@@ -80,7 +100,9 @@ export function run(): Promise<void> {
       await core.summary.addRaw(summary).write();
       if (report.regressed && inputs.failOnRegression) {
         const worse = report.comparisons.filter((c) => c.comparison.metrics.some((m) => m.metric === 'accuracy' && m.verdict === 'worse'));
-        throw new UserError(`accuracy regressed beyond seed noise against main for ${worse.map((c) => c.versions).join(', ')} (fail-on-regression is on)`);
+        throw new UserError(
+          `accuracy is worse than main for ${worse.map((c) => `${c.versions} (${c.comparison.text})`).join('; ')}: Welch's t-test, p < 0.05 (fail-on-regression is on)`,
+        );
       }
     },
     () => [token],

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { BATCH_FILES } from '../records.js';
 import { BATCHES_DIR_NAME, META_FILE, SYNTHETIC_MANIFEST, datasetFingerprint, verifyBatchesDir, type VerifiedBatches } from '../batches.js';
-import { installDir, officialBatchesDir, syntheticBatchesDir } from '../cache.js';
+import { holdsBatches, installDir, officialBatchesDir, syntheticBatchesDir } from '../cache.js';
 
 /** The tar members every source extracts: the six batches, the label names and (synthetic data only) the manifest. */
 export const WANTED_MEMBERS = [...BATCH_FILES.map((b) => b.name), META_FILE, SYNTHETIC_MANIFEST].map((name) => `${BATCHES_DIR_NAME}/${name}`);
@@ -19,7 +19,7 @@ export async function verifyAndInstall(
     const verified = await verifyBatchesDir(staging, options);
     const target =
       verified.kind === 'official' ? officialBatchesDir(options.cacheDir) : syntheticBatchesDir(options.cacheDir, datasetFingerprint(verified.batches));
-    await installDir(staging, target);
+    await installDir(staging, target, (dir) => holdsBatches(dir, verified));
     return { ...verified, dir: target };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });

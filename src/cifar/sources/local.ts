@@ -3,7 +3,7 @@ import { cp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { BATCHES_DIR_NAME, verifyBatchesDir, type VerifiedBatches } from '../batches.js';
-import { installDir, makeStagingDir, officialBatchesDir } from '../cache.js';
+import { holdsBatches, installDir, makeStagingDir, officialBatchesDir } from '../cache.js';
 import { BATCH_FILES } from '../records.js';
 import { extractMembers, isGzipFile } from '../tarball.js';
 import { WANTED_MEMBERS, verifyAndInstall } from './install.js';
@@ -29,7 +29,7 @@ export async function readLocalSource(path: string, options: { cacheDir: string 
       await rm(staging, { recursive: true, force: true });
       throw error;
     }
-    await installDir(staging, officialBatchesDir(options.cacheDir));
+    await installDir(staging, officialBatchesDir(options.cacheDir), (dir) => holdsBatches(dir, verified));
     return { ...verified, dir: officialBatchesDir(options.cacheDir) };
   }
   const staging = await makeStagingDir(options.cacheDir);

@@ -7,7 +7,7 @@ import { compareCodePoints } from '../manifest.js';
 import { type HashInfo } from '../hash.js';
 import { dumpYaml } from '../yaml/emit.js';
 import { loadYaml } from '../yaml/resolve.js';
-import { isPyMapping, pyMapping, type PyValue } from '../yaml/values.js';
+import { isPyMapping, pyMapping, pyText, type PyValue } from '../yaml/values.js';
 import { DEFAULT_PARAMS_FILE } from './dvcyaml.js';
 
 /** `dvc.lock` (docs/dvc-format.md §5): what each stage last ran with and produced. */
@@ -38,12 +38,7 @@ function entries(file: string, stage: string, key: string, value: PyValue | unde
   if (!Array.isArray(value)) throw new UserError(hinted`${file}: stages.${stage}.${key} must be a list; delete ${file} to rebuild it with ${command('repro', '--force')}`);
   return value.map((item) => {
     const raw = isPyMapping(item) ? item : {};
-    const text = (field: string) => {
-      const value = raw[field];
-      if (typeof value === 'string' || typeof value === 'number') return String(value);
-      throw new UserError(hinted`${file}: stages.${stage}.${key}: every entry needs a ${field}; delete ${file} to rebuild it with ${command('repro', '--force')}`);
-    };
-    const entry: LockEntry = { path: text('path'), md5: text('md5'), size: Number(raw['size']) };
+    const entry: LockEntry = { path: pyText(raw['path']), md5: pyText(raw['md5']), size: Number(raw['size']) };
     if (raw['nfiles'] !== undefined && raw['nfiles'] !== null) entry.nfiles = Number(raw['nfiles']);
     if (raw['isexec'] === true) entry.isexec = true;
     return entry;

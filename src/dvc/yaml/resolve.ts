@@ -1,5 +1,5 @@
 import { type Alias, isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Node } from 'yaml';
-import { PyDate, PyFloat, pyMapping, type PyValue } from './values.js';
+import { PyDate, PyFloat, pyMapping, pyText, type PyValue } from './values.js';
 
 /**
  * What DVC's YAML library (ruamel.yaml, YAML 1.2 rules) makes of a plain (unquoted) scalar. The
@@ -90,15 +90,6 @@ const EXPLICIT: Record<string, (text: string) => PyValue> = {
   'tag:yaml.org,2002:null': () => null,
 };
 
-/** A mapping key as the string Python's dict would hold for DVC's purposes; YAML's complex keys have no such string. */
-function keyText(key: PyValue, describe: (message: string) => Error): string {
-  if (key === null) return 'null';
-  if (key instanceof PyFloat) return String(key.value);
-  if (key instanceof PyDate) return key.text;
-  if (typeof key === 'object') throw describe('a list or mapping as a key');
-  return String(key);
-}
-
 function nodeValue(node: Node | Alias | null, describe: (message: string) => Error): PyValue {
   if (node === null) return null;
   if (isAlias(node)) throw describe('aliases (*name) are not supported here');
@@ -116,7 +107,7 @@ function nodeValue(node: Node | Alias | null, describe: (message: string) => Err
     return pyMapping(
       node.items.map((pair) => {
         const key = nodeValue(pair.key as Node, describe);
-        return [keyText(key, describe), nodeValue(pair.value as Node, describe)] as const;
+        return [key === null ? 'null' : pyText(key), nodeValue(pair.value as Node, describe)] as const;
       }),
     );
   }

@@ -16,6 +16,13 @@ export class PyDate {
 
 export type PyValue = string | boolean | null | number | bigint | PyFloat | PyDate | PyValue[] | { [key: string]: PyValue };
 
+/** A value as text where a string is expected (a key, a path, a hash): scalars as they read, a list or mapping as JSON. */
+export function pyText(value: PyValue | undefined): string {
+  if (value instanceof PyFloat) return String(value.value);
+  if (value instanceof PyDate) return value.text;
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
 export function isPyMapping(value: unknown): value is { [key: string]: PyValue } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof PyFloat) && !(value instanceof PyDate);
 }
