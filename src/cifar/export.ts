@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { startProgress } from '../util/progress.js';
@@ -15,13 +16,14 @@ import { RECORD_BYTES, recordId } from './records.js';
 export const EXPORT_STATE_FILE = '.export.json';
 
 /** The content of `.export.json`. */
-export interface ExportState {
-  fingerprint: string;
-  batches: VerifiedBatch[];
-  encoder: PngEncoderInfo;
-  images: number;
-  complete: boolean;
-}
+const EXPORT_STATE = z.object({
+  fingerprint: z.string(),
+  batches: z.array(z.object({ name: z.string(), idPrefix: z.string(), md5: z.string(), records: z.number().int().nonnegative() })),
+  encoder: z.object({ name: z.string(), version: z.string(), deflate: z.string(), level: z.number() }),
+  images: z.number().int().nonnegative(),
+  complete: z.boolean(),
+});
+export type ExportState = z.infer<typeof EXPORT_STATE> & { batches: VerifiedBatch[]; encoder: PngEncoderInfo };
 
 export interface ExportOptions {
   /** A verified `cifar-10-batches-bin/` folder. */
@@ -46,10 +48,15 @@ export interface ExportResult {
   seconds: number;
 }
 
-/** The export state of an image folder, or undefined when there is none. */
+/**
+ * The export state of an image folder, or undefined when there is none or it does not read: the
+ * folder is then exported again from the verified batches, so a damaged state costs time, never
+ * trust in images it cannot vouch for.
+ */
 export async function readExportState(imagesDir: string): Promise<ExportState | undefined> {
   try {
-    return JSON.parse(await readFile(join(imagesDir, EXPORT_STATE_FILE), 'utf8')) as ExportState;
+    const parsed = EXPORT_STATE.safeParse(JSON.parse(await readFile(join(imagesDir, EXPORT_STATE_FILE), 'utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { link, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'nod
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { isStaleTemp, tempPathFor } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
@@ -50,6 +51,9 @@ export function formatLockFile(holder: LockHolder): string {
   return ` ${pid}\n${JSON.stringify(rest)}\n`;
 }
 
+/** Our line after DVC's: each field optional, since another tool's lock may carry any JSON there. */
+const LOCK_EXTRA = z.object({ host: z.string().optional(), command: z.string().optional(), since: z.string().optional(), token: z.string().optional() });
+
 /** The holder a lock file names; `token` is absent for DVC's own format. Undefined when unreadable. */
 export function parseLockFile(text: string): LockHolder | undefined {
   const [first, second] = text.split('\n');
@@ -57,8 +61,9 @@ export function parseLockFile(text: string): LockHolder | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   if (!second?.trim()) return { pid };
   try {
-    const extra = JSON.parse(second) as Omit<LockHolder, 'pid'>;
-    return { pid, host: extra.host, command: extra.command, since: extra.since, token: extra.token };
+    const extra = LOCK_EXTRA.safeParse(JSON.parse(second));
+    if (!extra.success) return { pid };
+    return { pid, host: extra.data.host, command: extra.data.command, since: extra.data.since, token: extra.data.token };
   } catch {
     return { pid };
   }

@@ -72,6 +72,21 @@ test('a re-run writes nothing and keeps the files', () =>
     assert.deepEqual([again.written, again.skipped, again.removed], [0, 120, 0]);
   }));
 
+test('a state file that does not read (damaged, or fields of the wrong type) vouches for nothing: every image is written again', () =>
+  withTemp(async (dir) => {
+    const { batchesDir, batches } = await batchesIn(dir, 3);
+    const outDir = join(dir, 'images');
+    await exportPngs({ batchesDir, batches, outDir, workers: 1, quiet: true });
+    const state = JSON.parse(await readFile(join(outDir, '.export.json'), 'utf8')) as Record<string, unknown>;
+    for (const damaged of ['{"fingerprint":', JSON.stringify({ ...state, images: 'many' }), JSON.stringify({ ...state, encoder: null })]) {
+      await writeFile(join(outDir, '.export.json'), damaged);
+      assert.equal(await readExportState(outDir), undefined, damaged);
+      const again = await exportPngs({ batchesDir, batches, outDir, workers: 1, quiet: true });
+      assert.deepEqual([again.written, again.skipped, again.removed], [120, 0, 120]);
+      assert.equal((await readExportState(outDir))?.complete, true);
+    }
+  }));
+
 test('a failing write mid-way is a UserError naming the file, leaves the export marked incomplete, and a re-run resumes', async () => {
   for (const workers of [1, 2]) {
     await withTemp(async (dir) => {

@@ -97,6 +97,13 @@ test('a stage command of repro that takes the lock runs under its parent lock in
   assert.match(await readFile(join(h.repo.root, 'added.txt'), 'utf8'), /unchanged: data/);
 });
 
+test('a lock file whose second line is not our JSON names only its pid', () => {
+  assert.deepEqual(parseLockFile(' 4242\n{"host": 7, "command": ["rm", "-rf"]}\n'), { pid: 4242 });
+  assert.deepEqual(parseLockFile(' 4242\nnot json\n'), { pid: 4242 });
+  assert.deepEqual(parseLockFile(' 4242\n{"host": "box", "command": "cifar10 repro"}\n'), { pid: 4242, host: 'box', command: 'cifar10 repro', since: undefined, token: undefined });
+  assert.equal(parseLockFile('nope\n'), undefined);
+});
+
 test('in one process the lock is re-entrant, and released only by the last holder', async (t) => {
   const h = await hostileRepo(t);
   const path = join(h.repo.dvcDir, 'tmp', 'lock');
