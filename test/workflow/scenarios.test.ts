@@ -80,7 +80,8 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const npmCi = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ npm ci'));
     assert.equal(npmCi.filter(Boolean).length, 1, 'only the first job runs npm ci; the others restore node_modules from the cache');
     const builds = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ Build'));
-    assert.deepEqual([builds.length, builds.filter(Boolean).length], [6, 1], 'the first job builds dist; the others restore it');
+    // plan, data, three cells (the quick matrix's seeds), report and history.
+    assert.deepEqual([builds.length, builds.filter(Boolean).length], [7, 1], 'the first job builds dist; the others restore it');
     assert.equal(world.github.comments.length, 0, 'a push posts no comment');
     assert.match(await world.artifactFile(baseline, 'bundle-s42-v1', 'manifest.json'), /"run_id": "s42-v1"/);
     const history = jobsNamed(baseline, 'history')[0]!;
