@@ -88,7 +88,7 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(history.permissions.contents, 'write');
     const records = parseHistory((await execGit(['-C', world.origin.dir, 'show', `${HISTORY_BRANCH}:${HISTORY_FILE}`])).stdout, HISTORY_BRANCH);
     const pushed = records.filter((r) => r.workflow_run?.id === baseline.id);
-    assert.deepEqual(pushed.map((r) => [r.kind, r.event, r.kind === 'run' ? r.run_id : '']).sort(), [['hard', 'push', ''], ['run', 'push', 's100-v1'], ['run', 'push', 's42-v1']]);
+    assert.deepEqual(pushed.map((r) => [r.kind, r.event, r.kind === 'run' ? r.run_id : '']).sort(), [['hard', 'push', ''], ['run', 'push', 's100-v1'], ['run', 'push', 's2025-v1'], ['run', 'push', 's42-v1']]);
   });
 
   it('same-repository pull request: exactly one comment, comparing with the baseline of main', async () => {
