@@ -13,7 +13,7 @@ import { executionOrder, upstreamOf } from './graph.js';
 import { type LockEntry, type LockStage, readLock, writeLockStage } from './lock.js';
 import { applyOverrides, overriddenParams, readStageParams } from './params.js';
 import { canHashStage, keepsRunCache, loadRunCache, outputsCached, runCacheKey, saveRunCache } from './run-cache.js';
-import { HashMemo, isExecutable, stageStatus, type StageStatus } from './status.js';
+import { HashMemo, stageStatus, type StageStatus, withIsexec } from './status.js';
 
 export interface ReproOptions {
   /** Project root holding dvc.yaml, params.yaml and .dvc/. */
@@ -141,8 +141,7 @@ async function runStage(repo: Repo, stage: Stage, locked: LockStage | undefined,
       [out.path],
       async (abs) => {
         if (!out.cache || !(await exists(abs))) return memo.lockEntry(abs);
-        const hash = await saveToCache(repo, abs);
-        return (await isExecutable(abs)) ? { ...hash, isexec: true } : hash;
+        return withIsexec(abs, await saveToCache(repo, abs));
       },
       'output',
     );
