@@ -147,10 +147,6 @@ class Writer {
     }
   }
 
-  data(data: string): void {
-    this.put(data);
-  }
-
   /** A run of line breaks inside a plain or single-quoted scalar: a leading `\n` is doubled (YAML folds one away), then the indent. */
   private breaks(run: readonly string[]): void {
     if (run[0] === '\n') this.lineBreak();
