@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { runGit } from './git.js';
-import { readPipeline } from './pipeline/dvcyaml.js';
+import { type Pipeline, readPipeline } from './pipeline/dvcyaml.js';
 import { formatLock, LOCK_FILE, type LockEntry, type LockStage, readLock } from './pipeline/lock.js';
 import { readStageParams } from './pipeline/params.js';
 import { HashMemo } from './pipeline/status.js';
@@ -59,8 +59,7 @@ async function git(args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv
  * another stage's output given that output's entry; deps and outputs the run did not make stay as
  * `root`'s dvc.lock records them.
  */
-async function lockForRun(root: string, workDir: string): Promise<string> {
-  const pipeline = await readPipeline(root);
+async function lockForRun(root: string, pipeline: Pipeline, workDir: string): Promise<string> {
   const lock = await readLock(root);
   const memo = new HashMemo(workDir);
   const made = new Map<string, LockEntry>();
@@ -112,7 +111,7 @@ export async function experimentFiles(root: string, workDir: string): Promise<Re
     const text = await readFile(join(workDir, path), 'utf8').catch(() => undefined);
     if (text !== undefined) files[path] = text;
   }
-  files[LOCK_FILE] = await lockForRun(root, workDir);
+  files[LOCK_FILE] = await lockForRun(root, pipeline, workDir);
   return files;
 }
 
@@ -137,7 +136,7 @@ export async function recordExperiment(root: string, options: RecordOptions): Pr
   const head = await runGit(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], root).catch(() => undefined);
   if (!head || head.code !== 0) return undefined;
   const baseline = head.stdout.trim();
-  const prefix = (await git(['rev-parse', '--show-prefix'], root)).trim();
+  const prefix = await git(['rev-parse', '--show-prefix'], root);
   const ref = `refs/exps/${baseline.slice(0, 2)}/${baseline.slice(2)}/${options.name}`;
   await git(['check-ref-format', ref], root);
   // A private index, so the user's staged changes are neither used nor touched.

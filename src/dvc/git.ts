@@ -24,7 +24,7 @@ export function runGit(args: readonly string[], cwd: string, options: { input?: 
 }
 
 /** The top of the git work tree holding `dir`, or undefined outside one (or without git). */
-export async function gitRoot(dir: string): Promise<string | undefined> {
+async function gitRoot(dir: string): Promise<string | undefined> {
   const result = await runGit(['rev-parse', '--show-toplevel'], dir).catch(() => undefined);
   return result?.code === 0 ? result.stdout.trim() : undefined;
 }

@@ -55,7 +55,7 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** Whether a request error is a network or parser failure worth another attempt. */
-export function isRetryableNetworkError(error: NodeJS.ErrnoException): boolean {
+function isRetryableNetworkError(error: NodeJS.ErrnoException): boolean {
   const code = error.code ?? '';
   return RETRYABLE_CODES.has(code) || code.startsWith('HPE_');
 }

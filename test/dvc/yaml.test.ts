@@ -18,6 +18,8 @@ const LONG_COMMANDS = [
   `echo ${'a'.repeat(90)} b c`,
   `echo 'quoted ${'x '.repeat(50)}' && echo "double ${'y '.repeat(40)}"`,
   'a:b c#d e: f # g',
+  // Line breaks other than \n keep a string single-quoted, where each break is written as a line of its own.
+  'first\u2028second\u2029\u2029third',
 ];
 
 const PARAMS_TEXT = `lr: 1.0
@@ -124,16 +126,14 @@ describe('the YAML writer writes what DVC writes', () => {
   });
 
   test('dict_sha256 hashes what DVC hashes', { skip: realDvcSkip }, async () => {
-    const doc = loadYaml(
-      `cmd: echo "x" é\ndeps:\n- path: a\n  md5: b\n  size: 3\nparams:\n  params.yaml:\n    lr: 1.0\n    big: 12345678901234567890\n    n: null\nouts:\n- path: o\n`,
-    ) as PyValue;
+    const text = `cmd: echo "x" é\ndeps:\n- path: a\n  md5: b\n  size: 3\nparams:\n  params.yaml:\n    lr: 1.0\n    big: 12345678901234567890\n    n: null\nouts:\n- path: o\n`;
+    const doc = loadYaml(text) as PyValue;
     const py = `
 import sys, json
 from dvc.utils import dict_sha256
 from dvc.utils.serialize import parse_yaml
 print(dict_sha256(parse_yaml(sys.stdin.read(), "x"), exclude=["size", "nfiles"]))
 `;
-    const text = `cmd: echo "x" é\ndeps:\n- path: a\n  md5: b\n  size: 3\nparams:\n  params.yaml:\n    lr: 1.0\n    big: 12345678901234567890\n    n: null\nouts:\n- path: o\n`;
     assert.equal(dictSha256(doc, ['size', 'nfiles']), (await dvcPython(py, text)).trim());
   });
 });

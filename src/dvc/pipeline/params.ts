@@ -26,21 +26,12 @@ async function readParamsDoc(path: string): Promise<PyValue> {
   }
 }
 
-function pyValueAt(doc: PyValue, key: string): PyValue | undefined {
-  let node: PyValue | undefined = doc;
-  for (const part of key.split('.')) {
-    if (!isPyMapping(node) || !Object.hasOwn(node, part)) return undefined;
-    node = node[part];
-  }
-  return node;
-}
-
-/** The value at a dotted key, or undefined when any part is missing. */
+/** The value at a dotted key, or undefined when any part is missing (only a document's own keys count, never `constructor`). */
 export function valueAt(doc: unknown, key: string): unknown {
   let node = doc;
   for (const part of key.split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node) || !(part in node)) return undefined;
-    node = (node as Record<string, unknown>)[part];
+    if (!isPyMapping(node) || !Object.hasOwn(node, part)) return undefined;
+    node = node[part];
   }
   return node;
 }
@@ -56,7 +47,7 @@ export async function readStageParams(wdir: string, stageName: string, params: r
   for (const { file, key } of params) {
     const path = isAbsolute(file) ? file : join(wdir, file);
     if (!docs.has(path)) docs.set(path, await readParamsDoc(path));
-    const value = pyValueAt(docs.get(path)!, key);
+    const value = valueAt(docs.get(path), key) as PyValue | undefined;
     if (value === undefined) throw new UserError(`stage "${stageName}" tracks parameter "${key}", which is missing from ${path}; add it there or remove it from dvc.yaml`);
     (result[file] ??= {})[key] = value;
   }

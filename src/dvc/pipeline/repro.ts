@@ -13,7 +13,7 @@ import { executionOrder, upstreamOf } from './graph.js';
 import { type LockEntry, type LockStage, readLock, writeLockStage } from './lock.js';
 import { applyOverrides, overriddenParams, readStageParams } from './params.js';
 import { canHashStage, keepsRunCache, loadRunCache, outputsCached, runCacheKey, saveRunCache } from './run-cache.js';
-import { HashMemo, isExecutable, stageStatus, type StageStatus } from './status.js';
+import { HashMemo, stageStatus, type StageStatus, withIsexec } from './status.js';
 
 export interface ReproOptions {
   /** Project root holding dvc.yaml, params.yaml and .dvc/. */
@@ -78,24 +78,29 @@ async function lockEntries(stage: Stage, paths: readonly string[], hashOne: (abs
   return result;
 }
 
+/** The stage's command, deps and params as they are now, in a lock entry without outputs (what the run-cache is keyed on). */
+async function currentInputs(stage: Stage, memo: HashMemo): Promise<LockStage | undefined> {
+  const deps = await Promise.all(stage.deps.map(async (path) => ({ path, entry: await memo.lockEntry(join(stage.wdir, path)) })));
+  if (deps.some((d) => d.entry === undefined)) return undefined;
+  const params = await readStageParams(stage.wdir, stage.name, stage.params);
+  return { cmd: stage.cmd, deps: deps.map((d) => ({ path: d.path, ...d.entry! })), params, outs: stage.outs.map((o) => ({ path: o.path, md5: '', size: 0 })) };
+}
+
 /**
  * DVC's `stage_cache.restore`: when the stage's command, deps and params are what dvc.lock says (only
  * outputs are missing or changed), or the run-cache holds an entry for them, and every output of
  * that entry is in the cache, the outputs are checked out instead of running the command.
+ * `status` is the stage's status against `locked`, as reproduce decided to run it.
  */
-async function restoreOutputs(repo: Repo, stage: Stage, locked: LockStage | undefined, memo: HashMemo, options: ReproOptions): Promise<boolean> {
+async function restoreOutputs(repo: Repo, stage: Stage, locked: LockStage | undefined, status: StageStatus, memo: HashMemo, options: ReproOptions): Promise<boolean> {
   if (!canHashStage(stage)) return false;
-  const deps = await Promise.all(stage.deps.map(async (path) => ({ path, entry: await memo.lockEntry(join(stage.wdir, path)) })));
-  if (deps.some((d) => d.entry === undefined)) return false;
-  const params = await readStageParams(stage.wdir, stage.name, stage.params);
-  const current: LockStage = { cmd: stage.cmd, deps: deps.map((d) => ({ path: d.path, ...d.entry! })), params, outs: stage.outs.map((o) => ({ path: o.path, md5: '', size: 0 })) };
   // Only outputs differ from dvc.lock: the lock entry itself says what to check out.
-  const unchanged =
-    locked !== undefined &&
-    stage.outs.every((o) => locked.outs.some((l) => l.path === o.path)) &&
-    (await stageStatus(stage, new Map([[stage.name, locked]]), memo)).reasons.every((reason) => reason.startsWith('out '));
+  const unchanged = locked !== undefined && stage.outs.every((o) => locked.outs.some((l) => l.path === o.path)) && status.reasons.every((reason) => reason.startsWith('out '));
   let entry: LockStage | undefined = unchanged ? locked : undefined;
-  if (!entry && options.runCache !== false) entry = await loadRunCache(repo.cacheDir, runCacheKey(current));
+  if (!entry && options.runCache !== false) {
+    const current = await currentInputs(stage, memo);
+    if (current) entry = await loadRunCache(repo.cacheDir, runCacheKey(current));
+  }
   if (!entry || !(await outputsCached(repo.cacheDir, entry.outs))) return false;
   options.log?.(`Stage '${stage.name}' is cached - skipping run, checking out outputs`);
   for (const out of entry.outs) {
@@ -108,7 +113,7 @@ async function restoreOutputs(repo: Repo, stage: Stage, locked: LockStage | unde
 }
 
 /** Runs one stage (or restores its outputs from the cache) and, only when everything succeeded, records it in dvc.lock. */
-async function runStage(repo: Repo, stage: Stage, locked: LockStage | undefined, memo: HashMemo, options: ReproOptions): Promise<'ran' | 'restored'> {
+async function runStage(repo: Repo, stage: Stage, locked: LockStage | undefined, status: StageStatus, memo: HashMemo, options: ReproOptions): Promise<'ran' | 'restored'> {
   // Outputs are removed, cached and git-ignored: never through a link that leads out of the repository.
   const folders = stage.outs.map((out) => posix.dirname(relative(repo.root, join(stage.wdir, out.path)).split(sep).join('/')));
   const linkOut = await findLinkOut(repo.root, folders);
@@ -116,7 +121,7 @@ async function runStage(repo: Repo, stage: Stage, locked: LockStage | undefined,
     throw new UnsafePathError(`stage "${stage.name}": an output lies below ${linkOut.link}, a symbolic link to ${linkOut.target} outside the repository, and repro does not remove or write through it; replace the link with a real folder and run the command again`);
   }
   for (const out of stage.outs) if (!out.persist) await rm(join(stage.wdir, out.path), { recursive: true, force: true });
-  const restored = !options.force && (await restoreOutputs(repo, stage, locked, memo, options));
+  const restored = !options.force && (await restoreOutputs(repo, stage, locked, status, memo, options));
   if (!restored) {
     const commands = Array.isArray(stage.cmd) ? stage.cmd : [stage.cmd];
     for (const cmd of commands) {
@@ -136,8 +141,7 @@ async function runStage(repo: Repo, stage: Stage, locked: LockStage | undefined,
       [out.path],
       async (abs) => {
         if (!out.cache || !(await exists(abs))) return memo.lockEntry(abs);
-        const hash = await saveToCache(repo, abs);
-        return (await isExecutable(abs)) ? { ...hash, isexec: true } : hash;
+        return withIsexec(abs, await saveToCache(repo, abs));
       },
       'output',
     );
@@ -211,7 +215,7 @@ async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
     }
     log(`Running stage '${stage.name}'${status.reasons.length > 0 ? ` (${status.reasons.join('; ')})` : ' (forced)'}:`);
     const started = Date.now();
-    const action = await runStage(repo, stage, lock.get(stage.name), memo, options);
+    const action = await runStage(repo, stage, lock.get(stage.name), status, memo, options);
     const seconds = (Date.now() - started) / 1000;
     outcomes.push({ ...status, action, seconds });
     log(`Stage '${stage.name}' ${action === 'ran' ? 'done' : 'restored'} in ${seconds.toFixed(1)} s; dvc.lock updated`);

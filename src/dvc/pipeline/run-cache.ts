@@ -19,7 +19,7 @@ import { type LockEntry, type LockStage, lockStageDoc, lockStageFrom } from './l
  * running the command. The cache folder is the one objects live in (`.dvc/cache`, beside `files/`).
  */
 
-export const RUNS_DIR = 'runs';
+const RUNS_DIR = 'runs';
 const UNHASHED = ['size', 'nfiles'];
 
 /** Whether DVC can key a stage at all (`_can_hash`): a command, deps and outs, not always_changed, no persist output. */
@@ -40,11 +40,11 @@ export function runCacheKey(stage: LockStage): string {
 }
 
 /** The run-cache value of a finished run: its whole lock entry. */
-export function runCacheValue(stage: LockStage): string {
+function runCacheValue(stage: LockStage): string {
   return dictSha256(lockStageDoc(stage), UNHASHED);
 }
 
-export function runCacheDir(cacheDir: string, key: string): string {
+function runCacheDir(cacheDir: string, key: string): string {
   return join(cacheDir, RUNS_DIR, key.slice(0, 2), key);
 }
 

@@ -36,8 +36,7 @@ export class HashMemo {
   /** `hash(path)` plus `isexec` for an executable file, as dvc.lock records a dep or an out. */
   async lockEntry(path: string): Promise<(HashInfo & { isexec?: boolean }) | undefined> {
     const hash = await this.hash(path);
-    if (!hash || hash.nfiles !== undefined) return hash;
-    return (await isExecutable(path)) ? { ...hash, isexec: true } : hash;
+    return hash ? withIsexec(path, hash) : undefined;
   }
 
   clear(): void {
@@ -46,9 +45,15 @@ export class HashMemo {
 }
 
 /** DVC's `isexec`: any execute bit of a regular file. */
-export async function isExecutable(path: string): Promise<boolean> {
+async function isExecutable(path: string): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
   return info !== undefined && info.isFile() && (info.mode & 0o111) !== 0;
+}
+
+/** The hash of the file or folder at `path` with `isexec: true` added when it is an executable file. */
+export async function withIsexec(path: string, hash: HashInfo): Promise<HashInfo & { isexec?: boolean }> {
+  if (hash.nfiles !== undefined) return hash;
+  return (await isExecutable(path)) ? { ...hash, isexec: true } : hash;
 }
 
 export interface StageStatus {

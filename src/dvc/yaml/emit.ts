@@ -147,8 +147,11 @@ class Writer {
     }
   }
 
-  data(data: string): void {
-    this.put(data);
+  /** A run of line breaks inside a plain or single-quoted scalar: a leading `\n` is doubled (YAML folds one away), then the indent. */
+  private breaks(run: readonly string[]): void {
+    if (run[0] === '\n') this.lineBreak();
+    for (const br of run) this.lineBreak(br);
+    this.writeIndent();
   }
 
   plain(chars: readonly string[], split: boolean): void {
@@ -172,9 +175,7 @@ class Writer {
         }
       } else if (breaks) {
         if (ch === undefined || !BREAKS.includes(ch)) {
-          if (chars[start] === '\n') this.lineBreak();
-          for (const br of chars.slice(start, end)) this.lineBreak(br === '\n' ? '\n' : br);
-          this.writeIndent();
+          this.breaks(chars.slice(start, end));
           this.whitespace = false;
           this.indention = false;
           start = end;
@@ -205,9 +206,7 @@ class Writer {
         }
       } else if (breaks) {
         if (ch === undefined || !BREAKS.includes(ch)) {
-          if (chars[start] === '\n') this.lineBreak();
-          for (const br of chars.slice(start, end)) this.lineBreak(br === '\n' ? '\n' : br);
-          this.writeIndent();
+          this.breaks(chars.slice(start, end));
           start = end;
         }
       } else if ((ch === undefined || ` ${BREAKS}`.includes(ch) || ch === "'") && start < end) {

@@ -6,7 +6,7 @@ import { isPyMapping, PyDate, PyFloat, pythonFloatRepr, type PyValue } from './v
  * `json.dumps(value, sort_keys=True)` of Python, byte for byte: DVC hashes its run-cache keys and
  * experiments (`dict_sha256`) from this text, so the same stage must give the same text here.
  */
-export function pythonJsonDumps(value: PyValue): string {
+function pythonJsonDumps(value: PyValue): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'bigint') return value.toString();

@@ -65,7 +65,7 @@ function pyFloat(text: string): PyFloat {
 }
 
 /** The value of a plain scalar, typed as DVC reads it. */
-export function plainValue(text: string): PyValue {
+function plainValue(text: string): PyValue {
   switch (resolvePlain(text)) {
     case 'bool':
       return text.toLowerCase() === 'true';

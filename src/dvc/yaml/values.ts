@@ -87,8 +87,8 @@ export function pyEqual(a: PyValue, b: PyValue): boolean {
   return a === b;
 }
 
-/** A plain JS value for display and for code outside the DVC layer (floats as numbers, big ints as numbers). */
-export function toPlain(value: PyValue): unknown {
+/** A plain JS value for display (floats as numbers, big ints as numbers). */
+function toPlain(value: PyValue): unknown {
   if (value instanceof PyFloat) return value.value;
   if (value instanceof PyDate) return value.text;
   if (typeof value === 'bigint') return Number(value);
