@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { md5File, md5Hex } from '../util/md5.js';
 import { CLASS_NAMES } from './classes.js';
-import { BATCH_FILES, RECORD_BYTES, recordId, type BatchFile } from './records.js';
+import { BATCH_FILES, RECORD_BYTES, recordId, recordOfId, type BatchFile } from './records.js';
 
 /** The folder name the official tarball unpacks to; every source ends up as one of these. */
 export const BATCHES_DIR_NAME = 'cifar-10-batches-bin';
@@ -59,10 +59,9 @@ export function datasetFingerprint(batches: readonly { name: string; md5: string
 
 /** `batch file:record index` of an image id (`train1-00042` → `data_batch_1.bin:42`), as manifests record it. */
 export function sourceOfId(id: string): string {
-  const match = /^(train[1-5]|test)-(\d{5})$/.exec(id);
-  const batch = match && BATCH_FILES.find((b) => b.idPrefix === match[1]);
-  if (!match || !batch) throw new Error(`"${id}" is not a CIFAR-10 image id (train1-00042, test-09999, …)`);
-  return `${batch.name}:${Number(match[2])}`;
+  const record = recordOfId(id);
+  if (!record) throw new Error(`"${id}" is not a CIFAR-10 image id (train1-00042, test-09999, …)`);
+  return `${record.batch.name}:${record.index}`;
 }
 
 /**

@@ -26,11 +26,18 @@ export const BATCH_FILES: readonly BatchFile[] = [
 ];
 
 /** What every image id looks like (recordId): the one shape a stored id may take. */
-export const IMAGE_ID_PATTERN = /^(train[1-5]|test)-\d{5}$/;
+export const IMAGE_ID_PATTERN = /^(train[1-5]|test)-(\d{5})$/;
 
 /** The stable id of record `index` of a batch, e.g. `train1-00042`, `test-09999`. */
 export function recordId(idPrefix: string, index: number): string {
   return `${idPrefix}-${String(index).padStart(5, '0')}`;
+}
+
+/** The batch file and record index an image id names (recordId's inverse), or undefined when `id` is not an image id. */
+export function recordOfId(id: string): { batch: BatchFile; index: number } | undefined {
+  const match = IMAGE_ID_PATTERN.exec(id);
+  const batch = match && BATCH_FILES.find((b) => b.idPrefix === match[1]);
+  return batch ? { batch, index: Number(match![2]) } : undefined;
 }
 
 /**

@@ -54,16 +54,8 @@ export class BatchPipeline {
   private waiting?: { resolve: (batch: TrainBatch) => void; reject: (error: Error) => void };
   private failure?: Error;
 
-  constructor(options: PipelineOptions) {
-    const sequence: SequenceOptions = {
-      batchSize: options.batchSize,
-      epochs: options.epochs,
-      normalisation: options.normalisation,
-      cropPadding: options.cropPadding,
-      flip: options.flip,
-      randomState: options.randomState,
-    };
-    const start: WorkerStart = { ...sequence, pixels: sharedPixels(options.split.pixels), labels: options.split.labels, prefetch: options.prefetch ?? 2 };
+  constructor({ split, prefetch = 2, ...sequence }: PipelineOptions) {
+    const start: WorkerStart = { ...sequence, pixels: sharedPixels(split.pixels), labels: split.labels, prefetch };
     this.worker = new Worker(new URL('./batch-worker.js', import.meta.url), { workerData: start });
     this.worker.on('message', (batch: TrainBatch) => {
       if (this.waiting) {

@@ -7,7 +7,7 @@ import { CLASS_NAMES, NUM_CLASSES } from '../cifar/classes.js';
 import { acquireCifar, type SourceSpec } from '../cifar/download.js';
 import { pngEncoderInfo } from '../cifar/png.js';
 import { CHUNK_RECORDS, encodeRecords } from '../cifar/png-writer.js';
-import { BATCH_FILES, RECORD_BYTES } from '../cifar/records.js';
+import { BATCH_FILES, RECORD_BYTES, recordOfId } from '../cifar/records.js';
 import {
   checkoutOutputs,
   collectOutputs,
@@ -110,10 +110,9 @@ async function encodePartition(batchesDir: string, part: readonly ImageEntry[], 
   const files: RebuiltPartition['files'] = [];
   const byBatch = new Map<string, { index: number; entry: ImageEntry }[]>();
   for (const entry of part) {
-    const match = /^(train[1-5]|test)-(\d{5})$/.exec(entry.id);
-    const batch = match && BATCH_FILES.find((b) => b.idPrefix === match[1]);
-    if (!match || !batch) throw new Error(`"${entry.id}" is not a CIFAR-10 image id`);
-    byBatch.set(batch.name, [...(byBatch.get(batch.name) ?? []), { index: Number(match[2]), entry }]);
+    const record = recordOfId(entry.id);
+    if (!record) throw new Error(`"${entry.id}" is not a CIFAR-10 image id`);
+    byBatch.set(record.batch.name, [...(byBatch.get(record.batch.name) ?? []), { index: record.index, entry }]);
   }
   const progress = startProgress(`rebuild ${label}`, part.length, { unit: 'images', quiet });
   const encodeRun = async (run: readonly { entry: ImageEntry }[], records: Uint8Array) => {

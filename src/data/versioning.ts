@@ -101,9 +101,10 @@ async function ensureRemote(repo: Repo, options: VersionDataOptions, cwd: string
 export async function versionData(options: VersionDataOptions = {}): Promise<VersionDataResult> {
   const cwd = options.cwd ?? process.cwd();
   const log = options.log ?? (() => {});
-  const root = (await findRepoRoot(cwd)) ?? cwd;
+  const found = await findRepoRoot(cwd);
+  const root = found ?? cwd;
   let repo: Repo;
-  if (await findRepoRoot(cwd)) repo = await loadRepo(root);
+  if (found) repo = await loadRepo(root);
   else {
     repo = (await initRepo(root)).repo;
     log(`Initialized a DVC repository in ${root}`);
@@ -113,10 +114,10 @@ export async function versionData(options: VersionDataOptions = {}): Promise<Ver
   const partitionsDir = join(root, PARTITIONS_DIR);
   const recipePath = join(partitionsDir, RECIPE_FILE);
   const spec: PartitionSpec = { ...DEFAULT_PARTITIONS, ...options.partitions };
-  let versions: string[] = Array.from({ length: spec.count }, (_, k) => `v${k + 1}`);
-  if (await exists(recipePath)) versions = Object.keys((await readPartitionRecipe(recipePath)).partitions);
+  const hasRecipe = await exists(recipePath);
+  let versions = hasRecipe ? Object.keys((await readPartitionRecipe(recipePath)).partitions) : Array.from({ length: spec.count }, (_, k) => `v${k + 1}`);
   const present = await Promise.all(versions.map((v) => exists(join(partitionsDir, v))));
-  if (!(await exists(recipePath)) || present.some((p) => !p)) {
+  if (!hasRecipe || present.some((p) => !p)) {
     log(`Partitions missing in ${PARTITIONS_DIR}; creating them from ${IMAGES_DIR}`);
     const made = await createPartitions({ imagesDir: join(root, IMAGES_DIR), outDir: partitionsDir, ...spec, quiet: options.progress === undefined });
     versions = Object.keys(made.recipe.partitions);
@@ -132,7 +133,7 @@ export async function versionData(options: VersionDataOptions = {}): Promise<Ver
   const remote = listRemotes(repo.config).find((r) => r.name === defaultRemoteName(repo.config))!;
   const shownUrl = safeUrl(remote.url);
   log(`pushed ${pushed.uploaded} object(s) to "${remote.name}" (${shownUrl}); ${pushed.present} were already there`);
-  const files = ['.dvc/config', '.dvc/.gitignore', '.dvcignore', ...added.map((a) => repoRelative(root, a.dvcFile)), `${PARTITIONS_DIR}/.gitignore`];
-  if (await exists(recipePath)) files.push(`${PARTITIONS_DIR}/${RECIPE_FILE}`);
+  // The recipe is there: it was read above, or createPartitions wrote it.
+  const files = ['.dvc/config', '.dvc/.gitignore', '.dvcignore', ...added.map((a) => repoRelative(root, a.dvcFile)), `${PARTITIONS_DIR}/.gitignore`, `${PARTITIONS_DIR}/${RECIPE_FILE}`];
   return { versions, push: pushed, remote: shownUrl, gitCommand: `git add ${files.join(' ')}` };
 }

@@ -3,6 +3,7 @@ import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, simdCovers } 
 import { adamStep } from './kernels/adam.js';
 import { batchNormTrain, batchNormTrainGrad, fusedBatchNorm, reluBiasGrad } from './kernels/batch-norm.js';
 import { batchMatMul, fusedMatMul } from './kernels/dense.js';
+import type { KernelArgs } from './kernels/module.js';
 import { SIMD_KERNELS } from './kernels/names.js';
 import { maxPoolGrad, reduceLeadingAxes, reluGrad, shareInput } from './kernels/tensor-ops.js';
 
@@ -15,7 +16,6 @@ import { maxPoolGrad, reduceLeadingAxes, reluGrad, shareInput } from './kernels/
  * gradient check against the cpu backend in test/model/.
  */
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
 type TensorInfo = tf.TensorInfo;
 
 interface RefCountingBackend {

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { SimdKernels } from './module.js';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import { type KernelArgs, SimdKernels } from './module.js';
 
 /**
  * One Adam step of one variable: [value', m', v'] from value, grad, m, v and the bias corrections

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { SimdKernels } from './module.js';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import { type KernelArgs, SimdKernels } from './module.js';
 
 /** Channels of x (its last axis), when every per-channel input is a vector of them and they come in fours. */
 function channelsOf(x: tf.TensorInfo, perChannel: (tf.TensorInfo | undefined)[]): number | undefined {

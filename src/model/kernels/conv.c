@@ -56,36 +56,18 @@ void conv_forward(const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scra
       const v128_t b1 = bias ? wasm_v128_load(bias + o + 4) : zero;
       for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox += 4) {
-          v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+          struct block4x8 a = block_splat(b0, b1);
           for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) {
               const f32 *xp = scratch + ((oy * sh + ky) * wp + ox * sw + kx) * c;
               const f32 *wq = w + ((ky * kw + kx) * c) * op + o;
-              const int step = sw * c;
-              for (int i = 0; i < c; i++) {
-                const v128_t w0 = wasm_v128_load(wq + i * op), w1 = wasm_v128_load(wq + i * op + 4);
-                const v128_t x0 = wasm_v128_load32_splat(xp + i);
-                const v128_t x1 = wasm_v128_load32_splat(xp + step + i);
-                const v128_t x2 = wasm_v128_load32_splat(xp + 2 * step + i);
-                const v128_t x3 = wasm_v128_load32_splat(xp + 3 * step + i);
-                a00 = madd(a00, x0, w0), a01 = madd(a01, x0, w1);
-                a10 = madd(a10, x1, w0), a11 = madd(a11, x1, w1);
-                a20 = madd(a20, x2, w0), a21 = madd(a21, x2, w1);
-                a30 = madd(a30, x3, w0), a31 = madd(a31, x3, w1);
-              }
+              a = accumulate4x8(a, xp, sw * c, 1, wq, op, c);
             }
           }
-          if (relu) {
-            a00 = wasm_f32x4_max(a00, zero), a01 = wasm_f32x4_max(a01, zero), a10 = wasm_f32x4_max(a10, zero), a11 = wasm_f32x4_max(a11, zero);
-            a20 = wasm_f32x4_max(a20, zero), a21 = wasm_f32x4_max(a21, zero), a30 = wasm_f32x4_max(a30, zero), a31 = wasm_f32x4_max(a31, zero);
-          }
+          if (relu) a = block_relu(a);
           const int count = ow - ox < 4 ? ow - ox : 4;
           const int lanes = co - o < 8 ? co - o : 8;
-          f32 *yp = yb + ((long)oy * ow + ox) * co + o;
-          store8(yp, a00, a01, lanes);
-          if (count > 1) store8(yp + co, a10, a11, lanes);
-          if (count > 2) store8(yp + 2 * co, a20, a21, lanes);
-          if (count > 3) store8(yp + 3 * co, a30, a31, lanes);
+          block_store(yb + ((long)oy * ow + ox) * co + o, co, a, count, lanes);
         }
       }
     }
@@ -149,27 +131,10 @@ void conv_filter_grad(const f32 *x, const f32 *dy, f32 *dw, f32 *scratch, int n,
       for (int kx = 0; kx < kw; kx++) {
         for (int i = 0; i < c; i += 4) {
           for (int o = 0; o < op; o += 8) {
-            v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-            for (int oy = 0; oy < oh; oy++) {
-              const f32 *xp = xs + ((oy * sh + ky) * wp + kx) * c + i;
-              const f32 *gp = g + oy * ow * op + o;
-              for (int ox = 0; ox < ow; ox++) {
-                const v128_t g0 = wasm_v128_load(gp), g1 = wasm_v128_load(gp + 4);
-                const v128_t x0 = wasm_v128_load32_splat(xp), x1 = wasm_v128_load32_splat(xp + 1);
-                const v128_t x2 = wasm_v128_load32_splat(xp + 2), x3 = wasm_v128_load32_splat(xp + 3);
-                a00 = madd(a00, x0, g0), a01 = madd(a01, x0, g1);
-                a10 = madd(a10, x1, g0), a11 = madd(a11, x1, g1);
-                a20 = madd(a20, x2, g0), a21 = madd(a21, x2, g1);
-                a30 = madd(a30, x3, g0), a31 = madd(a31, x3, g1);
-                xp += sw * c;
-                gp += op;
-              }
-            }
-            f32 *ap = acc + ((ky * kw + kx) * cp + i) * op + o;
-            add8(ap, a00, a01);
-            add8(ap + op, a10, a11);
-            add8(ap + 2 * op, a20, a21);
-            add8(ap + 3 * op, a30, a31);
+            struct block4x8 a = block_splat(wasm_f32x4_splat(0), wasm_f32x4_splat(0));
+            for (int oy = 0; oy < oh; oy++)
+              a = accumulate4x8(a, xs + ((oy * sh + ky) * wp + kx) * c + i, 1, sw * c, g + oy * ow * op + o, op, ow);
+            block_add(acc + ((ky * kw + kx) * cp + i) * op + o, op, a);
           }
         }
       }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { SimdKernels } from './module.js';
+import { type KernelArgs, roundUp8, SimdKernels } from './module.js';
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
 type ConvAttrs = {
   strides: number | [number, number];
   pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -9,8 +8,6 @@ type ConvAttrs = {
   dilations?: number | [number, number];
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 };
-
-const roundUp8 = (n: number) => Math.ceil(n / 8) * 8;
 
 function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(

@@ -1,9 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { SimdKernels } from './module.js';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-const roundUp8 = (n: number) => Math.ceil(n / 8) * 8;
+import { type KernelArgs, roundUp8, SimdKernels } from './module.js';
 
 /**
  * The product of a and b (batched, either transposed) by the SIMD gemm, with an optional rank-1

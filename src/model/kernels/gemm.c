@@ -32,38 +32,16 @@ static void gemm1(const f32 *a, const f32 *b, const f32 *bias, f32 *c, f32 *scra
   const v128_t zero = wasm_f32x4_splat(0);
   // Column panel outer: its k×8 floats stay in cache while every row panel goes past.
   for (int j = 0; j < np; j += 8) {
-    const f32 *panel = pb + (long)j * k;
     for (int i0 = 0; i0 < mp; i0 += 4) {
-      v128_t a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
-      const f32 *ap = pa + i0 * k;
-      const f32 *bp = panel;
-      for (int kk = 0; kk < k; kk++) {
-        const v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-        const v128_t x0 = wasm_v128_load32_splat(ap), x1 = wasm_v128_load32_splat(ap + 1);
-        const v128_t x2 = wasm_v128_load32_splat(ap + 2), x3 = wasm_v128_load32_splat(ap + 3);
-        a00 = madd(a00, x0, b0), a01 = madd(a01, x0, b1);
-        a10 = madd(a10, x1, b0), a11 = madd(a11, x1, b1);
-        a20 = madd(a20, x2, b0), a21 = madd(a21, x2, b1);
-        a30 = madd(a30, x3, b0), a31 = madd(a31, x3, b1);
-        ap += 4;
-        bp += 8;
-      }
-      const int lanes = n - j < 8 ? n - j : 8;
+      struct block4x8 a = accumulate4x8(block_splat(zero, zero), pa + i0 * k, 1, 4, pb + (long)j * k, 8, k);
       if (bias) {
         // bias is padded to a multiple of 8 by the caller.
         const v128_t b0 = wasm_v128_load(bias + j), b1 = wasm_v128_load(bias + j + 4);
-        a00 = wasm_f32x4_add(a00, b0), a01 = wasm_f32x4_add(a01, b1), a10 = wasm_f32x4_add(a10, b0), a11 = wasm_f32x4_add(a11, b1);
-        a20 = wasm_f32x4_add(a20, b0), a21 = wasm_f32x4_add(a21, b1), a30 = wasm_f32x4_add(a30, b0), a31 = wasm_f32x4_add(a31, b1);
+        a.a00 = wasm_f32x4_add(a.a00, b0), a.a01 = wasm_f32x4_add(a.a01, b1), a.a10 = wasm_f32x4_add(a.a10, b0), a.a11 = wasm_f32x4_add(a.a11, b1);
+        a.a20 = wasm_f32x4_add(a.a20, b0), a.a21 = wasm_f32x4_add(a.a21, b1), a.a30 = wasm_f32x4_add(a.a30, b0), a.a31 = wasm_f32x4_add(a.a31, b1);
       }
-      if (relu) {
-        a00 = wasm_f32x4_max(a00, zero), a01 = wasm_f32x4_max(a01, zero), a10 = wasm_f32x4_max(a10, zero), a11 = wasm_f32x4_max(a11, zero);
-        a20 = wasm_f32x4_max(a20, zero), a21 = wasm_f32x4_max(a21, zero), a30 = wasm_f32x4_max(a30, zero), a31 = wasm_f32x4_max(a31, zero);
-      }
-      f32 *cp = c + (long)i0 * n + j;
-      store8(cp, a00, a01, lanes);
-      if (i0 + 1 < m) store8(cp + n, a10, a11, lanes);
-      if (i0 + 2 < m) store8(cp + 2 * n, a20, a21, lanes);
-      if (i0 + 3 < m) store8(cp + 3 * n, a30, a31, lanes);
+      if (relu) a = block_relu(a);
+      block_store(c + (long)i0 * n + j, n, a, m - i0, n - j < 8 ? n - j : 8);
     }
   }
 }

@@ -9,6 +9,12 @@ import type * as tf from '@tensorflow/tfjs';
  * them, with no copy in either direction. Pointers are byte offsets into that heap; scratch space
  * comes from the backend's allocator (the module owns no memory of its own: no stack, no data).
  */
+/** What tfjs passes a kernel function: inputs, attributes and the backend. */
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** `n` rounded up to a multiple of 8: the column padding conv_forward and gemm read their weights with (round_up in kernels.h). */
+export const roundUp8 = (n: number) => Math.ceil(n / 8) * 8;
+
 /** A kernel's arguments are heap offsets and sizes, in the order of its C signature. */
 type Kernel = (...offsetsAndSizes: number[]) => void;
 

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { SimdKernels } from './module.js';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import { type KernelArgs, SimdKernels } from './module.js';
 
 /**
  * Sum or Mean over every axis but the last (a bias gradient, a batch mean over N, H, W), or

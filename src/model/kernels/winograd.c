@@ -184,23 +184,8 @@ void wino_conv(const f32 *x, const f32 *w, const f32 *bias, f32 *y, f32 *scratch
       f32 *Mp = M + pos * mstride;
       for (int t = 0; t < p.tiles; t += 4) {
         for (int o = 0; o < p.op; o += 8) {
-          v128_t a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
-          const f32 *v = Vp + (long)t * p.cp;
-          const f32 *u = Up + o;
-          for (int i = 0; i < p.cp; i++) {
-            const v128_t u0 = LD(u + i * p.op), u1 = LD(u + i * p.op + 4);
-            const v128_t x0 = wasm_v128_load32_splat(v + i), x1 = wasm_v128_load32_splat(v + p.cp + i);
-            const v128_t x2 = wasm_v128_load32_splat(v + 2 * p.cp + i), x3 = wasm_v128_load32_splat(v + 3 * p.cp + i);
-            a00 = madd(a00, x0, u0), a01 = madd(a01, x0, u1);
-            a10 = madd(a10, x1, u0), a11 = madd(a11, x1, u1);
-            a20 = madd(a20, x2, u0), a21 = madd(a21, x2, u1);
-            a30 = madd(a30, x3, u0), a31 = madd(a31, x3, u1);
-          }
-          f32 *m = Mp + (long)t * p.op + o;
-          store8(m, a00, a01, 8);
-          store8(m + p.op, a10, a11, 8);
-          store8(m + 2 * p.op, a20, a21, 8);
-          store8(m + 3 * p.op, a30, a31, 8);
+          const struct block4x8 a = accumulate4x8(block_splat(zero, zero), Vp + (long)t * p.cp, p.cp, 1, Up + o, p.op, p.cp);
+          block_store(Mp + (long)t * p.op + o, p.op, a, 4, 8);
         }
       }
     }
@@ -298,25 +283,8 @@ void wino_filter_grad(const f32 *x, const f32 *dy, f32 *dw, f32 *scratch, int n,
       const f32 *Dp = D + pos * dstride;
       for (int i = 0; i < p.cp; i += 4) {
         for (int o = 0; o < p.op; o += 8) {
-          v128_t a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
-          const f32 *v = Vp + i;
-          const f32 *g = Dp + o;
-          for (int t = 0; t < p.tiles; t++) {
-            const v128_t g0 = LD(g), g1 = LD(g + 4);
-            const v128_t x0 = wasm_v128_load32_splat(v), x1 = wasm_v128_load32_splat(v + 1);
-            const v128_t x2 = wasm_v128_load32_splat(v + 2), x3 = wasm_v128_load32_splat(v + 3);
-            a00 = madd(a00, x0, g0), a01 = madd(a01, x0, g1);
-            a10 = madd(a10, x1, g0), a11 = madd(a11, x1, g1);
-            a20 = madd(a20, x2, g0), a21 = madd(a21, x2, g1);
-            a30 = madd(a30, x3, g0), a31 = madd(a31, x3, g1);
-            v += p.cp;
-            g += p.op;
-          }
-          f32 *acc = P + ((long)pos * p.cp + i) * p.op + o;
-          add8(acc, a00, a01);
-          add8(acc + p.op, a10, a11);
-          add8(acc + 2 * p.op, a20, a21);
-          add8(acc + 3 * p.op, a30, a31);
+          const struct block4x8 a = accumulate4x8(block_splat(zero, zero), Vp + i, 1, p.cp, Dp + o, p.op, p.tiles);
+          block_add(P + ((long)pos * p.cp + i) * p.op + o, p.op, a);
         }
       }
     }
