@@ -288,11 +288,13 @@ export interface MatrixPoint {
   macroF1: { mean: number; min: number; max: number };
 }
 
+/** The matrix a run belongs to: its workflow run, or its day for local appends. */
+export const matrixOf = (r: Pick<RunRecord, 'workflow_run' | 'date'>): string => (r.workflow_run ? String(r.workflow_run.id) : `local-${r.date.slice(0, 10)}`);
+
 export function matrixPoints(records: readonly RunRecord[]): MatrixPoint[] {
   const groups = new Map<string, RunRecord[]>();
   for (const r of records) {
-    const group = r.workflow_run ? String(r.workflow_run.id) : `local-${r.date.slice(0, 10)}`;
-    const key = `${group}\u0000${r.versions}`;
+    const key = `${matrixOf(r)}\u0000${r.versions}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const band = (values: number[]) => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) });
