@@ -110,10 +110,7 @@ function hardImagesMarkdown(hard: HardImagesResult, minRuns: number): string {
   return `${hard.images.length} hard image(s) of ${hard.eligible} held out by at least ${minRuns} runs (per class: ${perClass}).${more}\n\n${table}`;
 }
 
-/**
- * The bundles actions/download-artifact left in `dir`: one subfolder per artifact, or, when exactly
- * one artifact matched its pattern, that bundle unpacked straight into `dir` (download-artifact v5+).
- */
+/** The report of the bundles under `bundlesDir` (download-artifact's layouts, as readTrustedBundles reads them), against the baseline's. */
 export async function buildExperimentsReport(options: ExperimentsReportOptions): Promise<ExperimentsReport> {
   // Every bundle is checked before anything is read from it: on the fork path a pull request made them.
   const own = await readTrustedBundles(options.bundlesDir);
