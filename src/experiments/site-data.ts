@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { readConfusionJson } from '../evaluate/report-files.js';
 import type { SiteData } from '../report/site.js';
 import { BUNDLE_FILES, type RunBundle } from './bundle.js';
-import { matrixOf, matrixPoints, runRecords, type HardRecord, type HistoryRecord, type RunRecord } from './history.js';
+import { matrixOf, matrixPoints } from './history-views.js';
+import { runRecords, type HardRecord, type HistoryRecord, type RunRecord } from './history.js';
 
 /** The page's data from the history (and the latest matrix's bundles for its confusion matrices). */
 
