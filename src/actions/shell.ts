@@ -15,12 +15,17 @@ export const stepDebug = (env: NodeJS.ProcessEnv = process.env): boolean => env.
  * not called because it prints the value (as `::add-mask::`) into the log stream itself. Error
  * texts are scrubbed of the secrets here as well.
  */
-export async function runAction(body: () => Promise<void>, secrets: () => string[] = () => []): Promise<void> {
+export async function runAction(body: (secret: (value: string) => string) => Promise<void>): Promise<void> {
   useShell(CIFAR10_SHELL);
+  // The body hands each secret through `secret` as it reads it (e.g. the token input), so a failure after that point is scrubbed of it.
+  const secrets: string[] = [];
   try {
-    await body();
+    await body((value) => {
+      secrets.push(value);
+      return value;
+    });
   } catch (error) {
-    const scrub = (text: string) => secrets().reduce((t, secret) => (secret ? t.split(secret).join('***') : t), text);
+    const scrub = (text: string) => secrets.reduce((t, secret) => (secret ? t.split(secret).join('***') : t), text);
     const shown = explainGitHubError(error) ?? error;
     core.setFailed(scrub(errorText(shown, { verbose: false, moreHint: 're-run the job with debug logging enabled' })));
     if (stepDebug()) core.debug(scrub(stackText(error)));

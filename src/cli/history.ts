@@ -6,7 +6,6 @@ import {
   DEFAULT_RETENTION_DAYS,
   HISTORY_BRANCH,
   historyContextFromEnv,
-  historyMarkdown,
   mergeHistory,
   matrixRecords,
   parseSince,
@@ -17,6 +16,7 @@ import {
   writeHistory,
   type HistoryRecord,
 } from '../experiments/history.js';
+import { historyMarkdown } from '../experiments/history-views.js';
 import { buildSiteData } from '../experiments/site-data.js';
 import { readTrustedBundles } from '../experiments/trusted.js';
 import { readHistoryBranch, repositoryUrlFromEnv, updateHistoryBranch, type HistoryBranch } from '../github/history-branch.js';

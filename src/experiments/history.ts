@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { markdownTable } from 'markdown-table';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatPercent, formatScore } from '../report/format.js';
+import { TestSetSchema } from '../data/test-set.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { BUNDLE_FILES, readBundlePredictions, type RunBundle } from './bundle.js';
+import { BUNDLE_FILES, type RunBundle } from './bundle.js';
 
 /**
  * The experiment history (docs/history.md): JSON Lines, one record per experiment run, kept on the
@@ -48,7 +46,7 @@ export const RunRecordSchema = z.object({
   metrics: z.object({ accuracy: z.number(), macro_f1: z.number(), loss: z.number(), test_images: z.number().int() }),
   per_class_f1: z.record(z.string(), z.number()),
   /** The test set the run was scored on: SHA-256 of its sorted image ids (one per line) and its size. */
-  test_set: z.object({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() }),
+  test_set: TestSetSchema,
   train_seconds: z.number().nonnegative(),
   /** Absent for bundles made before timings were kept. */
   train_images_per_second: z.number().nonnegative().nullable(),
@@ -92,26 +90,18 @@ export function historyContextFromEnv(env: NodeJS.ProcessEnv = process.env): His
   return { event: env.GITHUB_EVENT_NAME ?? 'unknown', workflowRun: { id, attempt, url }, commit: env.GITHUB_SHA, runner: env.RUNNER_NAME };
 }
 
-/** SHA-256 of the sorted ids joined by newlines: two runs are comparable when these are equal. */
-export function testSetFingerprint(ids: Iterable<string>): { fingerprint: string; size: number } {
-  const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { fingerprint: createHash('sha256').update(sorted.join('\n')).digest('hex'), size: sorted.length };
-}
-
-/** What a record needs beyond the bundle's manifest and metrics (read from its folder by `readRunRecord`). */
+/** What a record needs beyond the bundle's manifest, metrics and test set (read from its folder by `readMatrix`). */
 export interface BundleExtras {
   trainParams: Record<string, unknown>;
-  testSet: { fingerprint: string; size: number };
 }
 
-export async function readBundleExtras(bundle: Pick<RunBundle, 'dir'>): Promise<BundleExtras> {
+async function readBundleExtras(bundle: Pick<RunBundle, 'dir'>): Promise<BundleExtras> {
   const text = await readFile(join(bundle.dir, BUNDLE_FILES.params), 'utf8').catch(() => '');
   const params = (text ? parseYaml(text) : {}) as { train?: Record<string, unknown> } | null;
-  const ids = (await readBundlePredictions(bundle)).map((p) => p.id);
-  return { trainParams: params?.train ?? {}, testSet: testSetFingerprint(ids) };
+  return { trainParams: params?.train ?? {} };
 }
 
-export function runRecord(bundle: Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'timing'>, extras: BundleExtras, context: HistoryContext): RunRecord {
+function runRecord(bundle: Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'testSet' | 'timing'>, extras: BundleExtras, context: HistoryContext): RunRecord {
   const { manifest, metrics, timing } = bundle;
   return {
     kind: 'run',
@@ -135,7 +125,7 @@ export function runRecord(bundle: Pick<RunBundle, 'runId' | 'manifest' | 'metric
     },
     metrics: { accuracy: metrics.accuracy, macro_f1: metrics.macro.f1, loss: metrics.loss, test_images: metrics.test_images },
     per_class_f1: Object.fromEntries(Object.entries(metrics.per_class).map(([c, s]) => [c, s.f1])),
-    test_set: extras.testSet,
+    test_set: bundle.testSet,
     train_seconds: timing?.train?.seconds ?? manifest.durations['train'] ?? 0,
     train_images_per_second: timing?.train?.images_per_second ?? null,
   };
@@ -149,7 +139,7 @@ export interface HardImageRow {
 }
 
 /** The hard images of one matrix as a history line (the `hard-images` CSV's rows; at most `limit`, hardest first). */
-export function hardRecord(rows: readonly HardImageRow[], runs: number, date: string, context: HistoryContext, limit = 500): HardRecord {
+function hardRecord(rows: readonly HardImageRow[], runs: number, date: string, context: HistoryContext, limit = 500): HardRecord {
   return {
     kind: 'hard',
     key: context.workflowRun ? `${context.workflowRun.id}/hard` : `local/hard/${date}`,
@@ -274,86 +264,9 @@ export function parseSince(value: string, now = new Date()): Date {
 
 export const runRecords = (records: readonly HistoryRecord[]): RunRecord[] => records.filter((r): r is RunRecord => r.kind === 'run');
 
-const LEVELS = '▁▂▃▄▅▆▇█';
-
-/** A one-line chart of the values in text, e.g. ▁▂▄▆█ (equal values: a flat middle line). */
-export function sparkline(values: readonly number[]): string {
-  if (values.length === 0) return '';
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return values.map((v) => (hi === lo ? LEVELS[3] : LEVELS[Math.round(((v - lo) / (hi - lo)) * (LEVELS.length - 1))])).join('');
-}
-
-/** One point per workflow run (or local day) and version: the mean over its seeds, in time order. */
-export interface MatrixPoint {
-  /** The workflow run id, or the local day. */
-  group: string;
-  date: string;
-  commit: string | null;
-  versions: string;
-  runs: number;
-  accuracy: { mean: number; min: number; max: number };
-  macroF1: { mean: number; min: number; max: number };
-}
-
-export function matrixPoints(records: readonly RunRecord[]): MatrixPoint[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of records) {
-    const group = r.workflow_run ? String(r.workflow_run.id) : `local-${r.date.slice(0, 10)}`;
-    const key = `${group}\u0000${r.versions}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  const band = (values: number[]) => ({ mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) });
-  return [...groups.entries()]
-    .map(([key, runs]) => ({
-      group: key.split('\u0000')[0]!,
-      date: runs.map((r) => r.date).sort()[0]!,
-      commit: runs[0]!.commit,
-      versions: runs[0]!.versions,
-      runs: runs.length,
-      accuracy: band(runs.map((r) => r.metrics.accuracy)),
-      macroF1: band(runs.map((r) => r.metrics.macro_f1)),
-    }))
-    .sort((a, b) => a.date.localeCompare(b.date) || a.versions.localeCompare(b.versions));
-}
-
-/** Per version, the last `last` matrices' mean accuracy as a sparkline with the latest value (the PR comment's "where main has been"). */
-export function versionTrends(
-  records: readonly RunRecord[],
-  versions: readonly string[],
-  last = 12,
-): { versions: string; sparkline: string; latest: number; points: number }[] {
-  const points = matrixPoints(records);
-  return versions.flatMap((v) => {
-    const series = points.filter((p) => p.versions === v).slice(-last);
-    if (series.length === 0) return [];
-    const values = series.map((p) => p.accuracy.mean);
-    return [{ versions: v, sparkline: sparkline(values), latest: values.at(-1)!, points: values.length }];
-  });
-}
-
-/** `cifar10 history --md`: one row per run, newest first. */
-export function historyMarkdown(records: readonly RunRecord[]): string {
-  if (records.length === 0) return 'No runs in the history yet.\n';
-  const rows = [...records]
-    .reverse()
-    .map((r) => [
-      r.date.slice(0, 16).replace('T', ' '),
-      r.workflow_run?.url ? `[${r.event} ${r.workflow_run.id}](${r.workflow_run.url})` : r.event,
-      r.commit ? r.commit.slice(0, 7) : '—',
-      r.run_id,
-      formatPercent(r.metrics.accuracy, 1),
-      formatScore(r.metrics.macro_f1, 3),
-      r.backend,
-      `${r.train_seconds.toFixed(0)} s`,
-      r.test_set.fingerprint.slice(0, 12),
-    ]);
-  return `${markdownTable([['date (UTC)', 'workflow run', 'commit', 'run', 'accuracy', 'macro-F1', 'backend', 'training', 'test set'], ...rows], { align: ['l', 'l', 'l', 'l', 'r', 'r', 'l', 'r', 'l'] })}\n`;
-}
-
 /** The records of one matrix: a run record per bundle, and its hard images when their CSV was given. */
 export function matrixRecords(
-  runs: readonly { bundle: Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'timing'>; extras: BundleExtras }[],
+  runs: readonly { bundle: Pick<RunBundle, 'runId' | 'manifest' | 'metrics' | 'testSet' | 'timing'>; extras: BundleExtras }[],
   hardImages: readonly HardImageRow[] | undefined,
   context: HistoryContext,
 ): HistoryRecord[] {

@@ -2,18 +2,18 @@ import { join } from 'node:path';
 import { readConfusionJson } from '../evaluate/report-files.js';
 import type { SiteData } from '../report/site.js';
 import { BUNDLE_FILES, type RunBundle } from './bundle.js';
-import { matrixPoints, type HardRecord, type HistoryRecord, type RunRecord } from './history.js';
+import { matrixOf, matrixPoints } from './history-views.js';
+import { runRecords, type HardRecord, type HistoryRecord, type RunRecord } from './history.js';
 
 /** The page's data from the history (and the latest matrix's bundles for its confusion matrices). */
 
-const groupOf = (r: { workflow_run: { id: number } | null; date: string }) => (r.workflow_run ? String(r.workflow_run.id) : `local-${r.date.slice(0, 10)}`);
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-function byGroup(records: readonly RunRecord[]): RunRecord[][] {
+/** The runs of each matrix, oldest first; the matrices in the order of their first runs (all of a matrix's points share that date). */
+function byMatrix(records: readonly RunRecord[]): RunRecord[][] {
   const groups = new Map<string, RunRecord[]>();
-  for (const r of records) groups.set(groupOf(r), [...(groups.get(groupOf(r)) ?? []), r]);
-  // Each matrix dated by its first run: all its points share one x.
-  return [...groups.values()].sort((a, b) => a[0]!.date.localeCompare(b[0]!.date));
+  for (const r of records) groups.set(matrixOf(r), [...(groups.get(matrixOf(r)) ?? []), r]);
+  return [...groups.values()].map((group) => group.sort((a, b) => a.date.localeCompare(b.date))).sort((a, b) => a[0]!.date.localeCompare(b[0]!.date));
 }
 
 /** How long each image of the latest hard list has been hard: back through the matrices while it stayed in the list. */
@@ -51,16 +51,15 @@ export interface SiteDataOptions {
 }
 
 export async function buildSiteData(options: SiteDataOptions): Promise<SiteData> {
-  const runs = options.records.filter((r): r is RunRecord => r.kind === 'run');
+  const runs = runRecords(options.records);
   const hard = options.records.filter((r): r is HardRecord => r.kind === 'hard');
-  const matrices = byGroup(runs);
-  const first = (group: RunRecord[]) => [...group].sort((a, b) => a.date.localeCompare(b.date))[0]!;
+  const matrices = byMatrix(runs);
   // Past WEEKLY_AFTER matrices a heat-map cell is a week: a year of nightly runs stays 52 columns
   // wide instead of 365, which the page draws several times faster.
   const weekly = matrices.length > WEEKLY_AFTER;
   const buckets = new Map<string, RunRecord[]>();
   for (const group of matrices) {
-    const key = weekly ? weekStart(first(group).date) : first(group).date;
+    const key = weekly ? weekStart(group[0]!.date) : group[0]!.date;
     buckets.set(key, [...(buckets.get(key) ?? []), ...group]);
   }
   const perClass = [...buckets.entries()].flatMap(([date, runs]) =>
@@ -71,7 +70,7 @@ export async function buildSiteData(options: SiteDataOptions): Promise<SiteData>
     return backends.map((backend) => {
       const of = group.filter((r) => r.backend === backend);
       const rates = of.map((r) => r.train_images_per_second).filter((v): v is number => v !== null);
-      return { date: first(group).date, backend, trainSeconds: mean(of.map((r) => r.train_seconds)), imagesPerSecond: rates.length > 0 ? mean(rates) : null };
+      return { date: group[0]!.date, backend, trainSeconds: mean(of.map((r) => r.train_seconds)), imagesPerSecond: rates.length > 0 ? mean(rates) : null };
     });
   });
   const confusion = [];
@@ -102,7 +101,7 @@ export async function buildSiteData(options: SiteDataOptions): Promise<SiteData>
     confusion,
     hard: hardStreaks(hard),
     runs: matrices.reverse().map((group) => {
-      const r = first(group);
+      const r = group[0]!;
       return {
         date: r.date,
         event: r.event,

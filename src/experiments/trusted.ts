@@ -106,20 +106,25 @@ function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   return result.data;
 }
 
-async function boundedText(dir: string, file: string): Promise<string | undefined> {
+/** The file's path when it is there, once it is known to be a regular file within its size bound. */
+async function boundedFile(dir: string, file: string): Promise<string | undefined> {
   const path = join(dir, file);
   const info = await stat(path).catch(() => undefined);
   if (!info) return undefined;
   if (!info.isFile()) throw new UntrustedBundleError(`${file} is not a regular file`);
   if (info.size > (MAX_BYTES[file] ?? 0)) throw new UntrustedBundleError(`${file} has ${info.size} bytes, over the ${MAX_BYTES[file]} a bundle may hold`);
-  return readFile(path, 'utf8');
+  return path;
+}
+
+async function boundedText(dir: string, file: string): Promise<string | undefined> {
+  const path = await boundedFile(dir, file);
+  return path === undefined ? undefined : readFile(path, 'utf8');
 }
 
 /** One bundle folder, checked; throws UntrustedBundleError (or a UserError from the readers) when it fails. */
 export async function readTrustedBundle(dir: string): Promise<TrustedBundle> {
-  for (const file of [BUNDLE_FILES.manifest, BUNDLE_FILES.metrics, BUNDLE_FILES.confusion, BUNDLE_FILES.timing]) {
-    await boundedText(dir, file);
-  }
+  // Checked before readBundle and readConfusionJson read them.
+  for (const file of [BUNDLE_FILES.manifest, BUNDLE_FILES.metrics, BUNDLE_FILES.confusion, BUNDLE_FILES.timing]) await boundedFile(dir, file);
   const predictionsText = await boundedText(dir, BUNDLE_FILES.predictions);
   if (predictionsText === undefined) throw new UntrustedBundleError(`${BUNDLE_FILES.predictions} is missing`);
   const predictions = check(

@@ -2,7 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { markdownTable } from 'markdown-table';
 import { findHardImages, hardImagesSheet, readMembership, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
-import { versionTrends, type RunRecord } from '../experiments/history.js';
+import type { RunRecord } from '../experiments/history.js';
+import { versionTrends } from '../experiments/history-views.js';
 import { writeLedger } from '../experiments/ledger.js';
 import { compareRunSets, summarizeRuns, TestSetMismatchError, type RunsSummary } from '../experiments/summary.js';
 import { RUN_ID_PATTERN, VERSION_SPEC_PATTERN, type RunBundle } from '../experiments/bundle.js';
@@ -110,10 +111,7 @@ function hardImagesMarkdown(hard: HardImagesResult, minRuns: number): string {
   return `${hard.images.length} hard image(s) of ${hard.eligible} held out by at least ${minRuns} runs (per class: ${perClass}).${more}\n\n${table}`;
 }
 
-/**
- * The bundles actions/download-artifact left in `dir`: one subfolder per artifact, or, when exactly
- * one artifact matched its pattern, that bundle unpacked straight into `dir` (download-artifact v5+).
- */
+/** The report of the bundles under `bundlesDir` (download-artifact's layouts, as readTrustedBundles reads them), against the baseline's. */
 export async function buildExperimentsReport(options: ExperimentsReportOptions): Promise<ExperimentsReport> {
   // Every bundle is checked before anything is read from it: on the fork path a pull request made them.
   const own = await readTrustedBundles(options.bundlesDir);

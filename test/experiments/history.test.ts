@@ -14,11 +14,10 @@ import {
   parseHistory,
   parseSince,
   readMatrix,
-  sparkline,
-  versionTrends,
   type HistoryContext,
   type RunRecord,
 } from '../../src/experiments/history.js';
+import { sparkline, versionTrends } from '../../src/experiments/history-views.js';
 import { readHistoryBranch, updateHistoryBranch } from '../../src/github/history-branch.js';
 import { UserError } from '../../src/util/errors.js';
 import { PROJECT_ROOT } from '../actions/local-runner.js';
