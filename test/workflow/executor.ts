@@ -1,6 +1,6 @@
 import type { FakeRun } from '../github/fake-github.js';
 import { evaluateCondition, evaluateText, evaluateToken, jsonText, WorkflowError, type Contexts, type Json, type Status } from './expressions.js';
-import { JobRunner, type Fault, type JobResult, type Result, type RunContext } from './job.js';
+import { JobRunner, type Fault, type JobResult, type Result, type RunContext, type Skip } from './job.js';
 import { expandStrategy } from './matrix.js';
 import { loadWorkflow, type JobSpec, type WorkflowSpec } from './model.js';
 import { run as exec, type Repository } from './repository.js';
@@ -50,6 +50,8 @@ export interface WorkflowRunOptions {
   /** A pull request from a fork: no secrets, a read-only token. */
   fork?: boolean;
   faults?: Fault[];
+  /** Steps left out (recorded as skipped), as `only` leaves out jobs. */
+  skips?: Skip[];
   /** Run only these jobs (as `act -j`); the others are skipped. */
   only?: string[];
   actor?: string;
@@ -153,6 +155,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     runnerEnv: options.runnerEnv ?? {},
     readOnlyToken: options.fork ?? false,
     faults: options.faults ?? [],
+    skips: options.skips ?? [],
     workRoot: options.workRoot,
     signal: cancel.signal,
     keepWorkspaces: options.keepWorkspaces ?? false,

@@ -49,13 +49,21 @@ export interface JobResult {
   environment?: { name: string; url?: string };
 }
 
-/** A test's stand-in for a runner that dies: the named step fails without running. */
-export interface Fault {
+/** A step of a job, in every matrix cell that has the given values. */
+export interface StepSelector {
   job: string;
   /** Matrix values the cell must have (all of them). */
   cell?: Record<string, Json>;
   /** A step id, `uses` prefix (`actions/checkout`) or name. */
   step: string;
+}
+
+/** A test's stand-in for a runner that dies: the named step fails without running. */
+export type Fault = StepSelector;
+
+/** A step a test leaves out because its work is done and checked elsewhere: recorded as skipped, with the reason in its log. */
+export interface Skip extends StepSelector {
+  because: string;
 }
 
 export interface RunContext {
@@ -79,6 +87,7 @@ export interface RunContext {
   /** A fork's pull request: every token permission is read at most. */
   readOnlyToken: boolean;
   faults: Fault[];
+  skips: Skip[];
   workRoot: string;
   signal: AbortSignal;
   keepWorkspaces: boolean;
@@ -122,8 +131,6 @@ interface Scope {
   where: string;
 }
 
-const matches = (cell: Record<string, Json> | undefined, wanted: Record<string, Json> | undefined) =>
-  !wanted || Object.entries(wanted).every(([key, value]) => cell?.[key] === value);
 
 export class JobRunner {
   private readonly token = `ghs_${randomBytes(18).toString('hex')}`;
@@ -153,6 +160,12 @@ export class JobRunner {
     this.workspace = join(this.root, 'work', repoName, repoName);
     this.temp = join(this.root, 'temp');
     this.masks = [this.token, ...Object.values(run.secrets).filter(Boolean)];
+  }
+
+  private selects(selector: StepSelector, step: StepSpec, label: string): boolean {
+    const cell = this.input.matrix;
+    const inCell = !selector.cell || Object.entries(selector.cell).every(([key, value]) => cell?.[key] === value);
+    return selector.job === this.input.job.id && inCell && (selector.step === step.id || !!step.uses?.value.startsWith(selector.step) || selector.step === label);
   }
 
   private mask(text: string): string {
@@ -334,8 +347,9 @@ export class JobRunner {
       if (signal.aborted) scope.status = 'cancelled';
       let env = this.envContext(scope.env);
       const label = step.name ? evaluateText(step.name, this.host(scope, env), `${step.where} name`) : step.run ? `Run ${evaluateText(step.run, this.host(scope, env), `${step.where} run`).split('\n')[0]}` : `Run ${step.uses!.value}`;
-      if (!evaluateCondition(step.if, this.host(scope, env), `${step.where} if`)) {
-        this.results.push({ name: label, id: step.id, outcome: 'skipped', conclusion: 'skipped', outputs: {}, log: '' });
+      const skip = this.run.skips.find((s) => this.selects(s, step, label));
+      if (skip || !evaluateCondition(step.if, this.host(scope, env), `${step.where} if`)) {
+        this.results.push({ name: label, id: step.id, outcome: 'skipped', conclusion: 'skipped', outputs: {}, log: skip ? `left out by the test: ${skip.because}` : '' });
         if (step.id) scope.steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
         continue;
       }
@@ -374,7 +388,7 @@ export class JobRunner {
     let result: Result = 'success';
     let outputs: Record<string, string> = {};
     try {
-      const fault = step && this.run.faults.find((f) => f.job === this.input.job.id && matches(this.input.matrix, f.cell) && (f.step === step.id || step.uses?.value.startsWith(f.step) || f.step === label));
+      const fault = step && this.run.faults.find((f) => this.selects(f, step, label));
       if (fault) throw new WorkflowError(`the runner lost this step (a fault the test injected: ${JSON.stringify(fault)})`);
       ({ outputs } = await body(log));
     } catch (error) {
