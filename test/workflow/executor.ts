@@ -1,6 +1,6 @@
 import type { FakeRun } from '../github/fake-github.js';
 import { evaluateCondition, evaluateText, evaluateToken, jsonText, WorkflowError, type Contexts, type Json, type Status } from './expressions.js';
-import { JobRunner, type Fault, type JobResult, type Result, type RunContext, type Skip } from './job.js';
+import { JobRunner, refName, type Fault, type JobResult, type Result, type RunContext, type Skip } from './job.js';
 import { expandStrategy } from './matrix.js';
 import { loadWorkflow, type JobSpec, type WorkflowSpec } from './model.js';
 import { run as exec, type Repository } from './repository.js';
@@ -165,8 +165,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     event_name: run.eventName,
     event: run.event,
     ref,
-    // GitHub's short name: `main` for refs/heads/main, `7/merge` for refs/pull/7/merge.
-    ref_name: ref.replace(/^refs\/(heads|tags|pull)\//, ''),
+    ref_name: refName(ref),
     sha: run.sha,
     repository: repository.fullName,
     repository_owner: repository.github.owner,
