@@ -3,8 +3,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { HISTORY_BRANCH, HISTORY_FILE, parseHistory, type RunRecord } from '../../src/experiments/history.js';
 import { commentMarker } from '../../src/github/comment.js';
 import { MatrixSchema } from '../../src/github/schemas.js';
@@ -13,6 +11,7 @@ import { dispatchEvent, pullRequestEvent, pushEvent, scheduleEvent, workflowRunE
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 import { jobsNamed, type WorkflowRun } from './executor.js';
 import { workflowParser } from './parser.js';
+import { run as exec } from './repository.js';
 import type { Fault, JobResult } from './job.js';
 import { createWorld, explain, type World } from './world.js';
 
@@ -31,8 +30,7 @@ const SECRETS = { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY000001', AWS_SECRET_ACCESS_K
 
 const stepOf = (job: JobResult, id: string) => job.steps.find((s) => s.id === id);
 const comment = commentMarker();
-const execFileAsync = promisify(execFile);
-const execGit = (args: string[]) => execFileAsync('git', args, { maxBuffer: 64 * 1024 * 1024 });
+const execGit = (args: string[]) => exec('git', args, { maxBuffer: 64 * 1024 * 1024 });
 
 describe('the workflows, run from their YAML on synthetic data', () => {
   let root: string;
@@ -198,9 +196,9 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const artifact = world.repository.artifactsOf(run.id).find((a) => a.name === 'github-pages')!;
     assert.equal(Math.round((artifact.expires - artifact.created) / 86_400_000), 1);
     const tar = join(world.repository.artifactDir(artifact), 'artifact.tar');
-    const listed = (await execFileAsync('tar', ['-tf', tar])).stdout.split('\n');
+    const listed = (await exec('tar', ['-tf', tar])).stdout.split('\n');
     for (const file of ['./index.html', './data.js', './app.js', './vega.min.js', './vega-lite.min.js', './vega-embed.min.js', './history.jsonl']) assert.ok(listed.includes(file), `${file} is not in the page artifact: ${listed.join(' ')}`);
-    const published = parseHistory((await execFileAsync('tar', ['-xOf', tar, './history.jsonl'])).stdout, 'history.jsonl');
+    const published = parseHistory((await exec('tar', ['-xOf', tar, './history.jsonl'])).stdout, 'history.jsonl');
     assert.ok(published.filter((r) => r.workflow_run?.id === run.id).length === 3);
     const pages = jobsNamed(run, 'pages')[0]!;
     assert.equal(pages.result, 'success', explain(run));
