@@ -2,7 +2,7 @@
 // Draws the layers of src/ as a Mermaid diagram made from the imports in the code, and writes it
 // into docs/architecture.md between the markers (`npm run docs:architecture`). With --check it
 // writes nothing and fails when the committed diagram differs from the one the code gives now
-// (test/repository/architecture.test.ts runs it so).
+// (test/architecture.test.ts runs it so).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

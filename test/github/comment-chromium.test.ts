@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import rehypeRaw from 'rehype-raw';
 import rehypeSanitize from 'rehype-sanitize';
 import rehypeStringify from 'rehype-stringify';
@@ -19,6 +18,7 @@ import { buildExperimentsReport } from '../../src/github/report.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
 import { writeSyntheticBundle } from '../actions/bundles.js';
 import { withTempDir } from '../fixtures/synth-workspace.js';
+import { chromiumMissing, launchChromium } from '../report/browser.js';
 import { FakeGitHub } from './fake-github.js';
 
 /**
@@ -27,7 +27,6 @@ import { FakeGitHub } from './fake-github.js';
  * Chromium, with its pictures published to the fake GitHub's assets branch and loaded from there.
  */
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'ghs_assetsWriterToken0011';
 
 async function githubStyleHtml(markdown: string): Promise<string> {
@@ -43,12 +42,9 @@ async function githubStyleHtml(markdown: string): Promise<string> {
 }
 
 test('the PR comment rendered GitHub-style in headless Chromium: status in the heading, every picture loads from the assets branch, under 65,536 characters', async (t) => {
-  const present = await access(CHROMIUM).then(
-    () => true,
-    () => false,
-  );
-  if (!present) {
-    t.skip(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM to its path`);
+  const missing = await chromiumMissing();
+  if (missing) {
+    t.skip(missing);
     return;
   }
   const github = await new FakeGitHub().start();
@@ -93,7 +89,7 @@ test('the PR comment rendered GitHub-style in headless Chromium: status in the h
       assert.ok(report.comment.length <= GITHUB_COMMENT_LIMIT, `${report.comment.length} characters`);
       assert.deepEqual(report.pictures?.published && Object.keys(report.pictures.urls).sort(), ['confusion.png', 'hard-images.png', 'learning-curves.png']);
 
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         await page.setContent(await githubStyleHtml(report.comment), { waitUntil: 'load' });

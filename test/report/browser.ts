@@ -8,7 +8,8 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 /**
  * Debian's headless Chromium driven by puppeteer-core, for the experiment page's tests and its
- * benchmark; and a static file server on 127.0.0.1 standing in for GitHub Pages.
+ * benchmark and the PR comment's rendering test; and a static file server on 127.0.0.1 standing in
+ * for GitHub Pages.
  */
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

@@ -3,12 +3,13 @@ import type { WorkflowRun } from './executor.js';
 
 /** Webhook payloads, trimmed to the fields GitHub sends that the workflows and actions read. */
 
-interface RepoJson {
+// A type alias, not an interface, so that payloads holding it are Json without a cast.
+type RepoJson = {
   full_name: string;
   name: string;
   owner: { login: string };
   default_branch: string;
-}
+};
 
 const repoJson = (fullName: string): RepoJson => {
   const [owner, name] = fullName.split('/') as [string, string];
@@ -16,7 +17,7 @@ const repoJson = (fullName: string): RepoJson => {
 };
 
 export function pushEvent(repository: string, sha: string, branch = 'main'): Record<string, Json> {
-  return { ref: `refs/heads/${branch}`, after: sha, head_commit: { id: sha }, repository: repoJson(repository) } as unknown as Record<string, Json>;
+  return { ref: `refs/heads/${branch}`, after: sha, head_commit: { id: sha }, repository: repoJson(repository) };
 }
 
 export interface PullRequestSpec {
@@ -40,7 +41,7 @@ export function pullRequestEvent(repository: string, pr: PullRequestSpec): Recor
       base: { ref: pr.baseBranch ?? 'main', repo: repoJson(repository) },
     },
     repository: repoJson(repository),
-  } as unknown as Record<string, Json>;
+  };
 }
 
 /** `workflow_run` of a finished run; `pull_requests` is empty for a fork's run, as GitHub sends it. */
@@ -60,13 +61,13 @@ export function workflowRunEvent(repository: string, run: WorkflowRun, pr: PullR
       pull_requests: fork ? [] : [{ number: pr.number, head: { sha: pr.sha, ref: pr.branch } }],
     },
     repository: repoJson(repository),
-  } as unknown as Record<string, Json>;
+  };
 }
 
 export function scheduleEvent(repository: string, cron: string): Record<string, Json> {
-  return { schedule: cron, repository: repoJson(repository) } as unknown as Record<string, Json>;
+  return { schedule: cron, repository: repoJson(repository) };
 }
 
 export function dispatchEvent(repository: string, inputs: Record<string, string>, branch = 'main'): Record<string, Json> {
-  return { ref: `refs/heads/${branch}`, inputs, repository: repoJson(repository) } as unknown as Record<string, Json>;
+  return { ref: `refs/heads/${branch}`, inputs, repository: repoJson(repository) };
 }

@@ -1,6 +1,6 @@
 import type { FakeRun } from '../github/fake-github.js';
 import { evaluateCondition, evaluateText, evaluateToken, jsonText, WorkflowError, type Contexts, type Json, type Status } from './expressions.js';
-import { JobRunner, type Fault, type JobResult, type Result, type RunContext } from './job.js';
+import { JobRunner, refName, type Fault, type JobResult, type Result, type RunContext, type Skip } from './job.js';
 import { expandStrategy } from './matrix.js';
 import { loadWorkflow, type JobSpec, type WorkflowSpec } from './model.js';
 import { run as exec, type Repository } from './repository.js';
@@ -50,6 +50,8 @@ export interface WorkflowRunOptions {
   /** A pull request from a fork: no secrets, a read-only token. */
   fork?: boolean;
   faults?: Fault[];
+  /** Steps left out (recorded as skipped), as `only` leaves out jobs. */
+  skips?: Skip[];
   /** Run only these jobs (as `act -j`); the others are skipped. */
   only?: string[];
   actor?: string;
@@ -153,6 +155,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     runnerEnv: options.runnerEnv ?? {},
     readOnlyToken: options.fork ?? false,
     faults: options.faults ?? [],
+    skips: options.skips ?? [],
     workRoot: options.workRoot,
     signal: cancel.signal,
     keepWorkspaces: options.keepWorkspaces ?? false,
@@ -162,8 +165,7 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     event_name: run.eventName,
     event: run.event,
     ref,
-    // GitHub's short name: `main` for refs/heads/main, `7/merge` for refs/pull/7/merge.
-    ref_name: ref.replace(/^refs\/(heads|tags|pull)\//, ''),
+    ref_name: refName(ref),
     sha: run.sha,
     repository: repository.fullName,
     repository_owner: repository.github.owner,

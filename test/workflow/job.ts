@@ -49,13 +49,21 @@ export interface JobResult {
   environment?: { name: string; url?: string };
 }
 
-/** A test's stand-in for a runner that dies: the named step fails without running. */
-export interface Fault {
+/** A step of a job, in every matrix cell that has the given values. */
+export interface StepSelector {
   job: string;
   /** Matrix values the cell must have (all of them). */
   cell?: Record<string, Json>;
   /** A step id, `uses` prefix (`actions/checkout`) or name. */
   step: string;
+}
+
+/** A test's stand-in for a runner that dies: the named step fails without running. */
+export type Fault = StepSelector;
+
+/** A step a test leaves out because its work is done and checked elsewhere: recorded as skipped, with the reason in its log. */
+export interface Skip extends StepSelector {
+  because: string;
 }
 
 export interface RunContext {
@@ -79,6 +87,7 @@ export interface RunContext {
   /** A fork's pull request: every token permission is read at most. */
   readOnlyToken: boolean;
   faults: Fault[];
+  skips: Skip[];
   workRoot: string;
   signal: AbortSignal;
   keepWorkspaces: boolean;
@@ -122,8 +131,6 @@ interface Scope {
   where: string;
 }
 
-const matches = (cell: Record<string, Json> | undefined, wanted: Record<string, Json> | undefined) =>
-  !wanted || Object.entries(wanted).every(([key, value]) => cell?.[key] === value);
 
 export class JobRunner {
   private readonly token = `ghs_${randomBytes(18).toString('hex')}`;
@@ -155,6 +162,12 @@ export class JobRunner {
     this.masks = [this.token, ...Object.values(run.secrets).filter(Boolean)];
   }
 
+  private selects(selector: StepSelector, step: StepSpec, label: string): boolean {
+    const cell = this.input.matrix;
+    const inCell = !selector.cell || Object.entries(selector.cell).every(([key, value]) => cell?.[key] === value);
+    return selector.job === this.input.job.id && inCell && (selector.step === step.id || !!step.uses?.value.startsWith(selector.step) || selector.step === label);
+  }
+
   private mask(text: string): string {
     return this.masks.reduce((t, secret) => (secret.length >= 4 ? t.split(secret).join('***') : t), text);
   }
@@ -166,7 +179,7 @@ export class JobRunner {
       token: this.token,
       job: this.input.job.id,
       ref: run.ref,
-      ref_name: run.ref.replace(/^refs\/(heads|tags)\//, ''),
+      ref_name: refName(run.ref),
       ref_type: run.ref.startsWith('refs/tags/') ? 'tag' : 'branch',
       sha: run.sha,
       head_ref: run.headRef,
@@ -196,7 +209,7 @@ export class JobRunner {
       github: this.githubContext(scope),
       env,
       job: { status: scope.status, container: {}, services: {} },
-      runner: { os: 'Linux', arch: 'X64', name: basename(this.root), temp: this.temp, tool_cache: join(this.root, 'tool'), environment: 'github-hosted', debug: '' },
+      runner: { ...this.runnerContext(), debug: '' },
       steps: scope.steps,
       strategy: this.input.strategy,
       matrix: this.input.matrix ?? {},
@@ -209,44 +222,27 @@ export class JobRunner {
     return { contexts: this.contexts(scope, env), status: () => scope.status, workspace: this.workspace };
   }
 
-  /** The process environment of a step: the runner's, the job's env context, the step's env, the runner files. */
+  private runnerContext(): Record<string, string> {
+    return { os: 'Linux', arch: 'X64', name: basename(this.root), temp: this.temp, tool_cache: join(this.root, 'tool'), environment: 'github-hosted' };
+  }
+
+  /**
+   * The process environment of a step: the runner's, GITHUB_* and RUNNER_* (the github and runner
+   * contexts' values, as on GitHub), the job's env context, the step's env, the runner files.
+   */
   private processEnv(env: Record<string, string>, files: Record<string, string>, scope: Scope, action?: string): Record<string, string> {
-    const { run } = this;
+    const github = this.githubContext(scope) as Record<string, string>;
     const path = [...this.pathFromFiles, join(this.root, 'bin'), process.env.PATH ?? '/usr/bin:/bin'].join(':');
     return {
       PATH: path,
       HOME: process.env.HOME ?? this.root,
       LANG: 'C.UTF-8',
-      ...run.runnerEnv,
+      ...this.run.runnerEnv,
       CI: 'true',
       GITHUB_ACTIONS: 'true',
-      GITHUB_WORKSPACE: this.workspace,
-      GITHUB_REPOSITORY: run.repository.fullName,
-      GITHUB_REPOSITORY_OWNER: run.repository.github.owner,
-      GITHUB_EVENT_NAME: run.eventName,
+      ...Object.fromEntries(GITHUB_ENV.map((key) => [`GITHUB_${key.toUpperCase()}`, github[key]!])),
       GITHUB_EVENT_PATH: join(this.temp, '_github_workflow', 'event.json'),
-      GITHUB_SHA: run.sha,
-      GITHUB_REF: run.ref,
-      GITHUB_REF_NAME: run.ref.replace(/^refs\/(heads|tags)\//, ''),
-      GITHUB_HEAD_REF: run.headRef,
-      GITHUB_BASE_REF: run.baseRef,
-      GITHUB_RUN_ID: String(run.runId),
-      GITHUB_RUN_NUMBER: String(run.runNumber),
-      GITHUB_RUN_ATTEMPT: '1',
-      GITHUB_JOB: this.input.job.id,
-      GITHUB_WORKFLOW: run.workflow.name,
-      GITHUB_WORKFLOW_REF: `${run.repository.fullName}/.github/workflows/${run.workflow.file}@${run.ref}`,
-      GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_API_URL: run.repository.github.url,
-      GITHUB_GRAPHQL_URL: `${run.repository.github.url}/graphql`,
-      GITHUB_ACTOR: run.actor,
-      GITHUB_RETENTION_DAYS: '90',
-      RUNNER_OS: 'Linux',
-      RUNNER_ARCH: 'X64',
-      RUNNER_NAME: basename(this.root),
-      RUNNER_TEMP: this.temp,
-      RUNNER_TOOL_CACHE: join(this.root, 'tool'),
-      RUNNER_ENVIRONMENT: 'github-hosted',
+      ...Object.fromEntries(Object.entries(this.runnerContext()).map(([key, value]) => [`RUNNER_${key.toUpperCase()}`, value])),
       ...(action ? { GITHUB_ACTION: action } : {}),
       ...(scope.actionPath ? { GITHUB_ACTION_PATH: scope.actionPath } : {}),
       ...env,
@@ -334,8 +330,9 @@ export class JobRunner {
       if (signal.aborted) scope.status = 'cancelled';
       let env = this.envContext(scope.env);
       const label = step.name ? evaluateText(step.name, this.host(scope, env), `${step.where} name`) : step.run ? `Run ${evaluateText(step.run, this.host(scope, env), `${step.where} run`).split('\n')[0]}` : `Run ${step.uses!.value}`;
-      if (!evaluateCondition(step.if, this.host(scope, env), `${step.where} if`)) {
-        this.results.push({ name: label, id: step.id, outcome: 'skipped', conclusion: 'skipped', outputs: {}, log: '' });
+      const skip = this.run.skips.find((s) => this.selects(s, step, label));
+      if (skip || !evaluateCondition(step.if, this.host(scope, env), `${step.where} if`)) {
+        this.results.push({ name: label, id: step.id, outcome: 'skipped', conclusion: 'skipped', outputs: {}, log: skip ? `left out by the test: ${skip.because}` : '' });
         if (step.id) scope.steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
         continue;
       }
@@ -374,7 +371,7 @@ export class JobRunner {
     let result: Result = 'success';
     let outputs: Record<string, string> = {};
     try {
-      const fault = step && this.run.faults.find((f) => f.job === this.input.job.id && matches(this.input.matrix, f.cell) && (f.step === step.id || step.uses?.value.startsWith(f.step) || f.step === label));
+      const fault = step && this.run.faults.find((f) => this.selects(f, step, label));
       if (fault) throw new WorkflowError(`the runner lost this step (a fault the test injected: ${JSON.stringify(fault)})`);
       ({ outputs } = await body(log));
     } catch (error) {
@@ -544,6 +541,12 @@ export class JobRunner {
 }
 
 class Cancelled extends Error {}
+
+// The github context's values every step also gets as GITHUB_<KEY> (not the token: GitHub passes it only through expressions).
+const GITHUB_ENV = ['workspace', 'repository', 'repository_owner', 'event_name', 'sha', 'ref', 'ref_name', 'head_ref', 'base_ref', 'run_id', 'run_number', 'run_attempt', 'job', 'workflow', 'workflow_ref', 'server_url', 'api_url', 'graphql_url', 'actor', 'retention_days'];
+
+/** GitHub's short name of a ref: `main` for refs/heads/main, `7/merge` for refs/pull/7/merge. */
+export const refName = (ref: string): string => ref.replace(/^refs\/(heads|tags|pull)\//, '');
 
 const stringMap = (values: Record<string, Json>): Record<string, string> => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, toText(v, k)]));
 

@@ -68,7 +68,15 @@ export interface ActionSpec {
   steps?: StepSpec[];
 }
 
-const STEP_KEYS = new Set(['id', 'name', 'if', 'continue-on-error', 'env', 'run', 'uses', 'with', 'shell', 'working-directory', 'timeout-minutes']);
+// Step keys kept as the parser's tokens (evaluated when the step runs); id, if, env, with and uses are read below.
+const PLAIN_STEP_KEYS: Record<string, 'name' | 'continueOnError' | 'run' | 'shell' | 'workingDirectory' | 'timeoutMinutes'> = {
+  name: 'name',
+  'continue-on-error': 'continueOnError',
+  run: 'run',
+  shell: 'shell',
+  'working-directory': 'workingDirectory',
+  'timeout-minutes': 'timeoutMinutes',
+};
 // Keys that change nothing this executor models (runs-on picks the machine, which is this one).
 const JOB_KEYS = new Set(['name', 'needs', 'if', 'strategy', 'outputs', 'env', 'permissions', 'concurrency', 'continue-on-error', 'timeout-minutes', 'steps', 'runs-on', 'environment']);
 
@@ -110,44 +118,16 @@ function readSteps(context: TemplateContext, token: TemplateToken | undefined, s
   return [...token].map((item, i) => {
     const step: StepSpec = { where: `${where} step ${i + 1}` };
     for (const [key, value] of mappingEntries(item)) {
-      if (!STEP_KEYS.has(key)) throw new WorkflowError(`${step.where}: key "${key}" is not implemented by this executor`);
-      switch (key) {
-        case 'id':
-          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- every scalar token prints its YAML text
-          step.id = value.toString();
-          break;
-        case 'name':
-          step.name = value;
-          break;
-        case 'if':
-          step.if = ifCondition.convertToIfCondition(context, value);
-          break;
-        case 'continue-on-error':
-          step.continueOnError = value;
-          break;
-        case 'env':
-          step.env = value.assertMapping('step env');
-          break;
-        case 'run':
-          step.run = value;
-          break;
-        case 'uses':
-          step.uses = value.assertString('step uses');
-          step.usesComment = commentAfter(source, value);
-          break;
-        case 'with':
-          step.with = value.assertMapping('step with');
-          break;
-        case 'shell':
-          step.shell = value;
-          break;
-        case 'working-directory':
-          step.workingDirectory = value;
-          break;
-        case 'timeout-minutes':
-          step.timeoutMinutes = value;
-          break;
-      }
+      if (Object.hasOwn(PLAIN_STEP_KEYS, key)) step[PLAIN_STEP_KEYS[key]!] = value;
+      else if (key === 'id') {
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- every scalar token prints its YAML text
+        step.id = value.toString();
+      } else if (key === 'if') step.if = ifCondition.convertToIfCondition(context, value);
+      else if (key === 'env' || key === 'with') step[key] = value.assertMapping(`step ${key}`);
+      else if (key === 'uses') {
+        step.uses = value.assertString('step uses');
+        step.usesComment = commentAfter(source, value);
+      } else throw new WorkflowError(`${step.where}: key "${key}" is not implemented by this executor`);
     }
     if (!step.run === !step.uses) throw new WorkflowError(`${step.where}: a step has either run or uses`);
     return step;

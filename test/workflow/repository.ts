@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { FakeArtifact, FakeGitHub } from '../github/fake-github.js';
 import { WorkflowError } from './expressions.js';
@@ -122,29 +122,23 @@ export class Repository {
     if (this.caches.some((c) => c.scope === ref && c.key === key)) return false;
     const dir = join(this.storage, 'caches', createHash('sha256').update(`${ref}\0${key}`).digest('hex').slice(0, 16));
     await rm(dir, { recursive: true, force: true });
-    for (const path of paths) {
-      const source = join(workspace, path);
-      const info = await stat(source).catch(() => undefined);
-      if (!info) continue;
-      if (info.isDirectory()) await copyTree(source, join(dir, path), true);
-      else {
-        await mkdir(join(dir, path, '..'), { recursive: true });
-        await run('cp', ['-a', source, join(dir, path)]);
-      }
-    }
+    for (const path of paths) await copyCachedPath(join(workspace, path), join(dir, path));
     this.caches.push({ key, scope: ref, dir, paths, created: this.github.now() });
     return true;
   }
 
   async restoreCache(entry: CacheEntry, workspace: string): Promise<void> {
-    for (const path of entry.paths) {
-      const source = join(entry.dir, path);
-      const info = await stat(source).catch(() => undefined);
-      if (!info) continue;
-      if (info.isDirectory()) await copyTree(source, join(workspace, path), true);
-      else await run('cp', ['-a', source, join(workspace, path)]);
-    }
+    for (const path of entry.paths) await copyCachedPath(join(entry.dir, path), join(workspace, path));
   }
+}
+
+/** One path of a cache entry, saved or restored: a folder as hard links (copyTree), a file as a copy; nothing when it is missing. */
+async function copyCachedPath(source: string, target: string): Promise<void> {
+  const info = await stat(source).catch(() => undefined);
+  if (!info) return;
+  if (info.isDirectory()) return copyTree(source, target, true);
+  await mkdir(dirname(target), { recursive: true });
+  await run('cp', ['-a', source, target]);
 }
 
 /** Every file under `dir`, relative to it; hidden files and folders (a segment starting with `.`) only when asked. */

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { HISTORY_BRANCH, HISTORY_FILE, parseHistory, type RunRecord } from '../../src/experiments/history.js';
 import { commentMarker } from '../../src/github/comment.js';
 import { MatrixSchema } from '../../src/github/schemas.js';
 import { PROJECT_ROOT } from '../actions/local-runner.js';
 import { dispatchEvent, pullRequestEvent, pushEvent, scheduleEvent, workflowRunEvent, type PullRequestSpec } from './events.js';
+import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 import { jobsNamed, type WorkflowRun } from './executor.js';
+import { workflowParser } from './parser.js';
+import { run as exec } from './repository.js';
 import type { Fault, JobResult } from './job.js';
 import { createWorld, explain, type World } from './world.js';
 
@@ -29,8 +30,7 @@ const SECRETS = { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY000001', AWS_SECRET_ACCESS_K
 
 const stepOf = (job: JobResult, id: string) => job.steps.find((s) => s.id === id);
 const comment = commentMarker();
-const execFileAsync = promisify(execFile);
-const execGit = (args: string[]) => execFileAsync('git', args, { maxBuffer: 64 * 1024 * 1024 });
+const execGit = (args: string[]) => exec('git', args, { maxBuffer: 64 * 1024 * 1024 });
 
 describe('the workflows, run from their YAML on synthetic data', () => {
   let root: string;
@@ -63,7 +63,8 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const survivors = new Set(['s42-v1', 's100-v1+v2']);
     const lost: Fault[] = ['42', '100', '2025'].flatMap((seed) => ['v1', 'v2', 'v3', 'v1+v2', 'v1+v2+v3'].map((v) => `s${seed}-${v}`)).filter((c) => !survivors.has(c)).map((cell) => ({ job: 'experiment', cell: { cell }, step: 'actions/checkout' }));
     later.schedule = world.run('experiments.yml', 'schedule', scheduleEvent(repo, '23 3 * * 1'), { secrets: SECRETS, faults: lost });
-    later.ci = world.run('ci.yml', 'push', pushEvent(repo, world.origin.sha));
+    // npm test runs npm run lint on this tree before this suite: ci.yml's Lint step (the same command) is left out here.
+    later.ci = world.run('ci.yml', 'push', pushEvent(repo, world.origin.sha), { skips: [{ job: 'test', step: 'Lint', because: 'npm test has run npm run lint on this tree' }] });
     for (const promise of [...Object.values(later), forkComment]) promise.catch(() => {});
   });
   after(async () => {
@@ -195,9 +196,9 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const artifact = world.repository.artifactsOf(run.id).find((a) => a.name === 'github-pages')!;
     assert.equal(Math.round((artifact.expires - artifact.created) / 86_400_000), 1);
     const tar = join(world.repository.artifactDir(artifact), 'artifact.tar');
-    const listed = (await execFileAsync('tar', ['-tf', tar])).stdout.split('\n');
+    const listed = (await exec('tar', ['-tf', tar])).stdout.split('\n');
     for (const file of ['./index.html', './data.js', './app.js', './vega.min.js', './vega-lite.min.js', './vega-embed.min.js', './history.jsonl']) assert.ok(listed.includes(file), `${file} is not in the page artifact: ${listed.join(' ')}`);
-    const published = parseHistory((await execFileAsync('tar', ['-xOf', tar, './history.jsonl'])).stdout, 'history.jsonl');
+    const published = parseHistory((await exec('tar', ['-xOf', tar, './history.jsonl'])).stdout, 'history.jsonl');
     assert.ok(published.filter((r) => r.workflow_run?.id === run.id).length === 3);
     const pages = jobsNamed(run, 'pages')[0]!;
     assert.equal(pages.result, 'success', explain(run));
@@ -205,10 +206,17 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.deepEqual([pages.permissions.pages, pages.permissions['id-token'], pages.permissions.contents], ['write', 'write', undefined], 'the deploying job may not write the repository');
   });
 
-  it('ci.yml: type-check and the test step (narrowed by CIFAR10_TEST_FILTER, so it does not run this suite again)', async () => {
+  it('ci.yml: the test step (narrowed by CIFAR10_TEST_FILTER, so it does not run this suite again); its Lint step is npm run lint, as in npm test, which has run it', async () => {
     const run = await later.ci!;
     assert.equal(run.conclusion, 'success', explain(run));
     const test = jobsNamed(run, 'test')[0]!;
     assert.match(test.steps.find((s) => s.name === 'Tests')!.log, /ℹ pass [1-9]/);
+    // What is left out is what npm test runs: ci.yml's Lint step is `npm run lint`, and npm test runs the lint script.
+    const literal = (token: TemplateToken | undefined) => (token && workflowParser.isString(token) ? token.value : undefined);
+    const lint = run.workflow.jobs.find((j) => j.id === 'test')!.steps.find((s) => literal(s.name) === 'Lint')!;
+    assert.equal(literal(lint.run), 'npm run lint');
+    assert.equal(test.steps.find((s) => s.name === 'Lint')!.outcome, 'skipped');
+    const scripts = (JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    assert.match(scripts.test!, /^run-p [^&]*\blint\b[^&]*&& node scripts\/run-tests\.mjs$/);
   });
 });
