@@ -43,7 +43,11 @@ async function timed<T>(step: Step, label: string, files: number, work: () => Pr
   const result = await work();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   times.set(step, [...(times.get(step) ?? []), seconds]);
-  console.log(`${label.padEnd(40)} ${seconds.toFixed(2).padStart(6)} s  ${Math.round(files / seconds).toString().padStart(6)} files/s`);
+  console.log(
+    `${label.padEnd(40)} ${seconds.toFixed(2).padStart(6)} s  ${Math.round(files / seconds)
+      .toString()
+      .padStart(6)} files/s`,
+  );
   return result;
 }
 
@@ -140,7 +144,9 @@ function summary(): void {
   }
   for (const op of ['add', 'push', 'pull'] as const) {
     const ratio = m(`dvc ${op}`) / m(op);
-    console.log(`${op.padEnd(4)}: ours ${m(op).toFixed(2)} s, real DVC ${m(`dvc ${op}`).toFixed(2)} s: ${ratio.toFixed(2)}× faster (target ≥ 3×) ${ratio >= 3 ? 'met' : 'NOT met'}`);
+    console.log(
+      `${op.padEnd(4)}: ours ${m(op).toFixed(2)} s, real DVC ${m(`dvc ${op}`).toFixed(2)} s: ${ratio.toFixed(2)}× faster (target ≥ 3×) ${ratio >= 3 ? 'met' : 'NOT met'}`,
+    );
   }
 }
 

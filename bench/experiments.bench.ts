@@ -20,8 +20,11 @@ console.log(`machine: ${cpus()[0]?.model.trim()} × ${availableParallelism()}, n
 const t0 = Date.now();
 const result = await runMatrix({ root: process.cwd(), seeds, versions, jobs, overrides, resultsDir, log: (line) => console.log(line) });
 const seconds = (Date.now() - t0) / 1000;
-console.log(`\nwall time: ${(seconds / 60).toFixed(1)} min for ${result.ran.length} cell(s) run (${result.skipped.length} already done, ${result.failed.length} failed)`);
+console.log(
+  `\nwall time: ${(seconds / 60).toFixed(1)} min for ${result.ran.length} cell(s) run (${result.skipped.length} already done, ${result.failed.length} failed)`,
+);
 const cellMinutes = result.ran.map((r) => (r.manifest.durations['total'] ?? 0) / 60);
-if (cellMinutes.length > 0) console.log(`per cell: ${Math.min(...cellMinutes).toFixed(1)}–${Math.max(...cellMinutes).toFixed(1)} min; backend ${result.ran[0]!.manifest.backend}`);
+if (cellMinutes.length > 0)
+  console.log(`per cell: ${Math.min(...cellMinutes).toFixed(1)}–${Math.max(...cellMinutes).toFixed(1)} min; backend ${result.ran[0]!.manifest.backend}`);
 console.log(`\n${summaryMarkdown(summarizeRuns(result.bundles))}`);
 for (const f of result.failed) console.log(`FAILED ${f.runId}: ${f.error.message}`);

@@ -45,5 +45,7 @@ const log = Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, loss: 2 / (i +
 await time('learning curves (30 epochs)', () => renderVegaLitePng(learningCurvesSpec(log), { scale: 1.5 }));
 await time('misclassified grid (24 images)', () => renderMisclassifiedGrid(rows, { ids, labels, pixels }, { limit: 24 }));
 const file = toMetricsFile(metrics, { backend: 'none', data_version: 'v1', seed: 1 });
-const markdown = await time('report markdown', () => runReportMarkdown({ metrics: file, confusion: { classes: [...CLASS_NAMES], matrix: metrics.confusion }, trainLog: log }));
+const markdown = await time('report markdown', () =>
+  runReportMarkdown({ metrics: file, confusion: { classes: [...CLASS_NAMES], matrix: metrics.confusion }, trainLog: log }),
+);
 console.log(`report markdown: ${markdown.length} characters`);

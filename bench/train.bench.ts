@@ -41,7 +41,10 @@ function pinOrContinue(): string | undefined {
 }
 
 const core = pinOrContinue();
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -157,13 +160,21 @@ function kernelCases(): KernelCase[] {
     cases.push({ name: `${layer} dX ${at}`, kind: 'convDx', x, w, stride: 1, pad: 'same' });
     cases.push({ name: `${layer} dW ${at}`, kind: 'convDw', x, w, stride: 1, pad: 'same' });
   }
-  for (const x of [[BATCH, 32, 32, 16], [BATCH, 32, 32, 32], [BATCH, 16, 16, 64], [BATCH, 8, 8, 128]] as Shape4[]) {
+  for (const x of [
+    [BATCH, 32, 32, 16],
+    [BATCH, 32, 32, 32],
+    [BATCH, 16, 16, 64],
+    [BATCH, 8, 8, 128],
+  ] as Shape4[]) {
     cases.push({ name: `max-pool 2×2 @${x.slice(1).join('×')}`, kind: 'maxPool', x });
     cases.push({ name: `max-pool gradient @${x.slice(1).join('×')}`, kind: 'maxPoolGrad', x });
   }
   cases.push({ name: 'ReLU and bias gradients @32×32×32', kind: 'reluBiasGrad', x: [BATCH, 32, 32, 32] });
   cases.push({ name: 'BatchNorm forward+backward (training) @32×32×32', kind: 'batchNorm', x: [BATCH, 32, 32, 32] });
-  for (const [layer, k, n] of [['fast dense1', 2048, 128], ['deep dense1', 2048, 256]] as const) {
+  for (const [layer, k, n] of [
+    ['fast dense1', 2048, 128],
+    ['deep dense1', 2048, 256],
+  ] as const) {
     cases.push({ name: `${layer} forward ${k}→${n}`, kind: 'dense', m: BATCH, k, n });
     cases.push({ name: `${layer} dX ${k}→${n}`, kind: 'denseDx', m: BATCH, k, n });
     cases.push({ name: `${layer} dW ${k}→${n}`, kind: 'denseDw', m: BATCH, k, n });
@@ -191,14 +202,18 @@ function ourKernel(c: KernelCase): { run: () => void; dispose: () => void } {
   switch (c.kind) {
     case 'conv': {
       const [x, w, b] = [normal(c.x), normal(c.w), normal([c.w[3]])];
-      return { run: tidy(() => engine.runKernel(SIMD_KERNELS.conv2d, { x, filter: w, bias: b }, { strides: c.stride, pad: c.pad, activation: 'relu' } as never)), dispose };
+      return {
+        run: tidy(() => engine.runKernel(SIMD_KERNELS.conv2d, { x, filter: w, bias: b }, { strides: c.stride, pad: c.pad, activation: 'relu' } as never)),
+        dispose,
+      };
     }
     case 'convDx':
     case 'convDw': {
       const [x, w] = [normal(c.x), normal(c.w)];
       const dy = normal([c.x[0], c.x[1] / c.stride, c.x[2] / c.stride, c.w[3]]);
       const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-      if (c.kind === 'convDx') return { run: tidy(() => engine.runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x } as never)), dispose };
+      if (c.kind === 'convDx')
+        return { run: tidy(() => engine.runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x } as never)), dispose };
       return { run: tidy(() => engine.runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.w } as never)), dispose };
     }
     case 'maxPool':
@@ -275,7 +290,11 @@ await tf.setBackend('wasm');
 await tf.ready();
 registerWasmTrainingKernels('wasm');
 console.log(`ours: tfjs ${tf.version.tfjs}, wasm backend (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, one thread) with our training kernels`);
-console.log(core === undefined ? 'NOT pinned (no taskset here): both engines share the machine as the OS schedules them' : `both engines pinned to core ${core} (taskset)`);
+console.log(
+  core === undefined
+    ? 'NOT pinned (no taskset here): both engines share the machine as the OS schedules them'
+    : `both engines pinned to core ${core} (taskset)`,
+);
 
 const python = findTorchPython();
 let torch: Torch | undefined;
@@ -287,10 +306,14 @@ if (!python) {
   torch = await Torch.start(python);
   console.log(`PyTorch: ${torch.hello.torch} (${python}), one thread, BLAS ${torch.hello.blas}`);
   if (!/openblas|mkl|blis|atlas/i.test(torch.hello.blas)) {
-    console.log('  warning: PyTorch uses the reference BLAS, which makes its dense layers ~50× slower than usual; `apt-get install libopenblas0-pthread` gives it an optimised one.');
+    console.log(
+      '  warning: PyTorch uses the reference BLAS, which makes its dense layers ~50× slower than usual; `apt-get install libopenblas0-pthread` gives it an optimised one.',
+    );
   }
 }
-console.log(`load average at start ${load()} on ${cpus().length} cores: other work shares the machine, so read the ratios; absolute figures move with the load`);
+console.log(
+  `load average at start ${load()} on ${cpus().length} cores: other work shares the machine, so read the ratios; absolute figures move with the load`,
+);
 
 const ours = new Map<Architecture, number[]>();
 const theirs = new Map<Architecture, number[]>();
@@ -313,7 +336,9 @@ for (const arch of RUN_STEPS ? ARCHITECTURES : []) {
   const t = theirs.get(arch);
   const ratios = t ? o.map((v, i) => v / t[i]!) : [];
   const ratioText = t ? `${median(ratios).toFixed(2)}× (${ratios.map((r) => r.toFixed(2)).join(', ')})` : '—';
-  console.log(`${arch.padEnd(14)} ${String(params).padStart(10)}   ${median(o).toFixed(0).padStart(6)}   ${t ? median(t).toFixed(0).padStart(7) : '      —'}   ${ratioText}`);
+  console.log(
+    `${arch.padEnd(14)} ${String(params).padStart(10)}   ${median(o).toFixed(0).padStart(6)}   ${t ? median(t).toFixed(0).padStart(7) : '      —'}   ${ratioText}`,
+  );
 }
 
 const cases = kernelCases().filter((c) => c.name.includes(KERNEL_FILTER));
@@ -339,7 +364,9 @@ for (const c of cases) {
   const o = median(ourKernelMs.get(c.name)!);
   const t = torchKernelMs.get(c.name)?.filter((v): v is number => v !== null);
   const tm = t && t.length > 0 ? median(t) : undefined;
-  console.log(`${c.name.padEnd(58)} ${o.toFixed(2).padStart(7)}   ${tm === undefined ? '      —' : tm.toFixed(2).padStart(7)}   ${tm === undefined ? '' : `${(o / tm).toFixed(1)}×`}`);
+  console.log(
+    `${c.name.padEnd(58)} ${o.toFixed(2).padStart(7)}   ${tm === undefined ? '      —' : tm.toFixed(2).padStart(7)}   ${tm === undefined ? '' : `${(o / tm).toFixed(1)}×`}`,
+  );
 }
 torch?.stop();
 console.log(`\nload average at end ${load()}`);

@@ -28,7 +28,9 @@ const built = (() => {
   }
 })();
 if (built < newestMtime(join(root, 'src'))) {
-  process.stderr.write(built < 0 ? 'cifar10: building the CLI first (npm run build)\n' : 'cifar10: src/ changed since the last build; rebuilding (npm run build)\n');
+  process.stderr.write(
+    built < 0 ? 'cifar10: building the CLI first (npm run build)\n' : 'cifar10: src/ changed since the last build; rebuilding (npm run build)\n',
+  );
   const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) {
     process.stderr.write('cifar10: `npm run build` failed (see above); fix the error and run the command again\n');

@@ -19,7 +19,7 @@ if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(
     'Usage: npm run lock:refresh [-- [--verify] [--keep]]\n\n' +
       'Clones HEAD into a temp folder, runs `npm ci && npm start` there and copies dvc.lock and the\n' +
-      "cache: false outputs of dvc.yaml back into this checkout; review them with `git diff`, then commit.\n\n" +
+      'cache: false outputs of dvc.yaml back into this checkout; review them with `git diff`, then commit.\n\n' +
       '  --verify  then run `npm ci && npm start` in a second fresh clone of the result and check that\n' +
       '            dvc.lock and `git status` stay unchanged (twice the time)\n' +
       '  --keep    keep the temp folder (it is always kept when something fails)\n',
@@ -46,7 +46,9 @@ const minutes = (since) => `${((Date.now() - since) / 60000).toFixed(1)} min`;
 
 /** Paths `git status` reports in `cwd` (modified, added, deleted or untracked), with their state. */
 function changes(cwd) {
-  const entries = git(cwd, 'status', '--porcelain', '-z', '--untracked-files=all').split('\0').filter((e) => e !== '');
+  const entries = git(cwd, 'status', '--porcelain', '-z', '--untracked-files=all')
+    .split('\0')
+    .filter((e) => e !== '');
   return entries.map((entry) => ({ state: entry.slice(0, 2), path: entry.slice(3) }));
 }
 
@@ -63,7 +65,8 @@ function cloneAndStart(source, commit, dest) {
 
 const root = git(process.cwd(), 'rev-parse', '--show-toplevel').trim();
 const dirty = git(root, 'status', '--porcelain', '--untracked-files=no').trim();
-if (dirty !== '') fail(`the working tree has uncommitted changes:\n${dirty}\ncommit or stash them first: the clone runs HEAD, and dvc.lock records HEAD's code`);
+if (dirty !== '')
+  fail(`the working tree has uncommitted changes:\n${dirty}\ncommit or stash them first: the clone runs HEAD, and dvc.lock records HEAD's code`);
 const head = git(root, 'rev-parse', 'HEAD').trim();
 const work = await mkdtemp(join(tmpdir(), 'lock-refresh-'));
 const began = Date.now();
@@ -73,14 +76,18 @@ try {
   const took = cloneAndStart(root, head, clone);
   const { readPipeline } = await import(pathToFileURL(join(clone, 'dist/src/dvc/pipeline/dvcyaml.js')).href);
   const pipeline = await readPipeline(clone);
-  const uncached = new Set(pipeline.stages.flatMap((stage) => stage.outs.filter((out) => !out.cache).map((out) => relative(clone, join(stage.wdir, out.path)).split('\\').join('/'))));
+  const uncached = new Set(
+    pipeline.stages.flatMap((stage) => stage.outs.filter((out) => !out.cache).map((out) => relative(clone, join(stage.wdir, out.path)).split('\\').join('/'))),
+  );
   const changed = changes(clone);
   // Anything else npm start leaves behind is a .gitignore gap: fix that rather than commit it.
   const expected = (path) => path === 'dvc.lock' || uncached.has(path) || path === '.gitignore' || path.endsWith('/.gitignore');
   const strays = changed.filter((c) => !expected(c.path));
   if (strays.length > 0) {
     keep = true;
-    fail(`npm start in the fresh clone also changed files that are neither dvc.lock nor cache: false outputs nor .gitignore files:\n${strays.map((c) => `  ${c.state} ${c.path}`).join('\n')}\nmake git ignore them (or stop writing them); nothing was copied. Clone kept in ${clone}`);
+    fail(
+      `npm start in the fresh clone also changed files that are neither dvc.lock nor cache: false outputs nor .gitignore files:\n${strays.map((c) => `  ${c.state} ${c.path}`).join('\n')}\nmake git ignore them (or stop writing them); nothing was copied. Clone kept in ${clone}`,
+    );
   }
   for (const { state, path } of changed) {
     if (state.includes('D')) await rm(join(root, path), { force: true });
@@ -89,7 +96,9 @@ try {
       await copyFile(join(clone, path), join(root, path));
     }
   }
-  process.stdout.write(`\nlock:refresh: npm ci && npm start in a fresh clone of ${head.slice(0, 10)} took ${took}; ${changed.length === 0 ? 'nothing changed: dvc.lock was up to date' : `updated ${changed.map((c) => c.path).join(', ')}`}\n`);
+  process.stdout.write(
+    `\nlock:refresh: npm ci && npm start in a fresh clone of ${head.slice(0, 10)} took ${took}; ${changed.length === 0 ? 'nothing changed: dvc.lock was up to date' : `updated ${changed.map((c) => c.path).join(', ')}`}\n`,
+  );
 
   if (args.includes('--verify')) {
     git(clone, 'add', '--all');
@@ -101,7 +110,9 @@ try {
     const same = (await readFile(join(clone, 'dvc.lock'), 'utf8')) === (await readFile(join(second, 'dvc.lock'), 'utf8'));
     if (left.length > 0 || !same) {
       keep = true;
-      fail(`the second fresh clone did not reproduce the refreshed state (${same ? 'dvc.lock the same' : 'dvc.lock differs'}); git status there:\n${left.map((c) => `  ${c.state} ${c.path}`).join('\n')}\nclones kept in ${work}`);
+      fail(
+        `the second fresh clone did not reproduce the refreshed state (${same ? 'dvc.lock the same' : 'dvc.lock differs'}); git status there:\n${left.map((c) => `  ${c.state} ${c.path}`).join('\n')}\nclones kept in ${work}`,
+      );
     }
     process.stdout.write(`lock:refresh: verified: a second fresh clone reproduced dvc.lock byte for byte and left git status clean (${tookAgain})\n`);
   }

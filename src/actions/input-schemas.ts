@@ -130,7 +130,10 @@ export function integer(options: { min: number; max: number; optional?: boolean 
   return (source) => {
     const number = z
       .string()
-      .regex(/^-?\d+$/, { error: (issue) => (issue.input === '' ? `${source} is required and empty; set it to a whole number` : `${source} is "${String(issue.input)}"; use a whole number`) })
+      .regex(/^-?\d+$/, {
+        error: (issue) =>
+          issue.input === '' ? `${source} is required and empty; set it to a whole number` : `${source} is "${String(issue.input)}"; use a whole number`,
+      })
       .transform(Number)
       .pipe(
         z
@@ -138,7 +141,12 @@ export function integer(options: { min: number; max: number; optional?: boolean 
           .min(options.min, { error: (issue) => `${source} is ${String(issue.input)}; use ${options.min} or more` })
           .max(options.max, { error: (issue) => `${source} is ${String(issue.input)}; use at most ${options.max}` }),
       );
-    return options.optional ? z.string().transform((value) => value || undefined).pipe(number.optional()) : number;
+    return options.optional
+      ? z
+          .string()
+          .transform((value) => value || undefined)
+          .pipe(number.optional())
+      : number;
   };
 }
 
@@ -179,7 +187,10 @@ export const optionalJson =
 
 /** At most as many seeds as GitHub runs jobs: whether seeds × versions fits is checked across inputs. */
 const matrixSeeds: Field<number[]> = parsedBy((text, source) =>
-  parseSeedList(text, source, { max: MAX_MATRIX_JOBS, tooMany: (count) => `${source}: ${count} seeds, more than the ${MAX_MATRIX_JOBS} jobs GitHub runs from one matrix; use fewer seeds` }),
+  parseSeedList(text, source, {
+    max: MAX_MATRIX_JOBS,
+    tooMany: (count) => `${source}: ${count} seeds, more than the ${MAX_MATRIX_JOBS} jobs GitHub runs from one matrix; use fewer seeds`,
+  }),
 );
 
 const matrixShapeFits = (seeds: number[], versions: string[], names: string): string[] =>

@@ -1,16 +1,5 @@
 /** CIFAR-10 class names in label order (label byte 0..9). */
-export const CLASS_NAMES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-] as const;
+export const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 
 export type ClassName = (typeof CLASS_NAMES)[number];
 

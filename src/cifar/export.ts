@@ -94,7 +94,10 @@ export async function exportPngs(options: ExportOptions): Promise<ExportResult> 
     }
   }
   const images = options.batches.reduce((sum, b) => sum + b.records, 0);
-  await writeFileAtomic(statePath, `${JSON.stringify({ fingerprint, batches: [...options.batches], encoder, images, complete: false } satisfies ExportState, null, 2)}\n`);
+  await writeFileAtomic(
+    statePath,
+    `${JSON.stringify({ fingerprint, batches: [...options.batches], encoder, images, complete: false } satisfies ExportState, null, 2)}\n`,
+  );
 
   const expected = new Set<string>();
   const chunks: PngChunk[] = [];
@@ -162,6 +165,9 @@ export async function exportPngs(options: ExportOptions): Promise<ExportResult> 
       removed++;
     }
   }
-  await writeFileAtomic(statePath, `${JSON.stringify({ fingerprint, batches: [...options.batches], encoder, images, complete: true } satisfies ExportState, null, 2)}\n`);
+  await writeFileAtomic(
+    statePath,
+    `${JSON.stringify({ fingerprint, batches: [...options.batches], encoder, images, complete: true } satisfies ExportState, null, 2)}\n`,
+  );
   return { images, written, skipped, removed, workers: Math.max(threads, 1), seconds: (performance.now() - started) / 1000 };
 }

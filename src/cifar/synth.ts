@@ -69,7 +69,10 @@ function drawRecord(label: number, rng: Random, out: Uint8Array, offset: number)
   const cy = 15.5 + (rng.next() - 0.5) * 12;
   const radius = 6 + rng.next() * 6;
   const shape = CLASS_SHAPES[label]!;
-  const blob = rng.next() < DISTRACTOR_SHARE ? { x: rng.int(28), y: rng.int(28), size: 3 + rng.int(6), colour: hueToRgb(rng.next() * 360, rng.next(), rng.next()) } : undefined;
+  const blob =
+    rng.next() < DISTRACTOR_SHARE
+      ? { x: rng.int(28), y: rng.int(28), size: 3 + rng.int(6), colour: hueToRgb(rng.next() * 360, rng.next(), rng.next()) }
+      : undefined;
   const noise = 14 + rng.next() * 18;
   for (let y = 0; y < IMAGE_SIZE; y++) {
     for (let x = 0; x < IMAGE_SIZE; x++) {
@@ -89,7 +92,9 @@ function drawRecord(label: number, rng: Random, out: Uint8Array, offset: number)
 export function synthesizeBatches(options: SynthOptions): SynthFile[] {
   const { imagesPerClass, seed } = options;
   if (!Number.isInteger(imagesPerClass) || imagesPerClass < BATCH_FILES.length) {
-    throw new UserError(`synth: images per class must be an integer ≥ ${BATCH_FILES.length} (so each of the six batch files holds images), got ${imagesPerClass}`);
+    throw new UserError(
+      `synth: images per class must be an integer ≥ ${BATCH_FILES.length} (so each of the six batch files holds images), got ${imagesPerClass}`,
+    );
   }
   const rng = new Random(seed);
   const labelsPerBatch: number[][] = BATCH_FILES.map(() => []);

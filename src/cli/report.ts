@@ -9,7 +9,6 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { say } from './output.js';
 
-
 function share(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a share between 0 and 1, e.g. 0.6');
@@ -39,14 +38,26 @@ export function registerReportCommands(program: Command): void {
     .option('--title <text>', 'heading of the report')
     .option('--min-accuracy <share>', 'accuracy the verdict asks for (default: evaluate.min_accuracy of --params)', share)
     .option('--params <file>', 'parameters file for evaluate.min_accuracy', DEFAULT_PARAMS_FILE)
-    .addHelpText('after', '\nThe markdown stays under GitHub\'s 65,536-character comment limit, folding long sections into <details>.')
+    .addHelpText('after', "\nThe markdown stays under GitHub's 65,536-character comment limit, folding long sections into <details>.")
     .action(
-      async (opts: { reports: string; log?: string; timing?: string; md?: string | true; summary?: boolean; baseline?: string; title?: string; minAccuracy?: number; params: string }) => {
+      async (opts: {
+        reports: string;
+        log?: string;
+        timing?: string;
+        md?: string | true;
+        summary?: boolean;
+        baseline?: string;
+        title?: string;
+        minAccuracy?: number;
+        params: string;
+      }) => {
         const { buildRunReportMarkdown } = await import('../report/run-report.js');
         const mdFile = opts.md === true ? join(opts.reports, REPORT_FILES.reportMd) : opts.md;
         const summaryFile = process.env.GITHUB_STEP_SUMMARY;
         if (opts.summary && !summaryFile) {
-          throw new UserError('--summary: $GITHUB_STEP_SUMMARY is not set (it is only set inside a GitHub Actions job); use --md <file> to write the markdown elsewhere');
+          throw new UserError(
+            '--summary: $GITHUB_STEP_SUMMARY is not set (it is only set inside a GitHub Actions job); use --md <file> to write the markdown elsewhere',
+          );
         }
         const markdown = await buildRunReportMarkdown({
           reports: opts.reports,

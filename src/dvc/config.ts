@@ -76,9 +76,14 @@ export function selectRemote(config: IniDoc, name: string | undefined, dvcDir: s
   const remote = remotes.find((r) => r.name === wanted);
   if (!remote) {
     const known = remotes.map((r) => r.name).join(', ') || 'none';
-    throw new UserError(hinted`remote "${wanted}" is not defined in ${join(dvcDir, CONFIG_FILE)} (known remotes: ${known}); add it with ${command('remote add', wanted, '<path or URL>')}`);
+    throw new UserError(
+      hinted`remote "${wanted}" is not defined in ${join(dvcDir, CONFIG_FILE)} (known remotes: ${known}); add it with ${command('remote add', wanted, '<path or URL>')}`,
+    );
   }
-  if (!remote.url) throw new UserError(hinted`remote "${wanted}" in ${join(dvcDir, CONFIG_FILE)} has no url; set it with ${command('remote add', '-f', wanted, '<path or URL>')}`);
+  if (!remote.url)
+    throw new UserError(
+      hinted`remote "${wanted}" in ${join(dvcDir, CONFIG_FILE)} has no url; set it with ${command('remote add', '-f', wanted, '<path or URL>')}`,
+    );
   return remote;
 }
 
@@ -147,7 +152,9 @@ function setDefault(doc: IniDoc, name: string): void {
 export async function setDefaultRemote(dvcDir: string, name: string, options: { local?: boolean } = {}): Promise<void> {
   const merged = await readConfig(dvcDir);
   if (!listRemotes(merged).some((r) => r.name === name)) {
-    throw new UserError(hinted`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with ${command('remote add', name, '<path or URL>')}`);
+    throw new UserError(
+      hinted`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with ${command('remote add', name, '<path or URL>')}`,
+    );
   }
   await editConfigFile(dvcDir, options.local ?? false, (doc) => setDefault(doc, name));
 }
@@ -159,7 +166,9 @@ export async function setDefaultRemote(dvcDir: string, name: string, options: { 
 export async function modifyRemote(dvcDir: string, name: string, option: string, value: string | undefined, options: { local?: boolean } = {}): Promise<void> {
   const merged = await readConfig(dvcDir);
   if (!listRemotes(merged).some((r) => r.name === name)) {
-    throw new UserError(hinted`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with ${command('remote add', name, '<path or URL>')}`);
+    throw new UserError(
+      hinted`remote "${name}" is not defined in ${join(dvcDir, CONFIG_FILE)}; add it first with ${command('remote add', name, '<path or URL>')}`,
+    );
   }
   if (!/^[a-z][a-z0-9_]*$/.test(option)) throw new UserError(`"${option}" is not a remote option name; use e.g. auth, user, password, read_timeout`);
   const remote = listRemotes(merged).find((r) => r.name === name)!;

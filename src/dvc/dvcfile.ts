@@ -79,7 +79,9 @@ export function parseDvcFile(text: string, file: string): DvcFile {
       safeRelativePath(
         o['path'],
         (reason) =>
-          new UnsafePathError(`${file}: outs[${index}] has path ${JSON.stringify(o['path'])}, which is refused: ${reason}. A .dvc file tracks data in its own folder or below it (e.g. path: v1); fix or remove ${file}`),
+          new UnsafePathError(
+            `${file}: outs[${index}] has path ${JSON.stringify(o['path'])}, which is refused: ${reason}. A .dvc file tracks data in its own folder or below it (e.g. path: v1); fix or remove ${file}`,
+          ),
         { loose: true },
       );
       const num = (key: string): number | undefined => (typeof o[key] === 'number' ? o[key] : typeof o[key] === 'bigint' ? Number(o[key]) : undefined);
@@ -101,7 +103,8 @@ export async function readDvcFile(file: string): Promise<DvcFile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(hinted`${file} does not exist; track the data with ${command('add', '<path>')} first`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(hinted`${file} does not exist; track the data with ${command('add', '<path>')} first`, { cause: error });
     throw fsError(error, file, 'read');
   }
   return parseDvcFile(text, file);

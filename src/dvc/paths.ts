@@ -45,7 +45,10 @@ export function unsafePathReason(name: unknown, rules: NameRules = {}): string |
       return 'it has an empty or "." segment';
     }
     // Windows drops trailing dots and spaces and reads ':' as a stream name: `.git.` and `.git::$DATA` are `.git`.
-    const bare = part.replace(/[. ]+$/, '').split(':')[0]!.toLowerCase();
+    const bare = part
+      .replace(/[. ]+$/, '')
+      .split(':')[0]!
+      .toLowerCase();
     if (bare === '') return `its segment "${part}" names the folder itself on Windows`;
     if (RESERVED.has(bare) || RESERVED.has(part.toLowerCase())) return `it reaches into ${bare}/, which belongs to ${bare === '.git' ? 'git' : 'DVC'}`;
   }
@@ -69,7 +72,8 @@ export function safeRelativePath(name: unknown, refuse: (reason: string) => User
  */
 export function safeName(name: unknown, what: string): string {
   const reason = typeof name === 'string' && name.includes('/') ? 'it contains "/"' : unsafePathReason(name);
-  if (reason !== undefined) throw new UnsafePathError(`${what} ${JSON.stringify(name)} is not a safe file name: ${reason}; use letters, digits, ".", "-" and "_"`);
+  if (reason !== undefined)
+    throw new UnsafePathError(`${what} ${JSON.stringify(name)} is not a safe file name: ${reason}; use letters, digits, ".", "-" and "_"`);
   return name as string;
 }
 

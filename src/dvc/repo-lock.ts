@@ -166,7 +166,10 @@ async function tryCreate(path: string, text: string): Promise<boolean> {
 async function removeStale(path: string, staleText: string): Promise<void> {
   const guard = `${path}.takeover`;
   if (!(await tryCreate(guard, `${process.pid}\n`))) {
-    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > GUARD_STALE_MS) await rm(guard, { force: true });
     return;
   }
@@ -180,11 +183,17 @@ async function removeStale(path: string, staleText: string): Promise<void> {
 /** Temp files beside the lock from processes that were killed while taking it. */
 async function removeLitter(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((name) => name.startsWith('lock') && isStaleTemp(name)).map((name) => rm(join(dir, name), { force: true }).catch(() => undefined)));
+  await Promise.all(
+    names.filter((name) => name.startsWith('lock') && isStaleTemp(name)).map((name) => rm(join(dir, name), { force: true }).catch(() => undefined)),
+  );
 }
 
 function describe(holder: LockHolder): string {
-  const parts = [holder.command ? `\`${holder.command}\`` : 'the real DVC or another tool', holder.since ? `since ${holder.since}` : undefined, holder.host && holder.host !== hostname() ? `on ${holder.host}` : undefined];
+  const parts = [
+    holder.command ? `\`${holder.command}\`` : 'the real DVC or another tool',
+    holder.since ? `since ${holder.since}` : undefined,
+    holder.host && holder.host !== hostname() ? `on ${holder.host}` : undefined,
+  ];
   return `pid ${holder.pid} (${parts.filter(Boolean).join(', ')})`;
 }
 
@@ -246,7 +255,10 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
     }
     if (Date.now() >= deadline) {
       if (!holder) {
-        const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+        const age = await stat(path).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age > (options.waitMs ?? LOCK_WAIT_MS)) {
           warn(`warning: taking over the repository lock ${path}, which holds no process id`);
           await removeStale(path, current.text);
@@ -274,6 +286,9 @@ export async function withRepoLock<T>(dvcDir: string, work: () => Promise<T>, op
 /** `withRepoLock` for a project folder that may not be a DVC repository (then there is nothing to lock). */
 export async function withRepoLockAt<T>(root: string, work: () => Promise<T>): Promise<T> {
   const dvcDir = join(root, '.dvc');
-  const isRepo = await stat(dvcDir).then((s) => s.isDirectory(), () => false);
+  const isRepo = await stat(dvcDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   return isRepo ? withRepoLock(dvcDir, work) : work();
 }

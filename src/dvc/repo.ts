@@ -63,7 +63,9 @@ export async function findRepoRoot(start: string = process.cwd()): Promise<strin
 export async function openRepo(start: string = process.cwd()): Promise<Repo> {
   const root = await findRepoRoot(start);
   if (!root) {
-    throw new UserError(hinted`${resolve(start)} is not inside a DVC repository (no ${DVC_DIR}/ folder here or above); run ${command('init')} at the project root first`);
+    throw new UserError(
+      hinted`${resolve(start)} is not inside a DVC repository (no ${DVC_DIR}/ folder here or above); run ${command('init')} at the project root first`,
+    );
   }
   return loadRepo(root);
 }
@@ -119,7 +121,10 @@ export async function initRepo(root: string): Promise<InitResult> {
   const paths = files.map(([rel]) => rel.split(sep).join('/'));
   const staged = wrote
     ? await gitAdd(paths, root).catch((error: Error) => {
-        throw new UserError(`${root} is a DVC repository now, but git could not stage its files (${error.message}); run \`git add ${paths.join(' ')}\` there (check that no .gitignore pattern matches them)`, { cause: error });
+        throw new UserError(
+          `${root} is a DVC repository now, but git could not stage its files (${error.message}); run \`git add ${paths.join(' ')}\` there (check that no .gitignore pattern matches them)`,
+          { cause: error },
+        );
       })
     : false;
   return { repo: await loadRepo(root), created, staged };

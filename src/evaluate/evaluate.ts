@@ -94,7 +94,9 @@ export async function evaluate(options: EvaluateOptions, source: ProbabilitySour
   const identity = await readRunIdentity(options.prepared, source.seed);
   const split = await readPackedSplit(options.prepared, params.split);
   if (split.labels.length === 0) {
-    throw new UserError(`the "${params.split}" split in ${options.prepared} is empty; set prepare.${params.split} above 0 in params.yaml and re-run \`cifar10 prepare\``);
+    throw new UserError(
+      `the "${params.split}" split in ${options.prepared} is empty; set prepare.${params.split} above 0 in params.yaml and re-run \`cifar10 prepare\``,
+    );
   }
   const started = performance.now();
   const progress = startProgress(`evaluate ${params.split}`, split.labels.length, { unit: 'images', quiet: options.quiet });

@@ -104,7 +104,10 @@ export async function readBundle(dir: string): Promise<RunBundle> {
 export async function listBundles(resultsDir: string): Promise<RunBundle[]> {
   const names = await readdir(resultsDir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
-    if (error.code === 'ENOTDIR') throw new UserError(`${resultsDir} is a file, not a results folder; name the folder that holds one folder per run (results/experiments by default)`, { cause: error });
+    if (error.code === 'ENOTDIR')
+      throw new UserError(`${resultsDir} is a file, not a results folder; name the folder that holds one folder per run (results/experiments by default)`, {
+        cause: error,
+      });
     throw error;
   });
   const bundles: RunBundle[] = [];

@@ -34,7 +34,10 @@ export const CELL_STAGES: readonly { name: string; args: readonly string[] }[] =
       tuning: reportsFile(TUNING_FILE),
     }),
   },
-  { name: 'evaluate', args: stageArgs('evaluate', { params: DEFAULT_PARAMS_FILE, prepared: PROJECT_PATHS.prepared, model: PROJECT_PATHS.model, out: PROJECT_PATHS.reports }) },
+  {
+    name: 'evaluate',
+    args: stageArgs('evaluate', { params: DEFAULT_PARAMS_FILE, prepared: PROJECT_PATHS.prepared, model: PROJECT_PATHS.model, out: PROJECT_PATHS.reports }),
+  },
 ];
 
 export interface CellOptions {
@@ -107,7 +110,13 @@ async function publish(temp: string, dest: string): Promise<void> {
  */
 async function recordAsDvcExperiment(root: string, work: string, runId: string, log: (line: string) => void): Promise<void> {
   // Only a DVC pipeline in git has experiments.
-  if (!(await access(join(root, PIPELINE_FILE)).then(() => true, () => false))) return;
+  if (
+    !(await access(join(root, PIPELINE_FILE)).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   try {
     const ref = await recordExperiment(root, { name: runId, files: () => experimentFiles(root, work) });
     if (ref) log(`${runId}: recorded as DVC experiment ${runId} (${ref})`);
@@ -146,12 +155,19 @@ async function runCellLocked(options: CellOptions): Promise<CellResult> {
   for (const name of used) {
     await readFile(join(partitionsDir, name, 'manifest.csv')).catch((error) => {
       const why = partitions.includes(name) ? '' : ` (the common test set holds its test split)`;
-      throw new UserError(`experiment ${runId}: partition ${name} is missing in ${partitionsDir}${why} (no manifest.csv); run \`cifar10 data pull\` or \`cifar10 partition\` first`, { cause: error });
+      throw new UserError(
+        `experiment ${runId}: partition ${name} is missing in ${partitionsDir}${why} (no manifest.csv); run \`cifar10 data pull\` or \`cifar10 partition\` first`,
+        { cause: error },
+      );
     });
   }
   const dataHashes = options.dataHashes ?? (await partitionHashes(partitionsDir, used));
   const runOverrides = cellOverrides({ seed: options.seed, versions: spec }, overrides);
-  await checkRunParams(root, (await applyOverrides(root, runOverrides, { write: false })).get(join(root, DEFAULT_PARAMS_FILE)) as Record<string, unknown> | undefined, runOverrides);
+  await checkRunParams(
+    root,
+    (await applyOverrides(root, runOverrides, { write: false })).get(join(root, DEFAULT_PARAMS_FILE)) as Record<string, unknown> | undefined,
+    runOverrides,
+  );
 
   await rm(work, { recursive: true, force: true });
   await mkdir(join(work, PROJECT_PATHS.partitions, '..'), { recursive: true });

@@ -68,7 +68,8 @@ export function findHardImages(runs: readonly HeldOutRun[], options: HardImageOp
     for (const p of run.predictions) {
       let t = tallies.get(p.id);
       if (!t) tallies.set(p.id, (t = { className: p.trueClass, heldOut: 0, wrong: 0, wrongLabels: new Map() }));
-      if (t.className !== p.trueClass) throw new UserError(`run ${run.runId} labels ${p.id} as ${p.trueClass}, another run as ${t.className}; the runs did not use the same data`);
+      if (t.className !== p.trueClass)
+        throw new UserError(`run ${run.runId} labels ${p.id} as ${p.trueClass}, another run as ${t.className}; the runs did not use the same data`);
       t.heldOut++;
       if (p.predictedClass !== p.trueClass) {
         t.wrong++;
@@ -85,7 +86,15 @@ export function findHardImages(runs: readonly HeldOutRun[], options: HardImageOp
     // A tolerance keeps shares such as 2/3 ≥ 0.6667 from failing on the last binary digit.
     if (errorRate + 1e-9 < threshold) continue;
     const mostFrequentWrong = [...t.wrongLabels.entries()].sort((a, b) => b[1] - a[1] || classOrder(a[0]) - classOrder(b[0]))[0]![0];
-    images.push({ id, className: t.className, runsHeldOut: t.heldOut, runsWrong: t.wrong, errorRate, mostFrequentWrong, versions: [...(options.membership?.get(id) ?? [])] });
+    images.push({
+      id,
+      className: t.className,
+      runsHeldOut: t.heldOut,
+      runsWrong: t.wrong,
+      errorRate,
+      mostFrequentWrong,
+      versions: [...(options.membership?.get(id) ?? [])],
+    });
   }
   images.sort((a, b) => b.errorRate - a.errorRate || b.runsWrong - a.runsWrong || a.id.localeCompare(b.id));
   const perClass: Record<string, number> = Object.fromEntries(CLASS_NAMES.map((c) => [c, 0]));
@@ -98,7 +107,10 @@ const classOrder = (name: string): number => (CLASS_NAMES as readonly string[]).
 export const HARD_IMAGES_COLUMNS = ['id', 'class', 'runs_held_out', 'runs_wrong', 'error_rate', 'most_frequent_wrong', 'versions'] as const;
 
 export function formatHardImagesCsv(images: readonly HardImage[]): string {
-  return stringify([[...HARD_IMAGES_COLUMNS], ...images.map((i) => [i.id, i.className, i.runsHeldOut, i.runsWrong, i.errorRate.toFixed(4), i.mostFrequentWrong, i.versions.join('+')])]);
+  return stringify([
+    [...HARD_IMAGES_COLUMNS],
+    ...images.map((i) => [i.id, i.className, i.runsHeldOut, i.runsWrong, i.errorRate.toFixed(4), i.mostFrequentWrong, i.versions.join('+')]),
+  ]);
 }
 
 /** Which partitions hold each image id, from `<partitionsDir>/vK/manifest.csv` (`id,class,source`). */
@@ -108,7 +120,8 @@ export async function readMembership(partitionsDir: string): Promise<Map<string,
   for (const name of names.filter((n) => /^v[1-9][0-9]*$/.test(n)).sort()) {
     const text = await readFile(join(partitionsDir, name, 'manifest.csv'), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
-    for (const row of parse(text, { columns: true, skip_empty_lines: true }) as { id: string }[]) membership.set(row.id, [...(membership.get(row.id) ?? []), name]);
+    for (const row of parse(text, { columns: true, skip_empty_lines: true }) as { id: string }[])
+      membership.set(row.id, [...(membership.get(row.id) ?? []), name]);
   }
   return membership;
 }
@@ -137,7 +150,11 @@ export interface ContactSheetResult {
 }
 
 /** A labelled contact sheet of the hardest images (`limit` at most), pixels from the image folders. */
-export async function hardImagesSheet(images: readonly HardImage[], imageDirs: readonly string[], options: { limit?: number; title?: string } = {}): Promise<ContactSheetResult | undefined> {
+export async function hardImagesSheet(
+  images: readonly HardImage[],
+  imageDirs: readonly string[],
+  options: { limit?: number; title?: string } = {},
+): Promise<ContactSheetResult | undefined> {
   const tiles: ContactSheetImage[] = [];
   const missing: string[] = [];
   for (const image of images.slice(0, options.limit ?? 64)) {
@@ -189,7 +206,10 @@ export async function hardImagesReport(options: HardImagesReportOptions): Promis
   const csv = `${options.out}.csv`;
   await writeHardImagesCsv(csv, found.images);
   const dirs = [options.imagesDir, ...new Set([...membership.values()].flat().map((p) => join(options.partitionsDir, p)))];
-  const sheet = await hardImagesSheet(found.images, dirs, { limit: options.limit, title: `Hard images: wrong in ≥ ${options.threshold * 100}% of ≥ ${options.minRuns} runs` });
+  const sheet = await hardImagesSheet(found.images, dirs, {
+    limit: options.limit,
+    title: `Hard images: wrong in ≥ ${options.threshold * 100}% of ≥ ${options.minRuns} runs`,
+  });
   if (!sheet) return { ...found, runs: bundles.length, csv };
   const png = `${options.out}.png`;
   await writeFileAtomic(png, sheet.png);

@@ -82,7 +82,8 @@ export function parseVersionList(text: string, source: string): string[] {
 
 /** Every seed × version spec, versions outermost (so one version's seeds finish close together). */
 export function expandMatrix(seeds: readonly number[], versions: readonly string[]): MatrixCell[] {
-  if (seeds.length === 0 || versions.length === 0) throw new UserError('the matrix needs at least one seed and one version spec (e.g. --seeds 42 --versions v1)');
+  if (seeds.length === 0 || versions.length === 0)
+    throw new UserError('the matrix needs at least one seed and one version spec (e.g. --seeds 42 --versions v1)');
   if (seeds.length * versions.length > MAX_MATRIX_CELLS) {
     throw new UserError(
       `${seeds.length} seeds × ${versions.length} version specs = ${seeds.length * versions.length} cells, more than the ${MAX_MATRIX_CELLS} a matrix runs at most; use fewer seeds or versions (or run the matrix in parts)`,
@@ -163,7 +164,8 @@ async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
   const jobs = Math.max(1, options.jobs ?? availableParallelism());
   const overrides = options.overrides ?? [];
   // Every cell's params are checked before anything starts: a bad -S fails the matrix at once.
-  for (const cell of cells) await checkRunParams(root, (await cellParams(root, cell, overrides)) as Record<string, unknown> | undefined, cellOverrides(cell, overrides));
+  for (const cell of cells)
+    await checkRunParams(root, (await cellParams(root, cell, overrides)) as Record<string, unknown> | undefined, cellOverrides(cell, overrides));
 
   const partitionsDir = resolve(root, PROJECT_PATHS.partitions);
   // Every cell is scored on the test splits of all partitions, so every cell depends on all of them.
@@ -175,7 +177,8 @@ async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
   const todo: MatrixCell[] = [];
   const skipped: string[] = [];
   for (const cell of scheduleCells(cells)) {
-    if (!options.force && (await bundleStillValid(join(resultsDir, cell.runId), await cellParams(root, cell, overrides), dataOf(cell)))) skipped.push(cell.runId);
+    if (!options.force && (await bundleStillValid(join(resultsDir, cell.runId), await cellParams(root, cell, overrides), dataOf(cell))))
+      skipped.push(cell.runId);
     else todo.push(cell);
   }
   if (skipped.length > 0) log(`${skipped.length} cell(s) already done with the same params and data: ${skipped.join(', ')}`);
@@ -209,21 +212,27 @@ async function runMatrixLocked(options: MatrixOptions): Promise<MatrixResult> {
         });
         ran.push(result);
         done++;
-        log(`[${done + failed.length}/${todo.length}] ${cell.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        log(
+          `[${done + failed.length}/${todo.length}] ${cell.runId}: accuracy ${(result.metrics.accuracy * 100).toFixed(1)}% in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+        );
       } catch (error) {
         if (options.signal?.aborted) break;
         failed.push({ runId: cell.runId, error: error as Error });
         log(`[${done + failed.length}/${todo.length}] ${cell.runId} FAILED: ${(error as Error).message}`);
         continue;
       }
-      await refreshLedger().catch((error: Error) => log(`warning: could not update ${ledger} (${error.message}); it is written again after the next cell and at the end`));
+      await refreshLedger().catch((error: Error) =>
+        log(`warning: could not update ${ledger} (${error.message}); it is written again after the next cell and at the end`),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, Math.max(todo.length, 1)) }, worker));
   await refreshLedger();
   if (options.signal?.aborted) {
     const command = options.resumeCommand ? `: ${options.resumeCommand}` : '';
-    throw new UserError(`interrupted: ${ran.length + skipped.length} of ${cells.length} cell(s) are complete in ${resultsDir}; run the same command again to resume the rest${command}`);
+    throw new UserError(
+      `interrupted: ${ran.length + skipped.length} of ${cells.length} cell(s) are complete in ${resultsDir}; run the same command again to resume the rest${command}`,
+    );
   }
   return { ran, skipped, failed, ledger, bundles: await listBundles(resultsDir) };
 }

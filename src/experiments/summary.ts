@@ -64,7 +64,14 @@ export interface SummarizedRun {
 }
 
 export function summarizeRuns(bundles: readonly SummarizedRun[]): RunsSummary {
-  const rows = bundles.map((b) => ({ runId: b.runId, seed: b.manifest.seed, versions: b.manifest.versions, accuracy: b.metrics.accuracy, macroF1: b.metrics.macro.f1, best: false }));
+  const rows = bundles.map((b) => ({
+    runId: b.runId,
+    seed: b.manifest.seed,
+    versions: b.manifest.versions,
+    accuracy: b.metrics.accuracy,
+    macroF1: b.metrics.macro.f1,
+    best: false,
+  }));
   const best = [...rows].sort(byAccuracy)[0];
   if (best) best.best = true;
   const groups = new Map<string, RunRow[]>();
@@ -109,7 +116,10 @@ export function versionsTable(summary: RunsSummary): string {
 /** Every run, the best one marked with ★. */
 export function runsTable(summary: RunsSummary): string {
   return markdownTable(
-    [['run', 'seed', 'versions', 'accuracy', 'macro-F1'], ...summary.runs.map((r) => [r.best ? `**${r.runId}** ★` : r.runId, String(r.seed), r.versions, pct(r.accuracy), score(r.macroF1)])],
+    [
+      ['run', 'seed', 'versions', 'accuracy', 'macro-F1'],
+      ...summary.runs.map((r) => [r.best ? `**${r.runId}** ★` : r.runId, String(r.seed), r.versions, pct(r.accuracy), score(r.macroF1)]),
+    ],
     { align: ['l', 'r', 'l', 'r', 'r'] },
   );
 }
@@ -254,7 +264,7 @@ export function compareRunSets(a: readonly Comparable[], b: readonly Comparable[
 
 /** What each column and mark of a comparison table means, stated under it. */
 export const COMPARISON_LEGEND =
-  'Δ = mean of B − mean of A over their runs; 95% interval of Δ and p from Welch\'s two-sided t-test; ' +
+  "Δ = mean of B − mean of A over their runs; 95% interval of Δ and p from Welch's two-sided t-test; " +
   '"detectable" is the smallest |Δ| these runs detect 80% of the time at α = 0.05 ((t₀.₉₇₅ + t₀.₈₀) × SE, Welch\'s degrees of freedom). ' +
   'better / worse: p < 0.05; anything else is "no detectable change", which is not evidence of no change.';
 
@@ -269,7 +279,16 @@ export function comparisonMarkdown(c: RunSetComparison, options: { tableOnly?: b
   const format = (m: MetricComparison, v: number) => (m.metric === 'accuracy' ? pct(v) : score(v));
   const table = markdownTable(
     [
-      ['metric', `A: ${c.a.label} (${c.a.runs.length} runs)`, `B: ${c.b.label} (${c.b.runs.length} runs)`, 'Δ (B − A)', '95% interval', 'p', 'detectable', 'verdict'],
+      [
+        'metric',
+        `A: ${c.a.label} (${c.a.runs.length} runs)`,
+        `B: ${c.b.label} (${c.b.runs.length} runs)`,
+        'Δ (B − A)',
+        '95% interval',
+        'p',
+        'detectable',
+        'verdict',
+      ],
       ...c.metrics.map((m) => [
         m.metric,
         meanSd(m.a, (v) => format(m, v)),

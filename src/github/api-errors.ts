@@ -54,7 +54,9 @@ export function explainGitHubError(error: unknown): UserError | undefined {
   const server = error instanceof Error && error.message ? ` (${error.message})` : '';
   const headers = error.response?.headers ?? {};
   if (!error.response) {
-    return new UserError(`could not reach the GitHub API: ${request} failed${server}; check GITHUB_API_URL and the runner's network, then re-run the job`, { cause: error });
+    return new UserError(`could not reach the GitHub API: ${request} failed${server}; check GITHUB_API_URL and the runner's network, then re-run the job`, {
+      cause: error,
+    });
   }
   switch (error.status) {
     case 401:
@@ -67,7 +69,9 @@ export function explainGitHubError(error: unknown): UserError | undefined {
       if (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(server)) {
         const reset = Number(headers['x-ratelimit-reset']);
         const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
-        return new UserError(`GitHub's API rate limit for this token is used up${when} (HTTP ${error.status} for ${request}); re-run the job later`, { cause: error });
+        return new UserError(`GitHub's API rate limit for this token is used up${when} (HTTP ${error.status} for ${request}); re-run the job later`, {
+          cause: error,
+        });
       }
       return new UserError(
         `GitHub forbade ${request}: HTTP ${error.status}${server}. The token is read-only (pull requests from forks get one) or lacks a permission; give the workflow \`permissions: pull-requests: write\`, or post from the workflow_run workflow`,

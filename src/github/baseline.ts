@@ -37,7 +37,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** A glob of `*` and `?` (what artifact patterns here use) → a matcher of whole names. */
 export function namePattern(pattern: string): (name: string) => boolean {
   if (/[[\]{}!]/.test(pattern)) throw new UserError(`artifact pattern "${pattern}" may use only * and ?`);
-  const regex = new RegExp(`^${pattern.replace(/[.+^$()|\\/]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^$()|\\/]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
   return (name) => regex.test(name);
 }
 
@@ -56,7 +61,9 @@ export async function findBaselineRun(client: GitHubClient, repo: { owner: strin
   if (!run) return { status: 'none', ...base };
   const found = { ...base, id: run.id, url: run.html_url, created: run.created_at };
   const matches = namePattern(options.pattern ?? 'bundle-*');
-  const artifacts = (await client.paginate(client.rest.actions.listWorkflowRunArtifacts, { ...repo, run_id: run.id, per_page: 100 })).filter((a) => matches(a.name));
+  const artifacts = (await client.paginate(client.rest.actions.listWorkflowRunArtifacts, { ...repo, run_id: run.id, per_page: 100 })).filter((a) =>
+    matches(a.name),
+  );
   if (artifacts.length === 0) return { status: 'missing', ...found, bundles: 0 };
   const live = artifacts.filter((a) => !a.expired);
   const first = artifacts[0]!;

@@ -42,7 +42,6 @@ export interface PlanDefaults {
   quick: MatrixShape;
 }
 
-
 export function parseEpochs(text: string, source: string): number {
   const value = text.trim();
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
@@ -106,9 +105,7 @@ export function planMatrix(eventName: string, payload: EventPayload, defaults: P
       shape = defaults.quick;
       break;
     default:
-      throw new UserError(
-        `the plan action does not know the event "${eventName}"; run it on pull_request, push, schedule or workflow_dispatch`,
-      );
+      throw new UserError(`the plan action does not know the event "${eventName}"; run it on pull_request, push, schedule or workflow_dispatch`);
   }
   const cells = cellsOf(shape);
   return { kind, cells, matrix: { include: cells } };

@@ -99,7 +99,13 @@ function hardImagesMarkdown(hard: HardImagesResult, minRuns: number): string {
   const table = markdownTable(
     [
       ['id', 'class', 'wrong in', 'mostly taken for', ...(partition ? ['partition'] : [])],
-      ...shown.map((i) => [`\`${i.id}\``, i.className, `${i.runsWrong} of ${i.runsHeldOut} runs (${formatPercent(i.errorRate, 0)})`, i.mostFrequentWrong, ...(partition ? [i.versions.join(', ')] : [])]),
+      ...shown.map((i) => [
+        `\`${i.id}\``,
+        i.className,
+        `${i.runsWrong} of ${i.runsHeldOut} runs (${formatPercent(i.errorRate, 0)})`,
+        i.mostFrequentWrong,
+        ...(partition ? [i.versions.join(', ')] : []),
+      ]),
     ],
     { align: ['l', 'l', 'r', 'l', 'l'] },
   );
@@ -120,7 +126,9 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
   const baseline = main.bundles;
   const refusedBundles = [...own.refused, ...main.refused];
   if (bundles.length === 0 && !options.planned?.length) {
-    throw new UserError(`no result bundles under ${options.bundlesDir}; download the run-experiment artifacts there first (actions/download-artifact with pattern: bundle-*)`);
+    throw new UserError(
+      `no result bundles under ${options.bundlesDir}; download the run-experiment artifacts there first (actions/download-artifact with pattern: bundle-*)`,
+    );
   }
   const summary = summarizeRuns(bundles);
   const found = new Set(bundles.map((b) => b.runId));
@@ -147,11 +155,14 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
   let baselineNote: string | undefined;
   if (!comparing) baselineNote = undefined;
   else if (!options.baselineDir || baseline.length === 0) baselineNote = noBaselineNote(options.baselineRun);
-  else if (comparisons.length === 0 && refused.length === 0) baselineNote = `The main-branch baseline ran other data versions (${[...mainByVersions.keys()].join(', ')}); nothing to compare.`;
+  else if (comparisons.length === 0 && refused.length === 0)
+    baselineNote = `The main-branch baseline ran other data versions (${[...mainByVersions.keys()].join(', ')}); nothing to compare.`;
 
   const bestBundle = bundles.find((b) => b.runId === summary.bestRun);
   const best: BestRun | undefined = bestBundle ? { runId: bestBundle.runId, metrics: bestBundle.metrics, confusion: bestBundle.confusion } : undefined;
-  const bestBaseline = bestBundle ? mainByVersions.get(bestBundle.manifest.versions)?.find((b) => b.manifest.seed === bestBundle.manifest.seed)?.metrics : undefined;
+  const bestBaseline = bestBundle
+    ? mainByVersions.get(bestBundle.manifest.versions)?.find((b) => b.manifest.seed === bestBundle.manifest.seed)?.metrics
+    : undefined;
   const minRuns = options.hardImages?.minRuns ?? 2;
   const heldOut = bundles.map((b) => ({ runId: b.runId, predictions: b.predictions }));
   const membership = options.partitionsDir ? await readMembership(options.partitionsDir) : undefined;
@@ -187,7 +198,9 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
     refusedBundles: refusedBundles.length,
     missingCells,
     runUrl: options.runUrl,
-    mainHistory: options.history ? { trends: versionTrends(options.history.records, [...groupByVersions(bundles).keys()].sort()), pageUrl: options.history.pageUrl } : undefined,
+    mainHistory: options.history
+      ? { trends: versionTrends(options.history.records, [...groupByVersions(bundles).keys()].sort()), pageUrl: options.history.pageUrl }
+      : undefined,
   };
   return {
     bundles,
@@ -213,16 +226,31 @@ type RenderedPicture = AssetFile & { title: string };
  * The comment's pictures: the best run's confusion heat map, the validation curves of every seed
  * of its version with their band, and the hard-images sheet when the job has the partitions' PNGs.
  */
-async function renderPictures(bundles: readonly TrustedBundle[], best: BestRun | undefined, hard: HardImagesResult, partitionsDir: string | undefined): Promise<RenderedPicture[]> {
+async function renderPictures(
+  bundles: readonly TrustedBundle[],
+  best: BestRun | undefined,
+  hard: HardImagesResult,
+  partitionsDir: string | undefined,
+): Promise<RenderedPicture[]> {
   const pictures: RenderedPicture[] = [];
   if (!best) return pictures;
   const title = `Confusion matrix of ${best.runId} (share of each true class)`;
-  pictures.push({ name: 'confusion.png', title, bytes: await renderVegaLitePng(confusionHeatmapSpec(best.confusion.classes, best.confusion.matrix, { normalised: true, title }), { scale: 1.5 }) });
+  pictures.push({
+    name: 'confusion.png',
+    title,
+    bytes: await renderVegaLitePng(confusionHeatmapSpec(best.confusion.classes, best.confusion.matrix, { normalised: true, title }), { scale: 1.5 }),
+  });
   const versions = bundles.find((b) => b.runId === best.runId)!.manifest.versions;
-  const curves = bundles.filter((b) => b.manifest.versions === versions && b.trainLog && b.trainLog.length > 0).map((b) => ({ runId: b.runId, log: b.trainLog! }));
+  const curves = bundles
+    .filter((b) => b.manifest.versions === versions && b.trainLog && b.trainLog.length > 0)
+    .map((b) => ({ runId: b.runId, log: b.trainLog! }));
   if (curves.length > 0) {
     const curvesTitle = `Validation accuracy of the ${curves.length} run${curves.length === 1 ? '' : 's'} of ${versions} (band: mean ± sd)`;
-    pictures.push({ name: 'learning-curves.png', title: curvesTitle, bytes: await renderVegaLitePng(seedCurvesSpec(curves, { title: curvesTitle }), { scale: 1.5 }) });
+    pictures.push({
+      name: 'learning-curves.png',
+      title: curvesTitle,
+      bytes: await renderVegaLitePng(seedCurvesSpec(curves, { title: curvesTitle }), { scale: 1.5 }),
+    });
   }
   if (partitionsDir && hard.images.length > 0) {
     const dirs = [...new Set(hard.images.flatMap((i) => i.versions))].map((v) => join(partitionsDir, v));
@@ -254,7 +282,14 @@ const PlanFileSchema = z.strictObject({
   kind: z.enum(PLAN_KINDS).optional(),
   matrix: z.strictObject({
     include: z
-      .array(z.strictObject({ cell: z.string().regex(RUN_ID_PATTERN), seed: z.number().int().nonnegative(), versions: z.string().regex(VERSION_SPEC_PATTERN), epochs: z.number().int().positive().max(10_000) }))
+      .array(
+        z.strictObject({
+          cell: z.string().regex(RUN_ID_PATTERN),
+          seed: z.number().int().nonnegative(),
+          versions: z.string().regex(VERSION_SPEC_PATTERN),
+          epochs: z.number().int().positive().max(10_000),
+        }),
+      )
       .max(MAX_MATRIX_JOBS),
   }),
 });

@@ -57,7 +57,13 @@ function factsTable(result: CellResult): string {
   return markdownTable(
     [
       ['commit', 'data (DVC hashes)', 'backend', 'runner', 'durations'],
-      [m.git.commit ? `\`${m.git.commit.slice(0, 7)}\`${m.git.dirty ? ' (dirty)' : ''}` : 'n/a', data, m.backend, `${m.host.name} (${m.host.cpus} × ${m.host.cpu_model}, Node ${m.host.node})`, stages],
+      [
+        m.git.commit ? `\`${m.git.commit.slice(0, 7)}\`${m.git.dirty ? ' (dirty)' : ''}` : 'n/a',
+        data,
+        m.backend,
+        `${m.host.name} (${m.host.cpus} × ${m.host.cpu_model}, Node ${m.host.node})`,
+        stages,
+      ],
     ],
     { align: ['l', 'l', 'l', 'l', 'l'] },
   );

@@ -50,7 +50,9 @@ export async function partitionDvcHashes(partitionsDir: string, partitions: read
   for (const name of partitions) {
     const file = `${partitionsDir}/${name}.dvc`;
     const dvc = await readDvcFile(file).catch((error: unknown) => {
-      throw new UserError(`${file} cannot be read (${messageOf(error)}); the versions input must name partitions tracked with \`cifar10 data version-data\``, { cause: error });
+      throw new UserError(`${file} cannot be read (${messageOf(error)}); the versions input must name partitions tracked with \`cifar10 data version-data\``, {
+        cause: error,
+      });
     });
     const md5 = dvc.outs[0]?.md5;
     if (!md5) throw new UserError(`${file} records no md5 for its output; re-add the partition with \`cifar10 data add\``);

@@ -84,7 +84,10 @@ async function useCpu(): Promise<ActiveBackend> {
  * tfjs-node), then wasm, then cpu, and logs why before it falls back from a backend that is
  * installed but fails. An explicit choice that cannot load is a UserError, never a silent fallback.
  */
-export async function selectBackend(choice: BackendChoice = 'auto', log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<ActiveBackend> {
+export async function selectBackend(
+  choice: BackendChoice = 'auto',
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<ActiveBackend> {
   let active: ActiveBackend;
   switch (choice) {
     case 'auto': {
@@ -114,7 +117,8 @@ export async function selectBackend(choice: BackendChoice = 'auto', log: (line: 
     }
     case 'wasm': {
       const wasm = await tryWasm();
-      if (isUnavailable(wasm)) throw new UserError(`--backend wasm: ${wasm.reason}; reinstall dependencies (npm ci) or use --backend auto`, { cause: wasm.cause });
+      if (isUnavailable(wasm))
+        throw new UserError(`--backend wasm: ${wasm.reason}; reinstall dependencies (npm ci) or use --backend auto`, { cause: wasm.cause });
       active = wasm;
       break;
     }

@@ -17,7 +17,8 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weightData = artifacts.weightData;
-      const bytes = weightData === undefined ? new Uint8Array() : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(weightData) ? weightData : [weightData]));
+      const bytes =
+        weightData === undefined ? new Uint8Array() : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(weightData) ? weightData : [weightData]));
       await writeFileAtomic(join(dir, WEIGHTS_BIN), bytes);
       const json = {
         format: 'layers-model',
@@ -38,7 +39,9 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
  */
 const ModelJsonSchema = z.object({
   modelTopology: z.record(z.string(), z.unknown()),
-  weightsManifest: z.array(z.object({ paths: z.array(z.string()), weights: z.array(z.custom<tf.io.WeightsManifestEntry>((w) => typeof w === 'object' && w !== null)) })),
+  weightsManifest: z.array(
+    z.object({ paths: z.array(z.string()), weights: z.array(z.custom<tf.io.WeightsManifestEntry>((w) => typeof w === 'object' && w !== null)) }),
+  ),
 });
 
 /** Loads a layers-format model written by `saveLayersModel` (or any single-shard tfjs export). */

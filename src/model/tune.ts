@@ -27,9 +27,7 @@ export function searchSpace(tune: TuneParams, base: TrainParams): TrialConfig[] 
   const configs: TrialConfig[] = [];
   for (const lr of tune.lr)
     for (const batch_size of tune.batch_size)
-      for (const width of tune.width)
-        for (const dropout of tune.dropout)
-          for (const arch of archs) configs.push({ lr, batch_size, width, dropout, arch });
+      for (const width of tune.width) for (const dropout of tune.dropout) for (const arch of archs) configs.push({ lr, batch_size, width, dropout, arch });
   return configs;
 }
 
@@ -49,7 +47,19 @@ export const TUNING_COLUMNS = ['trial', 'arch', 'lr', 'batch_size', 'width', 'dr
 export function tuningCsv(trials: readonly TrialResult[], epochs: number): string {
   const best = bestTrial(trials);
   return stringify(
-    trials.map((t) => [t.trial, t.config.arch, t.config.lr, t.config.batch_size, t.config.width, t.config.dropout, epochs, t.valAcc.toFixed(5), t.valLoss.toFixed(5), t.bestEpoch, t === best ? 'true' : 'false']),
+    trials.map((t) => [
+      t.trial,
+      t.config.arch,
+      t.config.lr,
+      t.config.batch_size,
+      t.config.width,
+      t.config.dropout,
+      epochs,
+      t.valAcc.toFixed(5),
+      t.valLoss.toFixed(5),
+      t.bestEpoch,
+      t === best ? 'true' : 'false',
+    ]),
     { header: true, columns: [...TUNING_COLUMNS] },
   );
 }
@@ -122,7 +132,14 @@ export async function tune(options: TuneOptions): Promise<TuneResult> {
       label: `trial ${i + 1}/${planned.length}`,
     });
     fit.model.dispose();
-    const result: TrialResult = { trial: i + 1, config, valAcc: fit.best.val_acc, valLoss: fit.best.val_loss, bestEpoch: fit.best.epoch, seconds: (Date.now() - trialStart) / 1000 };
+    const result: TrialResult = {
+      trial: i + 1,
+      config,
+      valAcc: fit.best.val_acc,
+      valLoss: fit.best.val_loss,
+      bestEpoch: fit.best.epoch,
+      seconds: (Date.now() - trialStart) / 1000,
+    };
     trials.push(result);
     log(`trial ${result.trial}: ${describeConfig(config)} → val_acc ${(result.valAcc * 100).toFixed(2)}% (${result.seconds.toFixed(0)} s)`);
     if (options.csvFile) await writeTuningCsv(options.csvFile, trials, t.epochs);

@@ -152,7 +152,9 @@ function installGradients(): void {
     gradFunc: (dys, saved, attrs) => {
       const [x, scale, mean, variance] = saved as tf.Tensor[];
       const dy = (dys as tf.Tensor[])[0]!;
-      const [dx, dscale, doffset] = tf.engine().runKernel(SIMD_KERNELS.batchNormTrainGrad, { dy, x: x!, mean: mean!, variance: variance!, scale: scale! }, attrs as never) as tf.Tensor[];
+      const [dx, dscale, doffset] = tf
+        .engine()
+        .runKernel(SIMD_KERNELS.batchNormTrainGrad, { dy, x: x!, mean: mean!, variance: variance!, scale: scale! }, attrs as never) as tf.Tensor[];
       return { x: () => dx!, scale: () => dscale!, offset: () => doffset! };
     },
   });
@@ -190,7 +192,8 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): void {
     tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
   const own: Record<string, tf.KernelFunc> = {
-    [SIMD_KERNELS.conv2d]: (args) => conv2dForward(args, { bias: args.inputs['bias'] as TensorInfo | undefined, relu: (args.attrs as { activation?: string })['activation'] === 'relu' }),
+    [SIMD_KERNELS.conv2d]: (args) =>
+      conv2dForward(args, { bias: args.inputs['bias'] as TensorInfo | undefined, relu: (args.attrs as { activation?: string })['activation'] === 'relu' }),
     [SIMD_KERNELS.batchNormTrain]: batchNormTrain as never,
     [SIMD_KERNELS.batchNormTrainGrad]: batchNormTrainGrad as never,
     [SIMD_KERNELS.reluBiasGrad]: reluBiasGrad as never,

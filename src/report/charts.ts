@@ -17,9 +17,7 @@ export interface ConfusionChartOptions {
 
 export function confusionHeatmapSpec(classes: readonly string[], matrix: number[][], options: ConfusionChartOptions = {}): TopLevelSpec {
   const shares = normaliseRows(matrix);
-  const values = matrix.flatMap((row, t) =>
-    row.map((count, p) => ({ true: classes[t]!, predicted: classes[p]!, count, share: shares[t]![p]! })),
-  );
+  const values = matrix.flatMap((row, t) => row.map((count, p) => ({ true: classes[t]!, predicted: classes[p]!, count, share: shares[t]![p]! })));
   const normalised = options.normalised ?? false;
   const field = normalised ? 'share' : 'count';
   const max = Math.max(1, ...values.map((v) => v[field]));
@@ -122,7 +120,9 @@ export function learningCurvesSpec(log: readonly TrainLogRow[], options: { title
  * the band of mean ± sd over them, so a reader sees how far seeds alone spread the curve.
  */
 export function seedCurvesSpec(runs: readonly { runId: string; log: readonly TrainLogRow[] }[], options: { title?: string } = {}): TopLevelSpec {
-  const values = runs.flatMap(({ runId, log }) => log.filter((row) => row.val_acc !== null).map((row) => ({ run: runId, epoch: row.epoch, value: row.val_acc })));
+  const values = runs.flatMap(({ runId, log }) =>
+    log.filter((row) => row.val_acc !== null).map((row) => ({ run: runId, epoch: row.epoch, value: row.val_acc })),
+  );
   const x = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } };
   const y = { field: 'value', type: 'quantitative' as const, title: 'validation accuracy', scale: { zero: false }, axis: { format: '.0%' } };
   return {

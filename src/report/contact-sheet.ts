@@ -70,7 +70,12 @@ export function contactSheetLayout(images: readonly ContactSheetImage[], options
       const column = i % columns;
       const row = Math.floor(i / columns);
       const width = size.width * scale;
-      return { left: column * cellWidth + Math.round((cellWidth - width) / 2), top: titleHeight + row * cellHeight + PADDING, width, height: size.height * scale };
+      return {
+        left: column * cellWidth + Math.round((cellWidth - width) / 2),
+        top: titleHeight + row * cellHeight + PADDING,
+        width,
+        height: size.height * scale,
+      };
     }),
   };
 }
@@ -101,7 +106,9 @@ export async function renderContactSheet(images: readonly ContactSheetImage[], o
 
   const text: string[] = [];
   if (options.title) {
-    text.push(`<text x="${PADDING}" y="${Math.round(titleHeight * 0.7)}" font-size="${Math.round(fontSize * 1.4)}" font-weight="bold" fill="${DEFAULT_COLOR}">${escapeXml(options.title)}</text>`);
+    text.push(
+      `<text x="${PADDING}" y="${Math.round(titleHeight * 0.7)}" font-size="${Math.round(fontSize * 1.4)}" font-weight="bold" fill="${DEFAULT_COLOR}">${escapeXml(options.title)}</text>`,
+    );
   }
   images.forEach((image, i) => {
     const tile = layout.tiles[i]!;

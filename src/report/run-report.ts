@@ -91,7 +91,8 @@ export async function readRunReport(files: RunReportFiles): Promise<Pick<RunRepo
     withLog ? readTrainLog(logPath) : undefined,
     readTiming(timingPath),
   ]);
-  if (files.timing !== undefined && !timing) throw new UserError(`no timing file ${files.timing}; \`cifar10 train\` and \`evaluate\` write it, or leave out --timing`);
+  if (files.timing !== undefined && !timing)
+    throw new UserError(`no timing file ${files.timing}; \`cifar10 train\` and \`evaluate\` write it, or leave out --timing`);
   return { metrics, confusion, trainLog, timing };
 }
 
@@ -111,7 +112,12 @@ export async function buildRunReportMarkdown(options: ReportCommandOptions): Pro
   let pictures: string[] | undefined;
   if (options.markdownPath !== undefined) {
     const from = dirname(options.markdownPath);
-    const candidates: string[] = [REPORT_FILES.confusionPng, REPORT_FILES.confusionNormalisedPng, REPORT_FILES.learningCurvesPng, REPORT_FILES.misclassifiedPng];
+    const candidates: string[] = [
+      REPORT_FILES.confusionPng,
+      REPORT_FILES.confusionNormalisedPng,
+      REPORT_FILES.learningCurvesPng,
+      REPORT_FILES.misclassifiedPng,
+    ];
     const present = await Promise.all(candidates.map(async (name) => ((await exists(join(options.reports, name))) ? name : undefined)));
     pictures = present.filter((name): name is string => name !== undefined).map((name) => relative(from, join(options.reports, name)).split(sep).join('/'));
   }

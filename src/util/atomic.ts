@@ -55,11 +55,7 @@ export function discardTempSync(temp: string): void {
  * never a half-written file: write a temp file in the same folder, then rename it into place.
  * A file-system failure is reported as an `FsError` naming `path`.
  */
-export async function writeFileAtomic(
-  path: string,
-  data: string | Uint8Array,
-  options: { mode?: number } = {},
-): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   try {
     await mkdir(dirname(path), { recursive: true });
   } catch (error) {

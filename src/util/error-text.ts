@@ -20,7 +20,9 @@ export interface ErrorTextOptions {
 
 export function errorText(error: unknown, options: ErrorTextOptions): string {
   const message = messageOf(error);
-  const head = isUserError(error) ? message : `unexpected ${error instanceof Error ? error.name : typeof error}: ${message} (${options.moreHint} to see where it happened)`;
+  const head = isUserError(error)
+    ? message
+    : `unexpected ${error instanceof Error ? error.name : typeof error}: ${message} (${options.moreHint} to see where it happened)`;
   return options.verbose ? `${head}\n${stackText(error)}` : head;
 }
 

@@ -12,13 +12,28 @@ const DAY = 86_400_000;
 const prEvent = (base = 'main') => ({
   action: 'synchronize',
   number: 4,
-  pull_request: { number: 4, head: { sha: 'f'.repeat(40), repo: { full_name: 'octo/cifar' } }, base: { ref: base, repo: { full_name: 'octo/cifar', name: 'cifar', owner: { login: 'octo' } } } },
+  pull_request: {
+    number: 4,
+    head: { sha: 'f'.repeat(40), repo: { full_name: 'octo/cifar' } },
+    base: { ref: base, repo: { full_name: 'octo/cifar', name: 'cifar', owner: { login: 'octo' } } },
+  },
 });
 
 describe('the find-baseline action, against a GitHub that keeps runs and expiring artifacts', () => {
   const github = new FakeGitHub();
   const run = (over: Partial<FakeRun>): FakeRun => {
-    const r: FakeRun = { id: github.newId(), name: 'PR experiments', path: '.github/workflows/pr.yml', event: 'push', head_branch: 'main', head_sha: 'a'.repeat(40), status: 'completed', conclusion: 'success', created: github.now(), ...over };
+    const r: FakeRun = {
+      id: github.newId(),
+      name: 'PR experiments',
+      path: '.github/workflows/pr.yml',
+      event: 'push',
+      head_branch: 'main',
+      head_sha: 'a'.repeat(40),
+      status: 'completed',
+      conclusion: 'success',
+      created: github.now(),
+      ...over,
+    };
     github.runs.push(r);
     return r;
   };

@@ -22,7 +22,11 @@ const fails = (run: ActionRun, message: RegExp, what: string): void => {
 describe('the actions, run as the runner runs them, on the faults of issue 18', () => {
   it('plan refuses a null workflow_dispatch payload by naming the payload file, with no stack', async () => {
     const run = await runActionProcess('plan', { eventName: 'workflow_dispatch', event: null });
-    fails(run, /::error::the workflow_dispatch event payload \/\S+\/event\.json is not what GitHub sends for that event \(the payload: expected object, received null\)/, 'plan on a null payload');
+    fails(
+      run,
+      /::error::the workflow_dispatch event payload \/\S+\/event\.json is not what GitHub sends for that event \(the payload: expected object, received null\)/,
+      'plan on a null payload',
+    );
     assert.equal(run.outputs.matrix, undefined);
   });
 
@@ -35,17 +39,29 @@ describe('the actions, run as the runner runs them, on the faults of issue 18', 
   });
 
   it('plan refuses a null pull_request payload too, though it reads nothing from it', async () => {
-    fails(await runActionProcess('plan', { eventName: 'pull_request', event: null }), /::error::the pull_request event payload \S+ is not what GitHub sends/, 'plan on a null pull_request payload');
+    fails(
+      await runActionProcess('plan', { eventName: 'pull_request', event: null }),
+      /::error::the pull_request event payload \S+ is not what GitHub sends/,
+      'plan on a null pull_request payload',
+    );
   });
 
   it('plan refuses seeds 1-100000000 before listing them, naming seeds, versions and the 256-job limit', async () => {
     const run = await runActionProcess('plan', { eventName: 'workflow_dispatch', event: { inputs: { seeds: '1-100000000', versions: 'v1,v2' } } });
-    fails(run, /::error::workflow_dispatch input "seeds": 100000000 seeds × 2 versions = 200000000 jobs, more than the 256 GitHub runs from one matrix/, 'plan with 1-100000000');
+    fails(
+      run,
+      /::error::workflow_dispatch input "seeds": 100000000 seeds × 2 versions = 200000000 jobs, more than the 256 GitHub runs from one matrix/,
+      'plan with 1-100000000',
+    );
   });
 
   it('report refuses matrix={"include":"s1"} by naming the action and the input', async () => {
     const run = await runActionProcess('report', { eventName: 'push', event: {}, inputs: { matrix: '{"include":"s1"}' } });
-    fails(run, /::error::actions\/report input "matrix" is not the plan action's matrix \(include: expected array, received string\); pass \$\{\{ needs\.plan\.outputs\.matrix \}\}/, 'report with a bad matrix');
+    fails(
+      run,
+      /::error::actions\/report input "matrix" is not the plan action's matrix \(include: expected array, received string\); pass \$\{\{ needs\.plan\.outputs\.matrix \}\}/,
+      'report with a bad matrix',
+    );
   });
 });
 
@@ -64,17 +80,23 @@ describe('event payloads are checked against the schema of their event', () => {
   };
 
   it('a pull_request payload whose fields have the wrong types, naming each field', async () => {
-    const file = await payloadFile({ pull_request: { number: '7', head: { sha: 42, repo: null }, base: { repo: { full_name: 'octo/cifar', name: 'cifar' } } } });
+    const file = await payloadFile({
+      pull_request: { number: '7', head: { sha: 42, repo: null }, base: { repo: { full_name: 'octo/cifar', name: 'cifar' } } },
+    });
     await assert.rejects(readEventPayload(file, 'pull_request'), {
       name: 'UserError',
-      message: /pull_request\.number: expected number, received string; pull_request\.head\.sha: expected string, received number; pull_request\.base\.repo\.owner: missing \(expected object\)/,
+      message:
+        /pull_request\.number: expected number, received string; pull_request\.head\.sha: expected string, received number; pull_request\.base\.repo\.owner: missing \(expected object\)/,
     });
   });
 
   it('a workflow_run payload without the head commit', async () => {
-    const file = await payloadFile({ workflow_run: { event: 'pull_request', head_branch: 'feature', head_repository: { owner: { login: 'eve' } }, pull_requests: [{ number: 3 }] } });
+    const file = await payloadFile({
+      workflow_run: { event: 'pull_request', head_branch: 'feature', head_repository: { owner: { login: 'eve' } }, pull_requests: [{ number: 3 }] },
+    });
     await assert.rejects(readEventPayload(file, 'workflow_run'), {
-      message: /^the workflow_run event payload \S+ is not what GitHub sends for that event \(workflow_run\.head_sha: missing \(expected string\); workflow_run\.pull_requests\[0\]\.head: missing \(expected object\)\)/,
+      message:
+        /^the workflow_run event payload \S+ is not what GitHub sends for that event \(workflow_run\.head_sha: missing \(expected string\); workflow_run\.pull_requests\[0\]\.head: missing \(expected object\)\)/,
     });
   });
 
@@ -84,7 +106,9 @@ describe('event payloads are checked against the schema of their event', () => {
   });
 
   it('any other event: a JSON object, nothing more', async () => {
-    await assert.rejects(readEventPayload(await payloadFile([1]), 'schedule'), { message: /the schedule event payload \S+ is not what GitHub sends .*expected object, received array/ });
+    await assert.rejects(readEventPayload(await payloadFile([1]), 'schedule'), {
+      message: /the schedule event payload \S+ is not what GitHub sends .*expected object, received array/,
+    });
     assert.deepEqual(await readEventPayload(await payloadFile({ schedule: '23 3 * * 1' }), 'schedule'), { schedule: '23 3 * * 1' });
   });
 });

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ACTIONS } from '../../src/actions/constants.js';
-import { FindBaselineInputs, PlanInputs, PostCommentInputs, readInputs, ReportInputs, RunExperimentInputs, SetupDataInputs } from '../../src/actions/input-schemas.js';
+import {
+  FindBaselineInputs,
+  PlanInputs,
+  PostCommentInputs,
+  readInputs,
+  ReportInputs,
+  RunExperimentInputs,
+  SetupDataInputs,
+} from '../../src/actions/input-schemas.js';
 import { stepDebug } from '../../src/actions/shell.js';
 import { ACTIONS_DIR } from './lint.js';
 
@@ -65,8 +73,16 @@ describe('the action input schemas', () => {
     ['plan', { 'quick-epochs': 'two' }, /^actions\/plan input "quick-epochs": "two" is not a number of epochs/],
     ['plan', { 'full-seeds': '' }, /^actions\/plan input "full-seeds": no seeds given/],
     ['plan', { 'full-seeds': '1-100000000' }, /^actions\/plan input "full-seeds": 100000000 seeds, more than the 256 jobs GitHub runs from one matrix/],
-    ['plan', { 'quick-seeds': '1-200', 'quick-versions': 'v1,v2' }, /^actions\/plan input "quick-seeds" × "quick-versions": 200 seeds × 2 versions = 400 jobs, more than the 256/],
-    ['report', { matrix: '{"include":[{"cell":"s1-v1","seed":"1","versions":"v1","epochs":2}]}' }, /^actions\/report input "matrix" is not the plan action's matrix \(include\[0\]\.seed: expected number, received string\)/],
+    [
+      'plan',
+      { 'quick-seeds': '1-200', 'quick-versions': 'v1,v2' },
+      /^actions\/plan input "quick-seeds" × "quick-versions": 200 seeds × 2 versions = 400 jobs, more than the 256/,
+    ],
+    [
+      'report',
+      { matrix: '{"include":[{"cell":"s1-v1","seed":"1","versions":"v1","epochs":2}]}' },
+      /^actions\/report input "matrix" is not the plan action's matrix \(include\[0\]\.seed: expected number, received string\)/,
+    ],
     ['report', { matrix: '{include' }, /^actions\/report input "matrix" is not JSON \(.*\); it should be the plan action's matrix/],
     ['report', { 'fail-on-regression': 'sometimes' }, /^actions\/report input "fail-on-regression" is "sometimes"; use true or false/],
     ['report', { kind: 'nightly' }, /^actions\/report input "kind" is "nightly"; use one of quick, full, manual/],
@@ -82,17 +98,21 @@ describe('the action input schemas', () => {
   ];
   for (const [action, given, message] of refusals) {
     it(`actions/${action} refuses ${JSON.stringify(given)} by name`, () => {
-      assert.throws(() => SCHEMAS[action]!(reader(action, given)), (error: Error) => {
-        assert.equal(error.name, 'UserError');
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => SCHEMAS[action]!(reader(action, given)),
+        (error: Error) => {
+          assert.equal(error.name, 'UserError');
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 
   it('reports every bad input of a step at once, one a line', () => {
     assert.throws(() => SCHEMAS['run-experiment']!(reader('run-experiment', { seed: 'x', versions: 'v0', backend: 'gpu' })), {
-      message: /^actions\/run-experiment input "seed" is "x"; use a whole number\nactions\/run-experiment input "versions": "v0" in "v0" is not a partition name.*\nactions\/run-experiment input "backend" is "gpu"/,
+      message:
+        /^actions\/run-experiment input "seed" is "x"; use a whole number\nactions\/run-experiment input "versions": "v0" in "v0" is not a partition name.*\nactions\/run-experiment input "backend" is "gpu"/,
     });
   });
 

@@ -92,7 +92,10 @@ export interface Step {
 }
 
 export async function actionFiles(): Promise<ActionFile[]> {
-  const names = (await readdir(ACTIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const names = (await readdir(ACTIONS_DIR, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const path = join(ACTIONS_DIR, name, 'action.yml');

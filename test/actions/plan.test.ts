@@ -6,7 +6,11 @@ import { runActionInProcess, runActionProcess } from './local-runner.js';
 const prEvent = {
   action: 'synchronize',
   number: 7,
-  pull_request: { number: 7, head: { sha: 'abc', repo: { full_name: 'octo/cifar' } }, base: { repo: { full_name: 'octo/cifar', name: 'cifar', owner: { login: 'octo' } } } },
+  pull_request: {
+    number: 7,
+    head: { sha: 'abc', repo: { full_name: 'octo/cifar' } },
+    base: { repo: { full_name: 'octo/cifar', name: 'cifar', owner: { login: 'octo' } } },
+  },
 };
 
 describe('the plan action, run as the runner runs it', () => {
@@ -32,14 +36,21 @@ describe('the plan action, run as the runner runs it', () => {
     });
     assert.equal(run.code, 0, run.everything);
     const cells = (JSON.parse(run.outputs.matrix!) as { include: { cell: string; epochs: number }[] }).include;
-    assert.deepEqual(cells.map((c) => c.cell), ['s5-v1+v2', 's6-v1+v2', 's7-v1+v2', 's5-v3', 's6-v3', 's7-v3']);
+    assert.deepEqual(
+      cells.map((c) => c.cell),
+      ['s5-v1+v2', 's6-v1+v2', 's7-v1+v2', 's5-v3', 's6-v3', 's7-v3'],
+    );
     assert.ok(cells.every((c) => c.epochs === 4));
     assert.equal(run.outputs.kind, 'manual');
     assert.equal(run.outputs.versions, 'v1,v2,v3');
   });
 
   it('runs the full default matrix on schedule, with the workflow overriding the defaults', async () => {
-    const run = await runActionProcess('plan', { eventName: 'schedule', event: { schedule: '23 3 * * 1' }, inputs: { 'full-seeds': '42,100', 'full-versions': 'v1,v1+v2+v3', 'full-epochs': '20' } });
+    const run = await runActionProcess('plan', {
+      eventName: 'schedule',
+      event: { schedule: '23 3 * * 1' },
+      inputs: { 'full-seeds': '42,100', 'full-versions': 'v1,v1+v2+v3', 'full-epochs': '20' },
+    });
     assert.equal(run.code, 0, run.everything);
     assert.equal(run.outputs.kind, 'full');
     assert.equal(run.outputs.cells, '4');

@@ -15,7 +15,15 @@ const marker = commentMarker();
 /** A workflow_run payload as GitHub sends it for a fork PR's run: `pull_requests` is empty. */
 const workflowRun = (sha: string, event = 'pull_request') => ({
   action: 'completed',
-  workflow_run: { id: 99, run_attempt: 1, event, head_sha: sha, head_branch: 'feature', head_repository: { full_name: 'eve/cifar', owner: { login: 'eve' } }, pull_requests: [] },
+  workflow_run: {
+    id: 99,
+    run_attempt: 1,
+    event,
+    head_sha: sha,
+    head_branch: 'feature',
+    head_repository: { full_name: 'eve/cifar', owner: { login: 'eve' } },
+    pull_requests: [],
+  },
 });
 
 describe('the post-comment action (workflow_run path for fork PRs): renders the comment from the checked bundles', () => {
@@ -26,7 +34,10 @@ describe('the post-comment action (workflow_run path for fork PRs): renders the 
   before(async () => {
     await github.start();
     github.addToken(TOKEN, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot' });
-    github.pulls.push({ number: 21, headSha: 'aaaa1111', headLabel: 'eve:feature', state: 'open' }, { number: 22, headSha: 'bbbb2222', headLabel: 'mallory:feature', state: 'open' });
+    github.pulls.push(
+      { number: 21, headSha: 'aaaa1111', headLabel: 'eve:feature', state: 'open' },
+      { number: 22, headSha: 'bbbb2222', headLabel: 'mallory:feature', state: 'open' },
+    );
     dir = await mkdtemp(join(tmpdir(), 'post-comment-'));
     bundles = join(dir, 'bundles');
     baseline = join(dir, 'baseline');
@@ -41,11 +52,20 @@ describe('the post-comment action (workflow_run path for fork PRs): renders the 
   });
 
   const post = (event: unknown, inputs: Record<string, string> = {}) =>
-    runActionProcess('post-comment', { eventName: 'workflow_run', event, token: TOKEN, inputs: { bundles, baseline, ...inputs }, env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: github.url } });
+    runActionProcess('post-comment', {
+      eventName: 'workflow_run',
+      event,
+      token: TOKEN,
+      inputs: { bundles, baseline, ...inputs },
+      env: { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: github.url },
+    });
 
   it("finds the fork PR from the run's head, posts one comment rendered here, with the pictures on the assets branch", async () => {
     const plan = join(dir, 'plan.json');
-    await writeFile(plan, JSON.stringify({ kind: 'quick', matrix: { include: [1, 2, 3, 4].map((seed) => ({ cell: `s${seed}-v1`, seed, versions: 'v1', epochs: 1 })) } }));
+    await writeFile(
+      plan,
+      JSON.stringify({ kind: 'quick', matrix: { include: [1, 2, 3, 4].map((seed) => ({ cell: `s${seed}-v1`, seed, versions: 'v1', epochs: 1 })) } }),
+    );
     const first = await post(workflowRun('aaaa1111'), { 'plan-file': plan });
     assert.equal(first.code, 0, first.everything);
     assert.equal(first.outputs['pull-request'], '21');
@@ -69,7 +89,13 @@ describe('the post-comment action (workflow_run path for fork PRs): renders the 
     await cp(bundles, hostile, { recursive: true });
     const evil = join(hostile, 'bundle-s9-v1');
     await cp(join(bundles, 'bundle-s1-v1'), evil, { recursive: true });
-    await writeFile(join(evil, 'manifest.json'), (await readFile(join(bundles, 'bundle-s1-v1', 'manifest.json'), 'utf8')).replace('"run_id": "s1-v1"', '"run_id": "s1-v1 [All good](https://phish.example)"'));
+    await writeFile(
+      join(evil, 'manifest.json'),
+      (await readFile(join(bundles, 'bundle-s1-v1', 'manifest.json'), 'utf8')).replace(
+        '"run_id": "s1-v1"',
+        '"run_id": "s1-v1 [All good](https://phish.example)"',
+      ),
+    );
     const run = await post(workflowRun('aaaa1111'), { bundles: hostile });
     assert.equal(run.code, 0, run.everything);
     assert.match(run.stdout, /::warning::result bundle left out of the report: .*bundle-s9-v1: .*manifest\.json.*run_id: a run id is s<seed>-<version spec>/);

@@ -28,7 +28,8 @@ async function rehearse(options: RehearsalOptions): Promise<void> {
   await mkdir(out, { recursive: true });
   const started = Date.now();
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  if (!Number.isInteger(options.imagesPerClass) || options.imagesPerClass < 3) throw new UserError(`--images-per-class is ${options.imagesPerClass}; use a whole number of 3 or more`);
+  if (!Number.isInteger(options.imagesPerClass) || options.imagesPerClass < 3)
+    throw new UserError(`--images-per-class is ${options.imagesPerClass}; use a whole number of 3 or more`);
   // Three class-balanced partitions share the images of each class.
   const world = await createWorld({
     projectRoot: PROJECT_ROOT,

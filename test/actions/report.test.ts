@@ -19,7 +19,11 @@ function prEvent(number: number, fork = false) {
   return {
     action: 'synchronize',
     number,
-    pull_request: { number, head: { sha: 'feedfacefeedfacefeedfacefeedfacefeedface', repo: fork ? { full_name: 'eve/cifar', name: 'cifar', owner: { login: 'eve' } } : base }, base: { repo: base } },
+    pull_request: {
+      number,
+      head: { sha: 'feedfacefeedfacefeedfacefeedfacefeedface', repo: fork ? { full_name: 'eve/cifar', name: 'cifar', owner: { login: 'eve' } } : base },
+      base: { repo: base },
+    },
   };
 }
 
@@ -87,11 +91,19 @@ describe('the report action, run as the runner runs it against a local GitHub', 
 
     // A token that may comment but not write contents: the comment says so and links the artifacts.
     const READ_CONTENTS = 'ghs_readContentsToken0009';
-    github.addToken(READ_CONTENTS, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot', permissions: { 'pull-requests': 'write', contents: 'read' } });
+    github.addToken(READ_CONTENTS, {
+      login: 'github-actions[bot]',
+      viewerLogin: 'github-actions',
+      type: 'Bot',
+      permissions: { 'pull-requests': 'write', contents: 'read' },
+    });
     const denied = await report(19, { inputs: pictures, token: READ_CONTENTS });
     assert.equal(denied.code, 0, denied.everything);
     const note = github.commentsOn(19)[0]!.body;
-    assert.match(note, /The pictures could not be published: the job's token may not write to the cifar10-ci-assets branch \(HTTP 403; give the job `permissions: contents: write`/);
+    assert.match(
+      note,
+      /The pictures could not be published: the job's token may not write to the cifar10-ci-assets branch \(HTTP 403; give the job `permissions: contents: write`/,
+    );
     assert.ok(note.includes(`They are in the [workflow run's artifacts](${github.url}/octo/cifar/actions/runs/4242)`), note);
   });
 
@@ -103,7 +115,10 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     assert.match(body, /CIFAR-10 experiments: 3 runs at `feedfac`/);
     assert.match(body, /\| v1 +\| +3 \| 1, 2, 3 \| +[\d.]+% ± [\d.]+% \|/);
     assert.match(body, /^## ⚪ no detectable change: v1 [+-±][\d.]+ pp \(p = [\d.]+, n = 3 vs 3\)$/m);
-    assert.match(body, /\| accuracy +\| +[\d.]+% ± [\d.]+% \| +[\d.]+% ± [\d.]+% \| +[+-±][\d.]+ pp \| [^|]+ \| +[\d.]+ \| +±[\d.]+ pp \| no detectable change +\|/);
+    assert.match(
+      body,
+      /\| accuracy +\| +[\d.]+% ± [\d.]+% \| +[\d.]+% ± [\d.]+% \| +[+-±][\d.]+ pp \| [^|]+ \| +[\d.]+ \| +±[\d.]+ pp \| no detectable change +\|/,
+    );
     assert.match(body, /Best run s3-v1: confusion matrix/);
     assert.match(body, /`test-00007` \| horse/);
     assert.ok(body.length < GITHUB_COMMENT_LIMIT);
@@ -151,7 +166,10 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     const run = await report(15, { inputs: { bundles: worse, baseline, 'fail-on-regression': 'true' } });
     assert.equal(run.code, 1);
     assert.equal(run.outputs.regressed, 'true');
-    assert.match(run.stdout, /::error::accuracy is worse than main for v1 \(this PR vs main, accuracy -[\d.]+ pp \(p [<=] [\d.]+, .*\): Welch's t-test, p < 0\.05 \(fail-on-regression is on\)/);
+    assert.match(
+      run.stdout,
+      /::error::accuracy is worse than main for v1 \(this PR vs main, accuracy -[\d.]+ pp \(p [<=] [\d.]+, .*\): Welch's t-test, p < 0\.05 \(fail-on-regression is on\)/,
+    );
     assert.match(github.commentsOn(15)[0]!.body, /^## 🔴 worse: v1 -[\d.]+ pp \(p [<=] [\d.]+, n = 3 vs 3\)$/m);
   });
 
@@ -178,10 +196,22 @@ describe('the report action, run as the runner runs it against a local GitHub', 
   });
 
   it('says the baseline expired, with its retention, when find-baseline found only expired bundles', async () => {
-    const baselineRun = JSON.stringify({ status: 'expired', workflow: 'pr.yml', branch: 'main', id: 5, url: 'https://github.com/octo/cifar/actions/runs/5', created: '2026-01-02T00:00:00Z', retentionDays: 90, bundles: 0 });
+    const baselineRun = JSON.stringify({
+      status: 'expired',
+      workflow: 'pr.yml',
+      branch: 'main',
+      id: 5,
+      url: 'https://github.com/octo/cifar/actions/runs/5',
+      created: '2026-01-02T00:00:00Z',
+      retentionDays: 90,
+      bundles: 0,
+    });
     const run = await report(18, { inputs: { 'baseline-run': baselineRun, baseline: join(dir, 'not-downloaded') } });
     assert.equal(run.code, 0, run.everything);
-    assert.match(github.commentsOn(18)[0]!.body, /Baseline expired \(90 days\): the result bundles of \[its latest successful run\]\(https:\/\/github\.com\/octo\/cifar\/actions\/runs\/5\) of 2026-01-02 of `pr\.yml` on `main`/);
+    assert.match(
+      github.commentsOn(18)[0]!.body,
+      /Baseline expired \(90 days\): the result bundles of \[its latest successful run\]\(https:\/\/github\.com\/octo\/cifar\/actions\/runs\/5\) of 2026-01-02 of `pr\.yml` on `main`/,
+    );
     const bad = await report(18, { inputs: { 'baseline-run': '{"status":"gone"}' } });
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /::error::actions\/report input "baseline-run" is not the find-baseline action's run output \(status: /);
@@ -198,13 +228,22 @@ describe('the report action, run as the runner runs it against a local GitHub', 
 
   it('comments and writes the job summary the same from its exported run(), called in this process', async () => {
     for (const number of [21, 21]) {
-      const run = await runActionInProcess('report', runReport, { eventName: 'pull_request', event: prEvent(number), token: TOKEN, inputs: { bundles, baseline }, env: { GITHUB_API_URL: github.url } });
+      const run = await runActionInProcess('report', runReport, {
+        eventName: 'pull_request',
+        event: prEvent(number),
+        token: TOKEN,
+        inputs: { bundles, baseline },
+        env: { GITHUB_API_URL: github.url },
+      });
       runs.push(run);
       assert.equal(run.code, 0, run.everything);
       assert.match(run.summary, /CIFAR-10 experiments: 3 runs/);
       assert.match(run.summary, /This PR vs main/);
     }
-    assert.deepEqual(runs.slice(-2).map((run) => run.outputs['comment-action']), ['created', 'unchanged']);
+    assert.deepEqual(
+      runs.slice(-2).map((run) => run.outputs['comment-action']),
+      ['created', 'unchanged'],
+    );
     assert.equal(github.commentsOn(21).length, 1);
   });
 
@@ -216,6 +255,9 @@ describe('the report action, run as the runner runs it against a local GitHub', 
     for (const [i, run] of runs.entries()) {
       for (const secret of [TOKEN, FORK_TOKEN, 'ghs_unknownTokenSecret0003']) assert.ok(!run.everything.includes(secret), `run ${i} printed a token`);
     }
-    assert.ok(github.requests.some((r) => r.authorization === `token ${TOKEN}`), 'the token was sent to the server, so it was there to leak');
+    assert.ok(
+      github.requests.some((r) => r.authorization === `token ${TOKEN}`),
+      'the token was sent to the server, so it was there to leak',
+    );
   });
 });

@@ -12,7 +12,12 @@ describe('the run-experiment action, run as the runner runs it', () => {
     await withTempDir('run-experiment-', async (root) => {
       await createSynthWorkspace(root, { imagesPerClass: 12, partitions: 2, partitionSize: 60 });
       await copyFile(join(PROJECT_ROOT, 'params.yaml'), join(root, 'params.yaml'));
-      const run = await runActionProcess('run-experiment', { eventName: 'push', event: {}, cwd: root, inputs: { seed: '3', versions: 'v2', epochs: '1', backend: 'wasm' } });
+      const run = await runActionProcess('run-experiment', {
+        eventName: 'push',
+        event: {},
+        cwd: root,
+        inputs: { seed: '3', versions: 'v2', epochs: '1', backend: 'wasm' },
+      });
       assert.equal(run.code, 0, run.everything);
       assert.equal(run.outputs['run-id'], 's3-v2');
       assert.equal(run.outputs.bundle, join(root, 'results', 'experiments', 's3-v2'));
@@ -41,7 +46,11 @@ describe('the run-experiment action, run as the runner runs it', () => {
   });
 
   it('rejects the same override from its exported run(), called in this process, before training anything', async () => {
-    const run = await runActionInProcess('run-experiment', runRunExperiment, { eventName: 'push', event: {}, inputs: { seed: '1', versions: 'v1', overrides: 'train.lr 0.1' } });
+    const run = await runActionInProcess('run-experiment', runRunExperiment, {
+      eventName: 'push',
+      event: {},
+      inputs: { seed: '1', versions: 'v1', overrides: 'train.lr 0.1' },
+    });
     assert.equal(run.code, 1);
     assert.match(run.stdout, /::error::actions\/run-experiment input "overrides": "train.lr" is not a params override; write group.key=value/);
     assert.deepEqual(run.outputs, {});

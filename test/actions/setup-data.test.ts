@@ -9,7 +9,10 @@ import { runActionInProcess, runActionProcess } from './local-runner.js';
 
 async function listTree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length))
+    .sort();
 }
 
 describe('the setup-data action, run as the runner runs it', () => {
@@ -23,7 +26,12 @@ describe('the setup-data action, run as the runner runs it', () => {
       await rm(v1, { recursive: true });
       await rm(join(root, '.dvc', 'cache'), { recursive: true });
 
-      const run = await runActionProcess('setup-data', { eventName: 'pull_request', event: {}, cwd: root, inputs: { versions: 'v1', source: 'remote', 'save-cache': 'true' } });
+      const run = await runActionProcess('setup-data', {
+        eventName: 'pull_request',
+        event: {},
+        cwd: root,
+        inputs: { versions: 'v1', source: 'remote', 'save-cache': 'true' },
+      });
       assert.equal(run.code, 0, run.everything);
       assert.match(run.stdout, /::warning::the Actions cache service is not available here/);
       assert.match(run.stdout, /::warning::the Actions cache service is not available here; the DVC cache was not saved/);
@@ -64,14 +72,19 @@ describe('the setup-data action, run as the runner runs it', () => {
     });
   });
 
-  it('pulls the same from its exported run(), called in this process, in the job\'s working folder', async () => {
+  it("pulls the same from its exported run(), called in this process, in the job's working folder", async () => {
     await withTempDir('setup-data-', async (root) => {
       const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
       await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
       const v2 = join(ws.partitionsDir, 'v2');
       const before = await listTree(v2);
       await rm(v2, { recursive: true });
-      const run = await runActionInProcess('setup-data', runSetupData, { eventName: 'push', event: {}, cwd: root, inputs: { versions: 'v2', source: 'remote' } });
+      const run = await runActionInProcess('setup-data', runSetupData, {
+        eventName: 'push',
+        event: {},
+        cwd: root,
+        inputs: { versions: 'v2', source: 'remote' },
+      });
       assert.equal(run.code, 0, run.everything);
       assert.equal(run.outputs.source, 'remote');
       assert.equal(run.outputs.pulled, 'v2');

@@ -9,11 +9,17 @@ import { ACTIONS_DIR, actionErrors, actionFiles, actionlint, stepsOf, workflowEr
 const workflows = await workflowFiles();
 const actions = await actionFiles();
 const BAD_WORKFLOW = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n';
-const lint = await actionlint([...workflows.map((w) => ({ name: `.github/workflows/${w.name}`, content: w.content })), { name: 'bad.yml', content: BAD_WORKFLOW }]);
+const lint = await actionlint([
+  ...workflows.map((w) => ({ name: `.github/workflows/${w.name}`, content: w.content })),
+  { name: 'bad.yml', content: BAD_WORKFLOW },
+]);
 
 describe('workflow files', () => {
   it('are the CI, PR, fork-comment and experiments workflows', () => {
-    assert.deepEqual(workflows.map((w) => w.name), ['ci.yml', 'experiments.yml', 'pr-comment.yml', 'pr.yml']);
+    assert.deepEqual(
+      workflows.map((w) => w.name),
+      ['ci.yml', 'experiments.yml', 'pr-comment.yml', 'pr.yml'],
+    );
   });
 
   for (const workflow of workflows) {
@@ -23,7 +29,10 @@ describe('workflow files', () => {
 
     it(`${workflow.name} passes actionlint`, async () => {
       const problems = lint[`.github/workflows/${workflow.name}`]!;
-      assert.deepEqual(problems.map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`), []);
+      assert.deepEqual(
+        problems.map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`),
+        [],
+      );
     });
 
     it(`${workflow.name} grants no permissions at the top and names them per job`, () => {
@@ -73,7 +82,15 @@ describe('workflow files', () => {
   });
 
   it('pins every third-party action to a full commit SHA with its release in a comment, at the current majors, and asks for Node 24', () => {
-    const majors: Record<string, string> = { checkout: 'v6', 'setup-node': 'v6', cache: 'v5', 'upload-artifact': 'v7', 'download-artifact': 'v8', 'upload-pages-artifact': 'v5', 'deploy-pages': 'v5' };
+    const majors: Record<string, string> = {
+      checkout: 'v6',
+      'setup-node': 'v6',
+      cache: 'v5',
+      'upload-artifact': 'v7',
+      'download-artifact': 'v8',
+      'upload-pages-artifact': 'v5',
+      'deploy-pages': 'v5',
+    };
     const all = [...workflows.map((w) => w.content), ...actions.map((a) => a.content)].join('\n');
     const uses = [...all.matchAll(/uses: (?!\.\/)(.+)$/gm)].map((m) => m[1]!);
     assert.ok(uses.length >= 20, `only ${uses.length} third-party uses found`);
@@ -106,7 +123,10 @@ describe('action.yml files', () => {
   }
 
   it('every local `uses: ./actions/x` passes only inputs x declares, and all of its required ones', () => {
-    const files = [...workflows.map((w) => ({ name: w.name, doc: parse(w.content) as unknown })), ...actions.map((a) => ({ name: `actions/${a.name}`, doc: a.doc }))];
+    const files = [
+      ...workflows.map((w) => ({ name: w.name, doc: parse(w.content) as unknown })),
+      ...actions.map((a) => ({ name: `actions/${a.name}`, doc: a.doc })),
+    ];
     let checked = 0;
     for (const file of files) {
       for (const step of stepsOf(file.doc)) {
@@ -131,4 +151,3 @@ describe('action.yml files', () => {
     assert.match(lint['bad.yml']![0]!.message, /property "nope" is not defined/);
   });
 });
-

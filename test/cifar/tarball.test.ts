@@ -85,5 +85,8 @@ test('an uncompressed tar is read as well, and a re-run after a failure succeeds
     await writeFile(path, await buildTar(batchEntries(files), { gzip: false }));
     const { verified } = await acquireCifar({ source: path, cacheDir: join(dir, 'cache'), quiet: true });
     assert.equal(verified.batches.length, 6);
-    assert.deepEqual((await readdir(join(dir, 'cache'))).filter((n) => n.startsWith('.staging')), []);
+    assert.deepEqual(
+      (await readdir(join(dir, 'cache'))).filter((n) => n.startsWith('.staging')),
+      [],
+    );
   }));

@@ -50,8 +50,12 @@ test('the data commands run end to end: init, add, remote add, push, status, pul
   const added = await cifar10(root, 'data', 'remote', 'add', '--local', 'web', 'https://alice:s3cret@dvc.example.com/store');
   assert.match(await cifar10(root, 'data', 'remote', 'modify', '--local', 'web', 'password', 'hunter2'), /password set in \.dvc\/config\.local$/m);
   const listed = await cifar10(root, 'data', 'remote', 'list');
-  for (const text of [added, listed]) assert.ok(text.includes('dvc.example.com/store') && !text.includes('s3cret'), `credentials of a URL are never printed: ${text}`);
-  assert.match(await readFile(join(root, 'images.dvc'), 'utf8'), /^outs:\n- md5: [0-9a-f]{32}\.dir\n {2}size: \d+\n {2}nfiles: 10\n {2}hash: md5\n {2}path: images\n$/);
+  for (const text of [added, listed])
+    assert.ok(text.includes('dvc.example.com/store') && !text.includes('s3cret'), `credentials of a URL are never printed: ${text}`);
+  assert.match(
+    await readFile(join(root, 'images.dvc'), 'utf8'),
+    /^outs:\n- md5: [0-9a-f]{32}\.dir\n {2}size: \d+\n {2}nfiles: 10\n {2}hash: md5\n {2}path: images\n$/,
+  );
   await assert.rejects(cifar10(root, 'data', 'pull', 'nothing-here'), /nothing-here is neither a .dvc file nor a path tracked by one/);
   await assert.rejects(cifar10(root, 'data', 'push', '--jobs', 'zero'), /--jobs: expected a positive integer/);
 });

@@ -2,7 +2,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addRemote, addToGitignore, configUrlFor, DVC_GITIGNORE, dvcFileWithHash, DVCIGNORE_TEXT, findDvcFiles, findRepoRoot, formatDvcFile, formatIni, initRepo, listRemotes, modifyRemote, openRepo, parseDvcFile, parseIni, readConfig, readDvcFile, selectRemote, setDefaultRemote, writeDvcFile } from '../../src/dvc/index.js';
+import {
+  addRemote,
+  addToGitignore,
+  configUrlFor,
+  DVC_GITIGNORE,
+  dvcFileWithHash,
+  DVCIGNORE_TEXT,
+  findDvcFiles,
+  findRepoRoot,
+  formatDvcFile,
+  formatIni,
+  initRepo,
+  listRemotes,
+  modifyRemote,
+  openRepo,
+  parseDvcFile,
+  parseIni,
+  readConfig,
+  readDvcFile,
+  selectRemote,
+  setDefaultRemote,
+  writeDvcFile,
+} from '../../src/dvc/index.js';
 import { tempDir } from './helpers.js';
 import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
@@ -32,7 +54,15 @@ test('a .dvc file is written byte-for-byte like the golden text and reads back',
   await writeDvcFile(dvc);
   assert.equal(await readFile(join(root, 'somedir.dvc'), 'utf8'), GOLDEN_DVC);
   const back = await readDvcFile(join(root, 'somedir.dvc'));
-  assert.deepEqual(back.outs[0], { path: 'somedir', md5: '28994df71f7bf0a12c1339ea7de537e9.dir', size: 13, nfiles: 2, isexec: undefined, hash: 'md5', extra: {} });
+  assert.deepEqual(back.outs[0], {
+    path: 'somedir',
+    md5: '28994df71f7bf0a12c1339ea7de537e9.dir',
+    size: 13,
+    nfiles: 2,
+    isexec: undefined,
+    hash: 'md5',
+    extra: {},
+  });
 });
 
 test('a file output has no nfiles, isexec comes before hash, and unknown keys survive a rewrite', () => {

@@ -48,7 +48,8 @@ export function fakeBytes(seed: number, length: number): Buffer {
 export function partitionLikeTree(classes: number, perClass: number, seed = 1): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
   for (let c = 0; c < classes; c++) {
-    for (let i = 0; i < perClass; i++) files[`class${c}/img-${String(i).padStart(5, '0')}.png`] = fakeBytes(seed * 100000 + c * 1000 + i, 200 + ((c * 37 + i * 11) % 300));
+    for (let i = 0; i < perClass; i++)
+      files[`class${c}/img-${String(i).padStart(5, '0')}.png`] = fakeBytes(seed * 100000 + c * 1000 + i, 200 + ((c * 37 + i * 11) % 300));
   }
   return files;
 }

@@ -29,7 +29,10 @@ test('a remote name, URL or option value with a line break is refused and the co
   const r = await repo(t);
   const before = await r.config();
   await assert.rejects(addRemote(r.dvcDir, 'store\n[core]\n    remote = evil', '/x', { cwd: r.root }), /is not a valid remote name/);
-  await assert.rejects(addRemote(r.dvcDir, 'other', '/x\n[core]\n    remote = evil', { cwd: r.root }), /remote "other": the URL contains a line break or another control character.*nothing was changed/);
+  await assert.rejects(
+    addRemote(r.dvcDir, 'other', '/x\n[core]\n    remote = evil', { cwd: r.root }),
+    /remote "other": the URL contains a line break or another control character.*nothing was changed/,
+  );
   await assert.rejects(addRemote(r.dvcDir, 'other', '/x\r[core]', { cwd: r.root }), /line break/);
   await assert.rejects(modifyRemote(r.dvcDir, 'storage', 'read_timeout', '5\n[core]\n    remote = evil'), /the value of read_timeout contains a line break/);
   await assert.rejects(modifyRemote(r.dvcDir, 'storage', 'user', '[core]'), /looks like a \[section\] header/);
@@ -43,7 +46,10 @@ test('through the CLI the injection of the issue is one clear error without a st
   const r = await repo(t);
   const before = await r.config();
   assertCliError(await runCli(r.root, ['data', 'remote', 'add', 'r', 'store\n[core]\n    remote = evil']), /error: remote "r": the URL contains a line break/);
-  assertCliError(await runCli(r.root, ['data', 'remote', 'modify', 'storage', 'user', 'bob\n[core]\n    remote = evil']), /error: remote "storage": the value of user contains a line break/);
+  assertCliError(
+    await runCli(r.root, ['data', 'remote', 'modify', 'storage', 'user', 'bob\n[core]\n    remote = evil']),
+    /error: remote "storage": the value of user contains a line break/,
+  );
   assert.equal(await r.config(), before);
 });
 
@@ -52,7 +58,10 @@ test('unknown remote options are refused with the nearest known one, per kind of
   await addRemote(r.dvcDir, 'local', '../store', { cwd: r.root });
   await addRemote(r.dvcDir, 'bucket', 's3://bucket/prefix', { cwd: r.root });
   const before = await r.config();
-  await assert.rejects(modifyRemote(r.dvcDir, 'storage', 'colour', 'blue'), /remote "storage": "colour" is not an option of http remotes \(known: .*auth.*\); nothing was changed/);
+  await assert.rejects(
+    modifyRemote(r.dvcDir, 'storage', 'colour', 'blue'),
+    /remote "storage": "colour" is not an option of http remotes \(known: .*auth.*\); nothing was changed/,
+  );
   await assert.rejects(modifyRemote(r.dvcDir, 'storage', 'read_timout', '5'), /did you mean "read_timeout"\?/);
   await assert.rejects(modifyRemote(r.dvcDir, 'bucket', 'endpoint_url', 'http://127.0.0.1:9000'), /not an option of s3 remotes; did you mean "endpointurl"\?/);
   await assert.rejects(modifyRemote(r.dvcDir, 'local', 'auth', 'basic'), /"auth" is not an option of local remotes/);
@@ -75,7 +84,10 @@ test('a URL with a password is refused for the committed config with the --local
     assert.doesNotMatch(error.message, /s3cret/);
     return true;
   });
-  await assert.rejects(modifyRemote(r.dvcDir, 'storage', 'password', 'hunter2'), /password is a secret.*`cifar10 data remote modify --local storage password <value>`/);
+  await assert.rejects(
+    modifyRemote(r.dvcDir, 'storage', 'password', 'hunter2'),
+    /password is a secret.*`cifar10 data remote modify --local storage password <value>`/,
+  );
   await assert.rejects(modifyRemote(r.dvcDir, 'storage', 'url', 'https://bob:pw@dvc.example.com/store'), /the value of url carries a password/);
   assert.equal(await r.config(), before);
   await addRemote(r.dvcDir, 'web', 'https://alice:s3cret@dvc.example.com/x', { cwd: r.root, local: true });

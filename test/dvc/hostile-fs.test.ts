@@ -44,7 +44,10 @@ test('a full disk under the cache (a 1 MiB tmpfs) is one clear error, and leaves
   await writeTree(join(h.repo.root, 'data'), Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.bin`, fakeBytes(i, 200_000)])));
   await writeTree(join(h.repo.root, 'big'), { 'big.bin': fakeBytes(99, 9 * 1024 * 1024) });
   const mounted = await onTmpfs(cache, 'size=1m', async () => {
-    assertCliError(await runCli(h.repo.root, ['data', 'add', 'data', '-q']), new RegExp(`error: cannot write ${cache}/files/md5/.*: no space left on device \\(ENOSPC\\); the disk is full; free some space there`));
+    assertCliError(
+      await runCli(h.repo.root, ['data', 'add', 'data', '-q']),
+      new RegExp(`error: cannot write ${cache}/files/md5/.*: no space left on device \\(ENOSPC\\); the disk is full; free some space there`),
+    );
     const left = (await readdir(cache, { recursive: true })).map(String).filter((name) => name.includes('.tmp-'));
     assert.deepEqual(left, [], 'temp files were removed');
     // A large file takes the streaming path: the same message.
@@ -59,7 +62,10 @@ test('a read-only file system under the cache is named as one', async (t) => {
   await useCacheDir(h.repo.dvcDir, cache);
   await writeTree(join(h.repo.root, 'data'), { 'a.txt': 'a' });
   const mounted = await onTmpfs(cache, 'size=1m,ro', async () => {
-    assertCliError(await runCli(h.repo.root, ['data', 'add', 'data', '-q']), /error: cannot (write|create) .*ro-disk.*: read-only file system \(EROFS\); it is on a read-only file system/);
+    assertCliError(
+      await runCli(h.repo.root, ['data', 'add', 'data', '-q']),
+      /error: cannot (write|create) .*ro-disk.*: read-only file system \(EROFS\); it is on a read-only file system/,
+    );
   });
   if (!mounted) t.skip('cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): the read-only file system case is not exercised');
 });
@@ -82,7 +88,8 @@ async function unprivilegedCanRun(): Promise<boolean> {
 }
 
 test('a cache the user may not write (EACCES, as an unprivileged user) is named with the fix', async (t) => {
-  if (!(await unprivilegedCanRun())) return t.skip('needs root to run the CLI as uid 65534, and a checkout that user can read; the permission case is not exercised');
+  if (!(await unprivilegedCanRun()))
+    return t.skip('needs root to run the CLI as uid 65534, and a checkout that user can read; the permission case is not exercised');
   const h = await hostileRepo(t);
   await writeTree(join(h.repo.root, 'data'), { 'a.txt': 'a' });
   await mkdir(join(h.repo.dvcDir, 'cache'), { recursive: true });
@@ -99,17 +106,30 @@ test('a cache that is a file (ENOTDIR) names that file', async (t) => {
   const h = await hostileRepo(t);
   await writeTree(join(h.repo.root, 'data'), { 'a.txt': 'a' });
   await writeFile(join(h.repo.dvcDir, 'cache'), 'not a folder');
-  assertCliError(await runCli(h.repo.root, ['data', 'add', 'data', '-q']), new RegExp(`not a directory \\(ENOTDIR\\); ${join(h.repo.dvcDir, 'cache')} is a file where a folder is expected; move it away`));
+  assertCliError(
+    await runCli(h.repo.root, ['data', 'add', 'data', '-q']),
+    new RegExp(`not a directory \\(ENOTDIR\\); ${join(h.repo.dvcDir, 'cache')} is a file where a folder is expected; move it away`),
+  );
 });
 
 test('a symbolic link loop (ELOOP) and a dangling link (ENOENT) in tracked data are named with the link', async (t) => {
   const h = await hostileRepo(t);
   await writeTree(join(h.repo.root, 'data'), { 'a.txt': 'a' });
   await symlink('loop', join(h.repo.root, 'data', 'loop'));
-  assertCliError(await runCli(h.repo.root, ['data', 'add', 'data', '-q']), new RegExp(`error: cannot read ${join(h.repo.root, 'data', 'loop')}: too many symbolic links encountered \\(ELOOP\\); a symbolic link on that path points back into itself`));
+  assertCliError(
+    await runCli(h.repo.root, ['data', 'add', 'data', '-q']),
+    new RegExp(
+      `error: cannot read ${join(h.repo.root, 'data', 'loop')}: too many symbolic links encountered \\(ELOOP\\); a symbolic link on that path points back into itself`,
+    ),
+  );
   await rm(join(h.repo.root, 'data', 'loop'));
   await symlink('/nonexistent/target', join(h.repo.root, 'data', 'dangling'));
-  assertCliError(await runCli(h.repo.root, ['data', 'add', 'data', '-q']), new RegExp(`no such file or directory \\(ENOENT\\); ${join(h.repo.root, 'data', 'dangling')} is a symbolic link to /nonexistent/target, which does not exist; restore its target or remove the link`));
+  assertCliError(
+    await runCli(h.repo.root, ['data', 'add', 'data', '-q']),
+    new RegExp(
+      `no such file or directory \\(ENOENT\\); ${join(h.repo.root, 'data', 'dangling')} is a symbolic link to /nonexistent/target, which does not exist; restore its target or remove the link`,
+    ),
+  );
 });
 
 test('names at the length limit check out (the temp name is shortened); names over it are ENAMETOOLONG, named', async (t) => {
@@ -124,7 +144,10 @@ test('names at the length limit check out (the temp name is shortened); names ov
   const tooLong = `${'x'.repeat(300)}.png`;
   const id = await pushManifest(h.store, [[tooLong, 'pixels']]);
   await writeFile(join(h.repo.root, 'long.dvc'), dvcText('long', id, 1));
-  assertCliError(await runCli(h.repo.root, ['data', 'pull', 'long.dvc', '-q']), /error: cannot write .*long\/x+\.png: name too long \(ENAMETOOLONG\); a name on that path is longer than the file system allows/);
+  assertCliError(
+    await runCli(h.repo.root, ['data', 'pull', 'long.dvc', '-q']),
+    /error: cannot write .*long\/x+\.png: name too long \(ENAMETOOLONG\); a name on that path is longer than the file system allows/,
+  );
 });
 
 test('temp files of killed writers in the cache are removed by the next run that touches it; a live writer keeps its own', async (t) => {

@@ -18,7 +18,13 @@ export interface CliResult {
 /** Runs `node dist/src/cli.js <args>` in `cwd` as a separate process. */
 export function runCli(cwd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: options.env ?? process.env, uid: options.uid, gid: options.gid, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: options.env ?? process.env,
+      uid: options.uid,
+      gid: options.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -93,7 +99,9 @@ export async function snapshot(h: HostileRepo): Promise<unknown> {
     config: await readFile(join(h.repo.dvcDir, 'config'), 'utf8'),
     outside: await listing(h.outside),
     keep: await readFile(join(h.outside, 'keep.txt'), 'utf8'),
-    base: await listing(h.base).then((all) => all.filter((p) => !p.startsWith('store') && !p.startsWith(join('repo', '.dvc', 'cache')) && !p.startsWith(join('repo', '.dvc', 'tmp')))),
+    base: await listing(h.base).then((all) =>
+      all.filter((p) => !p.startsWith('store') && !p.startsWith(join('repo', '.dvc', 'cache')) && !p.startsWith(join('repo', '.dvc', 'tmp'))),
+    ),
   };
 }
 

@@ -121,11 +121,17 @@ test('a server that never answers ends in an error that names the timeout, throu
   const { h, server } = await served(t, { read_timeout: '0.3', retries: '1', backoff_ms: '10' });
   for (let i = 1; i <= 10; i++) server.plan.set(i, 'silent');
   const result = await runCli(h.repo.root, ['data', 'pull', '-q']);
-  assertCliError(result, /error: GET .*files\/md5\/.* failed after 2 attempts: timed out: no response within 0\.3 s \(the remote's read_timeout\); check that the server at http:\/\/127\.0\.0\.1:\d+\/dvc is up/);
+  assertCliError(
+    result,
+    /error: GET .*files\/md5\/.* failed after 2 attempts: timed out: no response within 0\.3 s \(the remote's read_timeout\); check that the server at http:\/\/127\.0\.0\.1:\d+\/dvc is up/,
+  );
 });
 
 test('a body that stalls half way is a timeout too, named as one', async (t) => {
   const { repo, server } = await served(t, { read_timeout: '0.3', retries: '0' });
   server.plan.set(1, 'stall');
-  await assert.rejects(pull(repo, { cwd: repo.root }), /failed after 1 attempt: timed out: the response stalled, no data within 0\.3 s \(the remote's read_timeout\)/);
+  await assert.rejects(
+    pull(repo, { cwd: repo.root }),
+    /failed after 1 attempt: timed out: the response stalled, no data within 0\.3 s \(the remote's read_timeout\)/,
+  );
 });

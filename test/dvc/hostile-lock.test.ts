@@ -45,7 +45,12 @@ test('two writers at once: the second waits briefly, then fails naming the holde
   assert.equal(holder.host, hostname());
   for (const args of [['repro'], ['data', 'add', 'data'], ['data', 'pull']]) {
     const second = await runCli(h.repo.root, args);
-    assertCliError(second, new RegExp(`error: the repository is locked by pid ${holder.pid} \\(\`cifar10 repro\`, since ${holder.since!.replace(/[.]/g, '\\.')}\\).*Wait for it to finish`));
+    assertCliError(
+      second,
+      new RegExp(
+        `error: the repository is locked by pid ${holder.pid} \\(\`cifar10 repro\`, since ${holder.since!.replace(/[.]/g, '\\.')}\\).*Wait for it to finish`,
+      ),
+    );
   }
   assert.equal(await exists(join(h.repo.root, 'data.dvc')), false, 'the refused add wrote nothing');
   await writeFile(join(h.repo.root, 'go'), '');
@@ -61,10 +66,18 @@ test('a lock left by a killed process is taken over with a warning', async (t) =
   await writeTree(h.repo.root, { 'data/a.txt': 'a' });
   const pid = await deadPid();
   await mkdir(join(h.repo.dvcDir, 'tmp'), { recursive: true });
-  await writeFile(join(h.repo.dvcDir, 'tmp', 'lock'), formatLockFile({ pid, host: hostname(), command: 'cifar10 data pull', since: '2030-01-01T00:00:00.000Z', token: 'deadbeefdeadbeef' }));
+  await writeFile(
+    join(h.repo.dvcDir, 'tmp', 'lock'),
+    formatLockFile({ pid, host: hostname(), command: 'cifar10 data pull', since: '2030-01-01T00:00:00.000Z', token: 'deadbeefdeadbeef' }),
+  );
   const result = await runCli(h.repo.root, ['data', 'add', 'data', '-q']);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, new RegExp(`warning: taking over the repository lock .*lock from pid ${pid} \\(\`cifar10 data pull\`, since 2030-01-01T00:00:00\\.000Z\\), which ended without releasing it`));
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `warning: taking over the repository lock .*lock from pid ${pid} \\(\`cifar10 data pull\`, since 2030-01-01T00:00:00\\.000Z\\), which ended without releasing it`,
+    ),
+  );
   assert.equal(await exists(join(h.repo.dvcDir, 'tmp', 'lock')), false);
 });
 
@@ -91,7 +104,10 @@ test('a stage command of repro that takes the lock runs under its parent lock in
   await writeTree(h.repo.root, { 'data/a.txt': 'a' });
   await add(h.repo, ['data'], { cwd: h.repo.root });
   const cli = join(process.cwd(), 'dist', 'src', 'cli.js');
-  await writeFile(join(h.repo.root, 'dvc.yaml'), `stages:\n  nested:\n    cmd: node ${cli} data checkout -q && node ${cli} data add data -q > added.txt\n    outs:\n    - added.txt:\n        cache: false\n`);
+  await writeFile(
+    join(h.repo.root, 'dvc.yaml'),
+    `stages:\n  nested:\n    cmd: node ${cli} data checkout -q && node ${cli} data add data -q > added.txt\n    outs:\n    - added.txt:\n        cache: false\n`,
+  );
   const result = await runCli(h.repo.root, ['repro']);
   assert.equal(result.code, 0, result.stderr);
   assert.match(await readFile(join(h.repo.root, 'added.txt'), 'utf8'), /unchanged: data/);
@@ -100,7 +116,13 @@ test('a stage command of repro that takes the lock runs under its parent lock in
 test('a lock file whose second line is not our JSON names only its pid', () => {
   assert.deepEqual(parseLockFile(' 4242\n{"host": 7, "command": ["rm", "-rf"]}\n'), { pid: 4242 });
   assert.deepEqual(parseLockFile(' 4242\nnot json\n'), { pid: 4242 });
-  assert.deepEqual(parseLockFile(' 4242\n{"host": "box", "command": "cifar10 repro"}\n'), { pid: 4242, host: 'box', command: 'cifar10 repro', since: undefined, token: undefined });
+  assert.deepEqual(parseLockFile(' 4242\n{"host": "box", "command": "cifar10 repro"}\n'), {
+    pid: 4242,
+    host: 'box',
+    command: 'cifar10 repro',
+    since: undefined,
+    token: undefined,
+  });
   assert.equal(parseLockFile('nope\n'), undefined);
 });
 
@@ -125,7 +147,15 @@ test('exp matrix holds one lock for all its cells (no deadlock with two at once)
   assert.equal(await exists(join(root, '.dvc', 'tmp', 'lock')), false);
   // A slow matrix holds the lock; a writer in another process is refused; stopping the matrix frees it.
   const controller = new AbortController();
-  const slow = runMatrix({ root, seeds: [7], versions: ['v1'], jobs: 1, stageRunner: STAGE_CLI, env: { ...process.env, FAKE_TRAIN_MS: '120000' }, signal: controller.signal });
+  const slow = runMatrix({
+    root,
+    seeds: [7],
+    versions: ['v1'],
+    jobs: 1,
+    stageRunner: STAGE_CLI,
+    env: { ...process.env, FAKE_TRAIN_MS: '120000' },
+    signal: controller.signal,
+  });
   await waitFor(join(root, '.dvc', 'tmp', 'lock'));
   // This process holds the lock, so its children would act under it: the writer gets a clean environment.
   const env = { ...process.env, [LOCK_ENV]: undefined };

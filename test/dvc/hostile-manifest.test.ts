@@ -53,8 +53,22 @@ for (const trick of TRICKS) {
 test('manifests with a duplicate entry, a file that is also a folder, or a bad md5 are refused before anything is written', async (t) => {
   const h = await hostileRepo(t);
   const cases: [string, (readonly [string, string])[] | (() => Promise<string>), RegExp][] = [
-    ['twice', [['a.txt', 'one'], ['a.txt', 'two']], /"a\.txt", which is refused: it is listed twice/],
-    ['nested', [['a', 'file'], ['a/b', 'inside']], /"a", which is refused: it is listed as a file and also as the folder of "a\/b"/],
+    [
+      'twice',
+      [
+        ['a.txt', 'one'],
+        ['a.txt', 'two'],
+      ],
+      /"a\.txt", which is refused: it is listed twice/,
+    ],
+    [
+      'nested',
+      [
+        ['a', 'file'],
+        ['a/b', 'inside'],
+      ],
+      /"a", which is refused: it is listed as a file and also as the folder of "a\/b"/,
+    ],
     [
       'md5',
       async () => {
@@ -88,7 +102,10 @@ test('through the CLI a hostile manifest is one clear error without a stack trac
 
 test('a manifest already in the cache is judged again by checkout, before the first write', async (t) => {
   const h = await hostileRepo(t);
-  const id = await pushManifest(h.store, [['ok.txt', 'ok'], ['../escaped.txt', 'x']]);
+  const id = await pushManifest(h.store, [
+    ['ok.txt', 'ok'],
+    ['../escaped.txt', 'x'],
+  ]);
   // The cache holds it, as if an older version of this tool had fetched it.
   const manifest = await readFile(objectPath(h.store, id));
   await putRemoteObject(h.repo.cacheDir, id, manifest);
@@ -141,8 +158,14 @@ test('a committed symbolic link does not carry a checkout outside the workspace'
   await symlink(h.outside, join(h.repo.root, 'data', 'inner'));
   await writeFile(join(h.repo.root, 'data.dvc'), dvcText('data', id, 1));
   const before = await snapshot(h);
-  await assert.rejects(pull(h.repo, { cwd: h.repo.root, targets: ['evil.dvc'] }), /path link\/keep\.txt runs through link, a symbolic link to .*outside.*checkout does not write through it/);
-  await assert.rejects(pull(h.repo, { cwd: h.repo.root, targets: ['data.dvc'], force: true }), /its folder inner is a symbolic link to .*outside.*Nothing was written/);
+  await assert.rejects(
+    pull(h.repo, { cwd: h.repo.root, targets: ['evil.dvc'] }),
+    /path link\/keep\.txt runs through link, a symbolic link to .*outside.*checkout does not write through it/,
+  );
+  await assert.rejects(
+    pull(h.repo, { cwd: h.repo.root, targets: ['data.dvc'], force: true }),
+    /its folder inner is a symbolic link to .*outside.*Nothing was written/,
+  );
   assert.deepEqual(await snapshot(h), before);
 });
 
@@ -162,7 +185,10 @@ test('dvc.yaml paths outside the repository, in .git or .dvc, or absolute are re
   for (const [body, message] of refused) assert.throws(() => parsePipeline(stage(body), file), message, body);
   // `..` that stays inside, as DVC allows, is fine.
   const ok = parsePipeline(stage('    wdir: src\n    deps:\n    - ../data\n    outs:\n    - ../out/model\n'), file);
-  assert.deepEqual(ok.stages[0]!.outs.map((o) => o.path), ['../out/model']);
+  assert.deepEqual(
+    ok.stages[0]!.outs.map((o) => o.path),
+    ['../out/model'],
+  );
 });
 
 test('repro does not remove an output below a link that leads out of the repository', async (t) => {
@@ -190,13 +216,25 @@ test('a tracked empty folder is restored by checkout and pull, and status stops 
   const [added] = await add(h.repo, ['empty'], { cwd: h.repo.root });
   assert.equal(added!.hash.md5, 'd751713988987e9331980363e24189ce.dir', 'the id DVC gives an empty folder');
   await rm(join(h.repo.root, 'empty'), { recursive: true });
-  assert.deepEqual((await status(h.repo, { cwd: h.repo.root })).map((s) => s.state), ['deleted']);
-  assert.deepEqual((await checkout(h.repo, { cwd: h.repo.root })).map((r) => [r.label, r.written]), [['empty', 0]]);
+  assert.deepEqual(
+    (await status(h.repo, { cwd: h.repo.root })).map((s) => s.state),
+    ['deleted'],
+  );
+  assert.deepEqual(
+    (await checkout(h.repo, { cwd: h.repo.root })).map((r) => [r.label, r.written]),
+    [['empty', 0]],
+  );
   assert.equal(await exists(join(h.repo.root, 'empty')), true);
-  assert.deepEqual((await status(h.repo, { cwd: h.repo.root })).map((s) => s.state), ['up to date']);
+  assert.deepEqual(
+    (await status(h.repo, { cwd: h.repo.root })).map((s) => s.state),
+    ['up to date'],
+  );
   await rm(join(h.repo.root, 'empty'), { recursive: true });
   await rm(h.repo.cacheDir, { recursive: true });
   await putRemoteObject(h.store, 'd751713988987e9331980363e24189ce.dir', Buffer.from('[]'));
   await pull(h.repo, { cwd: h.repo.root });
-  assert.deepEqual((await status(h.repo, { cwd: h.repo.root })).map((s) => s.state), ['up to date']);
+  assert.deepEqual(
+    (await status(h.repo, { cwd: h.repo.root })).map((s) => s.state),
+    ['up to date'],
+  );
 });

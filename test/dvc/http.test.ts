@@ -68,7 +68,10 @@ test('a server that keeps failing is tried a bounded number of times, then a cle
   const store = await server(t);
   store.fail('files/md5/ab/cdef', 500, 500, 500, 500, 500);
   const started = Date.now();
-  await assert.rejects(remote(store).download('files/md5/ab/cdef', join(store.root, 'out')), /GET .*files\/md5\/ab\/cdef failed after 3 attempts: .*HTTP 500.*check that the server .* is up/);
+  await assert.rejects(
+    remote(store).download('files/md5/ab/cdef', join(store.root, 'out')),
+    /GET .*files\/md5\/ab\/cdef failed after 3 attempts: .*HTTP 500.*check that the server .* is up/,
+  );
   assert.equal(store.count('GET'), 3);
   assert.ok(Date.now() - started < 5000);
 });
@@ -92,7 +95,10 @@ test('a server that never answers ends in a timeout error after the retries', as
 test('404 on GET names the missing object; 404 on HEAD means absent; 403 is not retried', async (t) => {
   const store = await server(t);
   const r = remote(store);
-  await assert.rejects(r.download('files/md5/ab/cdef', join(store.root, 'out')), /HTTP 404, object files\/md5\/ab\/cdef is missing from remote http:\/\/127\.0\.0\.1:\d+\/dvc/);
+  await assert.rejects(
+    r.download('files/md5/ab/cdef', join(store.root, 'out')),
+    /HTTP 404, object files\/md5\/ab\/cdef is missing from remote http:\/\/127\.0\.0\.1:\d+\/dvc/,
+  );
   assert.equal(store.count('GET'), 1);
   assert.deepEqual(await r.has(['files/md5/ab/cdef']), new Set());
   store.fail('files/md5/ab/cdef', 403);
@@ -129,7 +135,14 @@ test('GET and HEAD follow redirects; credentials are not sent to another host; a
   assert.equal(await readFile(dest, 'utf8'), 'redirected data');
   assert.deepEqual(await r.has(['files/md5/ab/cdef']), new Set(['files/md5/ab/cdef']));
   assert.equal(front.requests[0]!.authorization, front.requireAuth, 'the remote itself gets the credentials');
-  assert.deepEqual(objects.requests.map((q) => [q.method, q.authorization]), [['GET', undefined], ['HEAD', undefined]], 'the other host never does');
+  assert.deepEqual(
+    objects.requests.map((q) => [q.method, q.authorization]),
+    [
+      ['GET', undefined],
+      ['HEAD', undefined],
+    ],
+    'the other host never does',
+  );
 
   front.redirects.set('files/md5/ab/loop', `${front.url}/files/md5/ab/loop`);
   await assert.rejects(r.download('files/md5/ab/loop', dest), /more than 5 redirects/);
@@ -137,10 +150,16 @@ test('GET and HEAD follow redirects; credentials are not sent to another host; a
 });
 
 test('a bad number option names the remote modify command that fixes it', () => {
-  assert.throws(() => httpOptionsFrom({ name: 'web', url: 'https://example.test/dvc', options: { read_timeout: 'soon' } }), /read_timeout = soon is not a non-negative number; fix it with `cifar10 data remote modify web read_timeout <number>`/);
+  assert.throws(
+    () => httpOptionsFrom({ name: 'web', url: 'https://example.test/dvc', options: { read_timeout: 'soon' } }),
+    /read_timeout = soon is not a non-negative number; fix it with `cifar10 data remote modify web read_timeout <number>`/,
+  );
 });
 
 test('the registry opens http(s) URLs as HTTP remotes and rejects unknown schemes clearly', async () => {
   assert.ok((await openRemote({ name: 'web', url: 'https://example.test/dvc', options: {} }, '/tmp')) instanceof HttpRemote);
-  await assert.rejects(async () => openRemote({ name: 'x', url: 'gdrive://folder', options: {} }, '/tmp'), /remote "x" uses gdrive:\/\/, which this tool cannot open/);
+  await assert.rejects(
+    async () => openRemote({ name: 'x', url: 'gdrive://folder', options: {} }, '/tmp'),
+    /remote "x" uses gdrive:\/\/, which this tool cannot open/,
+  );
 });

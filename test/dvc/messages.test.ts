@@ -33,14 +33,21 @@ test('s3 URLs and endpoints with user info are printed without it', async () => 
   assert.throws(() => parseS3Url('s3://alice:s3cret@Bad_Bucket/x'), hidesSecret);
   assert.throws(() => s3SettingsFrom({ name: 's', url: 's3://bucket/x', options: { endpointurl: 'http://alice:s3cret@bad host:9000' } }), hidesSecret);
   // Nothing listens on port 1: the connection is refused at once and the error names the endpoint.
-  const settings = s3SettingsFrom({ name: 's', url: 's3://bucket/x', options: { endpointurl: 'http://alice:s3cret@127.0.0.1:1', retries: '0', access_key_id: 'AKIAEXAMPLE', secret_access_key: 'x' } });
+  const settings = s3SettingsFrom({
+    name: 's',
+    url: 's3://bucket/x',
+    options: { endpointurl: 'http://alice:s3cret@127.0.0.1:1', retries: '0', access_key_id: 'AKIAEXAMPLE', secret_access_key: 'x' },
+  });
   await assert.rejects(new S3Remote(settings).has(['files/md5/ab/cdef']), (error: Error) => {
     assert.match(error.message, /endpoint http:\/\/127\.0\.0\.1:1\)/);
     return hidesSecret(error);
   });
 });
 
-test('a YAML error keeps the parser\'s message and ends with the fix', () => {
+test("a YAML error keeps the parser's message and ends with the fix", () => {
   const error = invalidYamlError('/p/params.yaml', 'Bad indentation at line 2, column 1:\n\n x: 1\n^\n');
-  assert.equal(error.message, '/p/params.yaml is not valid YAML: Bad indentation at line 2, column 1:\n\n x: 1\n^\nFix /p/params.yaml at the line shown above and run the command again.');
+  assert.equal(
+    error.message,
+    '/p/params.yaml is not valid YAML: Bad indentation at line 2, column 1:\n\n x: 1\n^\nFix /p/params.yaml at the line shown above and run the command again.',
+  );
 });

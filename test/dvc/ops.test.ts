@@ -7,7 +7,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { add, addRemote, checkout, cloudStatus, fetch, initRepo, loadRepo, objectKey, objectPath, pull, push, type RemoteStore, type Repo, status, verifyObject } from '../../src/dvc/index.js';
+import {
+  add,
+  addRemote,
+  checkout,
+  cloudStatus,
+  fetch,
+  initRepo,
+  loadRepo,
+  objectKey,
+  objectPath,
+  pull,
+  push,
+  type RemoteStore,
+  type Repo,
+  status,
+  verifyObject,
+} from '../../src/dvc/index.js';
 import { LocalRemote } from '../../src/dvc/remote/local.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
 import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
@@ -27,7 +43,15 @@ async function bundledWorker(t: TestContext): Promise<string> {
   const outfile = join(dir, 'ops-worker.mjs');
   // Bundled code that require()s a Node built-in needs a require in ESM.
   const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-  await build({ entryPoints: [join(here, 'ops-worker.js')], bundle: true, platform: 'node', format: 'esm', outfile, banner: { js: banner }, logLevel: 'error' });
+  await build({
+    entryPoints: [join(here, 'ops-worker.js')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    banner: { js: banner },
+    logLevel: 'error',
+  });
   await chmod(outfile, 0o644);
   return outfile;
 }
@@ -75,7 +99,10 @@ test('add → push → delete cache and workspace → pull restores identical by
   const result = await pull(f.repo, { cwd: f.repo.root });
   assert.equal(result.fetch.downloaded, 25);
   assert.deepEqual(await readTree(f.data), before);
-  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['up to date']);
+  assert.deepEqual(
+    (await status(f.repo, { cwd: f.repo.root })).map((s) => s.state),
+    ['up to date'],
+  );
   const again = await pull(f.repo, { cwd: f.repo.root });
   assert.deepEqual(again.checkout, [{ label: 'data/v1', written: 0, unchanged: 24, removed: 0 }]);
   const objectMode = (await stat(objectPath(f.repo.cacheDir, added!.hash.md5))).mode & 0o777;
@@ -131,7 +158,10 @@ test('a corrupt object on the remote fails the pull clearly and writes nothing t
   await chmod(remoteFile, 0o644);
   await writeFile(remoteFile, 'garbage');
   const other = await clone(f);
-  await assert.rejects(pull(other, { cwd: other.root }), new RegExp(`object ${objectKey(victim)} on remote .* is corrupt.*nothing was written to the workspace`));
+  await assert.rejects(
+    pull(other, { cwd: other.root }),
+    new RegExp(`object ${objectKey(victim)} on remote .* is corrupt.*nothing was written to the workspace`),
+  );
   await assert.rejects(stat(join(other.root, 'data', 'v1')), { code: 'ENOENT' });
   assert.equal(await verifyObject(other.cacheDir, victim), 'missing', 'the bad bytes never entered the cache');
 });
@@ -188,7 +218,10 @@ test('two pulls into the same clone at once, in two processes, both succeed', as
   const [a, b] = await Promise.all([run(process.execPath, [worker, 'pull', other.root]), run(process.execPath, [worker, 'pull', other.root])]);
   assert.ok(a.stdout.includes('"checkout"') && b.stdout.includes('"checkout"'));
   assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
-  assert.deepEqual((await status(other, { cwd: other.root })).map((s) => s.state), ['up to date']);
+  assert.deepEqual(
+    (await status(other, { cwd: other.root })).map((s) => s.state),
+    ['up to date'],
+  );
 });
 
 test('a read-only workspace makes pull fail with a clear message and leaves it unchanged', async (t) => {
@@ -238,7 +271,10 @@ test('add refuses paths that overlap an already tracked folder and re-adding unc
 test('add refuses a folder that a directory pattern in .dvcignore excludes, naming that .dvcignore', async (t) => {
   const f = await fixture(t, {});
   await writeTree(f.repo.root, { '.dvcignore': 'scratch/\n', 'scratch/a.txt': 'temporary' });
-  await assert.rejects(add(f.repo, ['scratch'], { cwd: f.repo.root }), new RegExp(`scratch is excluded by a pattern in ${join(f.repo.root, '.dvcignore')}; remove that pattern`));
+  await assert.rejects(
+    add(f.repo, ['scratch'], { cwd: f.repo.root }),
+    new RegExp(`scratch is excluded by a pattern in ${join(f.repo.root, '.dvcignore')}; remove that pattern`),
+  );
   await assert.rejects(stat(join(f.repo.root, 'scratch.dvc')), { code: 'ENOENT' });
 });
 
@@ -254,7 +290,10 @@ test('status calls a tracked path deleted only when it is not there, not when it
   const f = await fixture(t);
   await add(f.repo, ['data/v1'], { cwd: f.repo.root });
   await rm(f.data, { recursive: true });
-  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['deleted']);
+  assert.deepEqual(
+    (await status(f.repo, { cwd: f.repo.root })).map((s) => s.state),
+    ['deleted'],
+  );
   await symlink(f.data, f.data);
   await assert.rejects(status(f.repo, { cwd: f.repo.root }), /ELOOP/);
 });
@@ -272,15 +311,24 @@ test('status reports a corrupt manifest of a modified folder instead of hiding i
 test('two adds of the same data at once, in two processes, both succeed with one consistent result', async (t) => {
   const f = await fixture(t, partitionLikeTree(3, 30));
   const worker = join(here, 'ops-worker.js');
-  const [a, b] = await Promise.all([run(process.execPath, [worker, 'add', f.repo.root, 'data/v1']), run(process.execPath, [worker, 'add', f.repo.root, 'data/v1'])]);
+  const [a, b] = await Promise.all([
+    run(process.execPath, [worker, 'add', f.repo.root, 'data/v1']),
+    run(process.execPath, [worker, 'add', f.repo.root, 'data/v1']),
+  ]);
   const hashA = JSON.parse(a.stdout)[0].hash;
   assert.deepEqual(JSON.parse(b.stdout)[0].hash, hashA);
   assert.equal(await readFile(join(f.repo.root, 'data', '.gitignore'), 'utf8'), '/v1\n');
   assert.equal((await readDvcText(f)).includes(hashA.md5), true);
-  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['up to date']);
+  assert.deepEqual(
+    (await status(f.repo, { cwd: f.repo.root })).map((s) => s.state),
+    ['up to date'],
+  );
   await rm(f.data, { recursive: true });
   await checkout(f.repo, { cwd: f.repo.root });
-  assert.deepEqual((await status(f.repo, { cwd: f.repo.root })).map((s) => s.state), ['up to date']);
+  assert.deepEqual(
+    (await status(f.repo, { cwd: f.repo.root })).map((s) => s.state),
+    ['up to date'],
+  );
 });
 
 async function readDvcText(f: Fixture): Promise<string> {
@@ -304,7 +352,10 @@ test('a pull killed part-way is completed by the next pull, leaving no temp file
   await writeFile(join(other.root, 'data', 'v1', 'class0', 'img-00000.png.tmp-4194305-0123abcd'), 'half');
   await pull(other, { cwd: other.root });
   assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
-  assert.deepEqual((await status(other, { cwd: other.root })).map((s) => s.state), ['up to date']);
+  assert.deepEqual(
+    (await status(other, { cwd: other.root })).map((s) => s.state),
+    ['up to date'],
+  );
 });
 
 test('an executable file is recorded with isexec: true before hash, and checkout restores the bit', async (t) => {
@@ -312,7 +363,10 @@ test('an executable file is recorded with isexec: true before hash, and checkout
   await writeTree(f.repo.root, { 'tools/run.sh': '#!/bin/sh\necho hi\n' });
   await chmod(join(f.repo.root, 'tools', 'run.sh'), 0o755);
   await add(f.repo, ['tools/run.sh'], { cwd: f.repo.root });
-  assert.match(await readFile(join(f.repo.root, 'tools', 'run.sh.dvc'), 'utf8'), /^outs:\n- md5: [0-9a-f]{32}\n {2}size: 18\n {2}isexec: true\n {2}hash: md5\n {2}path: run\.sh\n$/);
+  assert.match(
+    await readFile(join(f.repo.root, 'tools', 'run.sh.dvc'), 'utf8'),
+    /^outs:\n- md5: [0-9a-f]{32}\n {2}size: 18\n {2}isexec: true\n {2}hash: md5\n {2}path: run\.sh\n$/,
+  );
   await rm(join(f.repo.root, 'tools', 'run.sh'));
   await checkout(f.repo, { cwd: f.repo.root, targets: ['tools/run.sh'] });
   assert.ok((await stat(join(f.repo.root, 'tools', 'run.sh'))).mode & 0o100);

@@ -18,7 +18,10 @@ test('version-data inits, adds v1..v3, pushes, prints the git command, and a re-
   const first = await versionData({ cwd: root, remote: '../store', interactive: false, log: (l) => lines.push(l), partitions: SMALL });
   assert.deepEqual(first.versions, ['v1', 'v2', 'v3']);
   assert.equal(first.push.uploaded, 3 * 51 + 3, '50 images + manifest.csv per partition, plus one .dir each');
-  assert.match(first.gitCommand, /^git add \.dvc\/config \.dvc\/\.gitignore \.dvcignore data\/partitions\/v1\.dvc data\/partitions\/v2\.dvc data\/partitions\/v3\.dvc data\/partitions\/\.gitignore data\/partitions\/partitions\.json$/);
+  assert.match(
+    first.gitCommand,
+    /^git add \.dvc\/config \.dvc\/\.gitignore \.dvcignore data\/partitions\/v1\.dvc data\/partitions\/v2\.dvc data\/partitions\/v3\.dvc data\/partitions\/\.gitignore data\/partitions\/partitions\.json$/,
+  );
   assert.match(await readFile(join(root, '.dvc', 'config'), 'utf8'), /\[core\]\n {4}remote = storage\n\['remote "storage"'\]\n {4}url = \.\.\/\.\.\/store\n/);
   assert.equal(await readFile(join(ws.partitionsDir, '.gitignore'), 'utf8'), '/v1\n/v2\n/v3\n');
   assert.ok(lines.some((l) => l.startsWith('Initialized')));

@@ -25,7 +25,7 @@ describe('evaluate stage (scoring)', () => {
     const metrics = await readMetricsJson(join(dir, 'reports/metrics.json'));
     assert.deepEqual(metrics, result.metrics);
     assert.equal(metrics.accuracy, Number((28 / 30).toFixed(6)));
-    assert.equal(metrics.loss, Number((-Math.log(0.7) * 28 / 30 - Math.log(0.3 / 9) * 2 / 30).toFixed(6)));
+    assert.equal(metrics.loss, Number(((-Math.log(0.7) * 28) / 30 - (Math.log(0.3 / 9) * 2) / 30).toFixed(6)));
     assert.equal(metrics.test_images, 30);
     assert.equal(metrics.backend, 'colour-test');
     assert.equal(metrics.data_version, 'v1+v2', 'from info.json');
@@ -42,7 +42,10 @@ describe('evaluate stage (scoring)', () => {
     const confusion = await readConfusionJson(join(dir, 'reports/confusion.json'));
     assert.equal(confusion.matrix[4]![3], 1, 'test-00003: true deer, predicted cat');
     assert.equal(confusion.matrix[5]![4], 1, 'test-00014: true dog, predicted deer');
-    assert.equal(confusion.matrix.flat().reduce((a, b) => a + b, 0), 30);
+    assert.equal(
+      confusion.matrix.flat().reduce((a, b) => a + b, 0),
+      30,
+    );
 
     const rows = await readPredictionsCsv(join(dir, 'reports/predictions.csv'));
     assert.equal(rows.length, 30);
@@ -53,7 +56,10 @@ describe('evaluate stage (scoring)', () => {
         ['test-00014', 'dog', 'deer', 0.7],
       ],
     );
-    assert.deepEqual(result.files.map((f) => f.slice(dir.length + 1)), ['reports/predictions.csv', 'reports/confusion.json', 'reports/confusion.csv', 'reports/metrics.json']);
+    assert.deepEqual(
+      result.files.map((f) => f.slice(dir.length + 1)),
+      ['reports/predictions.csv', 'reports/confusion.json', 'reports/confusion.csv', 'reports/metrics.json'],
+    );
   });
 
   it('gives the same files on a re-run', async () => {

@@ -79,7 +79,13 @@ describe('classification metrics', () => {
   });
 
   it('scores an empty set as zeros rather than NaN', () => {
-    const empty = metricsFromConfusion([[0, 0], [0, 0]], ['x', 'y']);
+    const empty = metricsFromConfusion(
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      ['x', 'y'],
+    );
     assert.equal(empty.accuracy, 0);
     assert.deepEqual(empty.macro, { precision: 0, recall: 0, f1: 0 });
     assert.deepEqual(empty.weighted, { precision: 0, recall: 0, f1: 0 });
@@ -98,13 +104,33 @@ describe('classification metrics', () => {
   });
 
   it('normalises rows to shares and leaves empty rows at zero', () => {
-    assert.deepEqual(normaliseRows([[1, 3], [0, 0]]), [[0.25, 0.75], [0, 0]]);
+    assert.deepEqual(
+      normaliseRows([
+        [1, 3],
+        [0, 0],
+      ]),
+      [
+        [0.25, 0.75],
+        [0, 0],
+      ],
+    );
   });
 
   it('lists the largest off-diagonal confusions first, ties in class order', () => {
-    assert.deepEqual(topConfusions([[5, 2, 2], [0, 4, 3], [1, 0, 6]], ['x', 'y', 'z'], 2), [
-      { trueClass: 'y', predictedClass: 'z', count: 3 },
-      { trueClass: 'x', predictedClass: 'y', count: 2 },
-    ]);
+    assert.deepEqual(
+      topConfusions(
+        [
+          [5, 2, 2],
+          [0, 4, 3],
+          [1, 0, 6],
+        ],
+        ['x', 'y', 'z'],
+        2,
+      ),
+      [
+        { trueClass: 'y', predictedClass: 'z', count: 3 },
+        { trueClass: 'x', predictedClass: 'y', count: 2 },
+      ],
+    );
   });
 });

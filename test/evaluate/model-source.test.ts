@@ -26,7 +26,10 @@ describe('trained model as the probability source', () => {
         result.rows.filter((r) => r.trueClass !== r.predictedClass).map((r) => r.id),
         ['test-00003', 'test-00014'],
       );
-      assert.ok(result.rows.every((r) => r.confidence > 0.5 && r.confidence < 1), 'softmax probabilities, not logits');
+      assert.ok(
+        result.rows.every((r) => r.confidence > 0.5 && r.confidence < 1),
+        'softmax probabilities, not logits',
+      );
       assert.equal(result.metrics.seed, 5, 'the seed the model was trained with');
       assert.equal(result.metrics.backend, 'cpu');
     } finally {
@@ -37,7 +40,10 @@ describe('trained model as the probability source', () => {
   it('names the missing model and the command that makes it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'no-model-'));
     dirs.push(dir);
-    await assert.rejects(loadModelSource(join(dir, 'models/model'), 'cpu'), (e: unknown) => e instanceof UserError && /models\/model\/model\.json.*run `cifar10 train` first/.test(e.message));
+    await assert.rejects(
+      loadModelSource(join(dir, 'models/model'), 'cpu'),
+      (e: unknown) => e instanceof UserError && /models\/model\/model\.json.*run `cifar10 train` first/.test(e.message),
+    );
     await assert.rejects(loadModelSource(dir, 'gpu'), /--backend gpu: expected one of auto, tensorflow, wasm, cpu/);
   });
 });

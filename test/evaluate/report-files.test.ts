@@ -40,7 +40,10 @@ describe('report files', () => {
   });
 
   it('names the file and line of a malformed predictions row', () => {
-    assert.throws(() => parsePredictionsCsv('id,true,predicted,confidence,top3\na,cat,dog,high,\n', 'p.csv'), (e: unknown) => e instanceof UserError && /p\.csv:2: confidence "high"/.test(e.message));
+    assert.throws(
+      () => parsePredictionsCsv('id,true,predicted,confidence,top3\na,cat,dog,high,\n', 'p.csv'),
+      (e: unknown) => e instanceof UserError && /p\.csv:2: confidence "high"/.test(e.message),
+    );
     assert.throws(() => parsePredictionsCsv('id,true,confidence\na,cat,0.5\n', 'p.csv'), /p\.csv:2: missing "predicted"/);
   });
 
@@ -57,7 +60,11 @@ describe('report files', () => {
     assert.deepEqual(back.per_class.dog, { precision: 0.5, recall: 0.5, f1: 0.5, support: 2 });
 
     await writeConfusionFiles(dir, { classes: CLASSES, matrix: metrics.confusion });
-    assert.deepEqual((await readConfusionJson(join(dir, 'confusion.json'))).matrix, [[1, 0, 0], [0, 1, 1], [0, 1, 0]]);
+    assert.deepEqual((await readConfusionJson(join(dir, 'confusion.json'))).matrix, [
+      [1, 0, 0],
+      [0, 1, 1],
+      [0, 1, 0],
+    ]);
     assert.equal(await readFile(join(dir, 'confusion.csv'), 'utf8'), formatConfusionCsv({ classes: CLASSES, matrix: metrics.confusion }));
     assert.equal(formatConfusionCsv({ classes: CLASSES, matrix: metrics.confusion }), 'true,cat,dog,frog\ncat,1,0,0\ndog,0,1,1\nfrog,0,1,0\n');
   });

@@ -50,7 +50,11 @@ describe('the experiment commands refuse bad flags and params before running any
   };
 
   it('exp matrix --seeds 1-100000000 names the flag, the count and the limit, without a stack', async () => {
-    refused(await runCli(root, ['exp', 'matrix', '--seeds', '1-100000000']), /^error: --seeds: 100000000 seeds, more than the 1000 cells a matrix runs at most; use fewer seeds/m, 'exp matrix --seeds 1-100000000');
+    refused(
+      await runCli(root, ['exp', 'matrix', '--seeds', '1-100000000']),
+      /^error: --seeds: 100000000 seeds, more than the 1000 cells a matrix runs at most; use fewer seeds/m,
+      'exp matrix --seeds 1-100000000',
+    );
     await nothingRan();
   });
 
@@ -62,7 +66,11 @@ describe('the experiment commands refuse bad flags and params before running any
   });
 
   it('names both counts when seeds × versions is over the limit', async () => {
-    refused(await runCli(root, ['exp', 'matrix', '--seeds', '1-400', '--versions', 'v1,v2,v3']), /^error: 400 seeds × 3 version specs = 1200 cells, more than the 1000 a matrix runs at most/m, '400 × 3');
+    refused(
+      await runCli(root, ['exp', 'matrix', '--seeds', '1-400', '--versions', 'v1,v2,v3']),
+      /^error: 400 seeds × 3 version specs = 1200 cells, more than the 1000 a matrix runs at most/m,
+      '400 × 3',
+    );
     await nothingRan();
   });
 
@@ -73,7 +81,11 @@ describe('the experiment commands refuse bad flags and params before running any
   });
 
   it('exp run -S train.lr=0 blames the override, before prepare starts', async () => {
-    refused(await runCli(root, ['exp', 'run', '-S', 'train.lr=0']), /^error: -S train\.lr=0: train\.lr: expected a value > 0, got 0 \(every schedule scales this rate, so at 0 the weights never change\)/m, 'exp run -S train.lr=0');
+    refused(
+      await runCli(root, ['exp', 'run', '-S', 'train.lr=0']),
+      /^error: -S train\.lr=0: train\.lr: expected a value > 0, got 0 \(every schedule scales this rate, so at 0 the weights never change\)/m,
+      'exp run -S train.lr=0',
+    );
     await nothingRan();
   });
 
@@ -96,7 +108,11 @@ describe('the experiment commands refuse bad flags and params before running any
   });
 
   it('refuses the other params that would train a useless model: no epochs, empty batches, a tuning rate of 0', async () => {
-    refused(await runCli(root, ['exp', 'run', '-S', 'train.epochs=0']), /^error: -S train\.epochs=0: train\.epochs: expected a value ≥ 1, got 0/m, '-S train.epochs=0');
+    refused(
+      await runCli(root, ['exp', 'run', '-S', 'train.epochs=0']),
+      /^error: -S train\.epochs=0: train\.epochs: expected a value ≥ 1, got 0/m,
+      '-S train.epochs=0',
+    );
     await nothingRan();
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [{ train: { batch_size: 0 } }, 'train.batch_size=0', /^UserError: -S train\.batch_size=0: train\.batch_size: expected a value ≥ 1, got 0/],
@@ -109,7 +125,11 @@ describe('the experiment commands refuse bad flags and params before running any
   });
 
   it('exp show --results <a file> names the file', async () => {
-    refused(await runCli(root, ['exp', 'show', '--results', 'params.yaml']), /^error: \S*\/params\.yaml is a file, not a results folder/m, 'exp show --results params.yaml');
+    refused(
+      await runCli(root, ['exp', 'show', '--results', 'params.yaml']),
+      /^error: \S*\/params\.yaml is a file, not a results folder/m,
+      'exp show --results params.yaml',
+    );
   });
 
   it('an environment with CIFAR10_VERBOSE=1 shows stacks as --verbose does (stage processes inherit it)', async () => {

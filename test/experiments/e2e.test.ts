@@ -33,7 +33,10 @@ test('the whole matrix runs end to end with the real stages and a tiny model: le
     await createSynthWorkspace(root, { imagesPerClass: 30, partitions: 3, partitionSize: 50, seed: 11 });
     await writeFile(join(root, 'params.yaml'), PARAMS);
     const result = await runMatrix({ root, seeds: SEEDS, versions: VERSIONS, jobs: 2 });
-    assert.deepEqual(result.failed.map((f) => `${f.runId}: ${f.error.message}`), []);
+    assert.deepEqual(
+      result.failed.map((f) => `${f.runId}: ${f.error.message}`),
+      [],
+    );
     const bundles = await listBundles(join(root, 'results/experiments'));
     assert.equal(bundles.length, 15);
 

@@ -49,7 +49,12 @@ test('a fresh git clone reproduces the committed dvc.lock byte for byte with rea
     assert.equal(again.data, 'rebuilt');
     assert.deepEqual(
       again.stages.map((s) => [s.stage, s.action]),
-      [['pull_data', 'ran'], ['prepare', 'ran'], ['train', 'ran'], ['evaluate', 'ran']],
+      [
+        ['pull_data', 'ran'],
+        ['prepare', 'ran'],
+        ['train', 'ran'],
+        ['evaluate', 'ran'],
+      ],
       'the cached outputs are not in git, so every stage runs',
     );
     assert.equal((await readFile(join(clone, 'dvc.lock'))).toString(), lock.toString(), 'dvc.lock, and so every output it hashes, is byte for byte the same');

@@ -4,7 +4,12 @@ import { findHardImages, formatHardImagesCsv } from '../../src/experiments/hard-
 
 const p = (id: string, trueClass: string, predictedClass: string) => ({ id, trueClass, predictedClass });
 
-const MEMBERSHIP = new Map([['a', ['v1']], ['b', ['v2']], ['c', ['v3']], ['e', ['v2']]]);
+const MEMBERSHIP = new Map([
+  ['a', ['v1']],
+  ['b', ['v2']],
+  ['c', ['v3']],
+  ['e', ['v2']],
+]);
 
 const RUNS = [
   { runId: 's42-v1', predictions: [p('a', 'cat', 'dog'), p('b', 'cat', 'cat'), p('c', 'ship', 'truck'), p('d', 'bird', 'frog')] },
@@ -22,12 +27,18 @@ test('an image is hard when wrong in every run that held it out, over at least m
 
 test('a lower threshold admits images wrong in most runs; ties in the wrong label go to class order', () => {
   const result = findHardImages(RUNS, { threshold: 0.6 });
-  assert.deepEqual(result.images.map((i) => [i.id, i.runsWrong, i.runsHeldOut, i.mostFrequentWrong]), [
-    ['a', 3, 3, 'dog'],
-    ['b', 2, 3, 'dog'],
-    ['c', 2, 3, 'airplane'],
-  ]);
-  assert.deepEqual(findHardImages(RUNS, { minRuns: 1 }).images.map((i) => i.id), ['a', 'd', 'e']);
+  assert.deepEqual(
+    result.images.map((i) => [i.id, i.runsWrong, i.runsHeldOut, i.mostFrequentWrong]),
+    [
+      ['a', 3, 3, 'dog'],
+      ['b', 2, 3, 'dog'],
+      ['c', 2, 3, 'airplane'],
+    ],
+  );
+  assert.deepEqual(
+    findHardImages(RUNS, { minRuns: 1 }).images.map((i) => i.id),
+    ['a', 'd', 'e'],
+  );
   // Every run scores every partition's test images, so the runs do not tell an image's partition: the manifests do.
   assert.deepEqual(findHardImages(RUNS, { minRuns: 1 }).images.find((i) => i.id === 'e')!.versions, [], 'unknown without the partition manifests');
   assert.deepEqual(findHardImages(RUNS, { minRuns: 1, membership: MEMBERSHIP }).images.find((i) => i.id === 'e')!.versions, ['v2']);

@@ -55,12 +55,20 @@ async function main(command: string): Promise<void> {
     await writeFile('models/model/training.json', JSON.stringify({ seed: p.train.seed }));
     await mkdir('reports', { recursive: true });
     await writeFile('reports/train_log.tsv', 'epoch\tloss\tacc\tval_loss\tval_acc\tlr\n1\t1\t0.5\t1\t0.5\t0.001\n');
-    await writeTiming('reports/timing.json', { train: { backend: 'fake', seconds: 1, images_per_second: 100, epochs: [{ epoch: 1, seconds: 1, images_per_second: 100 }] } });
+    await writeTiming('reports/timing.json', {
+      train: { backend: 'fake', seconds: 1, images_per_second: 100, epochs: [{ epoch: 1, seconds: 1, images_per_second: 100 }] },
+    });
   } else if (command === 'evaluate') {
     const test = JSON.parse(await readFile('data/prepared/test.json', 'utf8')) as { id: string; class: string }[];
     const labels = test.map((t) => CLASS_NAMES.indexOf(t.class as (typeof CLASS_NAMES)[number]));
     const predicted = test.map((t, i) => (fakeWrong(t.id, p.train.seed) ? (labels[i]! + 1) % 10 : labels[i]!));
-    const rows: PredictionRow[] = test.map((t, i) => ({ id: t.id, trueClass: t.class, predictedClass: CLASS_NAMES[predicted[i]!]!, confidence: 0.9, top: [{ className: CLASS_NAMES[predicted[i]!]!, probability: 0.9 }] }));
+    const rows: PredictionRow[] = test.map((t, i) => ({
+      id: t.id,
+      trueClass: t.class,
+      predictedClass: CLASS_NAMES[predicted[i]!]!,
+      confidence: 0.9,
+      top: [{ className: CLASS_NAMES[predicted[i]!]!, probability: 0.9 }],
+    }));
     const metrics = classificationMetrics({ trueLabels: labels, predictedLabels: predicted, classes: CLASS_NAMES });
     await writeMetricsJson('reports/metrics.json', toMetricsFile(metrics, { backend: 'fake', data_version: p.data.versions, seed: p.train.seed }));
     await writeConfusionFiles('reports', { classes: [...CLASS_NAMES], matrix: confusionMatrix(labels, predicted, 10) });

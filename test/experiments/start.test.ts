@@ -31,10 +31,17 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
       assert.ok(first.reports.includes(file), file);
     }
     assert.deepEqual(first.pictures, ['reports/confusion.png', 'reports/confusion_normalized.png', 'reports/learning_curves.png', 'reports/misclassified.png']);
-    assert.equal(await readFile(join(root, 'reports/tuning.csv'), 'utf8'), 'trial,arch,lr,batch_size,width,dropout,epochs,val_acc,val_loss,best_epoch,best\n', 'tune disabled: header only');
+    assert.equal(
+      await readFile(join(root, 'reports/tuning.csv'), 'utf8'),
+      'trial,arch,lr,batch_size,width,dropout,epochs,val_acc,val_loss,best_epoch,best\n',
+      'tune disabled: header only',
+    );
     for (const v of ['v1', 'v2', 'v3']) await readFile(join(root, 'data/partitions', `${v}.dvc`), 'utf8');
 
-    const lock = parseYaml(await readFile(join(root, 'dvc.lock'), 'utf8')) as { schema: string; stages: Record<string, { params?: Record<string, Record<string, unknown>> }> };
+    const lock = parseYaml(await readFile(join(root, 'dvc.lock'), 'utf8')) as {
+      schema: string;
+      stages: Record<string, { params?: Record<string, Record<string, unknown>> }>;
+    };
     assert.equal(lock.schema, '2.0');
     assert.deepEqual(Object.keys(lock.stages).sort(), [...STAGES].sort());
     assert.equal((lock.stages['train']!.params!['params.yaml']!['train'] as { epochs: number }).epochs, 1, 'the -S override is what ran');
@@ -45,12 +52,20 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     assert.equal(again.metrics.accuracy, first.metrics.accuracy);
 
     // A fresh clone: the .dvc files and dvc.lock are there, the data and the outputs are not.
-    await Promise.all(['data/cifar10', 'data/prepared', 'models', 'reports', ...['v1', 'v2', 'v3'].map((v) => `data/partitions/${v}`)].map((p) => rm(join(root, p), { recursive: true, force: true })));
+    await Promise.all(
+      ['data/cifar10', 'data/prepared', 'models', 'reports', ...['v1', 'v2', 'v3'].map((v) => `data/partitions/${v}`)].map((p) =>
+        rm(join(root, p), { recursive: true, force: true }),
+      ),
+    );
     const clone = await start({ root, quiet: true });
     assert.equal(clone.data, 'pulled');
     // The cache still holds prepare's output, so it is checked out as DVC does (the run-cache); train
     // has a cache: false output that is not a metric or plot, which DVC never keeps: it runs, and so does evaluate.
-    assert.deepEqual(actions(clone.stages), { pull_data: 'ran', prepare: 'restored', train: 'ran', evaluate: 'ran' }, 'outputs are missing: restored from the cache or run again');
+    assert.deepEqual(
+      actions(clone.stages),
+      { pull_data: 'ran', prepare: 'restored', train: 'ran', evaluate: 'ran' },
+      'outputs are missing: restored from the cache or run again',
+    );
     assert.equal(clone.metrics.test_images, 30);
 
     // A fresh clone with no remote configured (as this repository is committed): the partitions are

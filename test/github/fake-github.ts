@@ -14,10 +14,7 @@ import type { AddressInfo } from 'node:net';
  * answers every request with one status (GitHub's own bodies and headers for 401, 403, 404, 429).
  */
 
-export type Misbehaviour =
-  | { kind: 'never-answer' }
-  | { kind: 'no-body' }
-  | { kind: 'status'; status: 401 | 403 | 404 | 429 | 502; rateLimited?: boolean };
+export type Misbehaviour = { kind: 'never-answer' } | { kind: 'no-body' } | { kind: 'status'; status: 401 | 403 | 404 | 429 | 502; rateLimited?: boolean };
 
 export type Permission = 'read' | 'write' | 'none';
 
@@ -101,7 +98,10 @@ export class FakeGitHub {
   /** When set, every request gets this treatment instead of an answer. */
   misbehave: Misbehaviour | undefined;
 
-  constructor(readonly owner = 'octo', readonly repo = 'cifar') {}
+  constructor(
+    readonly owner = 'octo',
+    readonly repo = 'cifar',
+  ) {}
 
   addToken(token: string, user: FakeUser): void {
     this.users.set(token, user);
@@ -202,8 +202,7 @@ export class FakeGitHub {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
-    const forbidden = () =>
-      send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/issues/comments' });
+    const forbidden = () => send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/issues/comments' });
     const allowed = (scopes: string[], level: 'read' | 'write') => {
       if (level === 'write' && user.readOnly) return false;
       if (!user.permissions) return true;
@@ -276,7 +275,8 @@ export class FakeGitHub {
         return send(200, { total_count: runs.length, workflow_runs: slice(runs).map((r) => this.runJson(r)) });
       }
       const runId = Number(runArtifacts![1]);
-      if (!this.runs.some((r) => r.id === runId)) return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/actions/artifacts' });
+      if (!this.runs.some((r) => r.id === runId))
+        return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/actions/artifacts' });
       const name = url.searchParams.get('name');
       const artifacts = this.artifacts.filter((a) => a.runId === runId && (!name || a.name === name));
       return send(200, { total_count: artifacts.length, artifacts: slice(artifacts).map((a) => this.artifactJson(a)) });
@@ -300,7 +300,8 @@ export class FakeGitHub {
     allowed: (scopes: string[], level: 'read' | 'write') => boolean,
   ): void {
     const write = method !== 'GET';
-    if (!allowed(['contents'], write ? 'write' : 'read')) return send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/git' });
+    if (!allowed(['contents'], write ? 'write' : 'read'))
+      return send(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/git' });
     const sha = (type: string, content: string | Buffer) => createHash('sha1').update(`${type}\0`).update(content).digest('hex');
     const notFound = () => send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/git' });
     if (kind === 'blobs' && method === 'POST') {
@@ -314,9 +315,15 @@ export class FakeGitHub {
       return bytes ? send(200, { sha: rest, content: bytes.toString('base64'), encoding: 'base64', size: bytes.length }) : notFound();
     }
     if (kind === 'trees' && method === 'POST') {
-      const entries = (body.tree as { path: string; mode: string; type: 'blob'; sha: string }[]).map(({ path, mode, type, sha: s }) => ({ path, mode, type, sha: s }));
+      const entries = (body.tree as { path: string; mode: string; type: 'blob'; sha: string }[]).map(({ path, mode, type, sha: s }) => ({
+        path,
+        mode,
+        type,
+        sha: s,
+      }));
       if (typeof body.base_tree === 'string') entries.unshift(...(this.trees.get(body.base_tree) ?? []).filter((e) => !entries.some((n) => n.path === e.path)));
-      if (entries.some((e) => !this.blobs.has(e.sha) || e.path.split('/').some((p) => p === '' || p === '.' || p === '..'))) return send(422, { message: 'GitRPC::BadObjectState' });
+      if (entries.some((e) => !this.blobs.has(e.sha) || e.path.split('/').some((p) => p === '' || p === '.' || p === '..')))
+        return send(422, { message: 'GitRPC::BadObjectState' });
       const id = sha('tree', JSON.stringify(entries.sort((a, b) => a.path.localeCompare(b.path))));
       this.trees.set(id, entries);
       return send(201, { sha: id, tree: entries, truncated: false });
@@ -335,7 +342,9 @@ export class FakeGitHub {
     }
     if (kind === 'commits' && method === 'GET') {
       const commit = this.commits.get(rest ?? '');
-      return commit ? send(200, { sha: rest, tree: { sha: commit.tree }, parents: commit.parents.map((p) => ({ sha: p })), message: commit.message }) : notFound();
+      return commit
+        ? send(200, { sha: rest, tree: { sha: commit.tree }, parents: commit.parents.map((p) => ({ sha: p })), message: commit.message })
+        : notFound();
     }
     const branch = rest === undefined ? undefined : decodeURIComponent(rest).replace(/^heads\//, '');
     if (kind === 'ref' && method === 'GET') {

@@ -23,7 +23,9 @@ const marker = commentMarker();
 const repo = { owner: 'octo', repo: 'cifar' };
 
 /** GitHub's workflow_run payload for a fork PR's run (its `pull_requests` is empty). */
-const workflowRun = { workflow_run: { event: 'pull_request', head_sha: 'aaaa1111', head_branch: 'feature', head_repository: { owner: { login: 'eve' } }, pull_requests: [] } };
+const workflowRun = {
+  workflow_run: { event: 'pull_request', head_sha: 'aaaa1111', head_branch: 'feature', head_repository: { owner: { login: 'eve' } }, pull_requests: [] },
+};
 
 describe('a hostile GitHub API', () => {
   const github = new FakeGitHub();
@@ -63,7 +65,10 @@ describe('a hostile GitHub API', () => {
     it('post-comment says the token was refused on HTTP 401, without a stack', async () => {
       const run = await post({ token: EXPIRED });
       assert.equal(run.code, 1);
-      assert.match(run.stdout, /::error::GitHub refused the token: HTTP 401 \(Bad credentials[^)]*\) for GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls\. The token is wrong or expired/);
+      assert.match(
+        run.stdout,
+        /::error::GitHub refused the token: HTTP 401 \(Bad credentials[^)]*\) for GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls\. The token is wrong or expired/,
+      );
       assert.doesNotMatch(run.stdout, /HttpError/);
       assertNoStack(run.everything, 'post-comment on 401');
     });
@@ -85,8 +90,20 @@ describe('a hostile GitHub API', () => {
 
     it('report keeps its job when the API never answers: a warning names the timeout, the summary has the report', async () => {
       github.misbehave = { kind: 'never-answer' };
-      const prEvent = { pull_request: { number: 21, head: { sha: 'aaaa1111', repo: { full_name: 'octo/cifar' } }, base: { repo: { full_name: 'octo/cifar', name: 'cifar', owner: { login: 'octo' } } } } };
-      const run = await runActionProcess('report', { eventName: 'pull_request', event: prEvent, token: TOKEN, inputs: { bundles }, env: { GITHUB_API_URL: github.url, CIFAR10_GITHUB_TIMEOUT: '1' } });
+      const prEvent = {
+        pull_request: {
+          number: 21,
+          head: { sha: 'aaaa1111', repo: { full_name: 'octo/cifar' } },
+          base: { repo: { full_name: 'octo/cifar', name: 'cifar', owner: { login: 'octo' } } },
+        },
+      };
+      const run = await runActionProcess('report', {
+        eventName: 'pull_request',
+        event: prEvent,
+        token: TOKEN,
+        inputs: { bundles },
+        env: { GITHUB_API_URL: github.url, CIFAR10_GITHUB_TIMEOUT: '1' },
+      });
       runs.push(run);
       assert.equal(run.code, 0, run.everything);
       assert.equal(run.outputs['comment-action'], 'failed');
@@ -114,11 +131,17 @@ describe('a hostile GitHub API', () => {
       assert.fail('the call succeeded');
     };
     const listPulls = (options: { baseUrl?: string; timeoutSeconds?: number; repo?: string } = {}) =>
-      gitHubClient(TOKEN, { baseUrl: options.baseUrl ?? github.url, timeoutSeconds: options.timeoutSeconds }).rest.pulls.list({ ...repo, repo: options.repo ?? repo.repo });
+      gitHubClient(TOKEN, { baseUrl: options.baseUrl ?? github.url, timeoutSeconds: options.timeoutSeconds }).rest.pulls.list({
+        ...repo,
+        repo: options.repo ?? repo.repo,
+      });
 
     it('403: a read-only token or a missing permission', async () => {
       github.misbehave = { kind: 'status', status: 403 };
-      assert.match(await meaning(listPulls()), /^GitHub forbade GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls: HTTP 403 \(Resource not accessible by integration[^)]*\)\. The token is read-only \(pull requests from forks get one\) or lacks a permission/);
+      assert.match(
+        await meaning(listPulls()),
+        /^GitHub forbade GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls: HTTP 403 \(Resource not accessible by integration[^)]*\)\. The token is read-only \(pull requests from forks get one\) or lacks a permission/,
+      );
     });
 
     it('a 403 or 429 of the rate limit is told apart from a refusal', async () => {
@@ -129,33 +152,51 @@ describe('a hostile GitHub API', () => {
     });
 
     it('404: a repository or pull request that does not exist or cannot be seen', async () => {
-      assert.match(await meaning(listPulls({ repo: 'gone' })), /^GitHub answered 404 Not Found for GET 127\.0\.0\.1:\d+\/repos\/octo\/gone\/pulls: the repository or pull request does not exist, or the token cannot see it/);
+      assert.match(
+        await meaning(listPulls({ repo: 'gone' })),
+        /^GitHub answered 404 Not Found for GET 127\.0\.0\.1:\d+\/repos\/octo\/gone\/pulls: the repository or pull request does not exist, or the token cannot see it/,
+      );
     });
 
     it('5xx: GitHub having trouble', async () => {
       github.misbehave = { kind: 'status', status: 502 };
-      assert.match(await meaning(listPulls()), /^GitHub answered HTTP 502 \(Server Error[^)]*\) for GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls; GitHub is having trouble: re-run the job later/);
+      assert.match(
+        await meaning(listPulls()),
+        /^GitHub answered HTTP 502 \(Server Error[^)]*\) for GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls; GitHub is having trouble: re-run the job later/,
+      );
     });
 
     it('an answer whose body never comes is a timeout too, GraphQL included', async () => {
       github.misbehave = { kind: 'no-body' };
-      assert.match(await meaning(listPulls({ timeoutSeconds: 0.5 })), /^timeout: the GitHub API did not answer GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls within 0\.5 s/);
+      assert.match(
+        await meaning(listPulls({ timeoutSeconds: 0.5 })),
+        /^timeout: the GitHub API did not answer GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls within 0\.5 s/,
+      );
       const client = gitHubClient(TOKEN, { baseUrl: github.url, timeoutSeconds: 0.5 });
-      assert.match(await meaning(upsertMarkedComment(client, { ...repo, number: 21 }, marker, `${marker}\nx`)), /^timeout: the GitHub API did not answer POST 127\.0\.0\.1:\d+\/graphql within 0\.5 s/);
+      assert.match(
+        await meaning(upsertMarkedComment(client, { ...repo, number: 21 }, marker, `${marker}\nx`)),
+        /^timeout: the GitHub API did not answer POST 127\.0\.0\.1:\d+\/graphql within 0\.5 s/,
+      );
     });
 
     it('an API that cannot be reached at all', async () => {
       const closed = new FakeGitHub();
       await closed.start();
       await closed.stop();
-      assert.match(await meaning(listPulls({ baseUrl: closed.url })), /^could not reach the GitHub API: GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls failed \(.*ECONNREFUSED.*\); check GITHUB_API_URL/);
+      assert.match(
+        await meaning(listPulls({ baseUrl: closed.url })),
+        /^could not reach the GitHub API: GET 127\.0\.0\.1:\d+\/repos\/octo\/cifar\/pulls failed \(.*ECONNREFUSED.*\); check GITHUB_API_URL/,
+      );
     });
 
     it('a timeout setting that is not a number of seconds', () => {
       const saved = process.env.CIFAR10_GITHUB_TIMEOUT;
       process.env.CIFAR10_GITHUB_TIMEOUT = 'soon';
       try {
-        assert.throws(() => gitHubClient(TOKEN, { baseUrl: github.url }), /^UserError: CIFAR10_GITHUB_TIMEOUT is "soon"; set it to a number of seconds above 0/);
+        assert.throws(
+          () => gitHubClient(TOKEN, { baseUrl: github.url }),
+          /^UserError: CIFAR10_GITHUB_TIMEOUT is "soon"; set it to a number of seconds above 0/,
+        );
       } finally {
         if (saved === undefined) delete process.env.CIFAR10_GITHUB_TIMEOUT;
         else process.env.CIFAR10_GITHUB_TIMEOUT = saved;

@@ -13,7 +13,10 @@ describe('planMatrix', () => {
     for (const event of ['push', 'merge_group', 'pull_request']) {
       const plan = planMatrix(event, {}, defaults);
       assert.equal(plan.kind, 'quick');
-      assert.deepEqual(plan.cells.map((c) => c.cell), ['s1-v1', 's2-v1']);
+      assert.deepEqual(
+        plan.cells.map((c) => c.cell),
+        ['s1-v1', 's2-v1'],
+      );
     }
   });
 

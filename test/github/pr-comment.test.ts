@@ -89,13 +89,18 @@ describe('the hard images of a PR comment', () => {
   it('are "wrong in k of N runs", every run scoring every test image, with the partition when the manifests are at hand', async () => {
     await withTempDir('hard-comment-', async (dir) => {
       const bundlesDir = join(dir, 'bundles');
-      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1+v2', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
-      for (const seed of [1, 2]) await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
+      for (const seed of [1, 2])
+        await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1+v2', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
+      for (const seed of [1, 2])
+        await writeSyntheticBundle(bundlesDir, { seed, versions: 'v1', accuracy: 0.9, images: 300, alwaysWrong: ['test-00003', 'test-00250'] });
       const without = await buildExperimentsReport({ bundlesDir });
       assert.match(without.comment, /\| id +\| class +\| +wrong in \| mostly taken for \|\n/, 'no partition column without the manifests');
       assert.match(without.comment, /`test-00003` +\| [a-z]+ +\| +4 of 4 runs \(100%\) \| [a-z]+ +\|\n/);
       const partitionsDir = join(dir, 'partitions');
-      for (const [v, ids] of [['v1', ['test-00003']], ['v2', ['test-00250']]] as const) {
+      for (const [v, ids] of [
+        ['v1', ['test-00003']],
+        ['v2', ['test-00250']],
+      ] as const) {
         await mkdir(join(partitionsDir, v), { recursive: true });
         await writeFile(join(partitionsDir, v, 'manifest.csv'), `id,class,source\n${ids.map((id) => `${id},cat,test_batch.bin:0`).join('\n')}\n`);
       }
@@ -111,7 +116,12 @@ describe('the example in the docs', () => {
     await withTempDir('docs-example-', async (dir) => {
       for (const seed of [42, 100, 2025]) {
         for (const versions of ['v1', 'v1+v2+v3']) {
-          await writeSyntheticBundle(join(dir, 'bundles'), { seed, versions, accuracy: versions === 'v1' ? 0.66 : 0.74, alwaysWrong: ['test-00003', 'test-00011'] });
+          await writeSyntheticBundle(join(dir, 'bundles'), {
+            seed,
+            versions,
+            accuracy: versions === 'v1' ? 0.66 : 0.74,
+            alwaysWrong: ['test-00003', 'test-00011'],
+          });
           await writeSyntheticBundle(join(dir, 'baseline'), { seed, versions, accuracy: versions === 'v1' ? 0.69 : 0.74, salt: 1 });
         }
       }
@@ -149,10 +159,23 @@ describe('the example in the docs', () => {
       const matrix = await readMatrix(await listBundles(bundlesDir));
       let records: HistoryRecord[] = [];
       for (const [night, shift] of [0, -0.1, -0.05, 0.02].entries()) {
-        const runs = matrix.map(({ bundle, extras }) => ({ bundle: { ...bundle, metrics: { ...bundle.metrics, accuracy: 0.6 + shift }, manifest: { ...bundle.manifest, finished: `2026-11-0${night + 1}T03:00:00Z` } }, extras }));
-        records = mergeHistory(records, matrixRecords(runs, undefined, { event: 'schedule', workflowRun: { id: 100 + night, attempt: 1, url: '' } }), { retentionDays: 9999, now: new Date('2026-11-05') }).records;
+        const runs = matrix.map(({ bundle, extras }) => ({
+          bundle: {
+            ...bundle,
+            metrics: { ...bundle.metrics, accuracy: 0.6 + shift },
+            manifest: { ...bundle.manifest, finished: `2026-11-0${night + 1}T03:00:00Z` },
+          },
+          extras,
+        }));
+        records = mergeHistory(records, matrixRecords(runs, undefined, { event: 'schedule', workflowRun: { id: 100 + night, attempt: 1, url: '' } }), {
+          retentionDays: 9999,
+          now: new Date('2026-11-05'),
+        }).records;
       }
-      const report = await buildExperimentsReport({ bundlesDir, history: { records: records.filter((r): r is RunRecord => r.kind === 'run'), pageUrl: 'https://octo.github.io/cifar10-ci/' } });
+      const report = await buildExperimentsReport({
+        bundlesDir,
+        history: { records: records.filter((r): r is RunRecord => r.kind === 'run'), pageUrl: 'https://octo.github.io/cifar10-ci/' },
+      });
       assert.match(report.comment, /### Main over its last runs\n\n`v1` ▇▁▄█ 62\.0% \(mean accuracy over seeds, last 4 matrices of main\)/);
       assert.match(report.comment, /\[experiment page\]\(https:\/\/octo\.github\.io\/cifar10-ci\/\)/);
       const none = await buildExperimentsReport({ bundlesDir, history: { records: [] } });

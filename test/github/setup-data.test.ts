@@ -13,7 +13,12 @@ function folderCache(store: string, log: string[]): CacheService {
   return {
     async restore(paths, key, restoreKeys) {
       const keys = await readdir(store).catch(() => [] as string[]);
-      const hit = keys.includes(key) ? key : keys.sort().reverse().find((k) => restoreKeys.some((prefix) => k.startsWith(prefix)));
+      const hit = keys.includes(key)
+        ? key
+        : keys
+            .sort()
+            .reverse()
+            .find((k) => restoreKeys.some((prefix) => k.startsWith(prefix)));
       log.push(`restore ${hit ?? 'miss'}`);
       if (hit) for (const [i, path] of paths.entries()) await cp(join(store, hit, String(i)), resolve(path), { recursive: true });
       return hit;
@@ -63,7 +68,10 @@ describe('setupData', () => {
         assert.equal(second.source, 'remote');
         assert.equal(second.cacheSaved, false, 'an exact hit is not saved again');
         assert.equal((await readdir(join(ws.partitionsDir, 'v2', 'airplane'))).length > 0, true);
-        assert.deepEqual(log.filter((l) => !l.startsWith('warning')), [`restore miss`, `save ${first.cacheKey}`, `restore ${first.cacheKey}`]);
+        assert.deepEqual(
+          log.filter((l) => !l.startsWith('warning')),
+          [`restore miss`, `save ${first.cacheKey}`, `restore ${first.cacheKey}`],
+        );
       } finally {
         process.chdir(cwd);
       }

@@ -16,13 +16,16 @@ register(
 );
 
 test('an installed tfjs-node that fails to load is named with its error when asked for explicitly, not reported as missing', async () => {
-  await assert.rejects(selectBackend('tensorflow', () => {}), (error: unknown) => {
-    assert.ok(error instanceof UserError);
-    assert.match(error.message, /^--backend tensorflow: @tensorflow\/tfjs-node is installed but does not load \(libtensorflow\.so\.2: cannot open/);
-    assert.doesNotMatch(error.message, /npm install/);
-    assert.equal((error.cause as Error).message, BROKEN);
-    return true;
-  });
+  await assert.rejects(
+    selectBackend('tensorflow', () => {}),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /^--backend tensorflow: @tensorflow\/tfjs-node is installed but does not load \(libtensorflow\.so\.2: cannot open/);
+      assert.doesNotMatch(error.message, /npm install/);
+      assert.equal((error.cause as Error).message, BROKEN);
+      return true;
+    },
+  );
 });
 
 test('auto logs one line with the reason, then falls back to wasm', async () => {

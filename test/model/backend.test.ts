@@ -32,7 +32,10 @@ describe('backend selection', () => {
     if (available) {
       assert.equal((await selectBackend('tensorflow')).name, 'tensorflow');
     } else {
-      await assert.rejects(selectBackend('tensorflow'), (error: unknown) => error instanceof UserError && /npm install @tensorflow\/tfjs-node/.test(error.message));
+      await assert.rejects(
+        selectBackend('tensorflow'),
+        (error: unknown) => error instanceof UserError && /npm install @tensorflow\/tfjs-node/.test(error.message),
+      );
     }
   });
 

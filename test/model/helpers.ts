@@ -20,8 +20,18 @@ export interface SynthSplits {
 export async function synthSplits(root: string, imagesPerClass = 60): Promise<SynthSplits> {
   const ws = await createSynthWorkspace(root, { imagesPerClass, partitions: 1, partitionSize: imagesPerClass * 10, seed: 5 });
   const preparedDir = join(root, 'data', 'prepared');
-  await prepareData({ partitionsDir: ws.partitionsDir, outDir: preparedDir, data: { versions: 'v1' }, prepare: { seed: 1, train: 0.7, val: 0.15, test: 0.15 }, quiet: true });
-  const [train, val, test] = await Promise.all([readPackedSplit(preparedDir, 'train'), readPackedSplit(preparedDir, 'val'), readPackedSplit(preparedDir, 'test')]);
+  await prepareData({
+    partitionsDir: ws.partitionsDir,
+    outDir: preparedDir,
+    data: { versions: 'v1' },
+    prepare: { seed: 1, train: 0.7, val: 0.15, test: 0.15 },
+    quiet: true,
+  });
+  const [train, val, test] = await Promise.all([
+    readPackedSplit(preparedDir, 'train'),
+    readPackedSplit(preparedDir, 'val'),
+    readPackedSplit(preparedDir, 'test'),
+  ]);
   return { preparedDir, train, val, test };
 }
 

@@ -34,7 +34,14 @@ describe('training on the wasm backend', () => {
     const modelDir = join(root, 'models', 'model');
     const logFile = join(root, 'reports', 'train_log.tsv');
     const backend = await selectBackend('wasm');
-    const { training: info, timing } = await trainOnPrepared({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 6, width: 1, batch_size: 16 }), backend, quiet: true });
+    const { training: info, timing } = await trainOnPrepared({
+      preparedDir: data.preparedDir,
+      modelDir,
+      logFile,
+      params: testParams({ epochs: 6, width: 1, batch_size: 16 }),
+      backend,
+      quiet: true,
+    });
     assert.ok(info.bestValAcc > 0.45, `val accuracy ${info.bestValAcc} should be far above chance (0.1)`);
     assert.equal(info.backend, 'wasm');
     assert.equal(info.epochsRun, 6);
@@ -50,7 +57,10 @@ describe('training on the wasm backend', () => {
     assert.ok(!('seconds' in info) && !('imagesPerSecond' in info));
     assert.deepEqual(await readTiming(join(root, 'reports', 'timing.json')), { train: timing });
     assert.equal(timing.backend, 'wasm');
-    assert.deepEqual(timing.epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      timing.epochs.map((e) => e.epoch),
+      [1, 2, 3, 4, 5, 6],
+    );
     assert.ok(timing.seconds > 0 && timing.images_per_second > 0 && timing.epochs.every((e) => e.seconds > 0 && e.images_per_second > 0));
 
     // The saved model is the best checkpoint: scoring it reproduces the best epoch's val accuracy.
@@ -83,7 +93,10 @@ describe('training on the wasm backend', () => {
     const ofMirror = predictProbabilities(trained, mirrored, { batchSize: 16 });
     const withTta = predictProbabilities(trained, data.test, { batchSize: 16, flipTta: true });
     assert.equal(tf.memory().numTensors, before, 'flip TTA frees its tensors');
-    assert.ok(withTta.some((p, i) => Math.abs(p - probabilities[i]!) > 1e-4), 'the mirror changes some probabilities');
+    assert.ok(
+      withTta.some((p, i) => Math.abs(p - probabilities[i]!) > 1e-4),
+      'the mirror changes some probabilities',
+    );
     withTta.forEach((p, i) => assert.ok(Math.abs(p - (probabilities[i]! + ofMirror[i]!) / 2) < 1e-5, `probability ${i}`));
     trained.model.dispose();
   });
@@ -96,14 +109,21 @@ describe('training on the wasm backend', () => {
     const logFile = join(root, 'reports', 'log-is-a-folder');
     await mkdir(logFile, { recursive: true });
     const backend = await selectBackend('wasm');
-    await assert.rejects(trainOnPrepared({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 2, width: 0.25 }), backend, quiet: true }));
+    await assert.rejects(
+      trainOnPrepared({ preparedDir: data.preparedDir, modelDir, logFile, params: testParams({ epochs: 2, width: 0.25 }), backend, quiet: true }),
+    );
     await access(join(modelDir, 'model.json'));
     await assert.rejects(access(join(modelDir, 'training.json')), { code: 'ENOENT' });
   });
 
   test('the same seed, data and backend give the same weights and metrics; another seed does not', async () => {
     const params = testParams({ epochs: 2, dropout: 0.2, arch: 'bn', width: 0.25 });
-    const train = { ...data.train, ids: data.train.ids.slice(0, 160), labels: data.train.labels.subarray(0, 160), pixels: data.train.pixels.subarray(0, 160 * 3072) };
+    const train = {
+      ...data.train,
+      ids: data.train.ids.slice(0, 160),
+      labels: data.train.labels.subarray(0, 160),
+      pixels: data.train.pixels.subarray(0, 160 * 3072),
+    };
     const a = await fitModel({ train, val: data.val, params, quiet: true });
     const b = await fitModel({ train, val: data.val, params, quiet: true });
     const c = await fitModel({ train, val: data.val, params: { ...params, seed: params.seed + 1 }, quiet: true });
@@ -120,7 +140,13 @@ describe('training on the wasm backend', () => {
   test('no tensors leak: tf.memory() is the same after every epoch, and back to the start once the model is disposed', async () => {
     const start = tf.memory().numTensors;
     const counts: number[] = [];
-    const fit = await fitModel({ train: data.val, val: data.val, params: testParams({ epochs: 3, arch: 'bn', width: 0.25, dropout: 0.1 }), quiet: true, onEpoch: () => void counts.push(tf.memory().numTensors) });
+    const fit = await fitModel({
+      train: data.val,
+      val: data.val,
+      params: testParams({ epochs: 3, arch: 'bn', width: 0.25, dropout: 0.1 }),
+      quiet: true,
+      onEpoch: () => void counts.push(tf.memory().numTensors),
+    });
     assert.equal(counts.length, 3);
     assert.equal(counts[1], counts[0]);
     assert.equal(counts[2], counts[0]);
@@ -131,7 +157,13 @@ describe('training on the wasm backend', () => {
   test('early stopping ends training after `patience` epochs without a better val accuracy, keeping the best epoch', async () => {
     // lr 0: the weights never change, so no later epoch can beat the first.
     const saved: number[] = [];
-    const fit = await fitModel({ train: data.val, val: data.val, params: testParams({ epochs: 10, lr: 0, patience: 2 }), quiet: true, onImproved: (_, r) => void saved.push(r.epoch) });
+    const fit = await fitModel({
+      train: data.val,
+      val: data.val,
+      params: testParams({ epochs: 10, lr: 0, patience: 2 }),
+      quiet: true,
+      onImproved: (_, r) => void saved.push(r.epoch),
+    });
     assert.equal(fit.history.length, 3);
     assert.equal(fit.stoppedEarly, true);
     assert.equal(fit.best.epoch, 1);

@@ -46,14 +46,27 @@ describe('hyperparameter tuning', () => {
     assert.equal(result.params.lr, 0.005, 'the best knobs go on to the full training run');
     assert.equal(result.params.epochs, testParams().epochs, 'the full run keeps train.epochs');
     const rows = parse(await readFile(csvFile, 'utf8'), { columns: true }) as Record<string, string>[];
-    assert.deepEqual(rows.map((r) => [r['lr'], r['best']]), [['0', 'false'], ['0.005', 'true']]);
+    assert.deepEqual(
+      rows.map((r) => [r['lr'], r['best']]),
+      [
+        ['0', 'false'],
+        ['0.005', 'true'],
+      ],
+    );
     assert.equal(Number(rows[1]!['val_acc']).toFixed(4), result.best.valAcc.toFixed(4));
   });
 
   test('grid search runs the combinations in order; random search a seeded sample; both stop at tune.trials', () => {
     const base = testParams();
     const grid = plannedTrials(tuneParams({ strategy: 'grid', lr: [1, 2], width: [0.5, 1], trials: 3 }), base);
-    assert.deepEqual(grid.map((c) => [c.lr, c.width]), [[1, 0.5], [1, 1], [2, 0.5]]);
+    assert.deepEqual(
+      grid.map((c) => [c.lr, c.width]),
+      [
+        [1, 0.5],
+        [1, 1],
+        [2, 0.5],
+      ],
+    );
     const space = tuneParams({ strategy: 'random', lr: [1, 2, 3, 4], dropout: [0, 0.5], trials: 5 });
     const sample = plannedTrials(space, base);
     assert.equal(sample.length, 5);
@@ -63,7 +76,14 @@ describe('hyperparameter tuning', () => {
   });
 
   test('ties in val accuracy go to the lower val loss', () => {
-    const trial = (n: number, valAcc: number, valLoss: number): TrialResult => ({ trial: n, config: { ...testParams(), lr: n }, valAcc, valLoss, bestEpoch: 1, seconds: 1 });
+    const trial = (n: number, valAcc: number, valLoss: number): TrialResult => ({
+      trial: n,
+      config: { ...testParams(), lr: n },
+      valAcc,
+      valLoss,
+      bestEpoch: 1,
+      seconds: 1,
+    });
     assert.equal(bestTrial([trial(1, 0.5, 1.2), trial(2, 0.6, 1.5), trial(3, 0.6, 1.1)])!.trial, 3);
   });
 
@@ -85,7 +105,11 @@ describe('hyperparameter tuning', () => {
     assert.match(await readFile(join(root, 'reports', 'train_log.tsv'), 'utf8'), /^epoch\tloss/);
     assert.ok(!('seconds' in rows[0]!), 'tuning.csv holds no wall-clock column (dvc.lock hashes it)');
     const timing = await readTiming(join(root, 'reports', 'timing.json'));
-    assert.deepEqual(timing?.tune?.trials.map((t) => t.trial), [1, 2], 'trial times are in the timing file');
+    assert.deepEqual(
+      timing?.tune?.trials.map((t) => t.trial),
+      [1, 2],
+      'trial times are in the timing file',
+    );
     assert.equal(timing?.train?.backend, 'wasm');
   });
 });

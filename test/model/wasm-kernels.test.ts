@@ -50,7 +50,10 @@ describe('wasm training kernels', () => {
           const inputs = [randomInput([2, 9, 10, 3], random), randomInput([kernel, kernel, 3, 4], random), randomInput([4], random)];
           // Weighting the output makes every output position's gradient distinct.
           const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-            tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: stride, pad, bias: b, activation: 'relu' }).square().sum();
+            tf.fused
+              .conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: stride, pad, bias: b, activation: 'relu' })
+              .square()
+              .sum();
           await assertSameGradients(f as never, inputs, `conv ${kernel}/${stride}/${pad}`);
         });
       }
@@ -61,7 +64,11 @@ describe('wasm training kernels', () => {
     test(`an RGB first layer (3 → 16 channels, 3×3, ${pad} padding) has the cpu gradients`, async () => {
       const random = new Random(pad === 'same' ? 43 : 47);
       const inputs = [randomInput([2, 9, 10, 3], random), randomInput([3, 3, 3, 16], random), randomInput([16], random)];
-      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad, bias: b, activation: 'relu' }).square().sum();
+      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.fused
+          .conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad, bias: b, activation: 'relu' })
+          .square()
+          .sum();
       await assertSameGradients(f as never, inputs, `rgb ${pad}`);
     });
   }
@@ -78,19 +85,31 @@ describe('wasm training kernels', () => {
     const input = randomInput([2, 8, 6, 3], random);
     input.data.forEach((v, i) => (input.data[i] = -Math.abs(v) - 0.1));
     const weights = tf.tidy(() => tf.keep(tf.range(1, 2 * 4 * 3 * 3 + 1).reshape([2, 4, 3, 3])));
-    const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').mul(weights).sum();
+    const f = (x: tf.Tensor) =>
+      tf
+        .maxPool(x as tf.Tensor4D, 2, 2, 'valid')
+        .mul(weights)
+        .sum();
     await assertSameGradients(f as never, [input], 'maxpool');
   });
 
   test('2×2 max pooling of odd-sized input (the last row and column are dropped) has the cpu gradients', async () => {
     const input = randomInput([1, 7, 5, 2], new Random(11));
-    const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').square().sum();
+    const f = (x: tf.Tensor) =>
+      tf
+        .maxPool(x as tf.Tensor4D, 2, 2, 'valid')
+        .square()
+        .sum();
     await assertSameGradients(f as never, [input], 'maxpool odd');
   });
 
   test('max pooling with overlapping 3×3 windows at stride 2 and same padding has the cpu gradients', async () => {
     const input = randomInput([2, 7, 8, 6], new Random(17));
-    const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same').square().sum();
+    const f = (x: tf.Tensor) =>
+      tf
+        .maxPool(x as tf.Tensor4D, 3, 2, 'same')
+        .square()
+        .sum();
     await assertSameGradients(f as never, [input], 'maxpool 3/2 same');
   });
 
@@ -130,13 +149,25 @@ describe('wasm training kernels', () => {
   test('a ReLU has the cpu gradient, zero where its input is not positive', async () => {
     const input = randomInput([5, 7], new Random(29));
     input.data[3] = 0;
-    await assertSameGradients(((x: tf.Tensor) => tf.relu(x).mul(tf.range(0, 35).reshape([5, 7])).sum()) as never, [input], 'relu');
+    await assertSameGradients(
+      ((x: tf.Tensor) =>
+        tf
+          .relu(x)
+          .mul(tf.range(0, 35).reshape([5, 7]))
+          .sum()) as never,
+      [input],
+      'relu',
+    );
   });
 
   test('a dense layer (matmul then bias) has the cpu gradients through the transposed matmuls', async () => {
     const random = new Random(5);
     const inputs = [randomInput([6, 11], random), randomInput([11, 4], random), randomInput([4], random)];
-    const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'relu' }).square().sum();
+    const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
+      tf.fused
+        .matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'relu' })
+        .square()
+        .sum();
     await assertSameGradients(f as never, inputs, 'dense');
   });
 
@@ -156,7 +187,14 @@ describe('wasm training kernels', () => {
 
   test('batch normalisation in training mode (whose gradient tiles) has the cpu gradients', async () => {
     const random = new Random(13);
-    const weights = tf.tidy(() => tf.keep(tf.range(0, 4 * 3 * 3 * 5).reshape([4, 3, 3, 5]).div(100)));
+    const weights = tf.tidy(() =>
+      tf.keep(
+        tf
+          .range(0, 4 * 3 * 3 * 5)
+          .reshape([4, 3, 3, 5])
+          .div(100),
+      ),
+    );
     const inputs = [randomInput([4, 3, 3, 5], random), randomInput([5], random), randomInput([5], random)];
     const f = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
@@ -167,7 +205,15 @@ describe('wasm training kernels', () => {
 
   test('tile of non-broadcast axes (the stock path) still gives the right values', async () => {
     await tf.setBackend('wasm');
-    const tiled = tf.tidy(() => tf.tile(tf.tensor2d([[1, 2], [3, 4]]), [2, 1]));
+    const tiled = tf.tidy(() =>
+      tf.tile(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+        [2, 1],
+      ),
+    );
     assert.deepEqual(Array.from(await tiled.data()), [1, 2, 3, 4, 1, 2, 3, 4]);
     tiled.dispose();
   });
@@ -176,7 +222,8 @@ describe('wasm training kernels', () => {
     await tf.setBackend('wasm');
     const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 1);
     const w = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 2);
-    const run = () => tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), 2, 2, 'valid').sum())([x, w]));
+    const run = () =>
+      tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), 2, 2, 'valid').sum())([x, w]));
     run();
     const before = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gitFilesOf, parsePipeline, readPipeline } from '../../src/dvc/index.js';
 
-test("the files to commit after a repro are dvc.lock, the params files, the cache: false outputs and the .gitignore beside each cached output", async () => {
+test('the files to commit after a repro are dvc.lock, the params files, the cache: false outputs and the .gitignore beside each cached output', async () => {
   const pipeline = await readPipeline(process.cwd());
   assert.deepEqual(gitFilesOf(pipeline, ['train', 'evaluate']), [
     'dvc.lock',
@@ -21,6 +21,9 @@ test("the files to commit after a repro are dvc.lock, the params files, the cach
 
 test('paths are relative to the folder of dvc.yaml, through a stage wdir', () => {
   const root = join('/', 'project');
-  const pipeline = parsePipeline('stages:\n  s:\n    cmd: run\n    wdir: sub\n    params: [x]\n    outs: [out/model, {m.json: {cache: false}}]\n', join(root, 'dvc.yaml'));
+  const pipeline = parsePipeline(
+    'stages:\n  s:\n    cmd: run\n    wdir: sub\n    params: [x]\n    outs: [out/model, {m.json: {cache: false}}]\n',
+    join(root, 'dvc.yaml'),
+  );
   assert.deepEqual(gitFilesOf(pipeline, ['s']), ['dvc.lock', 'sub/params.yaml', 'sub/out/.gitignore', 'sub/m.json']);
 });

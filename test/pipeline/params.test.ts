@@ -49,7 +49,7 @@ test('a key that does not exist is refused unless added with +, and nothing is w
   assert.deepEqual(parse(await readFile(join(dir, 'params.yaml'), 'utf8')).train, { seed: 5, momentum: 0.9 });
 });
 
-test('-S on a params file that does not parse names the parser\'s message and the fix', async (t) => {
+test("-S on a params file that does not parse names the parser's message and the fix", async (t) => {
   const dir = await tempDir(t, 'params-test-');
   await writeTree(dir, { 'params.yaml': 'train:\n  seed: 42\n lr: 1\n' });
   await assert.rejects(applyOverrides(dir, ['train.seed=7']), /params\.yaml is not valid YAML: .*line 3.*\nFix .*params\.yaml at the line shown above/s);

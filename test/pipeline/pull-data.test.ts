@@ -51,7 +51,10 @@ test('pull_data refuses a partition changed without `data add`, and a repo witho
   t.after(() => rm(join(root, '..', `${root.split('/').pop()}-remote`), { recursive: true, force: true }));
   await versionedPartitions(root);
   await writeFile(join(root, 'data/partitions/v1/cat/a.png'), 'edited');
-  await assert.rejects(pullData({ root }), /data\/partitions\/v1 differ from their \.dvc files; record the change with `cifar10 data add data\/partitions\/v1`/);
+  await assert.rejects(
+    pullData({ root }),
+    /data\/partitions\/v1 differ from their \.dvc files; record the change with `cifar10 data add data\/partitions\/v1`/,
+  );
   const empty = await tempDir(t, 'pull-data-test-');
   await initRepo(empty);
   await assert.rejects(pullData({ root: empty }), /no partitions are tracked/);
@@ -76,7 +79,10 @@ test('the pull-data command rebuilds a missing partition from CIFAR-10 when no r
     await rm(join(root, 'data/partitions/v2'), { recursive: true });
     await rm(join(root, '.dvc/cache'), { recursive: true });
     const cli = join(process.cwd(), 'dist', 'src', 'cli.js');
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'pull-data', '--source', ws.tarball, '--quiet'], { cwd: root, env: { ...process.env, CIFAR10_CACHE: join(root, '.cache', 'cifar10') } });
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'pull-data', '--source', ws.tarball, '--quiet'], {
+      cwd: root,
+      env: { ...process.env, CIFAR10_CACHE: join(root, '.cache', 'cifar10') },
+    });
     assert.match(stdout, /3 partition\(s\) in place \(pulled data\/partitions\/v2\)/);
     assert.deepEqual(await readTree(join(root, 'data/partitions/v2')), before);
   });

@@ -62,14 +62,23 @@ const repro = (root: string, extra: Partial<Parameters<typeof reproduce>[0]> = {
 test('a fresh pipeline runs every stage in dependency order and writes dvc.lock as docs/dvc-format.md §5 describes', async (t) => {
   const root = await project(t);
   const outcomes = await repro(root);
-  assert.deepEqual(outcomes.map((o) => [o.stage, o.action]), [['prepare', 'ran'], ['report', 'ran']]);
+  assert.deepEqual(
+    outcomes.map((o) => [o.stage, o.action]),
+    [
+      ['prepare', 'ran'],
+      ['report', 'ran'],
+    ],
+  );
   assert.deepEqual(await runs(root), ['prepare', 'report']);
 
   const raw = await hashPath(join(root, 'data/raw.txt'));
   const prepared = await hashPath(join(root, 'out/prepared.txt'));
   const report = await hashPath(join(root, 'out/report'));
   const metrics = await hashPath(join(root, 'metrics.json'));
-  const cmd = (name: string) => PIPELINE.split('\n').find((l) => l.includes(`cmd: echo ${name}`))!.replace(/^ +cmd: /, '');
+  const cmd = (name: string) =>
+    PIPELINE.split('\n')
+      .find((l) => l.includes(`cmd: echo ${name}`))!
+      .replace(/^ +cmd: /, '');
   const expected = `schema: '2.0'
 stages:
   prepare:
@@ -112,7 +121,7 @@ stages:
 `;
   const text = await readFile(join(root, 'dvc.lock'), 'utf8');
   assert.deepEqual(parseLock(text, 'dvc.lock'), parseLock(expected, 'expected'));
-  assert.match(text, /^schema: '2\.0'\nstages:\n  prepare:\n    cmd: /);
+  assert.match(text, /^schema: '2\.0'\nstages:\n {2}prepare:\n {4}cmd: /);
   assert.ok(text.indexOf('path: metrics.json') < text.indexOf('path: out/report'), 'outs sorted by path');
   assert.ok(text.indexOf('    - path: data/raw.txt\n      hash: md5\n      md5: ') > 0, 'item keys in DVC order, list items not indented');
 });
@@ -139,10 +148,16 @@ test('nothing re-runs when nothing changed, and status says so', async (t) => {
   await repro(root);
   const lock = await readFile(join(root, 'dvc.lock'), 'utf8');
   const outcomes = await repro(root);
-  assert.deepEqual(outcomes.map((o) => o.action), ['unchanged', 'unchanged']);
+  assert.deepEqual(
+    outcomes.map((o) => o.action),
+    ['unchanged', 'unchanged'],
+  );
   assert.deepEqual(await runs(root), ['prepare', 'report']);
   assert.equal(await readFile(join(root, 'dvc.lock'), 'utf8'), lock);
-  assert.deepEqual((await pipelineStatus(root)).map((s) => s.stale), [false, false]);
+  assert.deepEqual(
+    (await pipelineStatus(root)).map((s) => s.stale),
+    [false, false],
+  );
 });
 
 test('a changed cmd makes its stage stale (exact string compare)', async (t) => {
@@ -150,7 +165,13 @@ test('a changed cmd makes its stage stale (exact string compare)', async (t) => 
   await repro(root);
   await writeFile(join(root, 'dvc.yaml'), PIPELINE.replace('echo done >', 'echo  done >'));
   const status = await pipelineStatus(root);
-  assert.deepEqual(status.map((s) => [s.stage, s.stale]), [['prepare', false], ['report', true]]);
+  assert.deepEqual(
+    status.map((s) => [s.stage, s.stale]),
+    [
+      ['prepare', false],
+      ['report', true],
+    ],
+  );
   assert.deepEqual(status[1]!.reasons, ['cmd changed']);
   await repro(root);
   assert.deepEqual(await runs(root), ['prepare', 'report', 'report']);
@@ -177,7 +198,10 @@ test('size and nfiles are not compared: only the hash decides', async (t) => {
   const lock = await readLock(root);
   for (const stage of lock.values()) for (const entry of [...stage.deps, ...stage.outs]) entry.size += 1000;
   await writeFile(join(root, 'dvc.lock'), formatLock(lock, ['prepare', 'report']));
-  assert.deepEqual((await pipelineStatus(root)).map((s) => s.stale), [false, false]);
+  assert.deepEqual(
+    (await pipelineStatus(root)).map((s) => s.stale),
+    [false, false],
+  );
 });
 
 test('a changed, added or removed param makes the stage stale', async (t) => {
@@ -187,7 +211,11 @@ test('a changed, added or removed param makes the stage stale', async (t) => {
   assert.deepEqual((await pipelineStatus(root))[0]!.reasons, ['param changed: params.yaml prepare.seed (42 → 43)']);
   await writeFile(join(root, 'params.yaml'), PARAMS.replace('size: 3', 'size: 3\n  extra: true'));
   const status = await pipelineStatus(root);
-  assert.deepEqual(status.map((s) => s.stale), [false, true], 'a whole-group param changes when a key is added');
+  assert.deepEqual(
+    status.map((s) => s.stale),
+    [false, true],
+    'a whole-group param changes when a key is added',
+  );
   assert.match(status[1]!.reasons[0]!, /param changed: params\.yaml report/);
   await writeFile(join(root, 'dvc.yaml'), PIPELINE.replace('    - prepare.seed\n', '    - prepare.seed\n    - report.size\n'));
   await writeFile(join(root, 'params.yaml'), PARAMS);
@@ -202,9 +230,15 @@ test('a missing output makes its stage stale; repro checks it out of the cache a
   const lock = await readFile(join(root, 'dvc.lock'), 'utf8');
   await rm(join(root, 'out/report'), { recursive: true });
   const status = await pipelineStatus(root);
-  assert.deepEqual(status.map((s) => s.reasons), [[], ['out deleted: out/report']]);
+  assert.deepEqual(
+    status.map((s) => s.reasons),
+    [[], ['out deleted: out/report']],
+  );
   const outcomes = await repro(root);
-  assert.deepEqual(outcomes.map((o) => o.action), ['unchanged', 'restored']);
+  assert.deepEqual(
+    outcomes.map((o) => o.action),
+    ['unchanged', 'restored'],
+  );
   assert.deepEqual(await runs(root), ['prepare', 'report']);
   assert.equal(await readFile(join(root, 'out/report/b.txt'), 'utf8'), 'done\n');
   assert.equal(await readFile(join(root, 'dvc.lock'), 'utf8'), lock);
@@ -223,7 +257,10 @@ test('the run-cache restores a known deps+params state instead of running it; --
   assert.deepEqual(await runs(root), ['prepare', 'report', 'prepare', 'report']);
   await writeFile(join(root, 'data/raw.txt'), 'raw data\n');
   const outcomes = await repro(root);
-  assert.deepEqual(outcomes.map((o) => o.action), ['restored', 'restored']);
+  assert.deepEqual(
+    outcomes.map((o) => o.action),
+    ['restored', 'restored'],
+  );
   assert.deepEqual(await runs(root), ['prepare', 'report', 'prepare', 'report'], 'nothing ran');
   assert.equal(await readFile(join(root, 'out/report/a.txt'), 'utf8'), 'raw data\n');
   assert.equal(await readFile(join(root, 'metrics.json'), 'utf8'), '1\n');
@@ -255,7 +292,10 @@ test('an always_changed stage runs every time, a stage without deps or outs too'
   await repro(root);
   await repro(root);
   assert.deepEqual(await runs(root), ['poll', 'use', 'hello', 'poll', 'hello'], 'use stays put: poll re-made the same stamp');
-  assert.deepEqual((await pipelineStatus(root)).map((s) => s.stale), [true, false, true]);
+  assert.deepEqual(
+    (await pipelineStatus(root)).map((s) => s.stale),
+    [true, false, true],
+  );
 });
 
 test('a frozen stage never runs, even when stale or forced', async (t) => {
@@ -266,7 +306,10 @@ test('a frozen stage never runs, even when stale or forced', async (t) => {
   const status = await pipelineStatus(root);
   assert.deepEqual(status[0], { stage: 'prepare', stale: false, frozen: true, reasons: ['frozen'] });
   const outcomes = await repro(root, { force: true });
-  assert.deepEqual(outcomes.map((o) => o.action), ['frozen', 'ran']);
+  assert.deepEqual(
+    outcomes.map((o) => o.action),
+    ['frozen', 'ran'],
+  );
   assert.deepEqual(await runs(root), ['prepare', 'report', 'report']);
 });
 
@@ -275,12 +318,18 @@ test('a failing stage leaves dvc.lock byte for byte as it was, and stops the run
   await repro(root);
   const before = await readFile(join(root, 'dvc.lock'), 'utf8');
   await writeFile(join(root, 'dvc.yaml'), PIPELINE.replace('echo prepare >> runs.log &&', 'echo prepare >> runs.log && exit 3 &&'));
-  await assert.rejects(repro(root), (error: unknown) => error instanceof StageFailedError && error.stage === 'prepare' && /exited with status 3/.test(error.message));
+  await assert.rejects(
+    repro(root),
+    (error: unknown) => error instanceof StageFailedError && error.stage === 'prepare' && /exited with status 3/.test(error.message),
+  );
   assert.equal(await readFile(join(root, 'dvc.lock'), 'utf8'), before);
   assert.deepEqual(await runs(root), ['prepare', 'report', 'prepare'], 'report did not run after the failure');
 
   await rm(join(root, 'dvc.lock'));
-  await writeFile(join(root, 'dvc.yaml'), PIPELINE.replace('mkdir -p out/report && cp out/prepared.txt out/report/a.txt && echo done > out/report/b.txt && ', ''));
+  await writeFile(
+    join(root, 'dvc.yaml'),
+    PIPELINE.replace('mkdir -p out/report && cp out/prepared.txt out/report/a.txt && echo done > out/report/b.txt && ', ''),
+  );
   await assert.rejects(repro(root), /"out\/report" does not exist|out\/report/);
   const lock = await readLock(root);
   assert.deepEqual([...lock.keys()], ['prepare'], 'the stage whose output is missing is not locked');
@@ -289,7 +338,10 @@ test('a failing stage leaves dvc.lock byte for byte as it was, and stops the run
 test('--dry decides without running or writing anything', async (t) => {
   const root = await project(t);
   const outcomes = await repro(root, { dry: true });
-  assert.deepEqual(outcomes.map((o) => o.action), ['would run', 'would run']);
+  assert.deepEqual(
+    outcomes.map((o) => o.action),
+    ['would run', 'would run'],
+  );
   await assert.rejects(readFile(join(root, 'dvc.lock')), /ENOENT/);
   assert.deepEqual(await runs(root), []);
 });
@@ -308,7 +360,10 @@ test('--dry with -S answers for the overridden values and leaves params.yaml as 
   await repro(root);
   const outcomes = await repro(root, { dry: true, set: ['prepare.seed=100'] });
   assert.deepEqual(outcomes[0]!.reasons, ['param changed: params.yaml prepare.seed (42 → 100)']);
-  assert.deepEqual(outcomes.map((o) => o.action), ['would run', 'would run']);
+  assert.deepEqual(
+    outcomes.map((o) => o.action),
+    ['would run', 'would run'],
+  );
   await assert.rejects(repro(root, { dry: true, set: ['prepare.sed=100'] }), /"prepare\.sed" is not in .*params\.yaml/);
   assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
   assert.deepEqual(await runs(root), ['prepare', 'report']);
@@ -319,7 +374,10 @@ test('-S leaves params.yaml unchanged when the target, dvc.yaml or the repositor
   await assert.rejects(repro(root, { set: ['prepare.seed=100'], target: 'prepar' }), /has no stage "prepar"/);
   assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
   await writeFile(join(root, 'dvc.yaml'), 'stages:\n  prepare: [unclosed\n');
-  await assert.rejects(repro(root, { set: ['prepare.seed=100'] }), /dvc\.yaml is not valid YAML: .*at line \d+, column \d+:.*\nFix .*dvc\.yaml at the line shown above/s);
+  await assert.rejects(
+    repro(root, { set: ['prepare.seed=100'] }),
+    /dvc\.yaml is not valid YAML: .*at line \d+, column \d+:.*\nFix .*dvc\.yaml at the line shown above/s,
+  );
   assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
   await rm(join(root, '.dvc'), { recursive: true });
   await writeFile(join(root, 'dvc.yaml'), PIPELINE);
@@ -327,7 +385,7 @@ test('-S leaves params.yaml unchanged when the target, dvc.yaml or the repositor
   assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), PARAMS);
 });
 
-test('a params.yaml that does not parse is named with the parser\'s message and the fix', async (t) => {
+test("a params.yaml that does not parse is named with the parser's message and the fix", async (t) => {
   const root = await project(t);
   await repro(root);
   await writeFile(join(root, 'params.yaml'), 'prepare:\n  seed: [42\n');

@@ -8,7 +8,10 @@ const block = (char: string, length: number) => `${char.repeat(79)}\n`.repeat(Ma
 
 describe('markdown size budget', () => {
   it('keeps a short document open and unchanged', () => {
-    const sections: MarkdownSection[] = [{ body: 'verdict', fold: 'never' }, { title: 'Metrics', body: '| a |\n| - |' }];
+    const sections: MarkdownSection[] = [
+      { body: 'verdict', fold: 'never' },
+      { title: 'Metrics', body: '| a |\n| - |' },
+    ];
     const result = fitMarkdownBudget(sections);
     assert.equal(result.markdown, 'verdict\n\n### Metrics\n\n| a |\n| - |');
     assert.deepEqual([result.folded, result.omitted], [[], []]);
@@ -43,7 +46,10 @@ describe('markdown size budget', () => {
   });
 
   it('leaves room for what the caller adds around the document', () => {
-    const sections: MarkdownSection[] = [{ title: 'Big', body: block('z', 70_000) }, { body: 'tail', fold: 'never' }];
+    const sections: MarkdownSection[] = [
+      { title: 'Big', body: block('z', 70_000) },
+      { body: 'tail', fold: 'never' },
+    ];
     const result = fitMarkdownBudget(sections, { reserve: 1_000 });
     assert.ok(result.markdown.length < GITHUB_COMMENT_LIMIT - 1_000);
     assert.deepEqual(result.omitted, ['Big']);

@@ -98,7 +98,8 @@ describe('cifar10 evaluate', () => {
     assert.equal(code, 0, stderr);
     assert.match(stderr, /^backend: cpu /m);
     assert.match(stdout, /^30 test images: accuracy 93\.3%, loss \d\.\d{4}, macro F1 0\.\d{3} \(cpu, \d+ images\/s, data v1\+v2, seed 5\)/);
-    for (const file of ['metrics.json', 'confusion.json', 'confusion.csv', 'predictions.csv', 'report.md']) assert.match(stdout, new RegExp(`wrote reports/${file.replace('.', '\\.')}`));
+    for (const file of ['metrics.json', 'confusion.json', 'confusion.csv', 'predictions.csv', 'report.md'])
+      assert.match(stdout, new RegExp(`wrote reports/${file.replace('.', '\\.')}`));
     await assertPicture(await readFile(join(dir, 'reports/misclassified.png')), { minWidth: 100, maxWidth: 1200, minHeight: 100, maxHeight: 600 });
     const report = await run(['report'], { cwd: dir });
     assert.equal(report.code, 0, report.stderr);

@@ -6,7 +6,11 @@ import { assertGolden } from './golden.js';
 import { sampleConfusion, sampleMetrics, sampleTiming, sampleTrainLog } from './fixtures.js';
 
 /** The trimmed cells of a markdown table row. */
-const cellsOf = (line: string): string[] => line.split('|').slice(1, -1).map((c) => c.trim());
+const cellsOf = (line: string): string[] =>
+  line
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 const rowOf = (table: string, first: string): string[] => cellsOf(table.split('\n').find((l) => cellsOf(l)[0] === first)!);
 
 describe('report markdown', () => {
@@ -14,7 +18,17 @@ describe('report markdown', () => {
   const metrics = sampleMetrics(confusion);
 
   it('renders the whole run report exactly as the golden file', async () => {
-    await assertGolden('run-report.md', runReportMarkdown({ metrics, confusion, trainLog: sampleTrainLog(), timing: sampleTiming(), minAccuracy: 0.5, pictures: ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png'] }));
+    await assertGolden(
+      'run-report.md',
+      runReportMarkdown({
+        metrics,
+        confusion,
+        trainLog: sampleTrainLog(),
+        timing: sampleTiming(),
+        minAccuracy: 0.5,
+        pictures: ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png'],
+      }),
+    );
   });
 
   it('renders metrics against a baseline with signed differences (golden)', async () => {
@@ -42,16 +56,29 @@ describe('report markdown', () => {
   });
 
   it('marks a weak diagonal red and leaves a row without support unshaded', () => {
-    const table = confusionTable({ classes: ['a', 'b', 'c'], matrix: [[4, 6, 0], [1, 1, 0], [0, 0, 0]] });
+    const table = confusionTable({
+      classes: ['a', 'b', 'c'],
+      matrix: [
+        [4, 6, 0],
+        [1, 1, 0],
+        [0, 0, 0],
+      ],
+    });
     assert.deepEqual(rowOf(table, '**a**'), ['**a**', '🟥 **4**', '🟥 6', '0']);
     assert.deepEqual(rowOf(table, '**c**'), ['**c**', '0', '0', '**0**']);
   });
 
   it('states pass or fail against the accuracy bar in the verdict', () => {
-    assert.match(verdictLine(metrics, { minAccuracy: 0.5, confusion }), /^✅ \*\*\d+\.\d%\*\* accuracy on 1,000 test images \(`v1\+v2`, seed 42\), at or above the 50\.0% bar; best \w+ \(F1 0\.\d\d\), worst cat \(F1 0\.\d\d\); most confused: cat → dog \(22\)\.$/);
+    assert.match(
+      verdictLine(metrics, { minAccuracy: 0.5, confusion }),
+      /^✅ \*\*\d+\.\d%\*\* accuracy on 1,000 test images \(`v1\+v2`, seed 42\), at or above the 50\.0% bar; best \w+ \(F1 0\.\d\d\), worst cat \(F1 0\.\d\d\); most confused: cat → dog \(22\)\.$/,
+    );
     assert.match(verdictLine(metrics, { minAccuracy: 0.99 }), /^❌ .* below the 99\.0% bar; /);
     assert.match(verdictLine(metrics), /^📊 /);
-    assert.match(verdictLine(metrics, { baseline: { ...metrics, accuracy: metrics.accuracy - 0.012 } }), /^📊 \*\*\d+\.\d%\*\* \(\+1\.2 pp vs baseline\) accuracy/);
+    assert.match(
+      verdictLine(metrics, { baseline: { ...metrics, accuracy: metrics.accuracy - 0.012 } }),
+      /^📊 \*\*\d+\.\d%\*\* \(\+1\.2 pp vs baseline\) accuracy/,
+    );
   });
 
   it('names the class each class is most often mistaken for', () => {

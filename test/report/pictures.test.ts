@@ -55,7 +55,12 @@ describe('report pictures', () => {
       maxBytes: 150_000,
     });
     const doubled = await renderVegaLitePng(confusionHeatmapSpec(confusion.classes, confusion.matrix), { scale: 2 });
-    await assertPicture(doubled, { minWidth: facts.width * 2 - 2, maxWidth: facts.width * 2 + 2, minHeight: facts.height * 2 - 2, maxHeight: facts.height * 2 + 2 });
+    await assertPicture(doubled, {
+      minWidth: facts.width * 2 - 2,
+      maxWidth: facts.width * 2 + 2,
+      minHeight: facts.height * 2 - 2,
+      maxHeight: facts.height * 2 + 2,
+    });
   });
 
   it('draws learning curves for train and validation, skipping values the log left empty', async () => {
@@ -63,7 +68,10 @@ describe('report pictures', () => {
     log[4] = { ...log[4]!, val_loss: null, val_acc: null };
     const points = learningCurvePoints(log);
     assert.equal(points.length, 5 * 4 - 2);
-    assert.deepEqual(points.slice(0, 4).map((p) => `${p.metric}/${p.split}`), ['loss/train', 'loss/validation', 'accuracy/train', 'accuracy/validation']);
+    assert.deepEqual(
+      points.slice(0, 4).map((p) => `${p.metric}/${p.split}`),
+      ['loss/train', 'loss/validation', 'accuracy/train', 'accuracy/validation'],
+    );
     const svg = await renderVegaLiteSvg(learningCurvesSpec(log));
     assert.ok(svg.includes('>validation<') && svg.includes('>accuracy<'), 'legend and panel titles are drawn');
     await assertPicture(await renderVegaLitePng(learningCurvesSpec(log)), { minWidth: 700, maxWidth: 1000, minHeight: 250, maxHeight: 400, maxBytes: 150_000 });
@@ -71,7 +79,10 @@ describe('report pictures', () => {
 
   it('lays a contact sheet out in a grid with each image upscaled in its cell', async () => {
     const split = solidSplit(5);
-    const images = [0, 1, 2, 3, 4].map((i) => ({ pixels: split.pixels.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES), caption: [`image ${i}`, { text: 'red line', color: '#ff0000' }] }));
+    const images = [0, 1, 2, 3, 4].map((i) => ({
+      pixels: split.pixels.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES),
+      caption: [`image ${i}`, { text: 'red line', color: '#ff0000' }],
+    }));
     const layout = contactSheetLayout(images, { columns: 3, scale: 2 });
     const png = await renderContactSheet(images, { columns: 3, scale: 2 });
     const facts = await assertPicture(png, { minWidth: 100, maxWidth: 600, minHeight: 100, maxHeight: 600 });
@@ -99,21 +110,40 @@ describe('report pictures', () => {
       const tile = layout.tiles[slot]!;
       assert.deepEqual(await pixelAt(png, tile.left + 5, tile.top + 5), colourOf(image));
     }
-    assert.deepEqual(images[0]!.caption.map((c) => (typeof c === 'string' ? c : c.text)), ['test-9', 'true: cat', 'pred: dog 86%']);
+    assert.deepEqual(
+      images[0]!.caption.map((c) => (typeof c === 'string' ? c : c.text)),
+      ['test-9', 'true: cat', 'pred: dog 86%'],
+    );
   });
 
   it('still draws a picture when nothing is misclassified', async () => {
     const rows = sampleRows(4).map((row) => ({ ...row, predictedClass: row.trueClass }));
     const png = await renderMisclassifiedGrid(rows, solidSplit(4), { limit: 8 });
     const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-    assert.ok(data.some((v) => v < 128), 'the message is drawn');
+    assert.ok(
+      data.some((v) => v < 128),
+      'the message is drawn',
+    );
   });
 
   it('writes every picture of a run into the reports folder', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pictures-'));
     dirs.push(dir);
-    const written = await writeRunPictures({ dir, confusion: sampleConfusion(), trainLog: sampleTrainLog(), predictions: sampleRows(6), split: solidSplit(6), misclassified: 4, scale: 1 });
-    assert.deepEqual(written.map((p) => p.slice(dir.length + 1)).sort(), ['confusion.png', 'confusion_normalized.png', 'learning_curves.png', 'misclassified.png']);
+    const written = await writeRunPictures({
+      dir,
+      confusion: sampleConfusion(),
+      trainLog: sampleTrainLog(),
+      predictions: sampleRows(6),
+      split: solidSplit(6),
+      misclassified: 4,
+      scale: 1,
+    });
+    assert.deepEqual(written.map((p) => p.slice(dir.length + 1)).sort(), [
+      'confusion.png',
+      'confusion_normalized.png',
+      'learning_curves.png',
+      'misclassified.png',
+    ]);
     for (const path of written) await assertPicture(await readFile(path), { minWidth: 100, maxWidth: 1200, minHeight: 60, maxHeight: 1200, maxBytes: 200_000 });
   });
 });

@@ -25,7 +25,10 @@ describe('training log reader', () => {
   });
 
   it('rejects a log without an epoch column or with a non-numeric epoch, naming the file', () => {
-    assert.throws(() => parseTrainLog('step,loss\n1,2\n', 'log.tsv'), (e: unknown) => e instanceof UserError && /log\.tsv: no "epoch" column/.test(e.message));
+    assert.throws(
+      () => parseTrainLog('step,loss\n1,2\n', 'log.tsv'),
+      (e: unknown) => e instanceof UserError && /log\.tsv: no "epoch" column/.test(e.message),
+    );
     assert.throws(() => parseTrainLog('epoch\tloss\nfirst\t2\n', 'log.tsv'), /log\.tsv:2: epoch "first"/);
   });
 

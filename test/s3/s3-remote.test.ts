@@ -2,7 +2,20 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { add, addRemote, cloudStatus, editConfigFile, initRepo, loadRepo, objectKey, openRemote, pull, push, remoteSectionName, type Repo } from '../../src/dvc/index.js';
+import {
+  add,
+  addRemote,
+  cloudStatus,
+  editConfigFile,
+  initRepo,
+  loadRepo,
+  objectKey,
+  openRemote,
+  pull,
+  push,
+  remoteSectionName,
+  type Repo,
+} from '../../src/dvc/index.js';
 import { HEAD_ONLY_LIMIT, parseS3Url, S3Remote, s3SettingsFrom } from '../../src/dvc/remote/s3.js';
 import { UserError } from '../../src/util/errors.js';
 import { fakeBytes, partitionLikeTree, readTree, tempDir, writeTree } from '../dvc/helpers.js';
@@ -28,7 +41,13 @@ async function repoWithS3Remote(t: TestContext, endpoint: string, name: string, 
 }
 
 function store(endpoint: string, options: Record<string, string> = {}): S3Remote {
-  const remote = new S3Remote(s3SettingsFrom({ name: 'storage', url: URL, options: { endpointurl: endpoint, access_key_id: S3RVER_KEY, secret_access_key: 'x', retries: '3', ...options } }));
+  const remote = new S3Remote(
+    s3SettingsFrom({
+      name: 'storage',
+      url: URL,
+      options: { endpointurl: endpoint, access_key_id: S3RVER_KEY, secret_access_key: 'x', retries: '3', ...options },
+    }),
+  );
   return remote;
 }
 
@@ -60,7 +79,15 @@ test('credentials in the committed .dvc/config are refused without echoing them;
   const root = await tempDir(t);
   const { repo } = await initRepo(root);
   await addRemote(repo.dvcDir, 'storage', URL, { makeDefault: true, cwd: root });
-  await editConfigFile(repo.dvcDir, true, (doc) => doc.set(remoteSectionName('storage'), new Map([['access_key_id', 'AKIALOCAL'], ['secret_access_key', 'local-secret']])));
+  await editConfigFile(repo.dvcDir, true, (doc) =>
+    doc.set(
+      remoteSectionName('storage'),
+      new Map([
+        ['access_key_id', 'AKIALOCAL'],
+        ['secret_access_key', 'local-secret'],
+      ]),
+    ),
+  );
   const fine = await openRemote({ name: 'storage', url: URL, options: { access_key_id: 'AKIALOCAL', secret_access_key: 'local-secret' } }, repo.dvcDir);
   assert.equal(fine.url, URL);
   (fine as S3Remote).close();
@@ -90,7 +117,11 @@ test('push, cloud status and pull round-trip a partition through an S3 bucket un
   assert.equal(status!.objects, 16);
 
   const key = objectKey(added!.hash.md5);
-  assert.deepEqual(await readFile(join(dir, BUCKET, 'project', 'dvc', `${key}._S3rver_object`)), await readFile(join(repo.cacheDir, ...key.split('/'))), 'objects sit at <prefix>/files/md5/xx/rest');
+  assert.deepEqual(
+    await readFile(join(dir, BUCKET, 'project', 'dvc', `${key}._S3rver_object`)),
+    await readFile(join(repo.cacheDir, ...key.split('/'))),
+    'objects sit at <prefix>/files/md5/xx/rest',
+  );
 
   const clone = await repoWithS3Remote(t, endpoint, 'b');
   await writeTree(clone.root, { 'data/v1.dvc': await readFile(join(repo.root, 'data', 'v1.dvc')) });
@@ -106,7 +137,10 @@ test('credentials from the standard AWS environment variables are used when the 
   process.env.AWS_ACCESS_KEY_ID = S3RVER_KEY;
   process.env.AWS_SECRET_ACCESS_KEY = 'from-env';
   t.after(() => {
-    for (const [key, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+    for (const [key, value] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.secret],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -151,7 +185,10 @@ test('with no credentials anywhere the error lists where to put them; allow_anon
   await withoutAwsCredentials(t);
   const signed = new S3Remote(s3SettingsFrom({ name: 'storage', url: URL, options: { endpointurl: endpoint } }));
   t.after(() => signed.close());
-  await assert.rejects(signed.has(['files/md5/ab/cdef']), /no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables \(workflow secrets on CI\).*allow_anonymous_login/);
+  await assert.rejects(
+    signed.has(['files/md5/ab/cdef']),
+    /no AWS credentials found; set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables \(workflow secrets on CI\).*allow_anonymous_login/,
+  );
 
   const anonymous = new S3Remote(s3SettingsFrom({ name: 'storage', url: URL, options: { endpointurl: endpoint, allow_anonymous_login: 'true' } }));
   t.after(() => anonymous.close());
@@ -163,11 +200,17 @@ test('with no credentials anywhere the error lists where to put them; allow_anon
 
 test('a key the server does not know is an access-denied error that names the fix and never the secret', async (t) => {
   const { endpoint } = await startS3rver(t);
-  const remote = new S3Remote(s3SettingsFrom({ name: 'storage', url: URL, options: { endpointurl: endpoint, access_key_id: 'AKIAWRONGKEY', secret_access_key: 'very-secret-value' } }));
+  const remote = new S3Remote(
+    s3SettingsFrom({ name: 'storage', url: URL, options: { endpointurl: endpoint, access_key_id: 'AKIAWRONGKEY', secret_access_key: 'very-secret-value' } }),
+  );
   t.after(() => remote.close());
   const dir = await tempDir(t);
   await writeFile(join(dir, 'obj'), 'payload');
-  for (const attempt of [() => remote.upload(join(dir, 'obj'), 'files/md5/ab/cdef'), () => remote.has(['files/md5/ab/cdef']), () => remote.download('files/md5/ab/cdef', join(dir, 'out'))]) {
+  for (const attempt of [
+    () => remote.upload(join(dir, 'obj'), 'files/md5/ab/cdef'),
+    () => remote.has(['files/md5/ab/cdef']),
+    () => remote.download('files/md5/ab/cdef', join(dir, 'out')),
+  ]) {
     await assert.rejects(attempt(), (error: Error) => {
       assert.ok(error instanceof UserError);
       assert.match(error.message, /access denied \(HTTP 403/);
@@ -208,7 +251,10 @@ test('503s beyond the retry bound fail with the number of attempts and how to go
   const remote = store(proxy.endpoint, { retries: '1' });
   t.after(() => remote.close());
   proxy.failNext = 10;
-  await assert.rejects(remote.has(['files/md5/ab/cdef']), /checking files\/md5\/ab\/cdef on s3:\/\/dvc-store\/project\/dvc .*failed after 2 attempts \(HTTP 503\).*raise `retries`/);
+  await assert.rejects(
+    remote.has(['files/md5/ab/cdef']),
+    /checking files\/md5\/ab\/cdef on s3:\/\/dvc-store\/project\/dvc .*failed after 2 attempts \(HTTP 503\).*raise `retries`/,
+  );
   assert.equal(proxy.count('HEAD', 503), 2);
 });
 
@@ -216,14 +262,20 @@ test('a missing object is named with the push that would fix it', async (t) => {
   const { endpoint } = await startS3rver(t);
   const remote = store(endpoint);
   t.after(() => remote.close());
-  await assert.rejects(remote.download('files/md5/ab/cdef', join(await tempDir(t), 'out')), /object files\/md5\/ab\/cdef is missing from remote s3:\/\/dvc-store\/project\/dvc.*cifar10 data push/);
+  await assert.rejects(
+    remote.download('files/md5/ab/cdef', join(await tempDir(t), 'out')),
+    /object files\/md5\/ab\/cdef is missing from remote s3:\/\/dvc-store\/project\/dvc.*cifar10 data push/,
+  );
 });
 
 test('existence of thousands of keys in one prefix is answered by paged listing, and few keys by one HEAD each', async (t) => {
   const { endpoint, dir } = await startS3rver(t);
   const keys = Array.from({ length: 2250 }, (_, i) => `files/md5/ab/${i.toString(16).padStart(30, '0')}`);
   const stored = keys.filter((_, i) => i % 15 !== 7);
-  await seedObjects(dir, stored.map((key) => `project/dvc/${key}`));
+  await seedObjects(
+    dir,
+    stored.map((key) => `project/dvc/${key}`),
+  );
   const proxy = await new FaultProxy(endpoint).start(t);
   const remote = store(proxy.endpoint);
   t.after(() => remote.close());

@@ -106,7 +106,11 @@ export class FaultProxy {
       req.resume();
       req.on('end', () => {
         res.writeHead(503, { 'content-type': 'application/xml' });
-        res.end(req.method === 'HEAD' ? undefined : '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+        res.end(
+          req.method === 'HEAD'
+            ? undefined
+            : '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+        );
       });
       return;
     }

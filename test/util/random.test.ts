@@ -7,8 +7,14 @@ test('the same seed gives the same sequence, another seed a different one', () =
   const b = new Random(42);
   const c = new Random(43);
   const seqA = Array.from({ length: 8 }, () => a.next());
-  assert.deepEqual(Array.from({ length: 8 }, () => b.next()), seqA);
-  assert.notDeepEqual(Array.from({ length: 8 }, () => c.next()), seqA);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.next()),
+    seqA,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => c.next()),
+    seqA,
+  );
 });
 
 test('int stays in range and shuffle is a permutation', () => {
@@ -20,5 +26,8 @@ test('int stays in range and shuffle is a permutation', () => {
   const items = Array.from({ length: 100 }, (_, i) => i);
   const shuffled = r.shuffle([...items]);
   assert.notDeepEqual(shuffled, items);
-  assert.deepEqual([...shuffled].sort((x, y) => x - y), items);
+  assert.deepEqual(
+    [...shuffled].sort((x, y) => x - y),
+    items,
+  );
 });

@@ -272,11 +272,14 @@ describe('the workflow executor', () => {
       '.github/workflows/flow.yml': FLOW,
       '.github/workflows/steps.yml': STEPS,
       '.github/workflows/store.yml': STORE,
-      '.github/workflows/unknown-action.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: someone/thing@v1\n      - run: echo after\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh run list\n',
+      '.github/workflows/unknown-action.yml':
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: someone/thing@v1\n      - run: echo after\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh run list\n',
       '.github/workflows/unknown-function.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ frobnicate(1) }}\n',
       '.github/workflows/unknown-key.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: node:20\n    steps:\n      - run: echo hi\n',
-      '.github/workflows/bad-pin.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@0123456789012345678901234567890123456789 # v6.1.0\n',
-      '.github/workflows/timeout.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - timeout-minutes: 0.01\n        run: sleep 30\n      - if: failure()\n        run: echo after the timeout\n',
+      '.github/workflows/bad-pin.yml':
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@0123456789012345678901234567890123456789 # v6.1.0\n',
+      '.github/workflows/timeout.yml':
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - timeout-minutes: 0.01\n        run: sleep 30\n      - if: failure()\n        run: echo after the timeout\n',
       'actions/greet/action.yml': GREET,
       'actions/node-echo/action.yml': NODE_ECHO,
       'actions/node-echo/index.mjs': NODE_MAIN,
@@ -292,26 +295,37 @@ describe('the workflow executor', () => {
   it('orders jobs by needs, expands a fromJSON matrix with include, and applies if/status functions as GitHub does', async () => {
     const result = await start('flow.yml');
     const cells = jobsNamed(result, 'cells').sort((a, b) => a.name.localeCompare(b.name));
-    assert.deepEqual(cells.map((c) => [c.name, c.matrix, c.result]), [
-      ['Cell 1', { n: 1 }, 'success'],
-      ['Cell 2', { n: 2, extra: 'x' }, 'failure'],
-      ['Cell 3', { n: 3 }, 'success'],
-    ]);
+    assert.deepEqual(
+      cells.map((c) => [c.name, c.matrix, c.result]),
+      [
+        ['Cell 1', { n: 1 }, 'success'],
+        ['Cell 2', { n: 2, extra: 'x' }, 'failure'],
+        ['Cell 3', { n: 3 }, 'success'],
+      ],
+    );
     const failed = cells[1]!;
-    assert.deepEqual(failed.steps.map((s) => [s.name, s.conclusion]), [
-      ['Run echo "cell 2 extra=x"', 'success'],
-      ['Run exit 3', 'failure'],
-      ['on failure', 'success'],
-      ['default success', 'skipped'],
-      ['always', 'success'],
-    ]);
+    assert.deepEqual(
+      failed.steps.map((s) => [s.name, s.conclusion]),
+      [
+        ['Run echo "cell 2 extra=x"', 'success'],
+        ['Run exit 3', 'failure'],
+        ['on failure', 'success'],
+        ['default success', 'skipped'],
+        ['always', 'success'],
+      ],
+    );
     assert.match(failed.steps[1]!.log, /Process completed with exit code 3/);
     assert.equal(cells[0]!.steps[2]!.conclusion, 'skipped', 'failure() is false in a cell that did not fail');
     assert.match(logOf(jobsNamed(result, 'report')[0]!), /cells failure, plan success/);
     assert.equal(result.results.dependent, 'skipped', 'a job needing a failed job is skipped by the default success()');
     assert.equal(result.conclusion, 'failure');
     // fail-fast (the default) cancels the other cell of `fast` when one fails.
-    assert.deepEqual(jobsNamed(result, 'fast').map((j) => j.result).sort(), ['cancelled', 'failure']);
+    assert.deepEqual(
+      jobsNamed(result, 'fast')
+        .map((j) => j.result)
+        .sort(),
+      ['cancelled', 'failure'],
+    );
     assert.equal(result.results.fast, 'failure');
   });
 
@@ -329,7 +343,11 @@ describe('the workflow executor', () => {
     assert.match(log, /secret is \*\*\*/);
     assert.match(log, /token is \*\*\*/);
     assert.ok(!log.includes('sekrit-value-42'));
-    assert.match(log, /failure\/success job success success/, 'bash -e ignores a failing pipe head; shell: bash has pipefail; continue-on-error keeps the job green');
+    assert.match(
+      log,
+      /failure\/success job success success/,
+      'bash -e ignores a failing pipe head; shell: bash has pipefail; continue-on-error keeps the job green',
+    );
     assert.match(one.outputs.greeting!, /^hello push \(token true\) from .*\/actions\/greet$/);
     assert.equal(one.outputs.echoed, 'hi+from-default');
     assert.match(log, /no credentials persisted/);
@@ -342,7 +360,13 @@ describe('the workflow executor', () => {
 
   it("gives a fork's pull request a read-only token and no secrets", async () => {
     const event = pullRequestEvent(repository.fullName, { number: 3, sha, branch: 'feature', headRepository: 'eve/cifar' });
-    const result = await start('steps.yml', { eventName: 'pull_request', event, ref: 'refs/pull/3/merge', fork: true, secrets: { MY_SECRET: 'sekrit-value-42' } });
+    const result = await start('steps.yml', {
+      eventName: 'pull_request',
+      event,
+      ref: 'refs/pull/3/merge',
+      fork: true,
+      secrets: { MY_SECRET: 'sekrit-value-42' },
+    });
     const one = jobsNamed(result, 'one')[0]!;
     assert.equal(one.permissions['pull-requests'], 'read');
     assert.match(logOf(one), /secret is $/m);
@@ -358,7 +382,11 @@ describe('the workflow executor', () => {
     assert.match(logOf(consume), /many\/part-a\/x many\/part-b\/y merged\/x merged\/y named\/y one\/x $/m);
     assert.match(consume.steps.find((s) => s.id === 'missing')!.log, /Artifact 'missing' not found/);
     const artifacts = repository.artifactsOf(first.id);
-    assert.deepEqual(artifacts.map((a) => [a.name, Math.round((a.expires - a.created) / 86_400_000)]).sort(), [['other', 90], ['part-a', 90], ['part-b', 5]]);
+    assert.deepEqual(artifacts.map((a) => [a.name, Math.round((a.expires - a.created) / 86_400_000)]).sort(), [
+      ['other', 90],
+      ['part-a', 90],
+      ['part-b', 5],
+    ]);
 
     const second = await start('store.yml');
     const made = /hit=(\S*) (\d+)/.exec(logOf(jobsNamed(first, 'produce')[0]!))!;
@@ -378,7 +406,10 @@ describe('the workflow executor', () => {
     const pin = await start('bad-pin.yml');
     assert.match(jobsNamed(pin, 'a')[0]!.steps[0]!.log, /not a commit the stand-in was checked against/);
     await assert.rejects(
-      start('flow.yml', { eventName: 'pull_request', event: pullRequestEvent(repository.fullName, { number: 1, sha, branch: 'x', headRepository: repository.fullName }) }),
+      start('flow.yml', {
+        eventName: 'pull_request',
+        event: pullRequestEvent(repository.fullName, { number: 1, sha, branch: 'x', headRepository: repository.fullName }),
+      }),
       /flow.yml does not run on pull_request/,
     );
   });
@@ -393,7 +424,18 @@ describe('the workflow executor', () => {
 
   it("expands matrices by GitHub's rules: product, exclude, include extending or appending", () => {
     const strategy = expandStrategy(
-      { matrix: { os: ['a', 'b'], v: [1, 2], exclude: [{ os: 'b', v: 2 }], include: [{ v: 1, extra: 'e' }, { os: 'c', v: 9 }, { os: 'a', v: 2, os2: 'no' }] } },
+      {
+        matrix: {
+          os: ['a', 'b'],
+          v: [1, 2],
+          exclude: [{ os: 'b', v: 2 }],
+          include: [
+            { v: 1, extra: 'e' },
+            { os: 'c', v: 9 },
+            { os: 'a', v: 2, os2: 'no' },
+          ],
+        },
+      },
       'test',
     )!;
     assert.deepEqual(strategy.cells, [

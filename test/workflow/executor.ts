@@ -77,7 +77,15 @@ export interface WorkflowRun {
 
 function branchMatches(filters: string[] | undefined, branch: string): boolean {
   if (!filters) return true;
-  return filters.some((f) => new RegExp(`^${f.replace(/[.+^$()|\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*')}$`).test(branch));
+  return filters.some((f) =>
+    new RegExp(
+      `^${f
+        .replace(/[.+^$()|\\]/g, '\\$&')
+        .replace(/\*\*/g, '\0')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\0/g, '.*')}$`,
+    ).test(branch),
+  );
 }
 
 /** Whether `eventName` with this payload triggers the workflow, and its `inputs` context. */
@@ -88,7 +96,8 @@ function triggered(workflow: WorkflowSpec, eventName: string, event: Record<stri
   const refuse = (why: string) => {
     throw new WorkflowError(`${workflow.file} does not run on this ${eventName}: ${why}`);
   };
-  if (eventName === 'push' && !branchMatches(config?.branches as string[] | undefined, ref.replace(/^refs\/heads\//, ''))) refuse(`branch ${ref} is filtered out`);
+  if (eventName === 'push' && !branchMatches(config?.branches as string[] | undefined, ref.replace(/^refs\/heads\//, '')))
+    refuse(`branch ${ref} is filtered out`);
   if (eventName === 'pull_request') {
     const types = (config?.types as string[] | undefined) ?? ['opened', 'synchronize', 'reopened'];
     if (!types.includes(jsonText(event.action))) refuse(`action ${jsonText(event.action)} is not one of ${types.join(', ')}`);
@@ -176,7 +185,9 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     actor: run.actor,
     server_url: 'https://github.com',
   };
-  const concurrency = workflow.concurrency ? evaluateToken(workflow.concurrency, { contexts: { github, inputs, vars: run.vars } }, `${workflow.file} concurrency`) : undefined;
+  const concurrency = workflow.concurrency
+    ? evaluateToken(workflow.concurrency, { contexts: { github, inputs, vars: run.vars } }, `${workflow.file} concurrency`)
+    : undefined;
 
   const finished: JobResult[] = [];
   const results: Record<string, Result> = {};
@@ -193,7 +204,8 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
     await Promise.all(job.needs.map((n) => runJob(byId.get(n)!)));
     const needs = Object.fromEntries(job.needs.map((n) => [n, { result: results[n]!, outputs: outputs[n] ?? {} }]));
     const upstream = ancestors(job).map((a) => results[a]);
-    const status = (): Status => (cancel.signal.aborted ? 'cancelled' : upstream.some((r) => r === 'failure') ? 'failure' : upstream.every((r) => r === 'success') ? 'success' : 'skipped');
+    const status = (): Status =>
+      cancel.signal.aborted ? 'cancelled' : upstream.some((r) => r === 'failure') ? 'failure' : upstream.every((r) => r === 'success') ? 'success' : 'skipped';
     const contexts: Contexts = { github, needs, vars: run.vars, inputs };
     const selected = !options.only || options.only.includes(job.id);
     if (!selected || !evaluateCondition(job.if, { contexts, status }, `${workflow.file} job ${job.id} if`)) {
@@ -201,7 +213,10 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
       run.progress(`– ${job.id} (skipped${selected ? '' : ': not selected'})`);
       return;
     }
-    const strategy = expandStrategy(job.strategy ? evaluateToken(job.strategy, { contexts }, `${workflow.file} job ${job.id} strategy`) : null, `${workflow.file} job ${job.id}`);
+    const strategy = expandStrategy(
+      job.strategy ? evaluateToken(job.strategy, { contexts }, `${workflow.file} job ${job.id} strategy`) : null,
+      `${workflow.file} job ${job.id}`,
+    );
     const cells = strategy?.cells ?? [undefined];
     const controllers = cells.map(() => new AbortController());
     cancel.signal.addEventListener('abort', () => controllers.forEach((c) => c.abort()));
@@ -213,17 +228,35 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
           options.pool.use(async () => {
             if (controllers[index]!.signal.aborted) {
               cellResults[index] = 'cancelled';
-              finished.push({ id: job.id, name: job.id, matrix: cell, result: 'cancelled', outputs: {}, steps: [], annotations: [], summary: '', permissions: {} });
+              finished.push({
+                id: job.id,
+                name: job.id,
+                matrix: cell,
+                result: 'cancelled',
+                outputs: {},
+                steps: [],
+                annotations: [],
+                summary: '',
+                permissions: {},
+              });
               return;
             }
             const matrixContexts = { ...contexts, matrix: cell ?? {}, strategy: strategyContext(strategy, index, cells.length) };
             const name = job.name
               ? evaluateText(job.name, { contexts: matrixContexts }, `${workflow.file} job ${job.id} name`)
               : cell && Object.keys(cell).length > 0
-                ? `${job.id} (${Object.values(cell).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')})`
+                ? `${job.id} (${Object.values(cell)
+                    .map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v)))
+                    .join(', ')})`
                 : job.id;
-            const result = await new JobRunner(run, { job, matrix: cell, strategy: strategyContext(strategy, index, cells.length), needs, signal: controllers[index]!.signal }, name).execute();
-            const continueOnError = job.continueOnError ? evaluateToken(job.continueOnError, { contexts: matrixContexts }, `${workflow.file} job ${job.id} continue-on-error`) === true : false;
+            const result = await new JobRunner(
+              run,
+              { job, matrix: cell, strategy: strategyContext(strategy, index, cells.length), needs, signal: controllers[index]!.signal },
+              name,
+            ).execute();
+            const continueOnError = job.continueOnError
+              ? evaluateToken(job.continueOnError, { contexts: matrixContexts }, `${workflow.file} job ${job.id} continue-on-error`) === true
+              : false;
             cellResults[index] = result.result;
             finished.push(result);
             outputs[job.id] = { ...outputs[job.id], ...Object.fromEntries(Object.entries(result.outputs).filter(([, v]) => v !== '')) };
@@ -234,7 +267,13 @@ export async function runWorkflow(options: WorkflowRunOptions): Promise<Workflow
         ),
       ),
     );
-    results[job.id] = cellResults.includes('failure') ? 'failure' : cellResults.includes('cancelled') ? 'cancelled' : cellResults.every((r) => r === 'skipped') ? 'skipped' : 'success';
+    results[job.id] = cellResults.includes('failure')
+      ? 'failure'
+      : cellResults.includes('cancelled')
+        ? 'cancelled'
+        : cellResults.every((r) => r === 'skipped')
+          ? 'skipped'
+          : 'success';
   };
 
   try {

@@ -42,7 +42,8 @@ export function hashFiles(workspace: string, patterns: string[]): string {
   const combined = createHash('sha256');
   let matched = 0;
   for (const pattern of patterns) {
-    if (/[*?[\]{}!]/.test(pattern)) throw new WorkflowError(`hashFiles('${pattern}'): this executor matches literal paths only; extend test/workflow/expressions.ts for patterns`);
+    if (/[*?[\]{}!]/.test(pattern))
+      throw new WorkflowError(`hashFiles('${pattern}'): this executor matches literal paths only; extend test/workflow/expressions.ts for patterns`);
     const path = resolve(workspace, pattern);
     if (!path.startsWith(workspace)) throw new WorkflowError(`hashFiles('${pattern}') points outside the workspace`);
     if (!statSync(path, { throwIfNoEntry: false })?.isFile()) continue;
@@ -68,7 +69,16 @@ export function evaluateExpression(expression: string, host: ExpressionHost, whe
   }
   if (host.workspace) {
     const workspace = host.workspace;
-    add({ name: 'hashFiles', minArgs: 1, maxArgs: 255 }, (...args) => new data.StringData(hashFiles(workspace, args.map((a) => a.coerceString()))));
+    add(
+      { name: 'hashFiles', minArgs: 1, maxArgs: 255 },
+      (...args) =>
+        new data.StringData(
+          hashFiles(
+            workspace,
+            args.map((a) => a.coerceString()),
+          ),
+        ),
+    );
   }
   try {
     const { tokens: lexed } = new Lexer(expression).lex();

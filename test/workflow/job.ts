@@ -5,7 +5,20 @@ import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 import type { Permission } from '../github/fake-github.js';
-import { evaluateCondition, evaluateExpression, evaluateText, evaluateToken, jsonText, toText, truthy, WorkflowError, type Contexts, type ExpressionHost, type Json, type Status } from './expressions.js';
+import {
+  evaluateCondition,
+  evaluateExpression,
+  evaluateText,
+  evaluateToken,
+  jsonText,
+  toText,
+  truthy,
+  WorkflowError,
+  type Contexts,
+  type ExpressionHost,
+  type Json,
+  type Status,
+} from './expressions.js';
 import { loadAction, type ActionSpec, type JobSpec, type StepSpec, type WorkflowSpec } from './model.js';
 import type { Repository } from './repository.js';
 import { parseKeyValueFile, readCommand, type Annotation } from './runner-files.js';
@@ -102,7 +115,24 @@ export interface JobInput {
   signal: AbortSignal;
 }
 
-const SCOPES = ['actions', 'attestations', 'checks', 'contents', 'deployments', 'discussions', 'id-token', 'issues', 'metadata', 'models', 'packages', 'pages', 'pull-requests', 'repository-projects', 'security-events', 'statuses'];
+const SCOPES = [
+  'actions',
+  'attestations',
+  'checks',
+  'contents',
+  'deployments',
+  'discussions',
+  'id-token',
+  'issues',
+  'metadata',
+  'models',
+  'packages',
+  'pages',
+  'pull-requests',
+  'repository-projects',
+  'security-events',
+  'statuses',
+];
 
 /** A job's `permissions` (else the workflow's) → the token's scopes; GitHub's restricted default when neither says. */
 export function tokenPermissions(value: Json | undefined, readOnly: boolean): Record<string, Permission> {
@@ -112,7 +142,8 @@ export function tokenPermissions(value: Json | undefined, readOnly: boolean): Re
   else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     scopes = {};
     for (const [scope, level] of Object.entries(value)) {
-      if (!SCOPES.includes(scope) || !['read', 'write', 'none'].includes(jsonText(level))) throw new WorkflowError(`permissions: "${scope}: ${jsonText(level)}" is not a scope and level GitHub knows`);
+      if (!SCOPES.includes(scope) || !['read', 'write', 'none'].includes(jsonText(level)))
+        throw new WorkflowError(`permissions: "${scope}: ${jsonText(level)}" is not a scope and level GitHub knows`);
       scopes[scope] = level as Permission;
     }
     scopes.metadata ??= 'read';
@@ -130,7 +161,6 @@ interface Scope {
   actionPath?: string;
   where: string;
 }
-
 
 export class JobRunner {
   private readonly token = `ghs_${randomBytes(18).toString('hex')}`;
@@ -165,7 +195,9 @@ export class JobRunner {
   private selects(selector: StepSelector, step: StepSpec, label: string): boolean {
     const cell = this.input.matrix;
     const inCell = !selector.cell || Object.entries(selector.cell).every(([key, value]) => cell?.[key] === value);
-    return selector.job === this.input.job.id && inCell && (selector.step === step.id || !!step.uses?.value.startsWith(selector.step) || selector.step === label);
+    return (
+      selector.job === this.input.job.id && inCell && (selector.step === step.id || !!step.uses?.value.startsWith(selector.step) || selector.step === label)
+    );
   }
 
   private mask(text: string): string {
@@ -256,9 +288,22 @@ export class JobRunner {
     const scope: Scope = { status: 'success', steps: {}, env: {}, where: `${run.workflow.file} job ${job.id}` };
     const base = this.contexts(scope, {});
     const staticHost: ExpressionHost = { contexts: base };
-    this.permissions = tokenPermissions(job.permissions ? evaluateToken(job.permissions, staticHost, `${scope.where} permissions`) : run.workflow.permissions ? evaluateToken(run.workflow.permissions, staticHost, `${run.workflow.file} permissions`) : undefined, run.readOnlyToken);
+    this.permissions = tokenPermissions(
+      job.permissions
+        ? evaluateToken(job.permissions, staticHost, `${scope.where} permissions`)
+        : run.workflow.permissions
+          ? evaluateToken(run.workflow.permissions, staticHost, `${run.workflow.file} permissions`)
+          : undefined,
+      run.readOnlyToken,
+    );
     run.repository.github.addToken(this.token, { login: 'github-actions[bot]', viewerLogin: 'github-actions', type: 'Bot', permissions: this.permissions });
-    const environmentOf = (value: Json) => (typeof value === 'string' ? { name: value } : { name: toText((value as Record<string, Json>).name ?? '', `${scope.where} environment.name`), url: (value as Record<string, Json>).url as string | undefined });
+    const environmentOf = (value: Json) =>
+      typeof value === 'string'
+        ? { name: value }
+        : {
+            name: toText((value as Record<string, Json>).name ?? '', `${scope.where} environment.name`),
+            url: (value as Record<string, Json>).url as string | undefined,
+          };
     this.environment = job.environment ? environmentOf(evaluateToken(job.environment, staticHost, `${scope.where} environment`)).name : undefined;
     const controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -274,10 +319,16 @@ export class JobRunner {
       await mkdir(join(this.temp, '_github_workflow'), { recursive: true });
       // GitHub's runners have the gh CLI; here it would reach the real GitHub, so it fails loudly instead.
       await mkdir(join(this.root, 'bin'), { recursive: true });
-      await writeFile(join(this.root, 'bin', 'gh'), '#!/bin/sh\necho "gh is not available in the workflow executor (it would call the real GitHub); use an action with Octokit against GITHUB_API_URL, as find-baseline does" >&2\nexit 127\n', { mode: 0o755 });
+      await writeFile(
+        join(this.root, 'bin', 'gh'),
+        '#!/bin/sh\necho "gh is not available in the workflow executor (it would call the real GitHub); use an action with Octokit against GITHUB_API_URL, as find-baseline does" >&2\nexit 127\n',
+        { mode: 0o755 },
+      );
       await writeFile(join(this.temp, '_github_workflow', 'event.json'), JSON.stringify(run.event, null, 2));
       const workflowEnv = run.workflow.env ? (evaluateToken(run.workflow.env, staticHost, `${run.workflow.file} env`) as Record<string, Json>) : {};
-      const jobEnv = job.env ? (evaluateToken(job.env, { contexts: { ...base, env: stringMap(workflowEnv) } }, `${scope.where} env`) as Record<string, Json>) : {};
+      const jobEnv = job.env
+        ? (evaluateToken(job.env, { contexts: { ...base, env: stringMap(workflowEnv) } }, `${scope.where} env`) as Record<string, Json>)
+        : {};
       this.jobEnv = { ...stringMap(workflowEnv), ...stringMap(jobEnv) };
       scope.env = this.jobEnv;
       run.progress(`▶ ${this.name}`);
@@ -310,7 +361,9 @@ export class JobRunner {
         summary: this.summary,
         concurrency: job.concurrency ? evaluateToken(job.concurrency, staticHost, `${scope.where} concurrency`) : undefined,
         permissions: this.permissions,
-        environment: job.environment ? environmentOf(evaluateToken(job.environment, this.host(scope, this.envContext(scope.env)), `${scope.where} environment`)) : undefined,
+        environment: job.environment
+          ? environmentOf(evaluateToken(job.environment, this.host(scope, this.envContext(scope.env)), `${scope.where} environment`))
+          : undefined,
       };
     } finally {
       clearTimeout(timer);
@@ -329,10 +382,21 @@ export class JobRunner {
     for (const step of steps) {
       if (signal.aborted) scope.status = 'cancelled';
       let env = this.envContext(scope.env);
-      const label = step.name ? evaluateText(step.name, this.host(scope, env), `${step.where} name`) : step.run ? `Run ${evaluateText(step.run, this.host(scope, env), `${step.where} run`).split('\n')[0]}` : `Run ${step.uses!.value}`;
+      const label = step.name
+        ? evaluateText(step.name, this.host(scope, env), `${step.where} name`)
+        : step.run
+          ? `Run ${evaluateText(step.run, this.host(scope, env), `${step.where} run`).split('\n')[0]}`
+          : `Run ${step.uses!.value}`;
       const skip = this.run.skips.find((s) => this.selects(s, step, label));
       if (skip || !evaluateCondition(step.if, this.host(scope, env), `${step.where} if`)) {
-        this.results.push({ name: label, id: step.id, outcome: 'skipped', conclusion: 'skipped', outputs: {}, log: skip ? `left out by the test: ${skip.because}` : '' });
+        this.results.push({
+          name: label,
+          id: step.id,
+          outcome: 'skipped',
+          conclusion: 'skipped',
+          outputs: {},
+          log: skip ? `left out by the test: ${skip.because}` : '',
+        });
         if (step.id) scope.steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
         continue;
       }
@@ -349,7 +413,9 @@ export class JobRunner {
           throw error;
         }
       });
-      const continueOnError = step.continueOnError ? truthy(evaluateToken(step.continueOnError, this.host(scope, env), `${step.where} continue-on-error`)) : false;
+      const continueOnError = step.continueOnError
+        ? truthy(evaluateToken(step.continueOnError, this.host(scope, env), `${step.where} continue-on-error`))
+        : false;
       const conclusion: Result = outcome.result === 'failure' && continueOnError ? 'success' : outcome.result;
       this.results[this.results.length - 1]!.conclusion = conclusion;
       if (step.id) scope.steps[step.id] = { outputs: outcome.outputs, outcome: outcome.result, conclusion };
@@ -388,13 +454,21 @@ export class JobRunner {
     return { result, outputs };
   }
 
-  private async executeStep(step: StepSpec, scope: Scope, env: Record<string, string>, log: (line: string) => void, signal: AbortSignal): Promise<{ outputs: Record<string, string> }> {
+  private async executeStep(
+    step: StepSpec,
+    scope: Scope,
+    env: Record<string, string>,
+    log: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ outputs: Record<string, string> }> {
     const host = this.host(scope, env);
     if (step.run) {
       const script = evaluateText(step.run, host, `${step.where} run`);
       const shell = step.shell ? evaluateText(step.shell, host, `${step.where} shell`) : undefined;
       if (scope.inputs && !shell) throw new WorkflowError(`${step.where}: a composite action's run step needs shell:`);
-      const cwd = step.workingDirectory ? resolve(this.workspace, evaluateText(step.workingDirectory, host, `${step.where} working-directory`)) : this.workspace;
+      const cwd = step.workingDirectory
+        ? resolve(this.workspace, evaluateText(step.workingDirectory, host, `${step.where} working-directory`))
+        : this.workspace;
       const file = join(this.temp, `${randomBytes(8).toString('hex')}.sh`);
       await writeFile(file, script);
       const [command, args] = shellCommand(shell, file, step.where);
@@ -404,7 +478,11 @@ export class JobRunner {
     if (uses.startsWith('./')) return this.localAction(step, uses, scope, env, log, signal);
     if (uses.startsWith('docker://')) throw new WorkflowError(`${step.where}: docker actions are not implemented by this executor`);
     const standIn = resolveStandIn(uses, step.usesComment, step.where);
-    const inputs = this.actionInputs(step, Object.entries(standIn.inputs).map(([id, value]) => ({ id, text: value })), host);
+    const inputs = this.actionInputs(
+      step,
+      Object.entries(standIn.inputs).map(([id, value]) => ({ id, text: value })),
+      host,
+    );
     const outputs: Record<string, string> = {};
     const context: StandInContext = {
       inputs,
@@ -438,19 +516,37 @@ export class JobRunner {
   private actionInputs(step: StepSpec, declared: { id: string; text?: string; token?: TemplateToken }[], host: ExpressionHost): Record<string, string> {
     const given = step.with ? (evaluateToken(step.with, host, `${step.where} with`) as Record<string, Json>) : {};
     const names = new Set(declared.map((d) => d.id));
-    for (const key of Object.keys(given)) if (!names.has(key)) throw new WorkflowError(`${step.where}: ${step.uses!.value} has no input "${key}" (it declares ${[...names].join(', ')})`);
-    const defaultsHost: ExpressionHost = { contexts: { github: host.contexts.github!, env: host.contexts.env!, job: host.contexts.job!, runner: host.contexts.runner!, strategy: host.contexts.strategy!, matrix: host.contexts.matrix! } };
+    for (const key of Object.keys(given))
+      if (!names.has(key)) throw new WorkflowError(`${step.where}: ${step.uses!.value} has no input "${key}" (it declares ${[...names].join(', ')})`);
+    const defaultsHost: ExpressionHost = {
+      contexts: {
+        github: host.contexts.github!,
+        env: host.contexts.env!,
+        job: host.contexts.job!,
+        runner: host.contexts.runner!,
+        strategy: host.contexts.strategy!,
+        matrix: host.contexts.matrix!,
+      },
+    };
     const inputs: Record<string, string> = {};
     for (const input of declared) {
       if (input.id in given) inputs[input.id] = toText(given[input.id]!, `${step.where} with.${input.id}`);
       else if (input.token) inputs[input.id] = evaluateText(input.token, defaultsHost, `${step.uses!.value} default of ${input.id}`);
-      else if (input.text?.includes('${{')) inputs[input.id] = toText(evaluateTemplateString(input.text, defaultsHost, `${step.uses!.value} default of ${input.id}`), input.id);
+      else if (input.text?.includes('${{'))
+        inputs[input.id] = toText(evaluateTemplateString(input.text, defaultsHost, `${step.uses!.value} default of ${input.id}`), input.id);
       else inputs[input.id] = input.text ?? '';
     }
     return inputs;
   }
 
-  private async localAction(step: StepSpec, uses: string, scope: Scope, env: Record<string, string>, log: (line: string) => void, signal: AbortSignal): Promise<{ outputs: Record<string, string> }> {
+  private async localAction(
+    step: StepSpec,
+    uses: string,
+    scope: Scope,
+    env: Record<string, string>,
+    log: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ outputs: Record<string, string> }> {
     const dir = resolve(this.workspace, uses);
     let source: string | undefined;
     let file = '';
@@ -459,7 +555,10 @@ export class JobRunner {
       source = await readFile(file, 'utf8').catch(() => undefined);
       if (source !== undefined) break;
     }
-    if (source === undefined) throw new WorkflowError(`Can't find 'action.yml' or 'action.yaml' under '${dir}'. Did you forget to run actions/checkout before running your local action?`);
+    if (source === undefined)
+      throw new WorkflowError(
+        `Can't find 'action.yml' or 'action.yaml' under '${dir}'. Did you forget to run actions/checkout before running your local action?`,
+      );
     const action: ActionSpec = loadAction(`${uses.slice(2)}/${basename(file)}`, source);
     const inputs = this.actionInputs(
       step,
@@ -468,19 +567,30 @@ export class JobRunner {
     );
     if (action.main) {
       const inputEnv = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]));
-      return this.spawnWithFiles(process.execPath, [resolve(dir, action.main)], this.workspace, { ...env, ...inputEnv }, { ...scope, actionPath: dir }, log, signal, step.id ?? basename(dir));
+      return this.spawnWithFiles(
+        process.execPath,
+        [resolve(dir, action.main)],
+        this.workspace,
+        { ...env, ...inputEnv },
+        { ...scope, actionPath: dir },
+        log,
+        signal,
+        step.id ?? basename(dir),
+      );
     }
     const inner: Scope = { status: scope.status, steps: {}, env, inputs, actionPath: dir, where: `${uses}` };
     const before = this.results.length;
     await this.runSteps(action.steps!, inner, signal);
     // The composite's own steps are logged under it.
     const nested = this.results.splice(before);
-    for (const n of nested) log(`  ${n.conclusion === 'success' ? '✓' : n.conclusion === 'skipped' ? '–' : '✗'} ${n.name}${n.log ? `\n${n.log.replace(/^/gm, '    ')}` : ''}`);
+    for (const n of nested)
+      log(`  ${n.conclusion === 'success' ? '✓' : n.conclusion === 'skipped' ? '–' : '✗'} ${n.name}${n.log ? `\n${n.log.replace(/^/gm, '    ')}` : ''}`);
     const outputs: Record<string, string> = {};
     for (const output of action.outputs) {
       outputs[output.id] = output.value ? evaluateText(output.value, this.host(inner, this.envContext(env)), `${uses} outputs.${output.id}`) : '';
     }
-    if (inner.status !== 'success') throw inner.status === 'cancelled' ? new Cancelled('cancelled') : new WorkflowError(`${uses}: a step of the composite action failed`);
+    if (inner.status !== 'success')
+      throw inner.status === 'cancelled' ? new Cancelled('cancelled') : new WorkflowError(`${uses}: a step of the composite action failed`);
     return { outputs };
   }
 
@@ -543,7 +653,28 @@ export class JobRunner {
 class Cancelled extends Error {}
 
 // The github context's values every step also gets as GITHUB_<KEY> (not the token: GitHub passes it only through expressions).
-const GITHUB_ENV = ['workspace', 'repository', 'repository_owner', 'event_name', 'sha', 'ref', 'ref_name', 'head_ref', 'base_ref', 'run_id', 'run_number', 'run_attempt', 'job', 'workflow', 'workflow_ref', 'server_url', 'api_url', 'graphql_url', 'actor', 'retention_days'];
+const GITHUB_ENV = [
+  'workspace',
+  'repository',
+  'repository_owner',
+  'event_name',
+  'sha',
+  'ref',
+  'ref_name',
+  'head_ref',
+  'base_ref',
+  'run_id',
+  'run_number',
+  'run_attempt',
+  'job',
+  'workflow',
+  'workflow_ref',
+  'server_url',
+  'api_url',
+  'graphql_url',
+  'actor',
+  'retention_days',
+];
 
 /** GitHub's short name of a ref: `main` for refs/heads/main, `7/merge` for refs/pull/7/merge. */
 export const refName = (ref: string): string => ref.replace(/^refs\/(heads|tags|pull)\//, '');

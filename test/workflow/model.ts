@@ -78,7 +78,21 @@ const PLAIN_STEP_KEYS: Record<string, 'name' | 'continueOnError' | 'run' | 'shel
   'timeout-minutes': 'timeoutMinutes',
 };
 // Keys that change nothing this executor models (runs-on picks the machine, which is this one).
-const JOB_KEYS = new Set(['name', 'needs', 'if', 'strategy', 'outputs', 'env', 'permissions', 'concurrency', 'continue-on-error', 'timeout-minutes', 'steps', 'runs-on', 'environment']);
+const JOB_KEYS = new Set([
+  'name',
+  'needs',
+  'if',
+  'strategy',
+  'outputs',
+  'env',
+  'permissions',
+  'concurrency',
+  'continue-on-error',
+  'timeout-minutes',
+  'steps',
+  'runs-on',
+  'environment',
+]);
 
 const mappingEntries = (token: TemplateToken | undefined): [string, TemplateToken][] =>
   token && workflowParser.isMapping(token) ? [...token].map((pair) => [pair.key.toString(), pair.value]) : [];
@@ -165,7 +179,8 @@ export async function loadWorkflow(file: string, source: string): Promise<Workfl
     };
   });
   for (const key of root.keys()) {
-    if (!['name', 'run-name', 'on', 'permissions', 'concurrency', 'env', 'jobs'].includes(key)) throw new WorkflowError(`${file}: top-level key "${key}" is not implemented by this executor`);
+    if (!['name', 'run-name', 'on', 'permissions', 'concurrency', 'env', 'jobs'].includes(key))
+      throw new WorkflowError(`${file}: top-level key "${key}" is not implemented by this executor`);
   }
   return {
     file,

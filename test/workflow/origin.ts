@@ -38,14 +38,30 @@ export async function projectOrigin(projectRoot: string, root: string, synth: Sy
   const data = join(root, 'synthetic-cifar10');
   const workspace = await createSynthWorkspace(data, synth);
   const { repo } = await initRepo(data);
-  await add(repo, workspace.versions.map((v) => join(workspace.partitionsDir, v)), { cwd: data });
-  const pointers = ['.dvc/config', '.dvc/.gitignore', '.dvcignore', 'data/partitions/partitions.json', ...workspace.versions.map((v) => `data/partitions/${v}.dvc`)];
+  await add(
+    repo,
+    workspace.versions.map((v) => join(workspace.partitionsDir, v)),
+    { cwd: data },
+  );
+  const pointers = [
+    '.dvc/config',
+    '.dvc/.gitignore',
+    '.dvcignore',
+    'data/partitions/partitions.json',
+    ...workspace.versions.map((v) => `data/partitions/${v}.dvc`),
+  ];
   for (const file of pointers) {
     await mkdir(dirname(join(dir, file)), { recursive: true });
     await copyFile(join(data, file), join(dir, file));
   }
   await git('add', '--force', ...pointers);
-  await git('commit', '--quiet', '--no-verify', '-m', `Synthetic CIFAR-10 partitions ${workspace.versions.join(', ')} (${workspace.images} images) for the workflow runs`);
+  await git(
+    'commit',
+    '--quiet',
+    '--no-verify',
+    '-m',
+    `Synthetic CIFAR-10 partitions ${workspace.versions.join(', ')} (${workspace.images} images) for the workflow runs`,
+  );
   const sha = (await git('rev-parse', 'HEAD')).stdout.trim();
   return { dir, sha, cifarSource: workspace.tarball };
 }

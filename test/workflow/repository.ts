@@ -85,7 +85,15 @@ export class Repository {
       await rm(this.artifactDir(existing), { recursive: true, force: true });
     }
     const created = this.github.now();
-    const artifact: FakeArtifact = { id: this.github.newId(), runId: options.runId, name: options.name, size: 0, digest: '', created, expires: created + options.retentionDays * DAY_MS };
+    const artifact: FakeArtifact = {
+      id: this.github.newId(),
+      runId: options.runId,
+      name: options.name,
+      size: 0,
+      digest: '',
+      created,
+      expires: created + options.retentionDays * DAY_MS,
+    };
     const dir = this.artifactDir(artifact);
     const digest = createHash('sha256');
     for (const file of options.files.sort()) {

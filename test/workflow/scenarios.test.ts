@@ -41,15 +41,28 @@ describe('the workflows, run from their YAML on synthetic data', () => {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'workflows-'));
-    world = await createWorld({ projectRoot: PROJECT_ROOT, root, synth: { imagesPerClass: 20, partitions: 3, partitionSize: 60, seed: 3 }, runnerEnv: { CIFAR10_TEST_FILTER: 'test/util/random' } });
+    world = await createWorld({
+      projectRoot: PROJECT_ROOT,
+      root,
+      synth: { imagesPerClass: 20, partitions: 3, partitionSize: 60, seed: 3 },
+      runnerEnv: { CIFAR10_TEST_FILTER: 'test/util/random' },
+    });
     const repo = world.repository.fullName;
     SAME_REPO.sha = FORK.sha = world.origin.sha;
-    world.github.pulls.push({ number: 7, headSha: SAME_REPO.sha, headLabel: 'octo:feature', state: 'open' }, { number: 8, headSha: FORK.sha, headLabel: 'eve:feature', state: 'open' });
+    world.github.pulls.push(
+      { number: 7, headSha: SAME_REPO.sha, headLabel: 'octo:feature', state: 'open' },
+      { number: 8, headSha: FORK.sha, headLabel: 'eve:feature', state: 'open' },
+    );
     baseline = await world.run('pr.yml', 'push', pushEvent(repo, world.origin.sha), { secrets: SECRETS });
     // Everything else after the baseline, sharing the two runners.
     later.samePr = world.run('pr.yml', 'pull_request', pullRequestEvent(repo, SAME_REPO), { ref: 'refs/pull/7/merge', secrets: SECRETS });
     const crash: Fault = { job: 'experiment', cell: { cell: 's100-v1' }, step: 'run' };
-    later.forkPr = world.run('pr.yml', 'pull_request', pullRequestEvent(repo, FORK), { ref: 'refs/pull/8/merge', secrets: SECRETS, fork: true, faults: [crash] });
+    later.forkPr = world.run('pr.yml', 'pull_request', pullRequestEvent(repo, FORK), {
+      ref: 'refs/pull/8/merge',
+      secrets: SECRETS,
+      fork: true,
+      faults: [crash],
+    });
     forkComment = later.forkPr.then(async (pr) => {
       const commentsAfterPr = world.github.commentsOn(8).length;
       const event = workflowRunEvent(repo, pr, FORK);
@@ -61,10 +74,15 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     later.dispatch = world.run('experiments.yml', 'workflow_dispatch', dispatchEvent(repo, { seeds: '7', versions: 'v1', epochs: '1' }), { secrets: SECRETS });
     // The full matrix (15 cells × 20 epochs) is planned and fanned out; to stay fast, the runners of 13 cells are lost at their first step.
     const survivors = new Set(['s42-v1', 's100-v1+v2']);
-    const lost: Fault[] = ['42', '100', '2025'].flatMap((seed) => ['v1', 'v2', 'v3', 'v1+v2', 'v1+v2+v3'].map((v) => `s${seed}-${v}`)).filter((c) => !survivors.has(c)).map((cell) => ({ job: 'experiment', cell: { cell }, step: 'actions/checkout' }));
+    const lost: Fault[] = ['42', '100', '2025']
+      .flatMap((seed) => ['v1', 'v2', 'v3', 'v1+v2', 'v1+v2+v3'].map((v) => `s${seed}-${v}`))
+      .filter((c) => !survivors.has(c))
+      .map((cell) => ({ job: 'experiment', cell: { cell }, step: 'actions/checkout' }));
     later.schedule = world.run('experiments.yml', 'schedule', scheduleEvent(repo, '23 3 * * 1'), { secrets: SECRETS, faults: lost });
     // npm test runs npm run lint on this tree before this suite: ci.yml's Lint step (the same command) is left out here.
-    later.ci = world.run('ci.yml', 'push', pushEvent(repo, world.origin.sha), { skips: [{ job: 'test', step: 'Lint', because: 'npm test has run npm run lint on this tree' }] });
+    later.ci = world.run('ci.yml', 'push', pushEvent(repo, world.origin.sha), {
+      skips: [{ job: 'test', step: 'Lint', because: 'npm test has run npm run lint on this tree' }],
+    });
     for (const promise of [...Object.values(later), forkComment]) promise.catch(() => {});
   });
   after(async () => {
@@ -76,7 +94,12 @@ describe('the workflows, run from their YAML on synthetic data', () => {
   it('push to main: every job green, the baseline bundles kept 90 days, node_modules installed and dist built once, restored after', async () => {
     assert.equal(baseline.conclusion, 'success', explain(baseline));
     const artifacts = world.repository.artifactsOf(baseline.id).map((a) => [a.name, Math.round((a.expires - a.created) / 86_400_000)]);
-    assert.deepEqual(artifacts.sort(), [['bundle-s100-v1', 90], ['bundle-s2025-v1', 90], ['bundle-s42-v1', 90], ['experiments-results', 90]]);
+    assert.deepEqual(artifacts.sort(), [
+      ['bundle-s100-v1', 90],
+      ['bundle-s2025-v1', 90],
+      ['bundle-s42-v1', 90],
+      ['experiments-results', 90],
+    ]);
     assert.deepEqual(baseline.concurrency, { group: 'pr-experiments-refs/heads/main', 'cancel-in-progress': false });
     const npmCi = baseline.jobs.map((j) => j.steps.find((s) => s.name === 'Run ./actions/install')!.log.includes('✓ npm ci'));
     assert.equal(npmCi.filter(Boolean).length, 1, 'only the first job runs npm ci; the others restore node_modules from the cache');
@@ -89,7 +112,12 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(history.permissions.contents, 'write');
     const records = parseHistory((await execGit(['-C', world.origin.dir, 'show', `${HISTORY_BRANCH}:${HISTORY_FILE}`])).stdout, HISTORY_BRANCH);
     const pushed = records.filter((r) => r.workflow_run?.id === baseline.id);
-    assert.deepEqual(pushed.map((r) => [r.kind, r.event, r.kind === 'run' ? r.run_id : '']).sort(), [['hard', 'push', ''], ['run', 'push', 's100-v1'], ['run', 'push', 's2025-v1'], ['run', 'push', 's42-v1']]);
+    assert.deepEqual(pushed.map((r) => [r.kind, r.event, r.kind === 'run' ? r.run_id : '']).sort(), [
+      ['hard', 'push', ''],
+      ['run', 'push', 's100-v1'],
+      ['run', 'push', 's2025-v1'],
+      ['run', 'push', 's42-v1'],
+    ]);
   });
 
   it('same-repository pull request: exactly one comment, comparing with the baseline of main', async () => {
@@ -108,13 +136,23 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.match(comments[0]!.body, /### Main over its last runs\n\n(`v1` [▁-█]+ |_Main's experiment history has no runs of these versions yet)/);
     assert.match(comments[0]!.body, /\[experiment page\]\(https:\/\/octo\.github\.io\/cifar10-ci\/\)/);
     assert.equal(report.permissions['pull-requests'], 'write');
-    for (const job of pr.jobs) for (const step of job.steps) assert.ok(!step.log.includes(SECRETS.AWS_SECRET_ACCESS_KEY), `${job.name} / ${step.name} printed a secret`);
+    for (const job of pr.jobs)
+      for (const step of job.steps) assert.ok(!step.log.includes(SECRETS.AWS_SECRET_ACCESS_KEY), `${job.name} / ${step.name} printed a secret`);
   });
 
-  it("fork pull request with a crashed cell: the report lists the surviving bundle, comments nothing itself, and says why in the summary", async () => {
+  it('fork pull request with a crashed cell: the report lists the surviving bundle, comments nothing itself, and says why in the summary', async () => {
     const pr = await later.forkPr!;
     assert.equal(pr.conclusion, 'failure', 'a failed cell fails the run');
-    assert.deepEqual(jobsNamed(pr, 'experiment').map((j) => [j.name, j.result]).sort(), [['Run s100-v1', 'failure'], ['Run s2025-v1', 'success'], ['Run s42-v1', 'success']]);
+    assert.deepEqual(
+      jobsNamed(pr, 'experiment')
+        .map((j) => [j.name, j.result])
+        .sort(),
+      [
+        ['Run s100-v1', 'failure'],
+        ['Run s2025-v1', 'success'],
+        ['Run s42-v1', 'success'],
+      ],
+    );
     const report = jobsNamed(pr, 'report')[0]!;
     assert.equal(report.result, 'success', explain(pr));
     assert.equal(report.permissions['pull-requests'], 'read', "a fork's token is read-only");
@@ -142,8 +180,13 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.match(body, /1 planned run left no results: `s100-v1`/);
     assert.match(body, /!\[Confusion matrix of s\d+-v1[^\]]*\]\([^)]+\/pr-8\/run-\d+-1\/confusion\.png\)/);
     assert.equal(moved.conclusion, 'success', explain(moved));
-    const notices = jobsNamed(moved, 'comment')[0]!.annotations.filter((a) => a.level === 'notice').map((a) => a.message);
-    assert.ok(notices.some((n) => /No comment posted: no open pull request has head eve:feature/.test(n)), notices.join('\n'));
+    const notices = jobsNamed(moved, 'comment')[0]!
+      .annotations.filter((a) => a.level === 'notice')
+      .map((a) => a.message);
+    assert.ok(
+      notices.some((n) => /No comment posted: no open pull request has head eve:feature/.test(n)),
+      notices.join('\n'),
+    );
     assert.equal(world.github.commentsOn(8).length, 1);
   });
 
@@ -161,7 +204,10 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.match(await world.artifactFile(run, 'experiments-results', 'hard_images.csv'), /^id,/);
     assert.ok(aggregate.annotations.some((a) => a.level === 'notice' && /No default DVC remote/.test(a.message)));
     // Dispatched on the default branch: its run joins the history and the page is published.
-    assert.deepEqual(['history', 'pages'].map((id) => jobsNamed(run, id)[0]?.result), ['success', 'success']);
+    assert.deepEqual(
+      ['history', 'pages'].map((id) => jobsNamed(run, id)[0]?.result),
+      ['success', 'success'],
+    );
   });
 
   it('experiments.yml by schedule: the full matrix fans out, and the cells that survive are reported while the lost ones are named', async () => {
@@ -170,7 +216,13 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(plan.outputs.kind, 'full');
     const cells = jobsNamed(run, 'experiment');
     assert.equal(cells.length, 15);
-    assert.deepEqual(cells.filter((c) => c.result === 'success').map((c) => c.name).sort(), ['Run s100-v1+v2', 'Run s42-v1']);
+    assert.deepEqual(
+      cells
+        .filter((c) => c.result === 'success')
+        .map((c) => c.name)
+        .sort(),
+      ['Run s100-v1+v2', 'Run s42-v1'],
+    );
     const aggregate = jobsNamed(run, 'aggregate')[0]!;
     assert.equal(aggregate.result, 'success', explain(run));
     assert.match(aggregate.summary, /^## 📊 results: v1 [\d.]+% \(n = 1\) · v1\+v2 [\d.]+% \(n = 1\)\n\nCIFAR-10 experiments, full matrix: 2 runs at/m);
@@ -186,7 +238,13 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     const branch = (await execGit(['-C', world.origin.dir, 'show', `${HISTORY_BRANCH}:${HISTORY_FILE}`])).stdout;
     const records = parseHistory(branch, HISTORY_BRANCH);
     const ours = records.filter((r) => r.workflow_run?.id === run.id);
-    assert.deepEqual(ours.filter((r) => r.kind === 'run').map((r) => (r as RunRecord).run_id).sort(), ['s100-v1+v2', 's42-v1']);
+    assert.deepEqual(
+      ours
+        .filter((r) => r.kind === 'run')
+        .map((r) => (r as RunRecord).run_id)
+        .sort(),
+      ['s100-v1+v2', 's42-v1'],
+    );
     assert.equal(ours.filter((r) => r.kind === 'hard').length, 1);
     for (const r of ours) assert.equal(r.event, 'schedule');
     const first = ours.find((r) => r.kind === 'run') as RunRecord;
@@ -197,13 +255,18 @@ describe('the workflows, run from their YAML on synthetic data', () => {
     assert.equal(Math.round((artifact.expires - artifact.created) / 86_400_000), 1);
     const tar = join(world.repository.artifactDir(artifact), 'artifact.tar');
     const listed = (await exec('tar', ['-tf', tar])).stdout.split('\n');
-    for (const file of ['./index.html', './data.js', './app.js', './vega.min.js', './vega-lite.min.js', './vega-embed.min.js', './history.jsonl']) assert.ok(listed.includes(file), `${file} is not in the page artifact: ${listed.join(' ')}`);
+    for (const file of ['./index.html', './data.js', './app.js', './vega.min.js', './vega-lite.min.js', './vega-embed.min.js', './history.jsonl'])
+      assert.ok(listed.includes(file), `${file} is not in the page artifact: ${listed.join(' ')}`);
     const published = parseHistory((await exec('tar', ['-xOf', tar, './history.jsonl'])).stdout, 'history.jsonl');
     assert.ok(published.filter((r) => r.workflow_run?.id === run.id).length === 3);
     const pages = jobsNamed(run, 'pages')[0]!;
     assert.equal(pages.result, 'success', explain(run));
     assert.deepEqual(pages.environment, { name: 'github-pages', url: 'https://octo.github.io/cifar10-ci/' });
-    assert.deepEqual([pages.permissions.pages, pages.permissions['id-token'], pages.permissions.contents], ['write', 'write', undefined], 'the deploying job may not write the repository');
+    assert.deepEqual(
+      [pages.permissions.pages, pages.permissions['id-token'], pages.permissions.contents],
+      ['write', 'write', undefined],
+      'the deploying job may not write the repository',
+    );
   });
 
   it('ci.yml: the test step (narrowed by CIFAR10_TEST_FILTER, so it does not run this suite again); its Lint step is npm run lint, as in npm test, which has run it', async () => {

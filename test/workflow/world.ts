@@ -59,10 +59,29 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       origin,
       pool,
       run: (workflow, eventName, event, extra = {}) =>
-        runWorkflow({ repository, workflow, eventName, event, sha: origin.sha, pool, workRoot: join(options.root, 'runners'), runnerEnv, progress: options.progress, ...extra }),
+        runWorkflow({
+          repository,
+          workflow,
+          eventName,
+          event,
+          sha: origin.sha,
+          pool,
+          workRoot: join(options.root, 'runners'),
+          runnerEnv,
+          progress: options.progress,
+          ...extra,
+        }),
       artifactFile: (run, name, path) => {
         const artifact = repository.artifactsOf(run.id).find((a) => a.name === name);
-        if (!artifact) throw new Error(`run ${run.id} has no artifact ${name} (it has ${repository.artifactsOf(run.id).map((a) => a.name).join(', ') || 'none'})`);
+        if (!artifact)
+          throw new Error(
+            `run ${run.id} has no artifact ${name} (it has ${
+              repository
+                .artifactsOf(run.id)
+                .map((a) => a.name)
+                .join(', ') || 'none'
+            })`,
+          );
         return readFile(join(repository.artifactDir(artifact), path), 'utf8');
       },
       stop: () => github.stop(),
@@ -75,6 +94,12 @@ export async function createWorld(options: WorldOptions): Promise<World> {
 
 /** What went wrong in a run, for assertion messages: every failed step's log. */
 export function explain(run: WorkflowRun): string {
-  const failed = (job: JobResult) => job.steps.filter((s) => s.outcome === 'failure').map((s) => `--- ${job.name} / ${s.name}\n${s.log.split('\n').slice(-40).join('\n')}`);
-  return [`${run.workflow.file} ${run.eventName}: ${run.conclusion}; ${Object.entries(run.results).map(([k, v]) => `${k} ${v}`).join(', ')}`, ...run.jobs.flatMap(failed)].join('\n');
+  const failed = (job: JobResult) =>
+    job.steps.filter((s) => s.outcome === 'failure').map((s) => `--- ${job.name} / ${s.name}\n${s.log.split('\n').slice(-40).join('\n')}`);
+  return [
+    `${run.workflow.file} ${run.eventName}: ${run.conclusion}; ${Object.entries(run.results)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    ...run.jobs.flatMap(failed),
+  ].join('\n');
 }

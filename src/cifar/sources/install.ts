@@ -11,10 +11,7 @@ export const WANTED_MEMBERS = [...BATCH_FILES.map((b) => b.name), META_FILE, SYN
  * (local sources only) one per synthetic dataset. On failure the staging folder is removed and
  * the cache left as it was.
  */
-export async function verifyAndInstall(
-  staging: string,
-  options: { cacheDir: string; allowSynthetic: boolean; fix: string },
-): Promise<VerifiedBatches> {
+export async function verifyAndInstall(staging: string, options: { cacheDir: string; allowSynthetic: boolean; fix: string }): Promise<VerifiedBatches> {
   try {
     const verified = await verifyBatchesDir(staging, options);
     const target =

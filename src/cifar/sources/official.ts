@@ -58,7 +58,14 @@ export async function downloadOfficial(options: OfficialOptions): Promise<Verifi
   } catch (error) {
     throw new UserError(`${url} is not a URL; give an http(s) URL (${OFFICIAL_URL_ENV})`, { cause: error });
   }
-  const http = new HttpClient({ base: target, retries: options.retries ?? 3, backoffMs: 500, connectTimeoutMs: options.connectTimeoutMs ?? 20_000, readTimeoutMs: stallMs, maxSockets: 1 });
+  const http = new HttpClient({
+    base: target,
+    retries: options.retries ?? 3,
+    backoffMs: 500,
+    connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+    readTimeoutMs: stallMs,
+    maxSockets: 1,
+  });
   try {
     const response = await http.withRetries(
       async () => {
@@ -69,7 +76,8 @@ export async function downloadOfficial(options: OfficialOptions): Promise<Verifi
         }
         return res;
       },
-      (last) => (last instanceof RetryableStatusError ? answered(last.response) : new UserError(`cannot reach ${url} (${reasonOf(last)}); ${fix}`, { cause: last })),
+      (last) =>
+        last instanceof RetryableStatusError ? answered(last.response) : new UserError(`cannot reach ${url} (${reasonOf(last)}); ${fix}`, { cause: last }),
     );
     if ((response.statusCode ?? 0) < 200 || (response.statusCode ?? 0) >= 300) {
       response.resume();
@@ -101,7 +109,8 @@ async function extractDownload(
   });
   const progress = startProgress('download', Math.ceil(expected.size / 1e6), { unit: 'MB', quiet: options.quiet });
   const tally = new Md5Tap((received) => {
-    if (received > expected.size) return new UserError(`${url} sent more than the expected ${expected.size} bytes; it is not the CIFAR-10 binary tarball. ${fix}`);
+    if (received > expected.size)
+      return new UserError(`${url} sent more than the expected ${expected.size} bytes; it is not the CIFAR-10 binary tarball. ${fix}`);
     progress.update(Math.floor(received / 1e6));
     return undefined;
   });

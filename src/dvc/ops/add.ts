@@ -61,7 +61,9 @@ async function addLocked(repo: Repo, paths: readonly string[], options: AddOptio
     );
     const overlap = tracked.find((o) => o.path !== abs && (abs.startsWith(o.path + sep) || o.path.startsWith(abs + sep)));
     if (overlap) {
-      throw new UserError(`${typed} overlaps ${overlap.label}, which ${repoRelative(repo.root, overlap.dvc.file)} already tracks; track either the folder or the paths inside it, not both`);
+      throw new UserError(
+        `${typed} overlaps ${overlap.label}, which ${repoRelative(repo.root, overlap.dvc.file)} already tracks; track either the folder or the paths inside it, not both`,
+      );
     }
     const excludedBy = await rules.ignoredBy(abs, info.isDirectory());
     if (excludedBy !== undefined) {
@@ -88,7 +90,14 @@ async function addLocked(repo: Repo, paths: readonly string[], options: AddOptio
     const existing = await readDvcFile(file).catch(() => undefined);
     const before = existing?.outs[0];
     const isexec = info.isFile() && (info.mode & 0o111) !== 0;
-    const changed = !(before && before.md5 === hash.md5 && before.size === hash.size && before.hash === 'md5' && Boolean(before.isexec) === isexec && existing?.outs.length === 1);
+    const changed = !(
+      before &&
+      before.md5 === hash.md5 &&
+      before.size === hash.size &&
+      before.hash === 'md5' &&
+      Boolean(before.isexec) === isexec &&
+      existing?.outs.length === 1
+    );
     if (changed) await writeDvcFile(dvcFileWithHash(abs, hash, existing, isexec));
     await addToGitignore(abs);
     results.push({ label, dvcFile: file, hash, changed });

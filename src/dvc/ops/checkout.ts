@@ -50,7 +50,10 @@ export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutpu
   // Every output is judged before the first is written: its path, and its manifest when cached.
   for (const output of chosen) {
     await checkNoLinkOut(output);
-    if (isDirHash(output.hash.md5)) await readDirManifest(repo.cacheDir, output.hash.md5, output.label).catch((error: unknown) => (error instanceof MissingObjectError ? undefined : Promise.reject(error)));
+    if (isDirHash(output.hash.md5))
+      await readDirManifest(repo.cacheDir, output.hash.md5, output.label).catch((error: unknown) =>
+        error instanceof MissingObjectError ? undefined : Promise.reject(error),
+      );
   }
   for (const output of chosen) {
     const bar = (options.progress ?? NO_PROGRESS)(`checkout ${output.label}`, output.hash.nfiles ?? 1);

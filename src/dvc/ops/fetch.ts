@@ -155,7 +155,8 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     const downloaded = await ensureObject(getStore, repo.cacheDir, output.hash.md5);
     if (downloaded) result.downloaded++;
     else result.cached++;
-    for (const entry of await readManifestFrom(repo, output.hash.md5, output.label, downloaded ? remoteLabel(repo, options, await getStore()) : undefined)) needed.add(entry.md5);
+    for (const entry of await readManifestFrom(repo, output.hash.md5, output.label, downloaded ? remoteLabel(repo, options, await getStore()) : undefined))
+      needed.add(entry.md5);
   }
   const progress = (options.progress ?? NO_PROGRESS)('fetch', needed.size);
   try {

@@ -46,7 +46,9 @@ async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushRes
       entries = await readDirManifest(repo.cacheDir, output.hash.md5, output.label);
     } catch (error) {
       if (error instanceof MissingObjectError) {
-        throw new UserError(hinted`${output.label} is not in the cache (its manifest ${output.hash.md5} is missing), so it cannot be pushed; run ${command('add', output.label)} or ${command('fetch')} first`);
+        throw new UserError(
+          hinted`${output.label} is not in the cache (its manifest ${output.hash.md5} is missing), so it cannot be pushed; run ${command('add', output.label)} or ${command('fetch')} first`,
+        );
       }
       throw error;
     }
@@ -111,7 +113,9 @@ async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushRes
   }
   if (failed.size > 0) {
     const [first] = failed.values();
-    throw new UserError(hinted`push to ${store.url}: ${failed.size} object(s) failed (first: ${first!}); ${result.uploaded} uploaded. Directories with a failed file were not marked complete; run ${command('push')} again to finish`);
+    throw new UserError(
+      hinted`push to ${store.url}: ${failed.size} object(s) failed (first: ${first!}); ${result.uploaded} uploaded. Directories with a failed file were not marked complete; run ${command('push')} again to finish`,
+    );
   }
   return result;
 }

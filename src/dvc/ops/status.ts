@@ -57,7 +57,9 @@ async function allCached(repo: Repo, hash: HashInfo, label: string): Promise<boo
 async function outputStatus(repo: Repo, output: TrackedOutput, rules: IgnoreRules, jobs: number): Promise<OutputStatus> {
   const base = { label: output.label, dvcFile: output.dvc.file };
   // Only a path that is not there is "deleted"; a folder we may not read is the user's to fix.
-  const info = await stat(output.path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' || error.code === 'ENOTDIR' ? undefined : Promise.reject(error)));
+  const info = await stat(output.path).catch((error: NodeJS.ErrnoException) =>
+    error.code === 'ENOENT' || error.code === 'ENOTDIR' ? undefined : Promise.reject(error),
+  );
   if (!output.hash) return { ...base, state: info ? 'new' : 'deleted' };
   if (!info) return { ...base, state: 'deleted' };
   if (info.isDirectory() && isDirHash(output.hash.md5)) {

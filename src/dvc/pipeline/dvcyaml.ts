@@ -117,14 +117,17 @@ function parseParams(file: string, where: string, value: unknown): StageParam[] 
 function checkStagePath(file: string, where: string, wdir: string, path: string): void {
   const reason = /^(\/|[a-z]:)/i.test(path) ? 'it is an absolute path' : unsafePathReason(posix.normalize(posix.join(wdir, path)), { loose: true });
   if (reason !== undefined) {
-    throw new UnsafePathError(`${file}: ${where} ${JSON.stringify(path)} is refused: ${reason}. Stage paths must stay inside the repository and out of .git/ and .dvc/; fix ${file}`);
+    throw new UnsafePathError(
+      `${file}: ${where} ${JSON.stringify(path)} is refused: ${reason}. Stage paths must stay inside the repository and out of .git/ and .dvc/; fix ${file}`,
+    );
   }
 }
 
 function parseStage(file: string, name: string, raw: unknown): Stage {
   if (!isMapping(raw)) fail(file, `stage "${name}" must be a mapping`);
   for (const key of Object.keys(raw)) {
-    if (TEMPLATING.includes(key)) fail(file, `stage "${name}" uses "${key}": templating is not supported by the native runner; run the real \`dvc repro\` for it`);
+    if (TEMPLATING.includes(key))
+      fail(file, `stage "${name}" uses "${key}": templating is not supported by the native runner; run the real \`dvc repro\` for it`);
     if (!STAGE_KEYS.has(key)) fail(file, `stage "${name}" has an unknown key "${key}"; known keys: ${[...STAGE_KEYS].join(', ')}`);
   }
   const cmd = raw['cmd'];
@@ -133,7 +136,9 @@ function parseStage(file: string, name: string, raw: unknown): Stage {
   const wdir = raw['wdir'] ?? '.';
   if (typeof wdir !== 'string') fail(file, `stage "${name}": wdir must be a path`);
   if (posix.normalize(wdir) !== '.') checkStagePath(file, `stage "${name}" wdir`, '.', wdir);
-  const deps = list(file, `stage "${name}" deps`, raw['deps']).map((d, i) => (typeof d === 'string' ? d : fail(file, `stage "${name}" deps[${i}] must be a path`)));
+  const deps = list(file, `stage "${name}" deps`, raw['deps']).map((d, i) =>
+    typeof d === 'string' ? d : fail(file, `stage "${name}" deps[${i}] must be a path`),
+  );
   const outs = [
     ...parseOuts(file, `stage "${name}" outs`, raw['outs'], 'out'),
     ...parseOuts(file, `stage "${name}" metrics`, raw['metrics'], 'metric'),

@@ -35,7 +35,8 @@ export type Lock = Map<string, LockStage>;
 
 function entries(file: string, stage: string, key: string, value: PyValue | undefined): LockEntry[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new UserError(hinted`${file}: stages.${stage}.${key} must be a list; delete ${file} to rebuild it with ${command('repro', '--force')}`);
+  if (!Array.isArray(value))
+    throw new UserError(hinted`${file}: stages.${stage}.${key} must be a list; delete ${file} to rebuild it with ${command('repro', '--force')}`);
   return value.map((item) => {
     const raw = isPyMapping(item) ? item : {};
     const entry: LockEntry = { path: pyText(raw['path']), md5: pyText(raw['md5']), size: Number(raw['size']) };
@@ -105,7 +106,16 @@ function entryDoc(entry: LockEntry): { [key: string]: PyValue } {
 /** Params files in DVC's order: params.yaml first, then the others by name; keys sorted (not recursively). */
 function paramsDoc(params: ParamValues): { [key: string]: PyValue } {
   const files = Object.keys(params).sort((a, b) => (a === DEFAULT_PARAMS_FILE ? -1 : b === DEFAULT_PARAMS_FILE ? 1 : compareCodePoints(a, b)));
-  return pyMapping(files.map((file) => [file, pyMapping(Object.keys(params[file]!).sort(compareCodePoints).map((key) => [key, params[file]![key]!]))]));
+  return pyMapping(
+    files.map((file) => [
+      file,
+      pyMapping(
+        Object.keys(params[file]!)
+          .sort(compareCodePoints)
+          .map((key) => [key, params[file]![key]!]),
+      ),
+    ]),
+  );
 }
 
 /**
@@ -128,7 +138,12 @@ export function lockStageDoc(stage: LockStage): { [key: string]: PyValue } {
 export function formatLock(lock: Lock, stageOrder: readonly string[] = []): string {
   const rank = (name: string) => (stageOrder.includes(name) ? stageOrder.indexOf(name) : Infinity);
   const names = [...lock.keys()].sort((a, b) => rank(a) - rank(b));
-  return dumpYaml(pyMapping([['schema', LOCK_SCHEMA], ['stages', pyMapping(names.map((name) => [name, lockStageDoc(lock.get(name)!)]))]]));
+  return dumpYaml(
+    pyMapping([
+      ['schema', LOCK_SCHEMA],
+      ['stages', pyMapping(names.map((name) => [name, lockStageDoc(lock.get(name)!)]))],
+    ]),
+  );
 }
 
 /**

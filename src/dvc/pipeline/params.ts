@@ -41,14 +41,20 @@ export function valueAt(doc: unknown, key: string): unknown {
  * error. `overridden` (absolute path → document, as `overriddenParams` returns them) stands in for
  * files not written yet, so a dry run answers for the values it was given.
  */
-export async function readStageParams(wdir: string, stageName: string, params: readonly StageParam[], overridden: ReadonlyMap<string, PyValue> = new Map()): Promise<ParamValues> {
+export async function readStageParams(
+  wdir: string,
+  stageName: string,
+  params: readonly StageParam[],
+  overridden: ReadonlyMap<string, PyValue> = new Map(),
+): Promise<ParamValues> {
   const docs = new Map<string, PyValue>(overridden);
   const result: ParamValues = {};
   for (const { file, key } of params) {
     const path = isAbsolute(file) ? file : join(wdir, file);
     if (!docs.has(path)) docs.set(path, await readParamsDoc(path));
     const value = valueAt(docs.get(path), key) as PyValue | undefined;
-    if (value === undefined) throw new UserError(`stage "${stageName}" tracks parameter "${key}", which is missing from ${path}; add it there or remove it from dvc.yaml`);
+    if (value === undefined)
+      throw new UserError(`stage "${stageName}" tracks parameter "${key}", which is missing from ${path}; add it there or remove it from dvc.yaml`);
     (result[file] ??= {})[key] = value;
   }
   return result;
@@ -75,7 +81,8 @@ export function parseOverride(text: string): ParamOverride {
   const colon = left.lastIndexOf(':');
   const file = colon < 0 ? DEFAULT_PARAMS_FILE : left.slice(0, colon);
   const key = colon < 0 ? left : left.slice(colon + 1);
-  if (!/^[A-Za-z_][\w-]*(\.[A-Za-z_0-9][\w-]*)*$/.test(key)) throw new UserError(`-S ${text}: "${key}" is not a parameter key (use dotted names such as train.seed)`);
+  if (!/^[A-Za-z_][\w-]*(\.[A-Za-z_0-9][\w-]*)*$/.test(key))
+    throw new UserError(`-S ${text}: "${key}" is not a parameter key (use dotted names such as train.seed)`);
   let value: unknown;
   if (raw !== undefined) {
     try {
@@ -101,7 +108,8 @@ function applyOne(doc: Document, override: ParamOverride, path: string, text: st
   }
   for (let i = 1; i < parts.length; i++) {
     const parent = doc.getIn(parts.slice(0, i), true);
-    if (parent !== undefined && !isMap(parent)) throw new UserError(`-S ${text}: "${parts.slice(0, i).join('.')}" in ${path} is not a mapping, so it cannot hold "${parts[i]}"`);
+    if (parent !== undefined && !isMap(parent))
+      throw new UserError(`-S ${text}: "${parts.slice(0, i).join('.')}" in ${path} is not a mapping, so it cannot hold "${parts[i]}"`);
   }
   doc.setIn(parts, override.value);
 }
@@ -115,7 +123,9 @@ async function overriddenDocuments(dir: string, texts: readonly string[]): Promi
     let doc = docs.get(path);
     if (!doc) {
       const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new UserError(`-S ${texts[i]}: cannot read ${path} (${error.code ?? error.message}); create it or name another file as file:key=value`, { cause: error });
+        throw new UserError(`-S ${texts[i]}: cannot read ${path} (${error.code ?? error.message}); create it or name another file as file:key=value`, {
+          cause: error,
+        });
       });
       doc = parseDocument(text);
       if (doc.errors.length > 0) throw invalidYamlError(path, doc.errors[0]!.message, doc.errors[0]);

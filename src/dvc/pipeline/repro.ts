@@ -68,11 +68,20 @@ function runCommand(cmd: string, cwd: string, stdio: 'inherit' | 'ignore', signa
   });
 }
 
-async function lockEntries(stage: Stage, paths: readonly string[], hashOne: (abs: string) => Promise<Omit<LockEntry, 'path'> | undefined>, kind: string): Promise<LockEntry[]> {
+async function lockEntries(
+  stage: Stage,
+  paths: readonly string[],
+  hashOne: (abs: string) => Promise<Omit<LockEntry, 'path'> | undefined>,
+  kind: string,
+): Promise<LockEntry[]> {
   const result: LockEntry[] = [];
   for (const path of paths) {
     const entry = await hashOne(join(stage.wdir, path));
-    if (!entry) throw new StageFailedError(stage.name, `its ${kind} "${path}" does not exist after the command ran; make the command write it or remove it from dvc.yaml`);
+    if (!entry)
+      throw new StageFailedError(
+        stage.name,
+        `its ${kind} "${path}" does not exist after the command ran; make the command write it or remove it from dvc.yaml`,
+      );
     result.push({ path, ...entry });
   }
   return result;
@@ -92,10 +101,18 @@ async function currentInputs(stage: Stage, memo: HashMemo): Promise<LockStage | 
  * that entry is in the cache, the outputs are checked out instead of running the command.
  * `status` is the stage's status against `locked`, as reproduce decided to run it.
  */
-async function restoreOutputs(repo: Repo, stage: Stage, locked: LockStage | undefined, status: StageStatus, memo: HashMemo, options: ReproOptions): Promise<boolean> {
+async function restoreOutputs(
+  repo: Repo,
+  stage: Stage,
+  locked: LockStage | undefined,
+  status: StageStatus,
+  memo: HashMemo,
+  options: ReproOptions,
+): Promise<boolean> {
   if (!canHashStage(stage)) return false;
   // Only outputs differ from dvc.lock: the lock entry itself says what to check out.
-  const unchanged = locked !== undefined && stage.outs.every((o) => locked.outs.some((l) => l.path === o.path)) && status.reasons.every((reason) => reason.startsWith('out '));
+  const unchanged =
+    locked !== undefined && stage.outs.every((o) => locked.outs.some((l) => l.path === o.path)) && status.reasons.every((reason) => reason.startsWith('out '));
   let entry: LockStage | undefined = unchanged ? locked : undefined;
   if (!entry && options.runCache !== false) {
     const current = await currentInputs(stage, memo);
@@ -113,12 +130,21 @@ async function restoreOutputs(repo: Repo, stage: Stage, locked: LockStage | unde
 }
 
 /** Runs one stage (or restores its outputs from the cache) and, only when everything succeeded, records it in dvc.lock. */
-async function runStage(repo: Repo, stage: Stage, locked: LockStage | undefined, status: StageStatus, memo: HashMemo, options: ReproOptions): Promise<'ran' | 'restored'> {
+async function runStage(
+  repo: Repo,
+  stage: Stage,
+  locked: LockStage | undefined,
+  status: StageStatus,
+  memo: HashMemo,
+  options: ReproOptions,
+): Promise<'ran' | 'restored'> {
   // Outputs are removed, cached and git-ignored: never through a link that leads out of the repository.
   const folders = stage.outs.map((out) => posix.dirname(relative(repo.root, join(stage.wdir, out.path)).split(sep).join('/')));
   const linkOut = await findLinkOut(repo.root, folders);
   if (linkOut) {
-    throw new UnsafePathError(`stage "${stage.name}": an output lies below ${linkOut.link}, a symbolic link to ${linkOut.target} outside the repository, and repro does not remove or write through it; replace the link with a real folder and run the command again`);
+    throw new UnsafePathError(
+      `stage "${stage.name}": an output lies below ${linkOut.link}, a symbolic link to ${linkOut.target} outside the repository, and repro does not remove or write through it; replace the link with a real folder and run the command again`,
+    );
   }
   for (const out of stage.outs) if (!out.persist) await rm(join(stage.wdir, out.path), { recursive: true, force: true });
   const restored = !options.force && (await restoreOutputs(repo, stage, locked, status, memo, options));
@@ -198,7 +224,11 @@ async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
     const run = options.force || status.stale;
     if (options.dry) {
       if (run || upstreamPending.length > 0) {
-        const reasons = run ? (status.reasons.length > 0 ? status.reasons : ['forced']) : [`after ${upstreamPending.map((s) => s.name).join(', ')} runs, if its outputs change`];
+        const reasons = run
+          ? status.reasons.length > 0
+            ? status.reasons
+            : ['forced']
+          : [`after ${upstreamPending.map((s) => s.name).join(', ')} runs, if its outputs change`];
         pending.add(stage.name);
         outcomes.push({ ...status, reasons, action: 'would run' });
         log(`Would run stage '${stage.name}': ${reasons.join('; ')}`);

@@ -65,7 +65,14 @@ export interface StageStatus {
   reasons: string[];
 }
 
-async function compareEntries(kind: 'dep' | 'out', wdir: string, paths: readonly string[], locked: readonly LockEntry[], memo: HashMemo, reasons: string[]): Promise<void> {
+async function compareEntries(
+  kind: 'dep' | 'out',
+  wdir: string,
+  paths: readonly string[],
+  locked: readonly LockEntry[],
+  memo: HashMemo,
+  reasons: string[],
+): Promise<void> {
   const byPath = new Map(locked.map((e) => [e.path, e]));
   for (const path of paths) {
     const current = await memo.hash(join(wdir, path));
@@ -104,6 +111,13 @@ export async function stageStatus(stage: Stage, lock: Lock, memo: HashMemo, over
       else if (!pyEqual(now[key]!, then[key]!)) reasons.push(`param changed: ${file} ${key} (${pyShow(then[key]!)} → ${pyShow(now[key]!)})`);
     }
   }
-  await compareEntries('out', stage.wdir, stage.outs.map((o) => o.path), locked.outs, memo, reasons);
+  await compareEntries(
+    'out',
+    stage.wdir,
+    stage.outs.map((o) => o.path),
+    locked.outs,
+    memo,
+    reasons,
+  );
   return { stage: stage.name, stale: reasons.length > 0, frozen: false, reasons };
 }

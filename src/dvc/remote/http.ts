@@ -75,7 +75,9 @@ export class HttpRemote implements RemoteStore {
     try {
       this.base = new URL(rawUrl.endsWith('/') ? rawUrl : `${rawUrl}/`);
     } catch (error) {
-      throw new UserError(hinted`remote URL ${safeUrl(rawUrl)} is not a valid URL; fix it with ${command('remote add', '-f', '<name>', '<url>')}`, { cause: error });
+      throw new UserError(hinted`remote URL ${safeUrl(rawUrl)} is not a valid URL; fix it with ${command('remote add', '-f', '<name>', '<url>')}`, {
+        cause: error,
+      });
     }
     this.url = safeUrl(rawUrl);
     const headers = { ...options.headers };
@@ -104,7 +106,11 @@ export class HttpRemote implements RemoteStore {
     return this.http.follow(
       method,
       this.urlOf(key),
-      () => new RemoteError('unreachable', `${method} ${this.url}/${key}: more than ${MAX_REDIRECTS} redirects; check the remote URL and the server's redirect rules`),
+      () =>
+        new RemoteError(
+          'unreachable',
+          `${method} ${this.url}/${key}: more than ${MAX_REDIRECTS} redirects; check the remote URL and the server's redirect rules`,
+        ),
     );
   }
 
@@ -115,9 +121,16 @@ export class HttpRemote implements RemoteStore {
     const where = `${method} ${this.url}/${key}`;
     if (isRetryableStatus(status)) throw new RetryableStatusError(res);
     if (status === 401 || status === 403) {
-      throw new RemoteError('denied', `${where}: HTTP ${status} (access denied); set the remote's credentials in .dvc/config.local (auth, user, password or custom_auth_header)`);
+      throw new RemoteError(
+        'denied',
+        `${where}: HTTP ${status} (access denied); set the remote's credentials in .dvc/config.local (auth, user, password or custom_auth_header)`,
+      );
     }
-    if (status === 404) throw new RemoteError('missing data', hinted`${where}: HTTP 404, object ${key} is missing from remote ${this.url}; push it from a clone that has it (${command('push')})`);
+    if (status === 404)
+      throw new RemoteError(
+        'missing data',
+        hinted`${where}: HTTP 404, object ${key} is missing from remote ${this.url}; push it from a clone that has it (${command('push')})`,
+      );
     throw new RemoteError('unreachable', `${where}: unexpected HTTP ${status}; check the remote URL and server`);
   }
 
@@ -126,9 +139,13 @@ export class HttpRemote implements RemoteStore {
     return this.http.withRetries(
       attempt,
       (error, attempts) =>
-        new RemoteError('unreachable', `${what} failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${error.message}; check that the server at ${this.url} is up, or raise \`retries\`/\`read_timeout\` for the remote`, {
-          cause: error,
-        }),
+        new RemoteError(
+          'unreachable',
+          `${what} failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${error.message}; check that the server at ${this.url} is up, or raise \`retries\`/\`read_timeout\` for the remote`,
+          {
+            cause: error,
+          },
+        ),
     );
   }
 

@@ -22,7 +22,10 @@ export class LocalRemote implements RemoteStore {
   /** Folders already made by this store, so thousands of uploads do not each call mkdir. */
   private readonly madeFolders = new Set<string>();
 
-  constructor(readonly url: string, dvcDir: string) {
+  constructor(
+    readonly url: string,
+    dvcDir: string,
+  ) {
     this.root = localRemoteRoot(url, dvcDir);
   }
 
@@ -61,7 +64,11 @@ export class LocalRemote implements RemoteStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        throw new RemoteError('missing data', hinted`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (${command('push')})`, { cause: error });
+        throw new RemoteError(
+          'missing data',
+          hinted`object ${key} is missing from remote ${this.url} (${this.root}); push it from a clone that has it (${command('push')})`,
+          { cause: error },
+        );
       }
       // A full disk is the cache's (the copy's destination), not the remote's.
       if (code === 'ENOSPC' || code === 'EDQUOT') throw fsError(error, destPath, 'write');
@@ -98,11 +105,17 @@ export class LocalRemote implements RemoteStore {
   accessError(error: unknown, path: string = this.root): unknown {
     const code = errnoOf(error);
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return new RemoteError('unreachable', `cannot use remote ${this.url} (${this.root}): ${errnoWords(code)} (${code}); make the folder readable and writable for this user or pick another remote`, { cause: error });
+      return new RemoteError(
+        'unreachable',
+        `cannot use remote ${this.url} (${this.root}): ${errnoWords(code)} (${code}); make the folder readable and writable for this user or pick another remote`,
+        { cause: error },
+      );
     }
     const converted = fsError(error, (error as FsError).path ?? path, 'use');
     if (!(converted instanceof FsError)) return converted;
-    return new RemoteError('unreachable', converted.message.includes(this.root) ? converted.message : `remote ${this.url}: ${converted.message}`, { cause: error });
+    return new RemoteError('unreachable', converted.message.includes(this.root) ? converted.message : `remote ${this.url}: ${converted.message}`, {
+      cause: error,
+    });
   }
 }
 

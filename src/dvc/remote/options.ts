@@ -9,7 +9,9 @@ export function numberOption(config: RemoteConfig, key: string, fallback: number
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
-    throw new UserError(hinted`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it with ${command('remote modify', config.name, key, '<number>')} (with --local if .dvc/config.local sets it)`);
+    throw new UserError(
+      hinted`remote "${config.name}": ${key} = ${raw} is not a non-negative number; fix it with ${command('remote modify', config.name, key, '<number>')} (with --local if .dvc/config.local sets it)`,
+    );
   }
   return value;
 }
@@ -38,7 +40,21 @@ const DVC_COMMON = ['checksum_jobs', 'jobs', 'worktree', 'no_traverse', 'version
  */
 export const REMOTE_OPTIONS: Record<RemoteKind, readonly string[]> = {
   local: [...DVC_COMMON, 'type', 'protected', 'shared', 'slow_link_warning', 'verify'],
-  http: [...DVC_COMMON, 'auth', 'custom_auth_header', 'user', 'password', 'ask_password', 'ssl_verify', 'method', 'connect_timeout', 'read_timeout', 'verify', 'retries', 'backoff_ms'],
+  http: [
+    ...DVC_COMMON,
+    'auth',
+    'custom_auth_header',
+    'user',
+    'password',
+    'ask_password',
+    'ssl_verify',
+    'method',
+    'connect_timeout',
+    'read_timeout',
+    'verify',
+    'retries',
+    'backoff_ms',
+  ],
   s3: [
     ...S3_SECRET_OPTIONS,
     'endpointurl',

@@ -3,7 +3,15 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type PutObjectCommandInput, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type PutObjectCommandInput,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { command, hinted } from '../../util/hints.js';
 import { mapLimit } from '../../util/map-limit.js';
@@ -169,7 +177,11 @@ export class S3Remote implements RemoteStore {
         body = response.Body as Readable;
       } catch (error) {
         if (isNotFound(error)) {
-          throw new RemoteError('missing data', hinted`object ${key} is missing from remote ${this.url}; push it from a clone that has it (${command('push')})`, { cause: error });
+          throw new RemoteError(
+            'missing data',
+            hinted`object ${key} is missing from remote ${this.url}; push it from a clone that has it (${command('push')})`,
+            { cause: error },
+          );
         }
         throw explainS3Error(error, `downloading ${key}`, this);
       }
@@ -197,7 +209,12 @@ export class S3Remote implements RemoteStore {
       } else {
         // lib-storage sends parts as buffers (each retried on its own) and aborts the upload on failure,
         // so no object appears until every part is in.
-        await new Upload({ client: this.client, params: { ...params, Body: createReadStream(srcPath) }, partSize: this.settings.partBytes, queueSize: 4 }).done();
+        await new Upload({
+          client: this.client,
+          params: { ...params, Body: createReadStream(srcPath) },
+          partSize: this.settings.partBytes,
+          queueSize: 4,
+        }).done();
       }
     } catch (error) {
       throw explainS3Error(error, `uploading ${key}`, this);

@@ -29,7 +29,8 @@ export const cache: StandIn = {
     const entry = repository.findCache(key, restoreKeys, context.ref);
     const exact = entry?.key === key;
     if (!entry) {
-      if (boolInput(context, 'fail-on-cache-miss')) throw new WorkflowError(`Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: ${key}`);
+      if (boolInput(context, 'fail-on-cache-miss'))
+        throw new WorkflowError(`Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: ${key}`);
       context.log(`Cache not found for input keys: ${[key, ...restoreKeys].join(', ')}`);
     } else {
       if (!boolInput(context, 'lookup-only')) await repository.restoreCache(entry, context.workspace);

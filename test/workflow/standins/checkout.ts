@@ -30,7 +30,11 @@ export const checkout: StandIn = {
     if (boolInput(context, 'persist-credentials')) {
       const basic = Buffer.from(`x-access-token:${inputs.token}`).toString('base64');
       await run('git', ['-C', dest, 'config', '--local', `http.${server}/.extraheader`, `AUTHORIZATION: basic ${basic}`]);
-      context.addPost('remove the persisted credentials', () => run('git', ['-C', dest, 'config', '--local', '--unset-all', `http.${server}/.extraheader`]).then(() => undefined), 'always');
+      context.addPost(
+        'remove the persisted credentials',
+        () => run('git', ['-C', dest, 'config', '--local', '--unset-all', `http.${server}/.extraheader`]).then(() => undefined),
+        'always',
+      );
     }
     const { stdout } = await run('git', ['-C', dest, 'rev-parse', 'HEAD']);
     context.log(`checked out ${repository.fullName} at ${stdout.trim()} into ${dest}`);

@@ -28,7 +28,8 @@ async function listWithToken(context: StandInContext, runId: string): Promise<Li
   const url = `${context.apiUrl}/repos/${inputs.repository}/actions/runs/${runId}/artifacts?per_page=100`;
   const response = await fetch(url, { headers: { authorization: `Bearer ${inputs['github-token']}`, accept: 'application/vnd.github+json' } });
   const body = (await response.json()) as { artifacts?: ListedArtifact[]; message?: string };
-  if (!response.ok) throw new WorkflowError(`Unable to download artifact(s): listing the artifacts of run ${runId} failed: HTTP ${response.status}: ${body.message ?? ''}`);
+  if (!response.ok)
+    throw new WorkflowError(`Unable to download artifact(s): listing the artifacts of run ${runId} failed: HTTP ${response.status}: ${body.message ?? ''}`);
   return body.artifacts ?? [];
 }
 

@@ -65,8 +65,14 @@ export function resolveStandIn(uses: string, comment: string | undefined, where:
   if (!standIn) throw new WorkflowError(`${where}: ${action} has no stand-in in test/workflow/standins/; add one that follows its documented behaviour`);
   if (/^[0-9a-f]{40}$/.test(ref)) {
     const tag = standIn.commits[ref];
-    if (!tag) throw new WorkflowError(`${where}: ${action}@${ref} is not a commit the stand-in was checked against (${Object.entries(standIn.commits).map(([sha, t]) => `${t} = ${sha}`).join(', ')}); compare that release's action.yml and README, then add it`);
-    if (comment !== tag) throw new WorkflowError(`${where}: ${action}@${ref} is ${tag}, but the comment says "${comment ?? ''}"; write \`# ${tag}\` after the pin`);
+    if (!tag)
+      throw new WorkflowError(
+        `${where}: ${action}@${ref} is not a commit the stand-in was checked against (${Object.entries(standIn.commits)
+          .map(([sha, t]) => `${t} = ${sha}`)
+          .join(', ')}); compare that release's action.yml and README, then add it`,
+      );
+    if (comment !== tag)
+      throw new WorkflowError(`${where}: ${action}@${ref} is ${tag}, but the comment says "${comment ?? ''}"; write \`# ${tag}\` after the pin`);
     return standIn;
   }
   if (ref !== standIn.major && !ref.startsWith(`${standIn.major}.`)) {

@@ -30,16 +30,22 @@ export const setupNode: StandIn = {
     };
     if (context.inputs.cache) throw new WorkflowError(`setup-node stand-in: cache: ${context.inputs.cache} is not reproduced here`);
     if (boolInput(context, 'package-manager-cache') && pkg.packageManager?.startsWith('npm')) {
-      throw new WorkflowError('setup-node stand-in: automatic npm caching (package.json packageManager: npm) is not reproduced here; set package-manager-cache: false');
+      throw new WorkflowError(
+        'setup-node stand-in: automatic npm caching (package.json packageManager: npm) is not reproduced here; set package-manager-cache: false',
+      );
     }
     const requestedMajor = /^v?(\d+)(?:\.[\dx]+){0,2}$/.exec(requested)?.[1];
     if (!requestedMajor) throw new WorkflowError(`setup-node stand-in: node-version "${requested}" is not a major or a full version`);
     const running = process.version;
     if (pkg.engines?.node) {
-      if (!majorAllowed(Number(requestedMajor), pkg.engines.node)) throw new WorkflowError(`node-version ${requested} is outside package.json's engines.node ${pkg.engines.node}`);
-      if (!semver.satisfies(running, pkg.engines.node)) throw new WorkflowError(`the node on PATH (${running}) is outside package.json's engines.node ${pkg.engines.node}`);
+      if (!majorAllowed(Number(requestedMajor), pkg.engines.node))
+        throw new WorkflowError(`node-version ${requested} is outside package.json's engines.node ${pkg.engines.node}`);
+      if (!semver.satisfies(running, pkg.engines.node))
+        throw new WorkflowError(`the node on PATH (${running}) is outside package.json's engines.node ${pkg.engines.node}`);
     }
-    context.notice(`setup-node stand-in: node-version ${requested} was asked for; this runner runs the node on PATH, ${running}${pkg.engines?.node ? ` (package.json engines.node ${pkg.engines.node} allows both)` : ''}`);
+    context.notice(
+      `setup-node stand-in: node-version ${requested} was asked for; this runner runs the node on PATH, ${running}${pkg.engines?.node ? ` (package.json engines.node ${pkg.engines.node} allows both)` : ''}`,
+    );
     context.setOutput('node-version', running);
     context.setOutput('cache-hit', 'false');
   },

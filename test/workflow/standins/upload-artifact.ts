@@ -14,11 +14,20 @@ export const uploadArtifact: StandIn = {
   action: 'actions/upload-artifact',
   major: 'v7',
   commits: { bbbca2ddaa5d8feaa63e36b76fdaad77386f024f: 'v7.0.0' },
-  inputs: { name: 'artifact', path: '', 'if-no-files-found': 'warn', 'retention-days': '', 'compression-level': '6', overwrite: 'false', 'include-hidden-files': 'false' },
+  inputs: {
+    name: 'artifact',
+    path: '',
+    'if-no-files-found': 'warn',
+    'retention-days': '',
+    'compression-level': '6',
+    overwrite: 'false',
+    'include-hidden-files': 'false',
+  },
   async run(context) {
     const { inputs } = context;
     const paths = lines(inputs.path!);
-    if (paths.length !== 1 || /[*?[\]{}!]/.test(paths[0]!)) throw new WorkflowError(`upload-artifact stand-in: path must be one file or folder, not "${inputs.path}"`);
+    if (paths.length !== 1 || /[*?[\]{}!]/.test(paths[0]!))
+      throw new WorkflowError(`upload-artifact stand-in: path must be one file or folder, not "${inputs.path}"`);
     const target = resolve(context.workspace, paths[0]!);
     const info = await stat(target).catch(() => undefined);
     const root = info?.isDirectory() ? target : dirname(target);
@@ -40,7 +49,9 @@ export const uploadArtifact: StandIn = {
     if (!Number.isInteger(retentionDays) || retentionDays < 0) throw new WorkflowError(`Invalid retention-days: "${inputs['retention-days']}"`);
     if (retentionDays === 0) retentionDays = DEFAULT_RETENTION_DAYS;
     if (retentionDays > DEFAULT_RETENTION_DAYS) {
-      context.warning(`Retention days cannot be greater than the maximum allowed retention set within the repository. Using ${DEFAULT_RETENTION_DAYS} instead.`);
+      context.warning(
+        `Retention days cannot be greater than the maximum allowed retention set within the repository. Using ${DEFAULT_RETENTION_DAYS} instead.`,
+      );
       retentionDays = DEFAULT_RETENTION_DAYS;
     }
     const artifact = await context.repository.addArtifact({
