@@ -8,7 +8,7 @@ import { startProgress } from '../util/progress.js';
 import { runOnThreads } from '../util/worker-pool.js';
 import { datasetFingerprint, type VerifiedBatch } from './batches.js';
 import { CLASS_NAMES, NUM_CLASSES } from './classes.js';
-import { pngEncoderInfo, type PngEncoderInfo } from './png.js';
+import { pngEncoderInfo } from './png.js';
 import { CHUNK_RECORDS, writePngChunk, type PngChunk } from './png-writer.js';
 import { RECORD_BYTES, recordId } from './records.js';
 
@@ -23,7 +23,7 @@ const EXPORT_STATE = z.object({
   images: z.number().int().nonnegative(),
   complete: z.boolean(),
 });
-export type ExportState = z.infer<typeof EXPORT_STATE> & { batches: VerifiedBatch[]; encoder: PngEncoderInfo };
+export type ExportState = z.infer<typeof EXPORT_STATE>;
 
 export interface ExportOptions {
   /** A verified `cifar-10-batches-bin/` folder. */
