@@ -52,7 +52,7 @@ describe('a params group read through its schema', () => {
     const train = trainParamsFrom({ train: { epochs: 2, lr: null } }, 'params.yaml');
     assert.equal(train.epochs, 2);
     assert.equal(train.lr, 0.003);
-    assert.equal(train.arch, 'fast');
+    assert.equal(train.arch, 'bn');
     assert.deepEqual(tuneParamsFrom({}, 'params.yaml').lr, [0.001, 0.003, 0.01]);
     assert.deepEqual(paramsGroup({}, 'evaluate', EVALUATE_PARAMS), {
       split: 'test',

@@ -9,10 +9,10 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 /** The `train:` group of params.yaml. */
 export const TRAIN_PARAMS = z.object({
   seed: param.integer({ default: 42 }),
-  arch: param.choice(ARCHITECTURES, { default: 'fast' }),
+  arch: param.choice(ARCHITECTURES, { default: 'bn' }),
   width: param.number({ default: 1, min: 0.125, max: 8, description: 'channel multiplier' }),
   dropout: param.number({ default: 0, min: 0, max: 0.9 }),
-  epochs: param.integer({ default: 9, min: 1 }),
+  epochs: param.integer({ default: 6, min: 1 }),
   batch_size: param.integer({ default: 128, min: 1 }),
   lr: param.number({ default: 0.003, above: 0, hint: 'every schedule scales this rate, so at 0 the weights never change' }),
   schedule: param.choice(['onecycle', 'cosine', 'constant'], { default: 'onecycle' }),
