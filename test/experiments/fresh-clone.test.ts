@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { defaultRemoteName, listRemotes, loadRepo } from '../../src/dvc/index.js';
+import { collectOutputs, defaultRemoteName, hasObject, hasTree, isDirHash, listRemotes, loadRepo, pipelineOutputs, withHash } from '../../src/dvc/index.js';
 import { start, START_REMOTE_NAME, type StartResult } from '../../src/experiments/start.js';
 import { PROJECT_PATHS } from '../../src/paths.js';
 import { createSynthWorkspace } from '../fixtures/synth-workspace.js';
@@ -97,7 +97,28 @@ describe('a fresh git clone of HEAD, with synthetic data versioned the projectâ€
       const repo = await loadRepo(clone);
       assert.equal(defaultRemoteName(repo.config), START_REMOTE_NAME, 'with no remote committed, start makes its local remote the default');
       assert.equal(listRemotes(repo.config).find((r) => r.name === START_REMOTE_NAME)?.url, `../${PROJECT_PATHS.startRemote}`);
-      assert.ok((again!.pushed?.uploaded ?? 0) > 0, `start pushed the partitions and the stage outputs: ${JSON.stringify(again!.pushed)}`);
+      // A local remote has the cache's layout: every partition and cached stage output is there, whole.
+      const remoteDir = join(clone, PROJECT_PATHS.startRemote);
+      const outputs = [...withHash(await collectOutputs(repo, [], clone)), ...(await pipelineOutputs(clone))];
+      assert.deepEqual(
+        outputs.map((o) => o.label),
+        [
+          'data/partitions/v1',
+          'data/partitions/v2',
+          'data/partitions/v3',
+          'data/prepared',
+          'models/model',
+          'reports/confusion.json',
+          'reports/confusion.csv',
+          'reports/confusion.png',
+          'reports/confusion_normalized.png',
+          'reports/learning_curves.png',
+          'reports/misclassified.png',
+        ],
+      );
+      for (const { label, hash } of outputs) {
+        assert.ok(await (isDirHash(hash.md5) ? hasTree(remoteDir, hash.md5) : hasObject(remoteDir, hash.md5)), `${label} (${hash.md5}) is on start's remote`);
+      }
     },
   );
 
