@@ -25,7 +25,7 @@ export {
   openRepo,
   type Repo,
 } from './repo.js';
-export { CONFIG_FILE, editConfigFile, formatIni, type IniDoc, LOCAL_CONFIG_FILE, parseIni, readConfig } from './config-file.js';
+export { CONFIG_FILE, editConfigFile, formatIni, type IniDoc, LOCAL_CONFIG_FILE, parseIni, readConfig, readConfigFile } from './config-file.js';
 export {
   addRemote,
   type AddRemoteOptions,

@@ -10,6 +10,7 @@ import {
   collectOutputs,
   configUrlFor,
   defaultRemoteName,
+  editConfigFile,
   findRepoRoot,
   hasObject,
   hasTree,
@@ -21,6 +22,8 @@ import {
   type ProgressFactory,
   pushOutputs,
   type PushResult,
+  readConfigFile,
+  type Repo,
   reproduce,
   type StageOutcome,
   withHash,
@@ -89,7 +92,7 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
   const tracked = await trackedPartitions(root);
   const repoRoot = await findRepoRoot(root);
   if (tracked.length > 0 && repoRoot === root) {
-    const repo = await loadRepo(root);
+    const repo = await yieldToCommittedRemote(await loadRepo(root), log);
     if (!defaultRemoteName(repo.config)) {
       await ensureImages(options);
       // Per clone, never committed: git status stays clean, and the remote is this machine's folder.
@@ -125,6 +128,21 @@ export const START_REMOTE_NAME = 'local';
 
 function startRemoteUrl(options: StartOptions): string {
   return options.remote ?? PROJECT_PATHS.startRemote;
+}
+
+/**
+ * Start's local remote is the default only while the project commits none. Once `.dvc/config`
+ * names a default (a shared remote added since), the `core.remote` start wrote to config.local,
+ * which DVC reads last, would hide it from `npm start` and the real `dvc pull` alike: it is removed
+ * (the remote itself stays, for `-r local`).
+ */
+export async function yieldToCommittedRemote(repo: Repo, log: (line: string) => void = () => {}): Promise<Repo> {
+  if (defaultRemoteName(repo.config) !== START_REMOTE_NAME) return repo;
+  const committed = defaultRemoteName(await readConfigFile(repo.dvcDir, false));
+  if (!committed || committed === START_REMOTE_NAME) return repo;
+  await editConfigFile(repo.dvcDir, true, (doc) => doc.get('core')?.delete('remote'));
+  log(`.dvc/config names the default remote "${committed}" now: "${START_REMOTE_NAME}" is no longer the default in .dvc/${LOCAL_CONFIG_FILE}`);
+  return loadRepo(repo.root);
 }
 
 /**
