@@ -17,7 +17,7 @@ export const PROJECT_PATHS = {
   /** Scratch folders of running experiment cells, `<run-id>/`, removed when a cell succeeds. */
   experimentsWork: '.cache/experiments',
   hardImages: 'results/hard_images',
-  /** The DVC remote `npm start` versions to when none is configured. */
+  /** `npm start`'s own local DVC remote when none is configured (docs/dvc.md, "The real DVC on a fresh clone"). */
   startRemote: '.cache/dvc-remote',
   synthTarball: '.cache/synth/cifar-10-synth.tar.gz',
 } as const;

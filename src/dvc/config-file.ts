@@ -87,6 +87,11 @@ async function readIniFile(path: string): Promise<IniDoc> {
   return parseIni(text, path);
 }
 
+/** One of the two config files alone: `.dvc/config` (committed) or, with `local`, `.dvc/config.local`; absent is empty. */
+export async function readConfigFile(dvcDir: string, local: boolean): Promise<IniDoc> {
+  return readIniFile(join(dvcDir, local ? LOCAL_CONFIG_FILE : CONFIG_FILE));
+}
+
 /** `.dvc/config` overlaid with `.dvc/config.local`, key by key, as DVC merges them. */
 export async function readConfig(dvcDir: string): Promise<IniDoc> {
   const merged = await readIniFile(join(dvcDir, CONFIG_FILE));

