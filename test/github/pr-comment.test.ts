@@ -15,7 +15,8 @@ import { buildExperimentsReport } from '../../src/github/report.js';
 import { writeSyntheticBundle } from '../actions/bundles.js';
 import { withTempDir } from '../fixtures/synth-workspace.js';
 import { listBundles } from '../../src/experiments/bundle.js';
-import { matrixRecords, mergeHistory, readMatrix, type HistoryRecord, type RunRecord } from '../../src/experiments/history.js';
+import { mergeHistory, type HistoryRecord, type RunRecord } from '../../src/experiments/history.js';
+import { matrixRecords, readMatrix } from '../../src/experiments/history-records.js';
 
 function metrics(accuracy: number, seed: number, versions: string): MetricsFile {
   const scores = { precision: accuracy, recall: accuracy, f1: accuracy };
