@@ -8,7 +8,8 @@ import { buildExperimentsReport } from '../../github/report.js';
 import { pullRequestForWorkflowRun, StalePullRequestError } from '../../github/workflow-run.js';
 import { UserError } from '../../util/errors.js';
 import { PostComment } from '../constants.js';
-import { PostCommentInputs, readInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { PostCommentInputs } from '../input-schemas.js';
 import { runAction } from '../shell.js';
 
 /**

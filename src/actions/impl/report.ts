@@ -10,7 +10,8 @@ import { buildExperimentsReport } from '../../github/report.js';
 import { runUrlFromEnv } from '../../github/runner.js';
 import { UserError } from '../../util/errors.js';
 import { Report } from '../constants.js';
-import { readInputs, ReportInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { ReportInputs } from '../input-schemas.js';
 import { inputSource } from '../inputs.js';
 import { runAction } from '../shell.js';
 
