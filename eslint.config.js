@@ -2,8 +2,6 @@
 // floating promises and misused promises need the types, and the program they need costs ~20 s of
 // CPU here, most of `npm run lint`), the layer order of src/ (scripts/layers.mjs, through
 // eslint-plugin-boundaries), and eslint-config-prettier last so that layout is Prettier's alone.
-// Violations that predate these rules and sit in code being restructured are listed in
-// eslint-suppressions.json (ESLint's bulk suppressions; see scripts/reformat.sh) until fixed.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import boundaries from 'eslint-plugin-boundaries';

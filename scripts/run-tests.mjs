@@ -4,14 +4,15 @@
 // arguments, CIFAR10_TEST_FILTER (comma-separated) narrows it: the workflow tests run ci.yml, whose
 // test step calls this script, and set it so that run does not start the whole suite again.
 //
-// Test files run two at a time (CIFAR10_TEST_JOBS; this machine and CI have two cores), longest
-// first by test/durations.json, so the long ones do not end up alone at the tail. A file whose
+// Test files run two at a time (CIFAR10_TEST_JOBS; this machine and CI have two cores), each in a
+// `node --test` of its own, longest first by test/durations.json, so the long ones do not end up
+// alone at the tail. A file whose
 // source says `test-runner: alone` (it mounts file systems, needs the machine to itself, …) runs
 // after the others, by itself. `--record` rewrites test/durations.json from this run.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const DURATIONS = 'test/durations.json';
@@ -53,40 +54,62 @@ try {
 }
 const jobs = Math.max(1, Number(process.env.CIFAR10_TEST_JOBS) || 2);
 const alone = files.filter((f) => ALONE.test(readFileSync(f, 'utf8')));
-const shared = files.filter((f) => !alone.includes(f)).sort((a, b) => (durations[sourceOf(b)] ?? Infinity) - (durations[sourceOf(a)] ?? Infinity));
+// A file without a record counts as long (MAX_VALUE, not Infinity: Infinity − Infinity is NaN to sort).
+const recorded = (file) => durations[sourceOf(file)] ?? Number.MAX_VALUE;
+const shared = files.filter((f) => !alone.includes(f)).sort((a, b) => recorded(b) - recorded(a));
 
 const scratch = mkdtempSync(join(tmpdir(), 'run-tests-'));
 const totals = {};
 const measured = {};
 let failed = false;
-for (const [phase, list, concurrency] of [
-  ['shared', shared, jobs],
-  ['alone', alone, 1],
+
+/**
+ * One `node --test` per file, so the files start in this script's order: given several files,
+ * Node's runner sorts them by name, which started the long workflow scenarios (test/workflow/) last.
+ * A file's output is printed whole when it ends, so the files that run at once do not interleave.
+ */
+function runFile(file, index) {
+  const summary = join(scratch, `${index}.json`);
+  const args = [
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${REPORTER}`,
+    `--test-reporter-destination=${summary}`,
+    file,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('close', (code, signal) => {
+      process.stdout.write(Buffer.concat(output));
+      if (code !== 0) failed = true;
+      try {
+        const { counts, files: times } = JSON.parse(readFileSync(summary, 'utf8'));
+        for (const [key, value] of Object.entries(counts)) totals[key] = (totals[key] ?? 0) + value;
+        for (const [name, ms] of Object.entries(times)) measured[sourceOf(relative(process.cwd(), name))] = Math.round(ms / 100) / 10;
+      } catch {
+        failed = true;
+        console.error(`${file} left no test summary (${signal ?? `exit ${code}`})`);
+      }
+      resolve();
+    });
+  });
+}
+
+let started = 0;
+for (const [list, concurrency] of [
+  [shared, jobs],
+  [alone, 1],
 ]) {
-  if (list.length === 0) continue;
-  const summary = join(scratch, `${phase}.json`);
-  const result = spawnSync(
-    process.execPath,
-    [
-      '--test',
-      `--test-concurrency=${concurrency}`,
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      `--test-reporter=${REPORTER}`,
-      `--test-reporter-destination=${summary}`,
-      ...list,
-    ],
-    { stdio: 'inherit' },
+  const queue = [...list];
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+      while (queue.length > 0) await runFile(queue.shift(), started++);
+    }),
   );
-  if (result.status !== 0) failed = true;
-  try {
-    const { counts, files: times } = JSON.parse(readFileSync(summary, 'utf8'));
-    for (const [key, value] of Object.entries(counts)) totals[key] = (totals[key] ?? 0) + value;
-    for (const [file, ms] of Object.entries(times)) measured[sourceOf(relative(process.cwd(), file))] = Math.round(ms / 100) / 10;
-  } catch {
-    failed = true;
-    console.error(`the ${phase} test phase left no summary (${result.signal ?? `exit ${result.status}`})`);
-  }
 }
 rmSync(scratch, { recursive: true, force: true });
 

@@ -7,7 +7,8 @@ import { DEFAULT_SEEDS, DEFAULT_VERSIONS, MAX_MATRIX_CELLS, parseSeedList, parse
 import { pushResults } from '../experiments/push.js';
 import { runExperiment } from '../experiments/run.js';
 import { selectRuns } from '../experiments/select.js';
-import { compareRunSets, comparisonMarkdown, summarizeRuns, summaryMarkdown } from '../experiments/summary.js';
+import { compareRunSets, comparisonMarkdown } from '../experiments/comparison.js';
+import { summarizeRuns, summaryMarkdown } from '../experiments/summary.js';
 import { PROJECT_PATHS } from '../paths.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';

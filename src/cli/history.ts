@@ -5,17 +5,14 @@ import { listBundles } from '../experiments/bundle.js';
 import {
   DEFAULT_RETENTION_DAYS,
   HISTORY_BRANCH,
-  historyContextFromEnv,
   mergeHistory,
-  matrixRecords,
   parseSince,
-  readHardImagesCsv,
   readHistory,
-  readMatrix,
   runRecords,
   writeHistory,
   type HistoryRecord,
 } from '../experiments/history.js';
+import { historyContextFromEnv, matrixRecords, readHardImagesCsv, readMatrix } from '../experiments/history-records.js';
 import { historyMarkdown } from '../experiments/history-views.js';
 import { buildSiteData } from '../experiments/site-data.js';
 import { readTrustedBundles } from '../experiments/trusted.js';

@@ -1,15 +1,6 @@
 import type { ConfusionFile, MetricsFile } from '../evaluate/report-files.js';
-import {
-  COMPARISON_LEGEND,
-  comparisonMarkdown,
-  keyFigure,
-  runsTable,
-  testSetCaption,
-  testSetNote,
-  versionsTable,
-  type RunSetComparison,
-  type RunsSummary,
-} from '../experiments/summary.js';
+import { COMPARISON_LEGEND, comparisonMarkdown, keyFigure, testSetNote, type RunSetComparison } from '../experiments/comparison.js';
+import { runsTable, testSetCaption, versionsTable, type RunsSummary } from '../experiments/summary.js';
 import { fitMarkdownBudget, GITHUB_COMMENT_LIMIT, type MarkdownSection } from '../report/budget.js';
 import { formatCount, formatPercent } from '../report/format.js';
 import { CONFUSION_CHANGES_LEGEND, CONFUSION_ERRORS_LEGEND, confusionTable, metricsTable, perClassTable, verdictLine } from '../report/markdown.js';

@@ -1,26 +1,22 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { markdownTable } from 'markdown-table';
-import { findHardImages, hardImagesSheet, readMembership, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
+import { findHardImages, readMembership, writeHardImagesCsv, type HardImagesResult } from '../experiments/hard-images.js';
 import type { RunRecord } from '../experiments/history.js';
 import { versionTrends } from '../experiments/history-views.js';
 import { writeLedger } from '../experiments/ledger.js';
-import { compareRunSets, summarizeRuns, TestSetMismatchError, type RunsSummary } from '../experiments/summary.js';
-import { RUN_ID_PATTERN, VERSION_SPEC_PATTERN, type RunBundle } from '../experiments/bundle.js';
+import { compareRunSets, TestSetMismatchError } from '../experiments/comparison.js';
+import { summarizeRuns, type RunsSummary } from '../experiments/summary.js';
+import type { RunBundle } from '../experiments/bundle.js';
 import { readTrustedBundles, type RefusedBundle, type TrustedBundle } from '../experiments/trusted.js';
-import { confusionHeatmapSpec, seedCurvesSpec } from '../report/charts.js';
 import { formatPercent } from '../report/format.js';
 import { confusionChangesTable } from '../report/markdown.js';
-import { renderVegaLitePng } from '../report/render.js';
 import { UserError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { z } from 'zod';
 import type { AssetFile, PublishOutcome } from './assets.js';
 import { baselineNote as noBaselineNote, type BaselineRun } from './baseline.js';
-import { safeErrorMessage } from './client.js';
-import { PLAN_KINDS, type MatrixCell } from './plan.js';
-import { issuesText, MAX_MATRIX_JOBS } from './schemas.js';
-import { buildPrComment, type BaselineComparison, type BestRun, type CommentPicture, type RefusedComparison } from './pr-comment.js';
+import type { MatrixCell } from './plan.js';
+import { buildPrComment, type BaselineComparison, type BestRun, type RefusedComparison } from './pr-comment.js';
+import { commentPictures, HARD_IMAGES_SHOWN, publishOrSayWhy, renderPictures } from './report-pictures.js';
 
 /**
  * The aggregate step of a matrix: every result bundle the cells uploaded (and, when available,
@@ -57,9 +53,6 @@ export interface ExperimentsReportOptions {
   /** Render the pictures even without publishing them (into `outDir/pictures`). */
   renderPictures?: boolean;
 }
-
-/** Hard images shown in the comment; the CSV artifact has them all. */
-export const HARD_IMAGES_SHOWN = 20;
 
 export interface ExperimentsReport {
   bundles: TrustedBundle[];
@@ -217,103 +210,4 @@ export async function buildExperimentsReport(options: ExperimentsReportOptions):
     comment: buildPrComment({ ...input, marker: options.marker }),
     jobSummary: buildPrComment(input),
   };
-}
-
-/** A rendered picture: its file name on the assets branch and its title in the comment. */
-type RenderedPicture = AssetFile & { title: string };
-
-/**
- * The comment's pictures: the best run's confusion heat map, the validation curves of every seed
- * of its version with their band, and the hard-images sheet when the job has the partitions' PNGs.
- */
-async function renderPictures(
-  bundles: readonly TrustedBundle[],
-  best: BestRun | undefined,
-  hard: HardImagesResult,
-  partitionsDir: string | undefined,
-): Promise<RenderedPicture[]> {
-  const pictures: RenderedPicture[] = [];
-  if (!best) return pictures;
-  const title = `Confusion matrix of ${best.runId} (share of each true class)`;
-  pictures.push({
-    name: 'confusion.png',
-    title,
-    bytes: await renderVegaLitePng(confusionHeatmapSpec(best.confusion.classes, best.confusion.matrix, { normalised: true, title }), { scale: 1.5 }),
-  });
-  const versions = bundles.find((b) => b.runId === best.runId)!.manifest.versions;
-  const curves = bundles
-    .filter((b) => b.manifest.versions === versions && b.trainLog && b.trainLog.length > 0)
-    .map((b) => ({ runId: b.runId, log: b.trainLog! }));
-  if (curves.length > 0) {
-    const curvesTitle = `Validation accuracy of the ${curves.length} run${curves.length === 1 ? '' : 's'} of ${versions} (band: mean ± sd)`;
-    pictures.push({
-      name: 'learning-curves.png',
-      title: curvesTitle,
-      bytes: await renderVegaLitePng(seedCurvesSpec(curves, { title: curvesTitle }), { scale: 1.5 }),
-    });
-  }
-  if (partitionsDir && hard.images.length > 0) {
-    const dirs = [...new Set(hard.images.flatMap((i) => i.versions))].map((v) => join(partitionsDir, v));
-    const sheet = await hardImagesSheet(hard.images, dirs, { limit: HARD_IMAGES_SHOWN, title: 'Hard images: true → most frequent wrong answer' });
-    if (sheet) pictures.push({ name: 'hard-images.png', title: `The ${sheet.shown} hardest images`, bytes: sheet.png });
-  }
-  return pictures;
-}
-
-/** Pictures are a bonus: a GitHub that fails to take them (down, slow, rate-limited) costs the comment its pictures, never the comment. */
-async function publishOrSayWhy(publish: (files: AssetFile[]) => Promise<PublishOutcome>, files: AssetFile[]): Promise<PublishOutcome> {
-  try {
-    return await publish(files);
-  } catch (error) {
-    return { published: false, reason: `The pictures could not be published (${safeErrorMessage(error)}).` };
-  }
-}
-
-function commentPictures(outcome: PublishOutcome, rendered: readonly RenderedPicture[]): { published: CommentPicture[]; note?: string } {
-  if (!outcome.published) return { published: [], note: outcome.reason };
-  return { published: rendered.map((p) => ({ title: p.title, url: outcome.urls[p.name]! })) };
-}
-
-/**
- * The plan a pull request's run reported with (kind and matrix), handed to the workflow_run job
- * that comments for forks. The fork wrote it, so it is held to the shapes the plan action makes.
- */
-const PlanFileSchema = z.strictObject({
-  kind: z.enum(PLAN_KINDS).optional(),
-  matrix: z.strictObject({
-    include: z
-      .array(
-        z.strictObject({
-          cell: z.string().regex(RUN_ID_PATTERN),
-          seed: z.number().int().nonnegative(),
-          versions: z.string().regex(VERSION_SPEC_PATTERN),
-          epochs: z.number().int().positive().max(10_000),
-        }),
-      )
-      .max(MAX_MATRIX_JOBS),
-  }),
-});
-export type PlanFile = z.output<typeof PlanFileSchema>;
-
-export async function writePlanFile(path: string, plan: PlanFile): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(plan)}\n`);
-}
-
-/** The plan file, checked; a missing one is undefined (the run failed before its report), a bad one a UserError that does not quote it. */
-export async function readPlanFile(path: string): Promise<PlanFile | undefined> {
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (text === undefined) return undefined;
-  if (text.length > 256 * 1024) throw new UserError(`${path} is larger than a plan can be; refusing it`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UserError(`${path} is not JSON; refusing it (the report action writes it with plan-file)`);
-  }
-  const parsed = PlanFileSchema.safeParse(json);
-  if (!parsed.success) throw new UserError(`${path} is not a plan the report action writes (${issuesText(parsed.error, 'the plan')}); refusing it`);
-  return parsed.data;
 }

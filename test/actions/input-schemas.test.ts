@@ -4,15 +4,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ACTIONS } from '../../src/actions/constants.js';
-import {
-  FindBaselineInputs,
-  PlanInputs,
-  PostCommentInputs,
-  readInputs,
-  ReportInputs,
-  RunExperimentInputs,
-  SetupDataInputs,
-} from '../../src/actions/input-schemas.js';
+import { readInputs } from '../../src/actions/input-fields.js';
+import { FindBaselineInputs, PlanInputs, PostCommentInputs, ReportInputs, RunExperimentInputs, SetupDataInputs } from '../../src/actions/input-schemas.js';
 import { stepDebug } from '../../src/actions/shell.js';
 import { ACTIONS_DIR } from './lint.js';
 

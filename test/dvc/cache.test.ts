@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readlink, rm, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
 import {
@@ -21,7 +21,7 @@ import { useShell } from '../../src/util/hints.js';
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
 useShell(CIFAR10_SHELL);
 
-async function repoWithData(t: import('node:test').TestContext, files: Record<string, string | Uint8Array>) {
+async function repoWithData(t: TestContext, files: Record<string, string | Uint8Array>) {
   const root = await tempDir(t);
   await writeTree(join(root, 'data'), files);
   return { root, cacheDir: join(root, '.dvc', 'cache'), data: join(root, 'data') };

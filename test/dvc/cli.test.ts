@@ -16,7 +16,7 @@ async function cifar10(cwd: string, ...args: string[]): Promise<string> {
   const program = new Command('cifar10').exitOverride();
   registerDataCommands(program);
   const printed: string[] = [];
-  const write = process.stdout.write;
+  const write = process.stdout.write.bind(process.stdout);
   const home = process.cwd();
   process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
   process.chdir(cwd);

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import {
   add,
+  type AddedOutput,
   addRemote,
   checkout,
   cloudStatus,
@@ -315,8 +316,10 @@ test('two adds of the same data at once, in two processes, both succeed with one
     run(process.execPath, [worker, 'add', f.repo.root, 'data/v1']),
     run(process.execPath, [worker, 'add', f.repo.root, 'data/v1']),
   ]);
-  const hashA = JSON.parse(a.stdout)[0].hash;
-  assert.deepEqual(JSON.parse(b.stdout)[0].hash, hashA);
+  // The worker prints add's result as JSON.
+  const addedBy = (stdout: string) => (JSON.parse(stdout) as AddedOutput[])[0]!;
+  const hashA = addedBy(a.stdout).hash;
+  assert.deepEqual(addedBy(b.stdout).hash, hashA);
   assert.equal(await readFile(join(f.repo.root, 'data', '.gitignore'), 'utf8'), '/v1\n');
   assert.equal((await readDvcText(f)).includes(hashA.md5), true);
   assert.deepEqual(

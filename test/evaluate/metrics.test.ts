@@ -54,7 +54,7 @@ describe('classification metrics', () => {
   });
 
   it('never yields NaN for a class with no predictions or no support', () => {
-    const values = JSON.stringify(metrics, (_, v) => (typeof v === 'number' && Number.isNaN(v) ? 'NaN!' : v));
+    const values = JSON.stringify(metrics, (_, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? 'NaN!' : v));
     assert.ok(!values.includes('NaN!'), values);
   });
 

@@ -7,16 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { listBundles } from '../../src/experiments/bundle.js';
-import {
-  HISTORY_FILE,
-  matrixRecords,
-  mergeHistory,
-  parseHistory,
-  parseSince,
-  readMatrix,
-  type HistoryContext,
-  type RunRecord,
-} from '../../src/experiments/history.js';
+import { HISTORY_FILE, mergeHistory, parseHistory, parseSince, type RunRecord } from '../../src/experiments/history.js';
+import { matrixRecords, readMatrix, type HistoryContext } from '../../src/experiments/history-records.js';
 import { sparkline, versionTrends } from '../../src/experiments/history-views.js';
 import { readHistoryBranch, updateHistoryBranch } from '../../src/github/history-branch.js';
 import { UserError } from '../../src/util/errors.js';

@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { testSetPartitions } from '../../src/data/recipe.js';
 import { md5Bytes } from '../../src/dvc/index.js';
@@ -30,8 +31,11 @@ export function fakeIsTest(id: string): boolean {
   return hash(`split/${id}`) % 2 === 0;
 }
 
-async function params(): Promise<{ data: { versions: string }; train: { seed: number } }> {
-  return parseYaml(await readFile('params.yaml', 'utf8'));
+/** The two params the fake reads, of the params.yaml the runner wrote. */
+const FakeParams = z.object({ data: z.object({ versions: z.string() }), train: z.object({ seed: z.number() }) });
+
+async function params(): Promise<z.infer<typeof FakeParams>> {
+  return FakeParams.parse(parseYaml(await readFile('params.yaml', 'utf8')));
 }
 
 async function main(command: string): Promise<void> {

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { CLASS_NAMES } from '../../src/cifar/classes.js';
 import { testSetOf } from '../../src/data/test-set.js';
 import type { MetricsFile } from '../../src/evaluate/report-files.js';
-import { compareRunSets, summarizeRuns } from '../../src/experiments/summary.js';
+import { compareRunSets } from '../../src/experiments/comparison.js';
+import { summarizeRuns } from '../../src/experiments/summary.js';
 import { commentMarker } from '../../src/github/comment.js';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/budget.js';
 import { buildPrComment } from '../../src/github/pr-comment.js';
@@ -14,7 +15,8 @@ import { buildExperimentsReport } from '../../src/github/report.js';
 import { writeSyntheticBundle } from '../actions/bundles.js';
 import { withTempDir } from '../fixtures/synth-workspace.js';
 import { listBundles } from '../../src/experiments/bundle.js';
-import { matrixRecords, mergeHistory, readMatrix, type HistoryRecord, type RunRecord } from '../../src/experiments/history.js';
+import { mergeHistory, type HistoryRecord, type RunRecord } from '../../src/experiments/history.js';
+import { matrixRecords, readMatrix } from '../../src/experiments/history-records.js';
 
 function metrics(accuracy: number, seed: number, versions: string): MetricsFile {
   const scores = { precision: accuracy, recall: accuracy, f1: accuracy };

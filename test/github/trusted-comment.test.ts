@@ -3,7 +3,8 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { commentMarker } from '../../src/github/comment.js';
-import { buildExperimentsReport, readPlanFile } from '../../src/github/report.js';
+import { readPlanFile } from '../../src/github/plan-file.js';
+import { buildExperimentsReport } from '../../src/github/report.js';
 import { writeSyntheticBundle } from '../actions/bundles.js';
 import { withTempDir } from '../fixtures/synth-workspace.js';
 

@@ -46,7 +46,7 @@ test('a key that does not exist is refused unless added with +, and nothing is w
   await assert.rejects(applyOverrides(dir, ['+train.seed.x=1']), /"train\.seed" .* is not a mapping/);
   assert.equal(await readFile(join(dir, 'params.yaml'), 'utf8'), PARAMS, 'the valid first override was not written either');
   await applyOverrides(dir, ['++train.seed=5', '++train.momentum=0.9', '~train.lr']);
-  assert.deepEqual(parse(await readFile(join(dir, 'params.yaml'), 'utf8')).train, { seed: 5, momentum: 0.9 });
+  assert.deepEqual((parse(await readFile(join(dir, 'params.yaml'), 'utf8')) as { train: unknown }).train, { seed: 5, momentum: 0.9 });
 });
 
 test("-S on a params file that does not parse names the parser's message and the fix", async (t) => {

@@ -54,6 +54,8 @@ export class Repository {
   readonly storage: string;
   readonly defaultBranch: string;
   private readonly caches: CacheEntry[] = [];
+  /** Keys (with their scope) saved or being saved. */
+  private readonly reserved = new Set<string>();
 
   constructor(options: RepositoryOptions) {
     this.github = options.github;
@@ -125,12 +127,23 @@ export class Repository {
     return undefined;
   }
 
-  /** False when an entry with that key exists in the scope already: cache entries are immutable. */
+  /**
+   * False when an entry with that key exists in the scope already, or another job is saving one: as
+   * on GitHub, a save first reserves its key (two jobs that missed the cache at once both try to
+   * save it), and cache entries are immutable.
+   */
   async saveCache(key: string, ref: string, workspace: string, paths: string[]): Promise<boolean> {
-    if (this.caches.some((c) => c.scope === ref && c.key === key)) return false;
-    const dir = join(this.storage, 'caches', createHash('sha256').update(`${ref}\0${key}`).digest('hex').slice(0, 16));
-    await rm(dir, { recursive: true, force: true });
-    for (const path of paths) await copyCachedPath(join(workspace, path), join(dir, path));
+    const id = `${ref}\0${key}`;
+    if (this.reserved.has(id)) return false;
+    this.reserved.add(id);
+    const dir = join(this.storage, 'caches', createHash('sha256').update(id).digest('hex').slice(0, 16));
+    try {
+      await rm(dir, { recursive: true, force: true });
+      for (const path of paths) await copyCachedPath(join(workspace, path), join(dir, path));
+    } catch (error) {
+      this.reserved.delete(id);
+      throw error;
+    }
     this.caches.push({ key, scope: ref, dir, paths, created: this.github.now() });
     return true;
   }

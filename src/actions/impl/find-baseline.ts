@@ -5,7 +5,8 @@ import { gitHubClient } from '../../github/client.js';
 import { readEventPayload, repositoryFromEnv } from '../../github/event.js';
 import { UserError } from '../../util/errors.js';
 import { FindBaseline } from '../constants.js';
-import { FindBaselineInputs, readInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { FindBaselineInputs } from '../input-schemas.js';
 import { inputSource } from '../inputs.js';
 import { runAction } from '../shell.js';
 

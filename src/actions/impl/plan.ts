@@ -6,7 +6,8 @@ import { readEventPayload } from '../../github/event.js';
 import { detectableNote, planMatrix } from '../../github/plan.js';
 import { UserError } from '../../util/errors.js';
 import { Plan } from '../constants.js';
-import { PlanInputs, readInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { PlanInputs } from '../input-schemas.js';
 import { runAction } from '../shell.js';
 
 /** The plan action: the experiment matrix for this event (quick on pull requests, full on schedule and dispatch), as outputs. */

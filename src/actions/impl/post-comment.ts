@@ -3,11 +3,13 @@ import { picturePublisher } from '../../github/assets.js';
 import { gitHubClient } from '../../github/client.js';
 import { commentMarker, upsertMarkedComment } from '../../github/comment.js';
 import { readEventPayload, repositoryFromEnv } from '../../github/event.js';
-import { buildExperimentsReport, readPlanFile } from '../../github/report.js';
+import { readPlanFile } from '../../github/plan-file.js';
+import { buildExperimentsReport } from '../../github/report.js';
 import { pullRequestForWorkflowRun, StalePullRequestError } from '../../github/workflow-run.js';
 import { UserError } from '../../util/errors.js';
 import { PostComment } from '../constants.js';
-import { PostCommentInputs, readInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { PostCommentInputs } from '../input-schemas.js';
 import { runAction } from '../shell.js';
 
 /**

@@ -5,11 +5,13 @@ import { commentMarker, upsertMarkedComment } from '../../github/comment.js';
 import { readRunRecordsJson } from '../../experiments/history.js';
 import { pullRequestOf, readEventPayload, repositoryFromEnv } from '../../github/event.js';
 import { picturePublisher } from '../../github/assets.js';
-import { buildExperimentsReport, writePlanFile } from '../../github/report.js';
+import { writePlanFile } from '../../github/plan-file.js';
+import { buildExperimentsReport } from '../../github/report.js';
 import { runUrlFromEnv } from '../../github/runner.js';
 import { UserError } from '../../util/errors.js';
 import { Report } from '../constants.js';
-import { readInputs, ReportInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { ReportInputs } from '../input-schemas.js';
 import { inputSource } from '../inputs.js';
 import { runAction } from '../shell.js';
 

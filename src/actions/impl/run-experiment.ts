@@ -2,7 +2,8 @@ import * as core from '@actions/core';
 import { runExperimentCell } from '../../github/run-experiment.js';
 import { stopSignal } from '../../util/interrupt.js';
 import { RunExperiment } from '../constants.js';
-import { readInputs, RunExperimentInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { RunExperimentInputs } from '../input-schemas.js';
 import { runAction } from '../shell.js';
 
 /** The run-experiment action: one matrix cell (seed × version spec) into a result bundle, its metrics as outputs. */

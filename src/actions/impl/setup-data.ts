@@ -5,7 +5,8 @@ import { openRepo } from '../../dvc/index.js';
 import { actionsCache } from '../../github/data-cache.js';
 import { setupData } from '../../github/setup-data.js';
 import { SetupData } from '../constants.js';
-import { readInputs, SetupDataInputs } from '../input-schemas.js';
+import { readInputs } from '../input-fields.js';
+import { SetupDataInputs } from '../input-schemas.js';
 import { runAction } from '../shell.js';
 
 /** The setup-data action: the partitions a job needs, from the Actions cache, the DVC remote or a verified rebuild. */
