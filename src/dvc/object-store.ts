@@ -1,4 +1,4 @@
-import { rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isStaleTemp, writeFileAtomicSync } from '../util/atomic.js';
@@ -165,6 +165,13 @@ export function readObjectVerifiedSync(cacheDir: string, md5: string, what = `ob
 }
 
 /**
+ * Manifests this process has judged safe, by hash. The verdict depends only on the bytes, and
+ * every read checks them against the hash first, so it holds for later reads: a pull reads its
+ * manifest three times (fetch, the checkout's check, its plan), and judging 20,000 names is not free.
+ */
+const SAFE_MANIFESTS = new Set<string>();
+
+/**
  * The entries of a directory hash, read from its verified `.dir` object and judged by the path
  * rule: an entry checkout must not write throws `UnsafeManifestError` (`origin` says where the
  * manifest came from, e.g. the remote, for that message).
@@ -172,9 +179,41 @@ export function readObjectVerifiedSync(cacheDir: string, md5: string, what = `ob
 export async function readDirManifest(cacheDir: string, md5: string, what?: string, origin?: string): Promise<ManifestEntry[]> {
   const data = await readObjectVerified(cacheDir, md5, what);
   const entries = parseManifest(data, objectPath(cacheDir, md5));
+  if (SAFE_MANIFESTS.has(md5)) return entries;
   const unsafe = unsafeManifestEntry(entries);
   if (unsafe) throw new UnsafeManifestError(md5, unsafe, { what, origin });
+  SAFE_MANIFESTS.add(md5);
   return entries;
+}
+
+/**
+ * Which of `md5s` have an object file in the store (no hashing), by listing each `files/md5/xx`
+ * folder they need once: for a fresh cache a few hundred `readdir`s instead of a failed `open`
+ * (and its error object) per object. A folder that cannot be listed holds none of them.
+ */
+export function listObjectsSync(cacheDir: string, md5s: readonly string[]): Set<string> {
+  const byFolder = new Map<string, string[]>();
+  for (const md5 of md5s) {
+    checkMd5(md5);
+    const prefix = md5.slice(0, 2);
+    const group = byFolder.get(prefix);
+    if (group) group.push(md5);
+    else byFolder.set(prefix, [md5]);
+  }
+  const present = new Set<string>();
+  for (const [prefix, group] of byFolder) {
+    const folder = join(cacheDir, 'files', 'md5', prefix);
+    let names: Set<string>;
+    try {
+      names = new Set(readdirSync(folder));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw fsError(error, folder, 'list');
+    }
+    for (const md5 of group) if (names.has(md5.slice(2))) present.add(md5);
+  }
+  return present;
 }
 
 /** Whether the object file exists (no hashing). */

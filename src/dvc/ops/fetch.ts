@@ -3,7 +3,17 @@ import { dirname } from 'node:path';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { fsError } from '../../util/errno.js';
 import { command, hinted } from '../../util/hints.js';
-import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, UnsafeManifestError, verifyObject } from '../object-store.js';
+import {
+  contentMd5,
+  listObjectsSync,
+  objectKey,
+  objectPath,
+  putObjectBytesSync,
+  READ_ONLY,
+  readDirManifest,
+  UnsafeManifestError,
+  verifyObject,
+} from '../object-store.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { isDirHash, md5Bytes, md5File } from '../hash.js';
 import { type ManifestEntry } from '../manifest.js';
@@ -164,7 +174,10 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     const slow: string[] = [];
     const missing: string[] = [];
     // Hash order is object-path order: reads and writes then stay in one `xx` folder at a time.
-    await eachInBatches([...needed].sort(), (md5) => {
+    const sorted = [...needed].sort();
+    const listed = listObjectsSync(repo.cacheDir, sorted);
+    await eachInBatches(sorted, (md5) => {
+      if (!listed.has(md5)) return void missing.push(md5);
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return void slow.push(md5);
       if (data !== null && md5Bytes(data) === contentMd5(md5)) {
