@@ -6,6 +6,7 @@ import { command, hinted } from '../../util/hints.js';
 import {
   contentMd5,
   listObjectsSync,
+  ObjectFolderBuilder,
   objectKey,
   objectPath,
   putObjectBytesSync,
@@ -83,7 +84,14 @@ function missingRemote(store: RemoteStore, key: string): RemoteError {
  * Fetches one object from a local remote on the fast path: true when done, false when it is too
  * large for it (then use `downloadObject`). `replace` overwrites a corrupt cache copy.
  */
-function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: string, md5: string, replace: boolean, keep?: VerifiedBytes): boolean {
+function copyLocalObjectSync(
+  store: RemoteStore & LocalObjectFiles,
+  cacheDir: string,
+  md5: string,
+  replace: boolean,
+  keep?: VerifiedBytes,
+  builder?: ObjectFolderBuilder,
+): boolean {
   const key = objectKey(md5);
   let data;
   try {
@@ -95,7 +103,7 @@ function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: st
   if (data === undefined) return false;
   const actual = md5Bytes(data);
   if (actual !== contentMd5(md5)) throw corruptRemote(store, key, actual, contentMd5(md5));
-  putObjectBytesSync(cacheDir, md5, data, { replace });
+  if (!builder?.put(md5, data)) putObjectBytesSync(cacheDir, md5, data, { replace });
   keep?.keep(md5, data);
   return true;
 }
@@ -177,7 +185,7 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     const sorted = [...needed].sort();
     const listed = listObjectsSync(repo.cacheDir, sorted);
     await eachInBatches(sorted, (md5) => {
-      if (!listed.has(md5)) return void missing.push(md5);
+      if (!listed.objects.has(md5)) return void missing.push(md5);
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return void slow.push(md5);
       if (data !== null && md5Bytes(data) === contentMd5(md5)) {
@@ -189,11 +197,17 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     });
     const store = missing.length > 0 ? await getStore() : undefined;
     if (store && hasLocalFiles(store)) {
-      await eachInBatches(missing, (md5) => {
-        if (!copyLocalObjectSync(store, repo.cacheDir, md5, true, options.keep)) return void slow.push(md5);
-        result.downloaded++;
-        progress.increment();
-      });
+      const builder = new ObjectFolderBuilder(repo.cacheDir, listed.folders);
+      try {
+        await eachInBatches(missing, (md5) => {
+          if (!copyLocalObjectSync(store, repo.cacheDir, md5, true, options.keep, builder)) return void slow.push(md5);
+          result.downloaded++;
+          progress.increment();
+        });
+        builder.finish();
+      } finally {
+        builder.discard();
+      }
     } else {
       slow.push(...missing);
     }
