@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isStaleTemp, tempPathFor, writeFileAtomicSync } from '../util/atomic.js';
+import { discardTempSync, isStaleTemp, tempPathFor, writeFileAtomicSync } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
 import { command, hinted } from '../util/hints.js';
@@ -258,6 +258,8 @@ export class ObjectFolderBuilder {
     try {
       writeFileSync(path, data, { mode: READ_ONLY, flag: 'wx' });
     } catch (error) {
+      // A half-written object must not go in with the folder (a push goes on after a failed object).
+      discardTempSync(path);
       throw fsError(error, objectPath(this.cacheDir, md5), 'write');
     }
     return true;
@@ -316,7 +318,7 @@ export async function hasTree(cacheDir: string, md5: string): Promise<boolean> {
  */
 export async function removeCacheLitter(cacheDir: string): Promise<number> {
   const objects = join(cacheDir, 'files', 'md5');
-  const folders = [cacheDir, ...(await readdir(objects).catch(() => [] as string[])).map((name) => join(objects, name))];
+  const folders = [cacheDir, objects, ...(await readdir(objects).catch(() => [] as string[])).map((name) => join(objects, name))];
   let removed = 0;
   await mapLimit(folders, DEFAULT_JOBS, async (folder) => {
     const names = await readdir(folder).catch(() => [] as string[]);

@@ -394,6 +394,20 @@ test('a pull into a fresh clone builds new folders whole beside their place; the
   );
 });
 
+test('a push to a fresh local remote builds its folders whole; a corrupt cache object fails alone and keeps its .dir back', async (t) => {
+  const f = await fixture(t, partitionLikeTree(3, 20));
+  const [added] = await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  const entries = JSON.parse(await readFile(objectPath(f.repo.cacheDir, added!.hash.md5), 'utf8')) as { md5: string }[];
+  const victim = entries[0]!.md5;
+  await chmod(objectPath(f.repo.cacheDir, victim), 0o644);
+  await writeFile(objectPath(f.repo.cacheDir, victim), 'garbage');
+  await assert.rejects(push(f.repo, { cwd: f.repo.root }), /push to .*: 1 object\(s\) failed \(first: cache object .* is corrupt/);
+  const stored = (await readdir(join(f.store, 'files', 'md5'), { recursive: true })).filter((rel) => rel.includes('/') || rel.length !== 2);
+  const expected = entries.filter((e) => e.md5 !== victim).map((e) => objectKey(e.md5).slice('files/md5/'.length));
+  assert.deepEqual(stored.sort(), [...new Set(expected)].sort(), 'every other object, and no temp file or folder, and no .dir');
+  for (const rel of stored) assert.equal((await stat(join(f.store, 'files', 'md5', rel))).mode & 0o777, 0o444);
+});
+
 test('an executable file is recorded with isexec: true before hash, and checkout restores the bit', async (t) => {
   const f = await fixture(t, {});
   await writeTree(f.repo.root, { 'tools/run.sh': '#!/bin/sh\necho hi\n' });

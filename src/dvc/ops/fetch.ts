@@ -61,6 +61,8 @@ export interface FetchResult {
 
 /** Stores whose objects are files on this machine (the local remote): moved with the small-file fast path. */
 export interface LocalObjectFiles {
+  /** The folder that holds `files/md5/…`. */
+  readonly root: string;
   localPath(key: string): string;
   accessError(error: unknown): unknown;
 }
