@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { fsError } from '../util/errno.js';
 
@@ -27,7 +27,18 @@ export function readSmallSync(path: string): Buffer | undefined {
     throw fsError(error, path, 'read');
   }
   try {
-    return fstatSync(fd).size > SMALL_FILE_LIMIT ? undefined : readFileSync(fd);
+    const size = fstatSync(fd).size;
+    if (size > SMALL_FILE_LIMIT) return undefined;
+    // By hand rather than `readFileSync(fd)`, which would fstat again; `allocUnsafe` takes small
+    // buffers from Node's shared pool instead of giving each its own allocation.
+    const data = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const n = readSync(fd, data, filled, size - filled, null);
+      if (n === 0) break;
+      filled += n;
+    }
+    return filled === size ? data : data.subarray(0, filled);
   } catch (error) {
     throw fsError(error, path, 'read');
   } finally {

@@ -11,16 +11,37 @@ const NAME_LIMIT = 255;
 export const TEMP_NAME = /\.tmp-(\d+)-[0-9a-f]{8}$/;
 
 /**
+ * The 8 hex digits of a temp name: a counter from a random start, so every call of this process
+ * (and thread) gets its own. Temp names need uniqueness, not secrecy, and a `randomBytes` call per
+ * file was a measurable share of a pull's CPU time (tens of thousands of files).
+ */
+let tempCounter = randomBytes(4).readUInt32BE(0);
+
+/**
  * A temp path beside `path`, unique per call, so concurrent writers never share one. It carries
  * the writer's pid, so a later run can tell the litter of a killed process from a live write. A
  * name too long to take the suffix gets a short stand-in (a hash of the name), so a name that fits
  * the file system never fails because of its temp file.
  */
 export function tempPathFor(path: string): string {
-  const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  tempCounter = (tempCounter + 1) >>> 0;
+  const suffix = `.tmp-${process.pid}-${tempCounter.toString(16).padStart(8, '0')}`;
   const name = basename(path);
   if (Buffer.byteLength(name) + suffix.length <= NAME_LIMIT) return `${path}${suffix}`;
-  return join(dirname(path), `.${createHash('md5').update(name).digest('hex').slice(0, 16)}${suffix}`);
+  return join(dirname(path), `${shortStem(name)}${suffix}`);
+}
+
+/** The stand-in `tempPathFor` uses for a name too long to take the temp suffix. */
+function shortStem(name: string): string {
+  return `.${createHash('md5').update(name).digest('hex').slice(0, 16)}`;
+}
+
+/** Whether `name`, in the folder of `path`, is a temp file (or folder) that `tempPathFor(path)` gave a killed process. */
+export function isStaleTempOf(name: string, path: string): boolean {
+  const match = TEMP_NAME.exec(name);
+  if (!match) return false;
+  const stem = name.slice(0, match.index);
+  return (stem === basename(path) || stem === shortStem(basename(path))) && isStaleTemp(name);
 }
 
 /** Whether the process that wrote this temp file (by its name) no longer runs: it was killed mid-write. */

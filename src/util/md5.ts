@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { fsError } from './errno.js';
 
 /** Lower-case hex MD5 of bytes or a string (UTF-8). */
 export function md5Hex(data: Uint8Array | string): string {
-  return createHash('md5').update(data).digest('hex');
+  // The one-shot `hash` skips a Hash object per call: measurably cheaper for many small files.
+  return hash('md5', data, 'hex');
 }
 
 /** Files up to this size are read in one call: for small files one read beats a stream's overhead. */

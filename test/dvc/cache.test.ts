@@ -1,11 +1,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readlink, rm, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, stat, truncate, writeFile, mkdir } from 'node:fs/promises';
 import {
   checkoutFromCache,
   CorruptObjectError,
   hashPath,
   linkTypeFrom,
+  md5Bytes,
   MissingObjectError,
   objectKey,
   objectPath,
@@ -14,6 +15,7 @@ import {
   verifyObject,
 } from '../../src/dvc/index.js';
 import { join } from 'node:path';
+import { ObjectFolderBuilder } from '../../src/dvc/object-store.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
 import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';
@@ -173,4 +175,58 @@ test('checkout takes bytes a fetch already verified from memory instead of the c
   assert.deepEqual(await checkoutFromCache(repo, hash, target, { verified }), { written: 2, unchanged: 0, removed: 0 });
   assert.equal(await readFile(join(target, 'a.txt'), 'utf8'), 'hello\n');
   await assert.rejects(checkoutFromCache(repo, hash, join(repo.root, 'out2')), MissingObjectError);
+});
+
+test('checkout into an empty place builds the folder beside it: a failure midway leaves nothing there, not even the half-built folder', async (t) => {
+  const repo = await repoWithData(t, { 'a.txt': 'hello\n', 'sub/b.txt': 'world\r\n', 'sub/deeper/c.txt': 'c' });
+  const hash = await saveToCache(repo, repo.data);
+  const target = join(repo.root, 'nested', 'out');
+  assert.deepEqual(await checkoutFromCache(repo, hash, target), { written: 3, unchanged: 0, removed: 0 });
+  assert.deepEqual(await readTree(target), await readTree(repo.data));
+  assert.deepEqual(await readdir(join(repo.root, 'nested')), ['out']);
+  // The object of sub/deeper/c.txt goes bad: the build stops there and is removed whole.
+  await truncate(objectPath(repo.cacheDir, md5Bytes('c')), 0);
+  const second = join(repo.root, 'nested', 'second');
+  await assert.rejects(checkoutFromCache(repo, hash, second), CorruptObjectError);
+  assert.deepEqual(await readdir(join(repo.root, 'nested')), ['out']);
+});
+
+test('objects for files/md5/xx folders the cache lacks are written into a folder beside it that is renamed into place', async (t) => {
+  const cacheDir = await tempDir(t);
+  const objects = join(cacheDir, 'files', 'md5');
+  const bytes = (text: string) => ({ md5: md5Bytes(text), data: Buffer.from(text) });
+  const items = ['one', 'two', 'three', 'four', 'five', 'six'].map(bytes).sort((a, b) => (a.md5 < b.md5 ? -1 : 1));
+  const [first, ...rest] = items;
+  const builder = new ObjectFolderBuilder(cacheDir, new Set([first!.md5.slice(0, 2)]));
+  assert.equal(builder.put(first!.md5, first!.data), false, 'a folder the cache has is left to the usual writer');
+  // Another process makes one of the folders while this one builds it: the objects are moved in.
+  const raced = rest[0]!.md5.slice(0, 2);
+  assert.equal(builder.put(rest[0]!.md5, rest[0]!.data), true);
+  assert.ok(
+    (await readdir(objects)).some((name) => name.startsWith(`${raced}.tmp-${process.pid}-`)),
+    'the folder is built under a temp name',
+  );
+  await writeTree(join(objects, raced), { 'theirs-already-here': 'x' });
+  for (const item of rest.slice(1)) assert.equal(builder.put(item.md5, item.data), true);
+  builder.finish();
+  for (const item of rest) {
+    assert.deepEqual(await readFile(objectPath(cacheDir, item.md5)), item.data);
+    assert.equal((await stat(objectPath(cacheDir, item.md5))).mode & 0o777, 0o444);
+  }
+  assert.ok((await readdir(join(objects, raced))).includes('theirs-already-here'));
+  assert.deepEqual(
+    (await readdir(objects)).filter((name) => name.length !== 2),
+    [],
+    'no temp folder is left',
+  );
+  // After a failure the unfinished folder is removed, and nothing of it reaches the cache.
+  const late = new ObjectFolderBuilder(cacheDir, new Set());
+  const extra = bytes('seven');
+  await rm(join(objects, extra.md5.slice(0, 2)), { recursive: true, force: true });
+  late.put(extra.md5, extra.data);
+  late.discard();
+  assert.deepEqual(
+    (await readdir(objects)).filter((name) => name.startsWith(extra.md5.slice(0, 2))),
+    [],
+  );
 });

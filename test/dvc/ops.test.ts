@@ -361,6 +361,56 @@ test('a pull killed part-way is completed by the next pull, leaving no temp file
   );
 });
 
+test('a pull into a fresh clone builds new folders whole beside their place; the next pull removes those a killed pull left', async (t) => {
+  const f = await fixture(t, partitionLikeTree(3, 20));
+  await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  await push(f.repo, { cwd: f.repo.root });
+  const other = await clone(f);
+  // What a pull killed mid-way leaves (pid 2^22 + 1 is above Linux's pid limit: never alive): a
+  // half-built workspace folder beside data/v1 and a half-built files/md5/xx folder in the cache.
+  const deadTree = join(other.root, 'data', 'v1.tmp-4194305-0123abcd');
+  const deadObjects = join(other.cacheDir, 'files', 'md5', '00.tmp-4194305-89abcdef');
+  await writeTree(deadTree, { 'class0/img-00000.png': 'half' });
+  await writeTree(deadObjects, { ['0'.repeat(30)]: 'half' });
+  // A live process's build (this one's pid) is never taken for litter.
+  const liveTree = join(other.root, 'data', `v1.tmp-${process.pid}-fedcba98`);
+  await mkdir(liveTree);
+  const result = await pull(other, { cwd: other.root });
+  const keys = (await readdir(join(f.store, 'files', 'md5'), { recursive: true })).filter((rel) => rel.includes('/'));
+  assert.equal(result.fetch.downloaded, keys.length);
+  assert.deepEqual(await readTree(join(other.root, 'data', 'v1')), await readTree(f.data));
+  assert.deepEqual((await readdir(join(other.root, 'data'))).sort(), ['v1', 'v1.dvc', `v1.tmp-${process.pid}-fedcba98`]);
+  const objects = await readdir(join(other.cacheDir, 'files', 'md5'));
+  assert.deepEqual(
+    objects.filter((name) => !/^[0-9a-f]{2}$/.test(name)),
+    [],
+    'only files/md5/xx folders are left in the cache',
+  );
+  for (const key of keys) {
+    const object = join(other.cacheDir, 'files', 'md5', key);
+    assert.deepEqual(await readFile(object), await readFile(join(f.store, 'files', 'md5', key)));
+    assert.equal((await stat(object)).mode & 0o777, 0o444, `${key} is read-only, as DVC stores objects`);
+  }
+  assert.deepEqual(
+    (await status(other, { cwd: other.root })).map((s) => s.state),
+    ['up to date'],
+  );
+});
+
+test('a push to a fresh local remote builds its folders whole; a corrupt cache object fails alone and keeps its .dir back', async (t) => {
+  const f = await fixture(t, partitionLikeTree(3, 20));
+  const [added] = await add(f.repo, ['data/v1'], { cwd: f.repo.root });
+  const entries = JSON.parse(await readFile(objectPath(f.repo.cacheDir, added!.hash.md5), 'utf8')) as { md5: string }[];
+  const victim = entries[0]!.md5;
+  await chmod(objectPath(f.repo.cacheDir, victim), 0o644);
+  await writeFile(objectPath(f.repo.cacheDir, victim), 'garbage');
+  await assert.rejects(push(f.repo, { cwd: f.repo.root }), /push to .*: 1 object\(s\) failed \(first: cache object .* is corrupt/);
+  const stored = (await readdir(join(f.store, 'files', 'md5'), { recursive: true })).filter((rel) => rel.includes('/') || rel.length !== 2);
+  const expected = entries.filter((e) => e.md5 !== victim).map((e) => objectKey(e.md5).slice('files/md5/'.length));
+  assert.deepEqual(stored.sort(), [...new Set(expected)].sort(), 'every other object, and no temp file or folder, and no .dir');
+  for (const rel of stored) assert.equal((await stat(join(f.store, 'files', 'md5', rel))).mode & 0o777, 0o444);
+});
+
 test('an executable file is recorded with isexec: true before hash, and checkout restores the bit', async (t) => {
   const f = await fixture(t, {});
   await writeTree(f.repo.root, { 'tools/run.sh': '#!/bin/sh\necho hi\n' });

@@ -3,7 +3,18 @@ import { dirname } from 'node:path';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { fsError } from '../../util/errno.js';
 import { command, hinted } from '../../util/hints.js';
-import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, UnsafeManifestError, verifyObject } from '../object-store.js';
+import {
+  contentMd5,
+  listObjectsSync,
+  ObjectFolderBuilder,
+  objectKey,
+  objectPath,
+  putObjectBytesSync,
+  READ_ONLY,
+  readDirManifest,
+  UnsafeManifestError,
+  verifyObject,
+} from '../object-store.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { isDirHash, md5Bytes, md5File } from '../hash.js';
 import { type ManifestEntry } from '../manifest.js';
@@ -50,6 +61,8 @@ export interface FetchResult {
 
 /** Stores whose objects are files on this machine (the local remote): moved with the small-file fast path. */
 export interface LocalObjectFiles {
+  /** The folder that holds `files/md5/…`. */
+  readonly root: string;
   localPath(key: string): string;
   accessError(error: unknown): unknown;
 }
@@ -73,7 +86,14 @@ function missingRemote(store: RemoteStore, key: string): RemoteError {
  * Fetches one object from a local remote on the fast path: true when done, false when it is too
  * large for it (then use `downloadObject`). `replace` overwrites a corrupt cache copy.
  */
-function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: string, md5: string, replace: boolean, keep?: VerifiedBytes): boolean {
+function copyLocalObjectSync(
+  store: RemoteStore & LocalObjectFiles,
+  cacheDir: string,
+  md5: string,
+  replace: boolean,
+  keep?: VerifiedBytes,
+  builder?: ObjectFolderBuilder,
+): boolean {
   const key = objectKey(md5);
   let data;
   try {
@@ -85,7 +105,7 @@ function copyLocalObjectSync(store: RemoteStore & LocalObjectFiles, cacheDir: st
   if (data === undefined) return false;
   const actual = md5Bytes(data);
   if (actual !== contentMd5(md5)) throw corruptRemote(store, key, actual, contentMd5(md5));
-  putObjectBytesSync(cacheDir, md5, data, { replace });
+  if (!builder?.put(md5, data)) putObjectBytesSync(cacheDir, md5, data, { replace });
   keep?.keep(md5, data);
   return true;
 }
@@ -164,7 +184,10 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     const slow: string[] = [];
     const missing: string[] = [];
     // Hash order is object-path order: reads and writes then stay in one `xx` folder at a time.
-    await eachInBatches([...needed].sort(), (md5) => {
+    const sorted = [...needed].sort();
+    const listed = listObjectsSync(repo.cacheDir, sorted);
+    await eachInBatches(sorted, (md5) => {
+      if (!listed.objects.has(md5)) return void missing.push(md5);
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return void slow.push(md5);
       if (data !== null && md5Bytes(data) === contentMd5(md5)) {
@@ -176,11 +199,17 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     });
     const store = missing.length > 0 ? await getStore() : undefined;
     if (store && hasLocalFiles(store)) {
-      await eachInBatches(missing, (md5) => {
-        if (!copyLocalObjectSync(store, repo.cacheDir, md5, true, options.keep)) return void slow.push(md5);
-        result.downloaded++;
-        progress.increment();
-      });
+      const builder = new ObjectFolderBuilder(repo.cacheDir, listed.folders);
+      try {
+        await eachInBatches(missing, (md5) => {
+          if (!copyLocalObjectSync(store, repo.cacheDir, md5, true, options.keep, builder)) return void slow.push(md5);
+          result.downloaded++;
+          progress.increment();
+        });
+        builder.finish();
+      } finally {
+        builder.discard();
+      }
     } else {
       slow.push(...missing);
     }

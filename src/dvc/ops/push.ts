@@ -1,7 +1,17 @@
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
-import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
+import {
+  contentMd5,
+  listObjectsSync,
+  MissingObjectError,
+  ObjectFolderBuilder,
+  objectKey,
+  objectPath,
+  READ_ONLY,
+  readDirManifest,
+  verifyObject,
+} from '../object-store.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { type HashInfo, isDirHash, md5Bytes } from '../hash.js';
 import { hasLocalFiles, type TransferOptions } from './fetch.js';
@@ -96,7 +106,7 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
       if (data === null) throw corruptCache(md5, 'missing');
       if (md5Bytes(data) !== contentMd5(md5)) throw corruptCache(md5, 'corrupt');
       try {
-        writeFileAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
+        if (!builder?.put(md5, data)) writeFileAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
       } catch (error) {
         throw local!.accessError(error);
       }
@@ -107,15 +117,24 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
     progress.increment();
     return true;
   };
+  // Objects for folders a local remote lacks are written into new folders renamed into place whole
+  // (ObjectFolderBuilder): finished before any `.dir` goes up.
+  const builder = local ? new ObjectFolderBuilder(local.root, listObjectsSync(local.root, toSend).folders) : undefined;
   const send = async (md5s: readonly string[]): Promise<void> => {
     const slow: string[] = [];
     if (local) await eachInBatches(md5s, (md5) => void (copyLocal(md5) || slow.push(md5)));
+    try {
+      builder?.finish();
+    } catch (error) {
+      throw local!.accessError(error);
+    }
     await mapLimit(local ? slow : md5s, jobs, sendOne);
   };
   try {
     await send(toSend);
     await send(dirsToSend.filter((dirMd5) => !dirs.get(dirMd5)!.some((m) => failed.has(m))));
   } finally {
+    builder?.discard();
     progress.stop();
   }
   if (failed.size > 0) {

@@ -30,7 +30,7 @@ export class LocalRemote implements RemoteStore {
   }
 
   private pathOf(key: string): string {
-    return join(this.root, ...key.split('/'));
+    return join(this.root, key);
   }
 
   /** Lists each needed `files/md5/xx` folder once: a few hundred readdirs instead of one stat per object. */

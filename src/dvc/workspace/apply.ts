@@ -1,6 +1,7 @@
-import { link, lstat, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { link, lstat, mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { discardTemp, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../../util/atomic.js';
+import { discardTemp, isStaleTempOf, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../../util/atomic.js';
 import { FsError, fsError } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
 import { mapLimit } from '../../util/map-limit.js';
@@ -98,6 +99,8 @@ async function applyFile(repo: CacheRepo, plan: FilePlan, options: ApplyOptions)
 }
 
 async function applyDir(repo: CacheRepo, plan: DirPlan, options: ApplyOptions): Promise<CheckoutResult> {
+  await removeKilledBuilds(plan.path);
+  if (plan.absent) return buildDir(repo, plan, options);
   const jobs = options.jobs ?? DEFAULT_JOBS;
   const { path } = plan;
   const result: CheckoutResult = { written: 0, unchanged: 0, removed: 0 };
@@ -108,46 +111,94 @@ async function applyDir(repo: CacheRepo, plan: DirPlan, options: ApplyOptions): 
     await rm(under(rel), { force: true }).catch((error) => Promise.reject(workspaceError(path, error)));
     result.removed++;
   });
+  for (const _ of plan.unchanged) {
+    result.unchanged++;
+    options.onFile?.();
+  }
+  result.written = await writeEntries(repo, plan, path, options);
+  return result;
+}
+
+/**
+ * A checkout into a place where nothing stands: the folder is built beside it under a temp name,
+ * each file written once, and renamed into place whole. That spares a temp file and a rename per
+ * file (a fifth of a pull's time for 20,000 small files), and a failure midway leaves nothing at
+ * the place: the half-built folder is removed (or, after a kill, by the next checkout).
+ */
+async function buildDir(repo: CacheRepo, plan: DirPlan, options: ApplyOptions): Promise<CheckoutResult> {
+  const { path } = plan;
+  const temp = tempPathFor(path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await mkdir(temp);
+  } catch (error) {
+    throw workspaceError(path, error);
+  }
+  try {
+    const written = await writeEntries(repo, plan, temp, options, path);
+    await rename(temp, path).catch((error: unknown) => Promise.reject(workspaceError(path, error)));
+    return { written, unchanged: 0, removed: 0 };
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes the half-built folders that `buildDir` left beside `path` when its process was killed. */
+async function removeKilledBuilds(path: string): Promise<void> {
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (isStaleTempOf(name, path)) await rm(join(dirname(path), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes the plan's files below `root`: the folder itself, or, for `buildDir`, the new folder
+ * being built for `path` (then each file is new and written in place, and messages name the file
+ * at `path`). Returns how many were written.
+ */
+async function writeEntries(repo: CacheRepo, plan: DirPlan, root: string, options: ApplyOptions, building?: string): Promise<number> {
+  const under = (rel: string) => join(root, ...rel.split('/'));
+  const named = (rel: string) => join(building ?? root, ...rel.split('/'));
   // The output folder itself too: a tracked empty folder is restored as DVC restores it.
-  const folders = new Set([path, ...plan.entries.map((e) => dirname(under(e.relpath)))]);
+  const folders = new Set([root, ...plan.entries.map((e) => dirname(under(e.relpath)))]);
   for (const folder of folders) {
     await mkdir(folder, { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST' && error.code !== 'ENOTDIR') throw workspaceError(folder, error);
+      if (building !== undefined || (error.code !== 'EEXIST' && error.code !== 'ENOTDIR')) throw workspaceError(folder, error);
       // A file stands where the manifest needs a folder: replace it.
       await rm(folder, { force: true }).catch((again: unknown) => Promise.reject(workspaceError(folder, again)));
       await mkdir(folder, { recursive: true }).catch((again: unknown) => Promise.reject(workspaceError(folder, again)));
     });
   }
-  for (const _ of plan.unchanged) {
-    result.unchanged++;
-    options.onFile?.();
-  }
+  let written = 0;
   // Copies of small objects take the fast path; links, large objects and odd cases (a folder
   // where a file goes) take the general async one.
   const slow: PlannedWrite[] = [];
   await eachInBatches(plan.write, (entry) => {
     if ((repo.linkType ?? 'copy') !== 'copy') return void slow.push(entry);
     const target = under(entry.relpath);
-    const data = options.verified?.get(entry.md5) ?? readObjectVerifiedSync(repo.cacheDir, entry.md5, `${path}/${entry.relpath}`);
+    const data = options.verified?.get(entry.md5) ?? readObjectVerifiedSync(repo.cacheDir, entry.md5, `${plan.path}/${entry.relpath}`);
     if (!data) return void slow.push(entry);
     try {
-      writeFileAtomicSync(target, data);
+      // A new file in a folder of our own needs no temp file; `wx` never follows anything found there.
+      if (building !== undefined) writeFileSync(target, data, { flag: 'wx' });
+      else writeFileAtomicSync(target, data);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') return void slow.push(entry);
-      throw workspaceError(target, error);
+      if (building === undefined && (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST')) return void slow.push(entry);
+      throw workspaceError(named(entry.relpath), error);
     }
-    result.written++;
+    written++;
     options.onFile?.();
   });
-  await mapLimit(slow, jobs, async (entry) => {
+  await mapLimit(slow, options.jobs ?? DEFAULT_JOBS, async (entry) => {
     const target = under(entry.relpath);
     if (!entry.present) await clearNonFile(target);
-    await placeObject(repo, entry.md5, target, `${path}/${entry.relpath}`);
-    result.written++;
+    await placeObject(repo, entry.md5, target, `${plan.path}/${entry.relpath}`);
+    written++;
     options.onFile?.();
   });
-  return result;
+  return written;
 }
 
 /** Carries out `plan`: removals first, then every write; returns what was done. */

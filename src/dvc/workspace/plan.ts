@@ -43,6 +43,8 @@ export interface DirPlan {
   md5: string;
   /** The directory's manifest: every file it holds, in manifest order. */
   entries: ManifestEntry[];
+  /** Nothing stands where the folder goes: it is built beside its place and renamed into it whole. */
+  absent: boolean;
   /** A file or link stands where the folder goes: it is removed first. */
   replacePath: boolean;
   /** Temp files of checkouts killed mid-way (relative paths), removed first. */
@@ -165,6 +167,7 @@ async function planDir(repo: CacheRepo, md5: string, path: string, options: Plan
     path,
     md5,
     entries,
+    absent: current === undefined,
     replacePath: current !== undefined && !current.isDirectory(),
     staleTemps,
     remove: existing.filter((rel) => !wanted.has(rel)),
