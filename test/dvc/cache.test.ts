@@ -15,7 +15,7 @@ import {
   verifyObject,
 } from '../../src/dvc/index.js';
 import { join } from 'node:path';
-import { ObjectFolderBuilder } from '../../src/dvc/object-store.js';
+import { ObjectFolderBuilder } from '../../src/dvc/object-folders.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
 import { CIFAR10_SHELL } from '../../src/cifar10-shell.js';
 import { useShell } from '../../src/util/hints.js';

@@ -3,18 +3,8 @@ import { dirname } from 'node:path';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { fsError } from '../../util/errno.js';
 import { command, hinted } from '../../util/hints.js';
-import {
-  contentMd5,
-  listObjectsSync,
-  ObjectFolderBuilder,
-  objectKey,
-  objectPath,
-  putObjectBytesSync,
-  READ_ONLY,
-  readDirManifest,
-  UnsafeManifestError,
-  verifyObject,
-} from '../object-store.js';
+import { contentMd5, objectKey, objectPath, putObjectBytesSync, READ_ONLY, readDirManifest, UnsafeManifestError, verifyObject } from '../object-store.js';
+import { listObjectsSync, ObjectFolderBuilder } from '../object-folders.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { isDirHash, md5Bytes, md5File } from '../hash.js';
 import { type ManifestEntry } from '../manifest.js';

@@ -1,4 +1,4 @@
-import { removeCacheLitter } from '../object-store.js';
+import { removeCacheLitter } from '../object-folders.js';
 import { withRepoLock } from '../repo-lock.js';
 import type { Repo } from '../repo.js';
 

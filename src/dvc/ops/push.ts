@@ -1,17 +1,8 @@
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
-import {
-  contentMd5,
-  listObjectsSync,
-  MissingObjectError,
-  ObjectFolderBuilder,
-  objectKey,
-  objectPath,
-  READ_ONLY,
-  readDirManifest,
-  verifyObject,
-} from '../object-store.js';
+import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
+import { listObjectsSync, ObjectFolderBuilder } from '../object-folders.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { type HashInfo, isDirHash, md5Bytes } from '../hash.js';
 import { hasLocalFiles, type TransferOptions } from './fetch.js';
