@@ -2,17 +2,23 @@ import Tinypool from 'tinypool';
 import { mapLimit } from './map-limit.js';
 
 /**
- * Worker threads for CPU-bound work (PNG encoding, in the export and in the partition rebuild),
- * on tinypool. A worker module's default export takes one task and returns its result.
+ * Worker threads for CPU-bound work (PNG encoding, in the export and in the partition rebuild) and
+ * for blocking writes beside the main thread (a DVC checkout's folder build), on tinypool. A
+ * worker module's default export takes one task and returns its result.
  */
 export class WorkerPool<Task, Result> {
   private readonly pool: Tinypool;
 
+  /**
+   * `tasksPerThread` above 1 sends a thread further tasks while it works (they wait in its queue):
+   * a thread then keeps working while the main thread is busy and cannot hand it the next task.
+   */
   constructor(
     worker: URL,
     readonly threads: number,
+    tasksPerThread = 1,
   ) {
-    this.pool = new Tinypool({ filename: worker.href, minThreads: threads, maxThreads: threads });
+    this.pool = new Tinypool({ filename: worker.href, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: tasksPerThread });
   }
 
   /** Runs one task on a free thread; `transfer` moves buffers to it instead of copying them. */

@@ -2,12 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { access, chmod, constants, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { md5Bytes, objectPath } from '../../src/dvc/index.js';
 import { CLI, assertCliError, dvcText, exists, hostileRepo, pushManifest, runCli } from './hostile-helpers.js';
-import { fakeBytes, writeTree } from './helpers.js';
+import { THREADED_BUILD_FILES } from '../../src/dvc/workspace/build.js';
+import { fakeBytes, partitionLikeTree, writeTree } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +53,25 @@ test('a full disk under the cache (a 1 MiB tmpfs) is one clear error, and leaves
     assert.deepEqual(left, [], 'temp files were removed');
     // A large file takes the streaming path: the same message.
     assertCliError(await runCli(h.repo.root, ['data', 'add', 'big', '-q']), /no space left on device \(ENOSPC\)/);
+  });
+  if (!mounted) t.skip('cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): the full-disk case is not exercised');
+});
+
+test('a full disk under the workspace while a pull writes a large folder on its write thread is one clear error, and leaves nothing there', async (t) => {
+  const h = await hostileRepo(t);
+  const small = join(h.repo.root, 'small');
+  await writeTree(join(small, 'data'), partitionLikeTree(3, Math.ceil(THREADED_BUILD_FILES / 3)));
+  assert.equal((await runCli(h.repo.root, ['data', 'add', 'small/data', '-q'])).code, 0);
+  await rm(join(small, 'data'), { recursive: true });
+  const committed = { 'data.dvc': await readFile(join(small, 'data.dvc')), '.gitignore': await readFile(join(small, '.gitignore')) };
+  // Each small file takes a 4 KiB page: a 1 MiB disk fills after some 250 of them, all written by the thread.
+  const mounted = await onTmpfs(small, 'size=1m', async () => {
+    await writeTree(small, committed);
+    assertCliError(
+      await runCli(h.repo.root, ['data', 'pull', '-q']),
+      new RegExp(`error: cannot write ${small}/data/class\\d/img-\\d+\\.png: no space left on device \\(ENOSPC\\); the disk is full; free some space there`),
+    );
+    assert.deepEqual((await readdir(small)).sort(), ['.gitignore', 'data.dvc'], 'no folder and no half-built folder');
   });
   if (!mounted) t.skip('cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): the full-disk case is not exercised');
 });

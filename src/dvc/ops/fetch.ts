@@ -23,8 +23,11 @@ export interface TransferOptions extends RemoteChoice {
   jobs?: number;
   progress?: ProgressFactory;
   cwd?: string;
-  /** Collects the bytes fetched (and verified) for a checkout in the same process. */
-  keep?: VerifiedBytes;
+  /**
+   * Called with the bytes of each object the fetch has MD5-checked (fetched, or found in the
+   * cache), for a checkout in the same process; objects too large to read whole are not passed.
+   */
+  onVerified?: (md5: string, data: Buffer) => void;
 }
 
 /** A pull keeps the bytes it fetched (up to this many) for its checkout, sparing a second read. */
@@ -81,7 +84,7 @@ function copyLocalObjectSync(
   cacheDir: string,
   md5: string,
   replace: boolean,
-  keep?: VerifiedBytes,
+  onVerified?: (md5: string, data: Buffer) => void,
   builder?: ObjectFolderBuilder,
 ): boolean {
   const key = objectKey(md5);
@@ -96,7 +99,7 @@ function copyLocalObjectSync(
   const actual = md5Bytes(data);
   if (actual !== contentMd5(md5)) throw corruptRemote(store, key, actual, contentMd5(md5));
   if (!builder?.put(md5, data)) putObjectBytesSync(cacheDir, md5, data, { replace });
-  keep?.keep(md5, data);
+  onVerified?.(md5, data);
   return true;
 }
 
@@ -145,19 +148,23 @@ async function readManifestFrom(repo: Repo, md5: string, label: string, origin: 
   }
 }
 
+/** A fetch whose directory manifests are in the cache and judged: the file objects it still needs. */
+export interface FetchPlan {
+  needed: Set<string>;
+  /** The manifests' part of the result. */
+  result: FetchResult;
+  getStore: () => Promise<RemoteStore>;
+}
+
 /**
- * `dvc fetch`: brings every object of the chosen outputs into the cache from the remote. Objects
- * already cached are re-hashed, and a corrupt one is replaced from the remote. Each directory's
- * `.dir` manifest is fetched (and verified) first, since it names the files.
+ * The first half of `dvc fetch`: every chosen directory's `.dir` manifest into the cache (fetched
+ * and verified when missing), judged by the path rule, since it names the files to fetch.
  */
-export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[], options: TransferOptions = {}): Promise<FetchResult> {
+export async function fetchManifests(repo: Repo, outputs: readonly TrackedOutput[], options: TransferOptions = {}): Promise<FetchPlan> {
   const getStore = lazyRemote(repo, options);
-  const jobs = options.jobs ?? DEFAULT_JOBS;
   const result: FetchResult = { downloaded: 0, cached: 0 };
-  const hashed = withHash(outputs);
-  if (hashed.length === 0) return result;
   const needed = new Set<string>();
-  for (const output of hashed) {
+  for (const output of withHash(outputs)) {
     if (!isDirHash(output.hash.md5)) {
       needed.add(output.hash.md5);
       continue;
@@ -168,6 +175,17 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     for (const entry of await readManifestFrom(repo, output.hash.md5, output.label, downloaded ? remoteLabel(repo, options, await getStore()) : undefined))
       needed.add(entry.md5);
   }
+  return { needed, result, getStore };
+}
+
+/**
+ * The second half of `dvc fetch`: the file objects into the cache. Objects already cached are
+ * re-hashed, and a corrupt one is replaced from the remote.
+ */
+export async function fetchObjects(repo: Repo, plan: FetchPlan, options: TransferOptions = {}): Promise<FetchResult> {
+  const { needed, getStore } = plan;
+  const result = { ...plan.result };
+  if (needed.size === 0) return result;
   const progress = (options.progress ?? NO_PROGRESS)('fetch', needed.size);
   try {
     // Small objects: checked in the cache, and copied from a local remote, on the fast path.
@@ -181,7 +199,7 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return void slow.push(md5);
       if (data !== null && md5Bytes(data) === contentMd5(md5)) {
-        options.keep?.keep(md5, data);
+        options.onVerified?.(md5, data);
         result.cached++;
         return void progress.increment();
       }
@@ -192,7 +210,7 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
       const builder = new ObjectFolderBuilder(repo.cacheDir, listed.folders);
       try {
         await eachInBatches(missing, (md5) => {
-          if (!copyLocalObjectSync(store, repo.cacheDir, md5, true, options.keep, builder)) return void slow.push(md5);
+          if (!copyLocalObjectSync(store, repo.cacheDir, md5, true, options.onVerified, builder)) return void slow.push(md5);
           result.downloaded++;
           progress.increment();
         });
@@ -203,7 +221,7 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     } else {
       slow.push(...missing);
     }
-    await mapLimit(slow, jobs, async (md5) => {
+    await mapLimit(slow, options.jobs ?? DEFAULT_JOBS, async (md5) => {
       if (await ensureObject(getStore, repo.cacheDir, md5)) result.downloaded++;
       else result.cached++;
       progress.increment();
@@ -212,6 +230,14 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
     progress.stop();
   }
   return result;
+}
+
+/**
+ * `dvc fetch`: brings every object of the chosen outputs into the cache from the remote, each
+ * directory's `.dir` manifest first (`fetchManifests`), then the files it names (`fetchObjects`).
+ */
+export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[], options: TransferOptions = {}): Promise<FetchResult> {
+  return fetchObjects(repo, await fetchManifests(repo, outputs, options), options);
 }
 
 export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<FetchResult> {

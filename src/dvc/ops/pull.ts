@@ -1,9 +1,9 @@
 import { CorruptObjectError } from '../object-store.js';
 import type { Repo } from '../repo.js';
-import { checkoutOutputs, type OutputCheckout } from './checkout.js';
-import { fetchOutputs, type FetchResult, type TransferOptions, VerifiedBytes } from './fetch.js';
+import { checkoutOutputs, discardFolderBuilds, type OutputCheckout, startFolderBuilds } from './checkout.js';
+import { fetchManifests, fetchObjects, fetchOutputs, type FetchResult, type TransferOptions, VerifiedBytes } from './fetch.js';
 import { locked } from './locked.js';
-import { collectOutputs } from './outputs.js';
+import { collectOutputs, type TrackedOutput, withHash } from './outputs.js';
 
 export interface PullOptions extends TransferOptions {
   force?: boolean;
@@ -20,17 +20,32 @@ export interface PullResult {
  * the two steps is removed by checkout; it is fetched again once and checkout re-run.
  */
 export async function pull(repo: Repo, options: PullOptions = {}): Promise<PullResult> {
-  return locked(repo, () => pullLocked(repo, options));
+  return locked(repo, async () => pullOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
 }
 
-async function pullLocked(repo: Repo, options: PullOptions): Promise<PullResult> {
-  const outputs = await collectOutputs(repo, options.targets, options.cwd);
-  const keep = new VerifiedBytes();
-  const fetched = await fetchOutputs(repo, outputs, { ...options, keep });
+/**
+ * `pull` of already-collected outputs (the caller holds the repository lock). A folder where
+ * nothing stands yet is built beside its place while the fetch goes on, from the bytes the fetch
+ * has just verified, and renamed into place once the fetch is complete; the other outputs are
+ * checked out after the fetch, from the bytes it kept.
+ */
+export async function pullOutputs(repo: Repo, outputs: readonly TrackedOutput[], options: PullOptions = {}): Promise<PullResult> {
+  const plan = await fetchManifests(repo, outputs, options);
+  const builds = await startFolderBuilds(repo, outputs);
+  const keep = builds.size < withHash(outputs).length ? new VerifiedBytes() : undefined;
+  let fetched: FetchResult | undefined;
   try {
-    return { fetch: fetched, checkout: await checkoutOutputs(repo, outputs, { ...options, verified: keep.objects }) };
+    fetched = await fetchObjects(repo, plan, {
+      ...options,
+      onVerified: (md5, data) => {
+        for (const build of builds.values()) build.offer(md5, data);
+        keep?.keep(md5, data);
+      },
+    });
+    return { fetch: fetched, checkout: await checkoutOutputs(repo, outputs, { ...options, verified: keep?.objects, builds }) };
   } catch (error) {
-    if (!(error instanceof CorruptObjectError)) throw error;
+    await discardFolderBuilds(builds);
+    if (!(error instanceof CorruptObjectError) || fetched === undefined) throw error;
     const again = await fetchOutputs(repo, outputs, options);
     return {
       fetch: { downloaded: fetched.downloaded + again.downloaded, cached: fetched.cached },
