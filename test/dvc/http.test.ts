@@ -12,7 +12,10 @@ import { useShell } from '../../src/util/hints.js';
 // Messages are asserted as the CLI prints them: commands spelled the cifar10 way (src/util/hints.ts).
 useShell(CIFAR10_SHELL);
 
-const FAST = { retries: '2', backoff_ms: '10', read_timeout: '0.3' };
+// Quick retries; a read timeout long enough never to fire on a loaded machine (its retry would add
+// a request the tests count), except in the tests of timeouts themselves (SHORT_TIMEOUT).
+const FAST = { retries: '2', backoff_ms: '10', read_timeout: '30' };
+const SHORT_TIMEOUT = { ...FAST, read_timeout: '0.3' };
 
 async function server(t: TestContext): Promise<TestHttpStore> {
   const store = await new TestHttpStore(await tempDir(t, 'http-store-')).start();
@@ -81,7 +84,7 @@ test('a slow response times out, is retried, and succeeds when the server answer
   await writeTree(store.root, { 'files/md5/ab/cdef': 'late' });
   store.fail('files/md5/ab/cdef', 'slow');
   const dest = join(store.root, 'out');
-  await remote(store).download('files/md5/ab/cdef', dest);
+  await remote(store, SHORT_TIMEOUT).download('files/md5/ab/cdef', dest);
   assert.equal(await readFile(dest, 'utf8'), 'late');
   assert.equal(store.count('GET'), 2);
 });
@@ -89,7 +92,7 @@ test('a slow response times out, is retried, and succeeds when the server answer
 test('a server that never answers ends in a timeout error after the retries', async (t) => {
   const store = await server(t);
   store.fail('files/md5/ab/cdef', 'slow', 'slow', 'slow');
-  await assert.rejects(remote(store).has(['files/md5/ab/cdef']), /failed after 3 attempts: .*no response within 0\.3 s/);
+  await assert.rejects(remote(store, SHORT_TIMEOUT).has(['files/md5/ab/cdef']), /failed after 3 attempts: .*no response within 0\.3 s/);
 });
 
 test('404 on GET names the missing object; 404 on HEAD means absent; 403 is not retried', async (t) => {
