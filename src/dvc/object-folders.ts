@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { discardTempSync, isStaleTemp, tempPathFor } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -82,7 +82,7 @@ export class ObjectFolderBuilder {
       }
       this.temp = temp;
     }
-    const path = join(this.temp, md5.slice(2));
+    const path = `${this.temp}${sep}${md5.slice(2)}`;
     try {
       writeFileSync(path, data, { mode: READ_ONLY, flag: 'wx' });
     } catch (error) {

@@ -163,11 +163,13 @@ export function readObjectVerifiedSync(cacheDir: string, md5: string, what = `ob
 }
 
 /**
- * Manifests this process has judged safe, by hash. The verdict depends only on the bytes, and
- * every read checks them against the hash first, so it holds for later reads: a pull reads its
- * manifest three times (fetch, the checkout's check, its plan), and judging 20,000 names is not free.
+ * Manifests this process has judged safe, by hash, with their entries. The verdict and the entries
+ * depend only on the bytes, and every read checks them against the hash first, so they hold for
+ * later reads: a pull reads its manifest four times (fetch, the checkout's check, its plan and
+ * build), and parsing and judging 20,000 names is not free. The last few are kept.
  */
-const SAFE_MANIFESTS = new Set<string>();
+const SAFE_MANIFESTS = new Map<string, readonly ManifestEntry[]>();
+const SAFE_MANIFESTS_KEPT = 8;
 
 /**
  * The entries of a directory hash, read from its verified `.dir` object and judged by the path
@@ -176,11 +178,13 @@ const SAFE_MANIFESTS = new Set<string>();
  */
 export async function readDirManifest(cacheDir: string, md5: string, what?: string, origin?: string): Promise<ManifestEntry[]> {
   const data = await readObjectVerified(cacheDir, md5, what);
+  const known = SAFE_MANIFESTS.get(md5);
+  if (known) return [...known];
   const entries = parseManifest(data, objectPath(cacheDir, md5));
-  if (SAFE_MANIFESTS.has(md5)) return entries;
   const unsafe = unsafeManifestEntry(entries);
   if (unsafe) throw new UnsafeManifestError(md5, unsafe, { what, origin });
-  SAFE_MANIFESTS.add(md5);
+  SAFE_MANIFESTS.set(md5, Object.freeze(entries.map((entry) => Object.freeze({ ...entry }))));
+  if (SAFE_MANIFESTS.size > SAFE_MANIFESTS_KEPT) SAFE_MANIFESTS.delete(SAFE_MANIFESTS.keys().next().value!);
   return entries;
 }
 

@@ -15,9 +15,18 @@ export const SMALL_FILE_LIMIT = 8 * 1024 * 1024;
 /** Items done between two turns of the event loop. */
 const BATCH = 128;
 
+/** Small files are read into slices of one shared buffer of this size, a new one when less than `ARENA_ROOM` is left. */
+const ARENA = 1024 * 1024;
+const ARENA_ROOM = 64 * 1024;
+let arena = Buffer.allocUnsafeSlow(ARENA);
+let used = 0;
+
 /**
  * The bytes of a file up to `SMALL_FILE_LIMIT`, or undefined when it is larger. A failure is an
- * `FsError` naming the path (its `code` stays ENOENT for a missing file).
+ * `FsError` naming the path (its `code` stays ENOENT for a missing file). A small file is read
+ * into a slice of a shared buffer until a read returns nothing, without a `fstat` (whose `Stats`
+ * object, dates and all, cost more than the read) and without a buffer of its own; a file that
+ * does not fit in what is left of it is read the general way.
  */
 export function readSmallSync(path: string): Buffer | undefined {
   let fd;
@@ -27,23 +36,40 @@ export function readSmallSync(path: string): Buffer | undefined {
     throw fsError(error, path, 'read');
   }
   try {
-    const size = fstatSync(fd).size;
-    if (size > SMALL_FILE_LIMIT) return undefined;
-    // By hand rather than `readFileSync(fd)`, which would fstat again; `allocUnsafe` takes small
-    // buffers from Node's shared pool instead of giving each its own allocation.
-    const data = Buffer.allocUnsafe(size);
+    if (ARENA - used < ARENA_ROOM) {
+      arena = Buffer.allocUnsafeSlow(ARENA);
+      used = 0;
+    }
     let filled = 0;
-    while (filled < size) {
-      const n = readSync(fd, data, filled, size - filled, null);
+    for (;;) {
+      const room = ARENA - used - filled;
+      if (room === 0) return readWholeSync(fd);
+      const n = readSync(fd, arena, used + filled, room, null);
       if (n === 0) break;
       filled += n;
     }
-    return filled === size ? data : data.subarray(0, filled);
+    const data = arena.subarray(used, used + filled);
+    used += filled;
+    return data;
   } catch (error) {
     throw fsError(error, path, 'read');
   } finally {
     closeSync(fd);
   }
+}
+
+/** An open file's bytes up to `SMALL_FILE_LIMIT` from its start, or undefined when it is larger. */
+function readWholeSync(fd: number): Buffer | undefined {
+  const size = fstatSync(fd).size;
+  if (size > SMALL_FILE_LIMIT) return undefined;
+  const data = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const n = readSync(fd, data, filled, size - filled, filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled === size ? data : data.subarray(0, filled);
 }
 
 /** `readSmallSync` that returns null for a missing file. */

@@ -1,5 +1,5 @@
 import { chmod, copyFile, mkdir, readdir, rename } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discardTemp, tempPathFor } from '../../util/atomic.js';
 import { errnoOf, errnoWords, FsError, fsError } from '../../util/errno.js';
@@ -19,6 +19,8 @@ export function localRemoteRoot(url: string, dvcDir: string): string {
  */
 export class LocalRemote implements RemoteStore {
   readonly root: string;
+  /** The root and a separator: keys (object paths, `files/md5/xx/rest`) are appended as they are, sparing a `path.join` per object. */
+  private readonly prefix: string;
   /** Folders already made by this store, so thousands of uploads do not each call mkdir. */
   private readonly madeFolders = new Set<string>();
 
@@ -27,10 +29,11 @@ export class LocalRemote implements RemoteStore {
     dvcDir: string,
   ) {
     this.root = localRemoteRoot(url, dvcDir);
+    this.prefix = join(this.root, sep);
   }
 
   private pathOf(key: string): string {
-    return join(this.root, key);
+    return this.prefix + (sep === '/' ? key : key.replaceAll('/', sep));
   }
 
   /** Lists each needed `files/md5/xx` folder once: a few hundred readdirs instead of one stat per object. */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isStaleTempOf, tempPathFor } from '../../util/atomic.js';
 import { mapLimit } from '../../util/map-limit.js';
@@ -29,7 +29,7 @@ import type { WriteBatch, WriteFailure } from './write-worker.js';
 export const THREADED_BUILD_FILES = 1000;
 
 /** Files per message to the write thread. */
-const BATCH_FILES = 256;
+const BATCH_FILES = 512;
 
 /**
  * Bytes handed to the write thread and not yet written, at most: past it `finish` waits, and bytes
@@ -110,7 +110,8 @@ export class FolderBuild {
     const build = new FolderBuild(repo, plan, temp);
     try {
       // The output folder itself too: a tracked empty folder is restored as DVC restores it.
-      for (const folder of new Set(plan.entries.map((e) => dirname(build.under(e.relpath))))) {
+      const folders = new Set(plan.entries.map((e) => e.relpath.slice(0, Math.max(e.relpath.lastIndexOf('/'), 0))));
+      for (const folder of [...folders].map((rel) => build.under(rel))) {
         await mkdir(folder, { recursive: true }).catch((error: unknown) => Promise.reject(workspaceError(folder, error)));
       }
     } catch (error) {
@@ -120,8 +121,13 @@ export class FolderBuild {
     return build;
   }
 
+  /**
+   * Where `rel` goes in the folder being built. Joined by hand: the manifest's names are judged
+   * (src/dvc/paths.ts: no empty, `.` or `..` parts), and `path.join`'s normalising costs some
+   * 3 µs a name, 60 ms of the main thread's time for 20,000 files.
+   */
   private under(rel: string): string {
-    return join(this.temp, ...rel.split('/'));
+    return rel === '' ? this.temp : `${this.temp}${sep}${sep === '/' ? rel : rel.replaceAll('/', sep)}`;
   }
 
   /**

@@ -171,7 +171,7 @@ async function planDir(repo: CacheRepo, md5: string, path: string, options: Plan
     replacePath: current !== undefined && !current.isDirectory(),
     staleTemps,
     remove: existing.filter((rel) => !wanted.has(rel)),
-    write: entries.filter((e) => !same.has(e.relpath)).map((e) => ({ ...e, present: actual.has(e.relpath) })),
+    write: entries.filter((e) => !same.has(e.relpath)).map((e) => ({ md5: e.md5, relpath: e.relpath, present: actual.has(e.relpath) })),
     unchanged,
     lost: lost.sort(),
   };
