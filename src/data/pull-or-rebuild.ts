@@ -4,9 +4,9 @@ import {
   checkoutOutputs,
   collectOutputs,
   type FetchResult,
-  fetchOutputs,
   locked,
   type OutputCheckout,
+  pullOutputs,
   RemoteError,
   type Repo,
   type TrackedOutput,
@@ -65,16 +65,16 @@ async function pullOrRebuildLocked(repo: Repo, options: PullOrRebuildOptions): P
   const log = options.log ?? (() => {});
   const cwd = options.cwd ?? process.cwd();
   const outputs = await collectOutputs(repo, options.targets, cwd);
-  let failure: RemoteError | undefined;
-  let fetched: FetchResult | undefined;
+  let failure: RemoteError;
   try {
-    fetched = await fetchOutputs(repo, outputs, { ...options, cwd });
+    // A pull leaves the workspace as it was when the remote fails it: the rebuild starts from there.
+    const pulled = await pullOutputs(repo, outputs, { ...options, cwd });
+    return { via: 'remote', fetch: pulled.fetch, checkout: pulled.checkout };
   } catch (error) {
     if (!remoteCannotServe(error)) throw error;
     failure = error;
   }
   const checkoutOptions = { force: options.force, progress: options.progress, jobs: options.jobs };
-  if (!failure) return { via: 'remote', fetch: fetched, checkout: await checkoutOutputs(repo, outputs, checkoutOptions) };
   const partitionsDir = resolve(repo.root, options.partitionsDir ?? PROJECT_PATHS.partitions);
   const isPartition = (o: TrackedOutput) => VERSION_PATTERN.test(relative(partitionsDir, o.path));
   const versions = outputs.filter(isPartition).map((o) => relative(partitionsDir, o.path));

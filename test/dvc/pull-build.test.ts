@@ -90,7 +90,7 @@ test('a pull into a fresh clone writes a large folder on a write thread while it
   );
 });
 
-test('a corrupt object on the remote stops a threaded pull: no folder and no half-built folder in the workspace, the bad bytes not in the cache', async (t) => {
+test('a corrupt object on the remote stops a threaded pull: no folder, no half-built folder and no new parent folder in the workspace, the bad bytes not in the cache', async (t) => {
   const p = await pushed(t);
   const manifest = JSON.parse(await readFile(objectPath(p.repo.cacheDir, (await readFile(p.dvcFile, 'utf8')).match(/md5: (\S+\.dir)/)![1]!), 'utf8')) as {
     md5: string;
@@ -104,11 +104,13 @@ test('a corrupt object on the remote stops a threaded pull: no folder and no hal
   await chmod(remoteFile, 0o644);
   await writeFile(remoteFile, 'garbage');
   const other = await clone(p, t);
+  // The same folder once more, in folders the clone does not have yet: they are not left behind either.
+  await writeFile(join(other.root, 'data', 'v2.dvc'), (await readFile(p.dvcFile, 'utf8')).replace('path: v1', 'path: deep/er/v2'));
   await assert.rejects(
     pull(other, { cwd: other.root }),
     new RegExp(`object ${objectKey(victim)} on remote .* is corrupt.*nothing was written to the workspace`),
   );
-  assert.deepEqual(await readdir(join(other.root, 'data')), ['v1.dvc']);
+  assert.deepEqual((await readdir(join(other.root, 'data'))).sort(), ['v1.dvc', 'v2.dvc']);
   assert.equal(await verifyObject(other.cacheDir, victim), 'missing');
 });
 

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isStaleTempOf, tempPathFor } from '../../util/atomic.js';
@@ -78,6 +78,8 @@ export class FolderBuild {
     private readonly repo: CacheRepo,
     readonly plan: DirPlan,
     private readonly temp: string,
+    /** The first folder `start` made on the way to the place, if any: a discarded build removes it again. */
+    private readonly made: string | undefined,
   ) {
     for (const entry of plan.write) {
       const rels = this.waiting.get(entry.md5);
@@ -101,13 +103,15 @@ export class FolderBuild {
     const { path } = plan;
     await removeKilledBuilds(path);
     const temp = tempPathFor(path);
+    let made: string | undefined;
     try {
-      await mkdir(dirname(path), { recursive: true });
+      made = await mkdir(dirname(path), { recursive: true });
       await mkdir(temp);
     } catch (error) {
+      await removeMadeFolders(dirname(path), made);
       throw workspaceError(path, error);
     }
-    const build = new FolderBuild(repo, plan, temp);
+    const build = new FolderBuild(repo, plan, temp, made);
     try {
       // The output folder itself too: a tracked empty folder is restored as DVC restores it.
       const folders = new Set(plan.entries.map((e) => e.relpath.slice(0, Math.max(e.relpath.lastIndexOf('/'), 0))));
@@ -255,5 +259,18 @@ export class FolderBuild {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     await this.pool?.close();
     await rm(this.temp, { recursive: true, force: true }).catch(() => undefined);
+    await removeMadeFolders(dirname(this.plan.path), this.made);
+  }
+}
+
+/** Removes the folders from `folder` up to `made` (the first one `mkdir` made on the way), as long as they are empty. */
+async function removeMadeFolders(folder: string, made: string | undefined): Promise<void> {
+  if (made === undefined) return;
+  for (let dir = folder; dir.length >= made.length && dirname(dir) !== dir; dir = dirname(dir)) {
+    const removed = await rmdir(dir).then(
+      () => true,
+      () => false,
+    );
+    if (!removed || dir === made) return;
   }
 }
