@@ -1,6 +1,7 @@
-import { test, type TestContext } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   add,
@@ -43,17 +44,26 @@ interface Pushed {
   nfiles: number;
 }
 
-async function pushed(t: TestContext): Promise<Pushed> {
-  const base = await tempDir(t);
-  const root = join(base, 'repo');
-  await mkdir(root);
-  const { repo } = await initRepo(root);
-  await addRemote(repo.dvcDir, 'storage', '../store', { makeDefault: true, cwd: root });
-  await writeTree(join(root, 'data', 'v1'), largeTree());
-  const opened = await loadRepo(root);
-  const [added] = await add(opened, ['data/v1'], { cwd: root });
-  await push(opened, { cwd: root });
-  return { repo: opened, data: join(root, 'data', 'v1'), dvcFile: join(root, 'data', 'v1.dvc'), store: join(base, 'store'), nfiles: added!.hash.nfiles! };
+const bases: string[] = [];
+after(() => Promise.all(bases.map((base) => rm(base, { recursive: true, force: true }))));
+let shared: Promise<Pushed> | undefined;
+
+/** One repository with the large folder added and pushed, for every test here (its add and push are the slow part); the test that spoils a remote object puts it back. */
+function pushed(): Promise<Pushed> {
+  shared ??= (async () => {
+    const base = await mkdtemp(join(tmpdir(), 'dvc-test-'));
+    bases.push(base);
+    const root = join(base, 'repo');
+    await mkdir(root);
+    const { repo } = await initRepo(root);
+    await addRemote(repo.dvcDir, 'storage', '../store', { makeDefault: true, cwd: root });
+    await writeTree(join(root, 'data', 'v1'), largeTree());
+    const opened = await loadRepo(root);
+    const [added] = await add(opened, ['data/v1'], { cwd: root });
+    await push(opened, { cwd: root });
+    return { repo: opened, data: join(root, 'data', 'v1'), dvcFile: join(root, 'data', 'v1.dvc'), store: join(base, 'store'), nfiles: added!.hash.nfiles! };
+  })();
+  return shared;
 }
 
 /** A fresh clone: the remote and the .dvc file, no cache, no data. */
@@ -67,7 +77,7 @@ async function clone(p: Pushed, t: TestContext): Promise<Repo> {
 }
 
 test('a pull into a fresh clone writes a large folder on a write thread while it fetches: identical bytes, nothing else left', async (t) => {
-  const p = await pushed(t);
+  const p = await pushed();
   assert.ok(p.nfiles >= THREADED_BUILD_FILES, `${p.nfiles} files take the write thread`);
   const other = await clone(p, t);
   const counted = new Map<string, number>();
@@ -91,7 +101,7 @@ test('a pull into a fresh clone writes a large folder on a write thread while it
 });
 
 test('a corrupt object on the remote stops a threaded pull: no folder, no half-built folder and no new parent folder in the workspace, the bad bytes not in the cache', async (t) => {
-  const p = await pushed(t);
+  const p = await pushed();
   const manifest = JSON.parse(await readFile(objectPath(p.repo.cacheDir, (await readFile(p.dvcFile, 'utf8')).match(/md5: (\S+\.dir)/)![1]!), 'utf8')) as {
     md5: string;
   }[];
@@ -101,8 +111,13 @@ test('a corrupt object on the remote stops a threaded pull: no folder, no half-b
     .sort()
     .at(-1)!;
   const remoteFile = join(p.store, ...objectKey(victim).split('/'));
+  const good = await readFile(remoteFile);
   await chmod(remoteFile, 0o644);
   await writeFile(remoteFile, 'garbage');
+  t.after(async () => {
+    await writeFile(remoteFile, good);
+    await chmod(remoteFile, 0o444);
+  });
   const other = await clone(p, t);
   // The same folder once more, in folders the clone does not have yet: they are not left behind either.
   await writeFile(join(other.root, 'data', 'v2.dvc'), (await readFile(p.dvcFile, 'utf8')).replace('path: v1', 'path: deep/er/v2'));
@@ -115,7 +130,7 @@ test('a corrupt object on the remote stops a threaded pull: no folder, no half-b
 });
 
 test('checkout after fetch builds a large folder on the write thread from the cache; links are made without it', async (t) => {
-  const p = await pushed(t);
+  const p = await pushed();
   const other = await clone(p, t);
   await fetch(other, { cwd: other.root });
   const [done] = await checkout(other, { cwd: other.root });
