@@ -15,9 +15,10 @@ export interface PullResult {
 }
 
 /**
- * `dvc pull` = fetch + checkout. Everything is fetched and verified before the workspace is
- * touched, so a bad remote leaves the workspace as it was. A cache object that goes bad between
- * the two steps is removed by checkout; it is fetched again once and checkout re-run.
+ * `dvc pull` = fetch + checkout. Everything is fetched and verified before anything in the
+ * workspace changes (folders built meanwhile wait beside their place, under temp names), so a bad
+ * remote leaves the workspace as it was. A cache object that goes bad between the two steps is
+ * removed by checkout; it is fetched again once and checkout re-run.
  */
 export async function pull(repo: Repo, options: PullOptions = {}): Promise<PullResult> {
   return locked(repo, async () => pullOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));

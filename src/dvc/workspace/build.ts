@@ -4,13 +4,12 @@ import { dirname, join, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isStaleTempOf, tempPathFor } from '../../util/atomic.js';
 import { mapLimit } from '../../util/map-limit.js';
-import { WorkerPool } from '../../util/worker-pool.js';
 import { DEFAULT_JOBS } from '../jobs.js';
 import { readObjectVerifiedSync } from '../object-store.js';
 import type { DirPlan } from './plan.js';
 import { placeObject, workspaceError } from './place.js';
 import type { CacheRepo, CheckoutResult } from './types.js';
-import type { WriteBatch, WriteFailure } from './write-worker.js';
+import { WriteThread } from './write-thread.js';
 
 /**
  * A checkout into a place where nothing stands: the folder is built beside it under a temp name,
@@ -25,27 +24,11 @@ import type { WriteBatch, WriteFailure } from './write-worker.js';
  * writes the cache's copies meanwhile, and the two cores create files side by side.
  */
 
+/** Objects read from the cache between two turns of the event loop (progress, the thread's replies). */
+const YIELD_EVERY = 512;
+
 /** From this many files a build writes on a worker thread: for fewer, starting it (some 60–80 ms of CPU) costs about what it saves. */
 export const THREADED_BUILD_FILES = 2000;
-
-/** Files per message to the write thread. */
-const BATCH_FILES = 512;
-
-/**
- * Bytes handed to the write thread and not yet written, at most: past it `finish` waits, and bytes
- * offered during a fetch are declined (`finish` reads those files back from the cache).
- */
-const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
-
-interface Pending {
-  paths: string[];
-  /** The files' paths relative to the folder, for messages. */
-  rels: string[];
-  parts: Uint8Array[];
-  size: number;
-}
-
-const nothingPending = (): Pending => ({ paths: [], rels: [], parts: [], size: 0 });
 
 /** Removes the half-built folders that builds of `path` left beside it when their process was killed. */
 export async function removeKilledBuilds(path: string): Promise<void> {
@@ -60,16 +43,8 @@ export class FolderBuild {
   private readonly waiting = new Map<string, string[]>();
   /** Files are copies (`cache.type` copy), written from bytes; links are made in `finish`. */
   private readonly copies: boolean;
-  private readonly pool: WorkerPool<WriteBatch, WriteFailure | undefined> | undefined;
-  /** Whether the write thread has started: tasks sent before would queue in tinypool and go one at a time. */
-  private ready = false;
-  /** Batches complete but not sent, until the thread is ready. */
-  private readonly unsent: Pending[] = [];
-  private pending = nothingPending();
-  private readonly inFlight = new Set<Promise<void>>();
-  private inFlightBytes = 0;
+  private readonly thread: WriteThread | undefined;
   private written = 0;
-  private failure: Error | undefined;
   /** Renamed into place, or removed: nothing is left to discard. */
   private over = false;
   private onFile: (() => void) | undefined;
@@ -87,15 +62,12 @@ export class FolderBuild {
       else this.waiting.set(entry.md5, [entry.relpath]);
     }
     this.copies = (repo.linkType ?? 'copy') === 'copy';
-    if (!this.copies || plan.write.length < THREADED_BUILD_FILES) return;
-    this.pool = new WorkerPool(new URL('./write-worker.js', import.meta.url), 1, Number.POSITIVE_INFINITY);
-    this.track(
-      this.pool.run({ paths: [], ends: [], bytes: new Uint8Array(0) }).then(() => {
-        this.ready = true;
-        for (const batch of this.unsent.splice(0)) this.send(batch);
-      }),
-      0,
-    );
+    if (this.copies && plan.write.length >= THREADED_BUILD_FILES) {
+      this.thread = new WriteThread((files) => {
+        this.written += files;
+        for (let i = 0; i < files; i++) this.onFile?.();
+      });
+    }
   }
 
   /** Creates the temp folder and the folders below it, after removing what killed builds of this place left. */
@@ -139,8 +111,8 @@ export class FolderBuild {
    * already or the write thread is too far behind. Throws the build's first failure.
    */
   offer(md5: string, data: Uint8Array): void {
-    if (this.failure !== undefined) throw this.failure;
-    if (!this.copies || this.inFlightBytes > IN_FLIGHT_BYTES) return;
+    if (this.thread?.failure !== undefined) throw this.thread.failure;
+    if (!this.copies || this.thread?.behind) return;
     const rels = this.waiting.get(md5);
     if (!rels) return;
     this.waiting.delete(md5);
@@ -148,63 +120,15 @@ export class FolderBuild {
   }
 
   private write(rel: string, data: Uint8Array): void {
-    if (!this.pool) {
-      try {
-        // A new file in a folder of our own needs no temp file; `wx` never follows anything found there.
-        writeFileSync(this.under(rel), data, { flag: 'wx' });
-      } catch (error) {
-        throw workspaceError(join(this.plan.path, rel), error);
-      }
-      this.written++;
-      this.onFile?.();
-      return;
+    if (this.thread) return this.thread.write(this.under(rel), join(this.plan.path, rel), data);
+    try {
+      // A new file in a folder of our own needs no temp file; `wx` never follows anything found there.
+      writeFileSync(this.under(rel), data, { flag: 'wx' });
+    } catch (error) {
+      throw workspaceError(join(this.plan.path, rel), error);
     }
-    const pending = this.pending;
-    pending.paths.push(this.under(rel));
-    pending.rels.push(rel);
-    pending.parts.push(data);
-    pending.size += data.length;
-    if (pending.paths.length >= BATCH_FILES) this.flush();
-  }
-
-  private flush(): void {
-    const batch = this.pending;
-    if (batch.paths.length === 0) return;
-    this.pending = nothingPending();
-    this.inFlightBytes += batch.size;
-    if (this.ready) this.send(batch);
-    else this.unsent.push(batch);
-  }
-
-  /** Hands a batch to the write thread: its bytes copied into one buffer, moved to the thread rather than cloned. */
-  private send(batch: Pending): void {
-    const bytes = new Uint8Array(batch.size);
-    const ends: number[] = [];
-    let offset = 0;
-    for (const part of batch.parts) {
-      bytes.set(part, offset);
-      offset += part.length;
-      ends.push(offset);
-    }
-    const task = this.pool!.run({ paths: batch.paths, ends, bytes }, [bytes.buffer]).then((failed) => {
-      const done = failed ? failed.index : batch.paths.length;
-      this.written += done;
-      for (let i = 0; i < done; i++) this.onFile?.();
-      if (failed) throw workspaceError(join(this.plan.path, batch.rels[failed.index]!), Object.assign(new Error(failed.message), { code: failed.code }));
-    });
-    this.track(task, batch.size);
-  }
-
-  private track(task: Promise<void>, size: number): void {
-    const settled = task.then(
-      () => undefined,
-      (error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))),
-    );
-    const tracked = settled.finally(() => {
-      this.inFlight.delete(tracked);
-      this.inFlightBytes -= size;
-    });
-    this.inFlight.add(tracked);
+    this.written++;
+    this.onFile?.();
   }
 
   /**
@@ -220,21 +144,19 @@ export class FolderBuild {
       const large: [string, string][] = [];
       let sinceYield = 0;
       for (const [md5, rels] of [...this.waiting]) {
-        if (this.failure !== undefined) throw this.failure;
+        if (this.thread?.failure !== undefined) throw this.thread.failure;
         const data = !this.copies ? undefined : (options.verified?.get(md5) ?? readObjectVerifiedSync(this.repo.cacheDir, md5, `${this.plan.path}/${rels[0]}`));
         this.waiting.delete(md5);
         if (!data) large.push(...rels.map((rel): [string, string] => [md5, rel]));
         else for (const rel of rels) this.write(rel, data);
-        // The event loop runs now and then (progress, the thread's replies), and waits when the thread is behind.
-        if (++sinceYield >= BATCH_FILES) {
+        // The event loop runs now and then, and waits while the thread is behind.
+        if (++sinceYield >= YIELD_EVERY) {
           sinceYield = 0;
           await yieldToEventLoop();
         }
-        while (this.inFlightBytes > IN_FLIGHT_BYTES && this.inFlight.size > 0) await Promise.race(this.inFlight);
+        if (this.thread?.behind) await this.thread.waitWhileBehind();
       }
-      this.flush();
-      while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-      if (this.failure !== undefined) throw this.failure;
+      await this.thread?.settle();
       await mapLimit(large, options.jobs ?? DEFAULT_JOBS, async ([md5, rel]) => {
         await placeObject(this.repo, md5, this.under(rel), `${this.plan.path}/${rel}`);
         this.written++;
@@ -246,7 +168,7 @@ export class FolderBuild {
       throw error;
     }
     this.over = true;
-    await this.pool?.close();
+    await this.thread?.close();
     return { written: this.written, unchanged: 0, removed: 0 };
   }
 
@@ -254,10 +176,7 @@ export class FolderBuild {
   async discard(): Promise<void> {
     if (this.over) return;
     this.over = true;
-    this.failure ??= new Error('the build was abandoned');
-    this.unsent.length = 0;
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    await this.pool?.close();
+    await this.thread?.close();
     await rm(this.temp, { recursive: true, force: true }).catch(() => undefined);
     await removeMadeFolders(dirname(this.plan.path), this.made);
   }
