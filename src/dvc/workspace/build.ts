@@ -21,7 +21,8 @@ import { WriteThread } from './write-thread.js';
  * verified, so the workspace copies are written while the fetch goes on; the folder is renamed into
  * place only when the fetch is complete (a bad remote still leaves the workspace as it was). A
  * large build writes on a worker thread: the main thread reads and MD5-checks the next objects and
- * writes the cache's copies meanwhile, and the two cores create files side by side.
+ * writes the cache's copies meanwhile, and the two cores create files side by side (the main
+ * thread writes workspace files too whenever the thread falls behind).
  */
 
 /** Objects read from the cache between two turns of the event loop (progress, the thread's replies). */
@@ -108,19 +109,20 @@ export class FolderBuild {
 
   /**
    * Writes the files holding `md5` (bytes the caller has MD5-checked) unless they were handed over
-   * already or the write thread is too far behind. Throws the build's first failure.
+   * already. Throws the build's first failure.
    */
   offer(md5: string, data: Uint8Array): void {
     if (this.thread?.failure !== undefined) throw this.thread.failure;
-    if (!this.copies || this.thread?.behind) return;
+    if (!this.copies) return;
     const rels = this.waiting.get(md5);
     if (!rels) return;
     this.waiting.delete(md5);
     for (const rel of rels) this.write(rel, data);
   }
 
+  /** Hands a file to the write thread, or writes it here when there is none or it is behind. */
   private write(rel: string, data: Uint8Array): void {
-    if (this.thread) return this.thread.write(this.under(rel), join(this.plan.path, rel), data);
+    if (this.thread && !this.thread.behind) return this.thread.write(this.under(rel), join(this.plan.path, rel), data);
     try {
       // A new file in a folder of our own needs no temp file; `wx` never follows anything found there.
       writeFileSync(this.under(rel), data, { flag: 'wx' });
@@ -149,12 +151,11 @@ export class FolderBuild {
         this.waiting.delete(md5);
         if (!data) large.push(...rels.map((rel): [string, string] => [md5, rel]));
         else for (const rel of rels) this.write(rel, data);
-        // The event loop runs now and then, and waits while the thread is behind.
+        // The event loop runs now and then (progress, the thread's replies).
         if (++sinceYield >= YIELD_EVERY) {
           sinceYield = 0;
           await yieldToEventLoop();
         }
-        if (this.thread?.behind) await this.thread.waitWhileBehind();
       }
       await this.thread?.settle();
       await mapLimit(large, options.jobs ?? DEFAULT_JOBS, async ([md5, rel]) => {

@@ -126,8 +126,9 @@ async function planDir(repo: CacheRepo, md5: string, path: string, options: Plan
     error.code === 'ENOENT' ? undefined : Promise.reject(fsError(error, path, 'read')),
   );
   const listed = current?.isDirectory() ? await rules.listFiles(path) : [];
-  // Writes and removals below `path` must stay there: no existing folder on the way may link out.
-  const linkOut = await findLinkOut(path, new Set([...entries.map((e) => e.relpath), ...listed].map((rel) => posix.dirname(rel))));
+  // Writes and removals below `path` must stay there: no existing folder on the way may link out
+  // (where nothing stands, no folder below exists).
+  const linkOut = current && (await findLinkOut(path, new Set([...entries.map((e) => e.relpath), ...listed].map((rel) => posix.dirname(rel)))));
   if (linkOut) {
     throw new UnsafePathError(
       `cannot check out ${path}: its folder ${linkOut.link} is a symbolic link to ${linkOut.target}, outside ${path}, and checkout does not write through it. Nothing was written. Replace the link with a real folder (or remove it) and run the command again`,

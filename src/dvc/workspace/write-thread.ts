@@ -5,7 +5,11 @@ import type { WriteBatch, WriteFailure } from './write-worker.js';
 /** Files per message to the write thread. */
 const BATCH_FILES = 512;
 
-/** Bytes handed to the thread and not yet written, at most, before `behind` says so. */
+/**
+ * The thread is `behind` with more than this many files or bytes handed over and not written: its
+ * caller then writes the next files itself, so that both threads stay busy to the end.
+ */
+const IN_FLIGHT_FILES = 2 * BATCH_FILES;
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 interface Pending {
@@ -33,6 +37,7 @@ export class WriteThread {
   private pending = nothingPending();
   private readonly inFlight = new Set<Promise<void>>();
   private inFlightBytes = 0;
+  private inFlightFiles = 0;
   private firstFailure: Error | undefined;
 
   /** `onWritten(files)` is called as batches are written. */
@@ -43,6 +48,7 @@ export class WriteThread {
         for (const batch of this.unsent.splice(0)) this.send(batch);
       }),
       0,
+      0,
     );
   }
 
@@ -52,7 +58,7 @@ export class WriteThread {
 
   /** Whether the thread is too far behind to take more for now. */
   get behind(): boolean {
-    return this.inFlightBytes > IN_FLIGHT_BYTES;
+    return this.inFlightFiles + this.pending.paths.length > IN_FLIGHT_FILES || this.inFlightBytes + this.pending.size > IN_FLIGHT_BYTES;
   }
 
   /** Queues a new file at `path` (`shownAs` names it in messages). */
@@ -63,11 +69,6 @@ export class WriteThread {
     pending.parts.push(data);
     pending.size += data.length;
     if (pending.paths.length >= BATCH_FILES) this.flush();
-  }
-
-  /** Waits while the thread is behind. */
-  async waitWhileBehind(): Promise<void> {
-    while (this.behind && this.inFlight.size > 0) await Promise.race(this.inFlight);
   }
 
   /** Sends what is queued and waits until everything is written; throws the first failure. */
@@ -90,6 +91,7 @@ export class WriteThread {
     if (batch.paths.length === 0) return;
     this.pending = nothingPending();
     this.inFlightBytes += batch.size;
+    this.inFlightFiles += batch.paths.length;
     if (this.ready) this.send(batch);
     else this.unsent.push(batch);
   }
@@ -108,10 +110,10 @@ export class WriteThread {
       this.onWritten(failed ? failed.index : batch.paths.length);
       if (failed) throw workspaceError(batch.shownAs[failed.index]!, Object.assign(new Error(failed.message), { code: failed.code }));
     });
-    this.track(task, batch.size);
+    this.track(task, batch.size, batch.paths.length);
   }
 
-  private track(task: Promise<void>, size: number): void {
+  private track(task: Promise<void>, size: number, files: number): void {
     const settled = task.then(
       () => undefined,
       (error: unknown) => void (this.firstFailure ??= error instanceof Error ? error : new Error(String(error))),
@@ -119,6 +121,7 @@ export class WriteThread {
     const tracked = settled.finally(() => {
       this.inFlight.delete(tracked);
       this.inFlightBytes -= size;
+      this.inFlightFiles -= files;
     });
     this.inFlight.add(tracked);
   }
