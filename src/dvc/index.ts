@@ -38,7 +38,8 @@ export {
   setDefaultRemote,
   urlHasPassword,
 } from './config.js';
-export { formatLockFile, LOCK_ENV, lockRepo, type LockHolder, parseLockFile, withRepoLock, withRepoLockAt } from './repo-lock.js';
+export { LOCK_ENV, lockRepo, withRepoLock, withRepoLockAt } from './repo-lock.js';
+export { formatLockFile, type LockHolder, parseLockFile } from './repo-lock-file.js';
 export { locked } from './ops/locked.js';
 export { DEFAULT_JOBS, parseJobs } from './jobs.js';
 export { invalidYamlError, safeUrl } from './messages.js';
