@@ -101,7 +101,8 @@ export { gitFilesOf } from './pipeline/git-files.js';
 export { type PipelineOutput, pipelineOutputs } from './pipeline/outputs.js';
 export { formatLock, type Lock, LOCK_FILE, parseLock, readLock } from './pipeline/lock.js';
 export { applyOverrides, type ParamOverride, parseOverride, valueAt } from './pipeline/params.js';
-export { pipelineStatus, reproduce, type ReproOptions, StageFailedError, type StageOutcome } from './pipeline/repro.js';
+export { pipelineStatus, reproduce, type ReproOptions, type StageOutcome } from './pipeline/repro.js';
+export { StageFailedError } from './pipeline/run-stage.js';
 export type { StageStatus } from './pipeline/status.js';
 
 // DVC experiments in git (refs/exps), both ways.
