@@ -86,7 +86,7 @@ export { add, type AddedOutput, type AddOptions, gitAddHint } from './ops/add.js
 export { checkout, checkoutOutputs, type CheckoutOptions, type OutputCheckout } from './ops/checkout.js';
 export { fetch, fetchOutputs, type FetchResult, type TransferOptions } from './ops/fetch.js';
 export { pull, type PullOptions, type PullResult } from './ops/pull.js';
-export { push, type PushedOutput, pushOutputs, type PushResult } from './ops/push.js';
+export { push, type PushedOutput, pushOutputs, type PushOutputsResult, type PushResult } from './ops/push.js';
 export { cloudStatus, type CloudState, type CloudStatus, type OutputStatus, status, type WorkspaceState } from './ops/status.js';
 export { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './ops/outputs.js';
 

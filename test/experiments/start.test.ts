@@ -3,6 +3,7 @@ import { copyFile, cp, readFile, rm, symlink, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { pipelineOutputs } from '../../src/dvc/index.js';
 import { start } from '../../src/experiments/start.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 
@@ -80,5 +81,10 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     const rebuilt = await start({ root, source: ws.tarball, cifarCacheDir: ws.cacheDir, quiet: true });
     assert.equal(rebuilt.data, 'rebuilt');
     assert.deepEqual(actions(rebuilt.stages), { pull_data: 'ran', prepare: 'unchanged', train: 'unchanged', evaluate: 'unchanged' });
+    assert.deepEqual(
+      rebuilt.pushed?.notInCache,
+      (await pipelineOutputs(root)).map((o) => o.label),
+      'the stages did not run, so their outputs are in the workspace only: named, not pushed; the rebuilt partitions went up',
+    );
   });
 });
