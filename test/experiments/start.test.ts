@@ -50,6 +50,7 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     const again = await start({ root, quiet: true });
     assert.equal(again.data, 'present');
     assert.deepEqual(actions(again.stages), { pull_data: 'ran', prepare: 'unchanged', train: 'unchanged', evaluate: 'unchanged' });
+    assert.equal(again.stages[0]!.lockChanged, false, 'pull_data stamped the same hashes: dvc.lock kept every byte');
     assert.equal(again.metrics.accuracy, first.metrics.accuracy);
 
     // A fresh clone: the .dvc files and dvc.lock are there, the data and the outputs are not.

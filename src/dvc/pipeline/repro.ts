@@ -26,12 +26,15 @@ export interface StageOutcome extends StageStatus {
   /** What happened: ran, restored from the cache instead of running, up to date (skipped), frozen, or would run (dry). */
   action: 'ran' | 'restored' | 'unchanged' | 'frozen' | 'would run';
   seconds?: number;
+  /** For a stage that ran or was restored: whether its dvc.lock entry changed (false when it made the same outputs from the same inputs). */
+  lockChanged?: boolean;
 }
 
 /**
  * `dvc repro` natively: stages in dependency order, each run only when stale (or forced), outputs
- * stored in the DVC cache, dvc.lock updated stage by stage after each success. The first failure
- * stops the run; stages already done keep their new lock entries, the failed one keeps its old one.
+ * stored in the DVC cache, dvc.lock updated stage by stage after each success (left as it is when a
+ * stage's entry comes out the same). The first failure stops the run; stages already done keep
+ * their new lock entries, the failed one keeps its old one.
  */
 export async function reproduce(options: ReproOptions): Promise<StageOutcome[]> {
   // A dry run writes nothing; a real one holds the repository lock from its -S edit to its last stage.
@@ -87,10 +90,10 @@ async function reproduceLocked(options: ReproOptions): Promise<StageOutcome[]> {
     }
     log(`Running stage '${stage.name}'${status.reasons.length > 0 ? ` (${status.reasons.join('; ')})` : ' (forced)'}:`);
     const started = Date.now();
-    const action = await runStage({ repo, stage, locked: lock.get(stage.name), status, memo, options });
+    const { action, lockChanged } = await runStage({ repo, stage, locked: lock.get(stage.name), status, memo, options });
     const seconds = (Date.now() - started) / 1000;
-    outcomes.push({ ...status, action, seconds });
-    log(`Stage '${stage.name}' ${action === 'ran' ? 'done' : 'restored'} in ${seconds.toFixed(1)} s; dvc.lock updated`);
+    outcomes.push({ ...status, action, seconds, lockChanged });
+    log(`Stage '${stage.name}' ${action === 'ran' ? 'done' : 'restored'} in ${seconds.toFixed(1)} s; dvc.lock ${lockChanged ? 'updated' : 'unchanged'}`);
   }
   return outcomes;
 }

@@ -61,8 +61,14 @@ async function lockEntries(
   return result;
 }
 
+/** What became of a stage that ran (or whose outputs were restored), and whether dvc.lock changed by it. */
+export interface StageRunResult {
+  action: 'ran' | 'restored';
+  lockChanged: boolean;
+}
+
 /** Runs one stage (or restores its outputs from the cache) and, only when everything succeeded, records it in dvc.lock. */
-export async function runStage(run: StageRun): Promise<'ran' | 'restored'> {
+export async function runStage(run: StageRun): Promise<StageRunResult> {
   const { repo, stage, memo, options } = run;
   // Outputs are removed, cached and git-ignored: never through a link that leads out of the repository.
   const folders = stage.outs.map((out) => posix.dirname(relative(repo.root, join(stage.wdir, out.path)).split(sep).join('/')));
@@ -107,7 +113,7 @@ export async function runStage(run: StageRun): Promise<'ran' | 'restored'> {
     for (const out of stage.outs) if (!out.cache) await saveToCache({ ...repo, linkType: 'copy' }, join(stage.wdir, out.path));
     await saveRunCache(repo.cacheDir, entry);
   }
-  await writeLockStage(repo.root, stage.name, entry);
+  const lockChanged = await writeLockStage(repo.root, stage.name, entry);
   memo.clear();
-  return restored ? 'restored' : 'ran';
+  return { action: restored ? 'restored' : 'ran', lockChanged };
 }
