@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { runGit } from './git.js';
 import { type Pipeline, readPipeline } from './pipeline/dvcyaml.js';
+import { stageGitFiles } from './pipeline/git-files.js';
 import { formatLock, LOCK_FILE, type LockEntry, type LockStage, readLock } from './pipeline/lock.js';
 import { readStageParams } from './pipeline/params.js';
 import { HashMemo } from './pipeline/status.js';
@@ -101,12 +102,12 @@ async function lockForRun(root: string, pipeline: Pipeline, workDir: string): Pr
 export async function experimentFiles(root: string, workDir: string): Promise<Record<string, string>> {
   const pipeline = await readPipeline(root);
   const files: Record<string, string> = {};
-  const rel = (path: string) => relative(root, path).split(sep).join('/');
-  const paths = new Set<string>();
-  for (const stage of pipeline.stages) {
-    for (const param of stage.params) paths.add(rel(isAbsolute(param.file) ? param.file : join(stage.wdir, param.file)));
-    for (const out of stage.outs) if (!out.cache) paths.add(rel(join(stage.wdir, out.path)));
-  }
+  // Without the .gitignores: the experiment's tree keeps HEAD's (a run changes outputs, not which of them git ignores).
+  const paths = stageGitFiles(
+    pipeline,
+    pipeline.stages.map((stage) => stage.name),
+    { gitignores: false },
+  );
   for (const path of paths) {
     const text = await readFile(join(workDir, path), 'utf8').catch(() => undefined);
     if (text !== undefined) files[path] = text;
