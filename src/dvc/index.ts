@@ -105,5 +105,6 @@ export { pipelineStatus, reproduce, type ReproOptions, type StageOutcome } from 
 export { StageFailedError } from './pipeline/run-stage.js';
 export type { StageStatus } from './pipeline/status.js';
 
-// DVC experiments in git (refs/exps), both ways.
+// The project's one git runner, and DVC experiments in git (refs/exps), both ways.
+export { git, GitError } from './git.js';
 export { type DvcExperiment, experimentFiles, listExperiments, readFileAt, recordExperiment, type RecordOptions } from './experiments.js';
