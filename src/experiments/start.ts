@@ -112,7 +112,7 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
   if (!(await exists(join(root, PROJECT_PATHS.partitions, RECIPE_FILE)))) await ensureImages(options);
   const repo = repoRoot === root ? await loadRepo(root) : undefined;
   const remote = repo && defaultRemoteName(repo.config) ? undefined : (options.remote ?? PROJECT_PATHS.startRemote);
-  const versioned = await versionData({ cwd: root, remote, interactive: false, progress: options.progress, log });
+  const versioned = await versionData({ cwd: root, remote, progress: options.progress, log });
   log(`Data versioned (${versioned.versions.join(', ')}) and pushed to ${versioned.remote}; record it with: ${versioned.gitCommand}`);
   return 'made';
 }
