@@ -4,7 +4,7 @@ import { stopSignal } from '../util/interrupt.js';
 import { startProgress } from '../util/progress.js';
 import { note } from './output.js';
 
-/** Flag parsers and handles shared by the pipeline and experiment commands. */
+/** Flag parsers and handles shared by the data, pipeline and experiment commands. */
 
 /** A repeatable option (`-S a=1 -S b=2`). */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

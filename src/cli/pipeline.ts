@@ -31,14 +31,12 @@ export function registerPipelineCommands(program: Command): void {
       if (opts.dry) say(`${outcomes.filter((o) => o.action === 'would run').length} stage(s) would run`);
       else if (ran === 0) say('Data and pipelines are up to date.');
       else {
-        const files = gitFilesOf(
-          await readPipeline(process.cwd()),
-          changed.map((o) => o.stage),
-        );
         const restored = changed.filter((o) => o.action === 'restored').length;
-        say(
-          `${ran - restored} stage(s) ran${restored > 0 ? `, ${restored} restored from the run-cache` : ''}; dvc.lock updated. Record it with: git add ${files.join(' ')}`,
-        );
+        const done = `${ran - restored} stage(s) ran${restored > 0 ? `, ${restored} restored from the run-cache` : ''}`;
+        // A stage that made the same outputs from the same inputs (pull_data, always run) leaves dvc.lock as it was.
+        const recorded = changed.filter((o) => o.lockChanged).map((o) => o.stage);
+        if (recorded.length === 0) say(`${done}; dvc.lock unchanged`);
+        else say(`${done}; dvc.lock updated. Record it with: git add ${gitFilesOf(await readPipeline(process.cwd()), recorded).join(' ')}`);
       }
     });
 

@@ -37,9 +37,7 @@ export interface VersionDataOptions {
   remote?: string;
   jobs?: number;
   progress?: ProgressFactory;
-  /** Whether a question may be asked; default: when `ask` is given. */
-  interactive?: boolean;
-  /** Asks the user for a remote; the shell passes one when it has a terminal (the CLI: a readline prompt). */
+  /** Asks the user for a remote; the shell passes one when it has a terminal (the CLI: a readline prompt), and without it nothing is asked. */
   ask?: (question: string) => Promise<string>;
   log?: (line: string) => void;
   /** Partition layout when the partitions must be made; default DEFAULT_PARTITIONS. */
@@ -80,8 +78,7 @@ async function ensureRemote(repo: Repo, options: VersionDataOptions, cwd: string
     return loadRepo(repo.root);
   }
   if (defaultRemoteName(repo.config)) return repo;
-  const interactive = options.interactive ?? options.ask !== undefined;
-  if (!interactive || !options.ask) {
+  if (!options.ask) {
     throw new UserError(
       hinted`no DVC remote is configured in ${join(repo.dvcDir, 'config')} and there is no terminal to ask for one; pass --remote <folder or URL> (e.g. ${command('version-data', '--remote', '../dvc-storage')}) or run ${command('remote add', '-d', 'storage', '<folder or URL>')} first`,
     );

@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, sep } from 'node:path';
-import { runGit } from './git.js';
+import { join, relative, sep } from 'node:path';
+import { git, runGit } from './git.js';
 import { type Pipeline, readPipeline } from './pipeline/dvcyaml.js';
+import { stageGitFiles } from './pipeline/git-files.js';
 import { formatLock, LOCK_FILE, type LockEntry, type LockStage, readLock } from './pipeline/lock.js';
 import { readStageParams } from './pipeline/params.js';
 import { HashMemo } from './pipeline/status.js';
@@ -45,12 +46,6 @@ export async function readFileAt(root: string, commit: string, path: string): Pr
   const top = await runGit(['rev-parse', '--show-prefix'], root);
   const result = await runGit(['show', `${commit}:${top.stdout.trim()}${path}`], root);
   return result.code === 0 ? result.stdout : undefined;
-}
-
-async function git(args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv, input?: string): Promise<string> {
-  const result = await runGit(args, cwd, { env, input });
-  if (result.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim()}`);
-  return result.stdout.trim();
 }
 
 /**
@@ -101,12 +96,12 @@ async function lockForRun(root: string, pipeline: Pipeline, workDir: string): Pr
 export async function experimentFiles(root: string, workDir: string): Promise<Record<string, string>> {
   const pipeline = await readPipeline(root);
   const files: Record<string, string> = {};
-  const rel = (path: string) => relative(root, path).split(sep).join('/');
-  const paths = new Set<string>();
-  for (const stage of pipeline.stages) {
-    for (const param of stage.params) paths.add(rel(isAbsolute(param.file) ? param.file : join(stage.wdir, param.file)));
-    for (const out of stage.outs) if (!out.cache) paths.add(rel(join(stage.wdir, out.path)));
-  }
+  // Without the .gitignores: the experiment's tree keeps HEAD's (a run changes outputs, not which of them git ignores).
+  const paths = stageGitFiles(
+    pipeline,
+    pipeline.stages.map((stage) => stage.name),
+    { gitignores: false },
+  );
   for (const path of paths) {
     const text = await readFile(join(workDir, path), 'utf8').catch(() => undefined);
     if (text !== undefined) files[path] = text;
@@ -136,26 +131,26 @@ export async function recordExperiment(root: string, options: RecordOptions): Pr
   const head = await runGit(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], root).catch(() => undefined);
   if (!head || head.code !== 0) return undefined;
   const baseline = head.stdout.trim();
-  const prefix = await git(['rev-parse', '--show-prefix'], root);
+  const prefix = (await git(['rev-parse', '--show-prefix'], root)).trim();
   const ref = `refs/exps/${baseline.slice(0, 2)}/${baseline.slice(2)}/${options.name}`;
   await git(['check-ref-format', ref], root);
   // A private index, so the user's staged changes are neither used nor touched.
   const scratch = await mkdtemp(join(tmpdir(), 'dvc-exp-'));
   try {
     const env = { ...process.env, GIT_INDEX_FILE: join(scratch, 'index') };
-    await git(['read-tree', baseline], root, env);
+    await git(['read-tree', baseline], root, { env });
     const files = typeof options.files === 'function' ? await options.files() : options.files;
     for (const [path, text] of Object.entries(files)) {
-      const blob = await git(['hash-object', '-w', '--stdin'], root, env, text);
-      await git(['update-index', '--add', '--cacheinfo', `100644,${blob},${prefix}${path.split(sep).join('/')}`], root, env);
+      const blob = (await git(['hash-object', '-w', '--stdin'], root, { env, input: text })).trim();
+      await git(['update-index', '--add', '--cacheinfo', `100644,${blob},${prefix}${path.split(sep).join('/')}`], root, { env });
     }
-    const tree = await git(['write-tree'], root, env);
+    const tree = (await git(['write-tree'], root, { env })).trim();
     const identified = (await runGit(['config', 'user.email'], root)).code === 0;
-    const commit = await git(
-      ['commit-tree', tree, '-p', baseline, '-m', options.message ?? `dvc: commit experiment ${options.name}`],
-      root,
-      identified ? env : { ...FALLBACK_IDENTITY, ...env },
-    );
+    const commit = (
+      await git(['commit-tree', tree, '-p', baseline, '-m', options.message ?? `dvc: commit experiment ${options.name}`], root, {
+        env: identified ? env : { ...FALLBACK_IDENTITY, ...env },
+      })
+    ).trim();
     await git(['update-ref', ref, commit], root);
     return ref;
   } finally {

@@ -38,7 +38,8 @@ export {
   setDefaultRemote,
   urlHasPassword,
 } from './config.js';
-export { formatLockFile, LOCK_ENV, lockRepo, type LockHolder, parseLockFile, withRepoLock, withRepoLockAt } from './repo-lock.js';
+export { LOCK_ENV, lockRepo, withRepoLock, withRepoLockAt } from './repo-lock.js';
+export { formatLockFile, type LockHolder, parseLockFile } from './repo-lock-file.js';
 export { locked } from './ops/locked.js';
 export { DEFAULT_JOBS, parseJobs } from './jobs.js';
 export { invalidYamlError, safeUrl } from './messages.js';
@@ -85,7 +86,7 @@ export { add, type AddedOutput, type AddOptions, gitAddHint } from './ops/add.js
 export { checkout, checkoutOutputs, type CheckoutOptions, type OutputCheckout } from './ops/checkout.js';
 export { fetch, fetchOutputs, type FetchResult, type TransferOptions } from './ops/fetch.js';
 export { pull, pullOutputs, type PullOptions, type PullResult } from './ops/pull.js';
-export { push, type PushedOutput, pushOutputs, type PushResult } from './ops/push.js';
+export { push, type PushedOutput, pushOutputs, type PushOutputsResult, type PushResult } from './ops/push.js';
 export { cloudStatus, type CloudState, type CloudStatus, type OutputStatus, status, type WorkspaceState } from './ops/status.js';
 export { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './ops/outputs.js';
 
@@ -100,8 +101,10 @@ export { gitFilesOf } from './pipeline/git-files.js';
 export { type PipelineOutput, pipelineOutputs } from './pipeline/outputs.js';
 export { formatLock, type Lock, LOCK_FILE, parseLock, readLock } from './pipeline/lock.js';
 export { applyOverrides, type ParamOverride, parseOverride, valueAt } from './pipeline/params.js';
-export { pipelineStatus, reproduce, type ReproOptions, StageFailedError, type StageOutcome } from './pipeline/repro.js';
+export { pipelineStatus, reproduce, type ReproOptions, type StageOutcome } from './pipeline/repro.js';
+export { StageFailedError } from './pipeline/run-stage.js';
 export type { StageStatus } from './pipeline/status.js';
 
-// DVC experiments in git (refs/exps), both ways.
+// The project's one git runner, and DVC experiments in git (refs/exps), both ways.
+export { git, GitError } from './git.js';
 export { type DvcExperiment, experimentFiles, listExperiments, readFileAt, recordExperiment, type RecordOptions } from './experiments.js';

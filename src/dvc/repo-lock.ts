@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { link, mkdir, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { isStaleTemp, tempPathFor } from '../util/atomic.js';
 import { fsError } from '../util/errno.js';
 import { UserError } from '../util/errors.js';
-import { currentShell } from '../util/hints.js';
+import { currentHolder, describeHolder, formatLockFile, isAlive, parseLockFile, readLockFile } from './repo-lock-file.js';
 
 /**
  * The repository lock, at DVC's own path `.dvc/tmp/lock`: one writer at a time (repro, exp run,
@@ -18,7 +16,7 @@ import { currentShell } from '../util/hints.js';
  * file stays behind after every run. Node has no flock, so this lock is the file's existence:
  * created whole (written to a temp file, then hard-linked into place, which fails if one is
  * there) and removed on release. It holds ` <pid>\n` as DVC's does, then one JSON line with the
- * host, the command, the time and a token. A file without that line is DVC's leftover and is
+ * host, the command, the time and a token (repo-lock-file.ts). A file without that line is DVC's leftover and is
  * free; a file of ours whose process is gone (killed) is taken over with a warning. Limitation:
  * this lock does not keep the real DVC out while it is held, nor this tool out while the real DVC
  * holds its flock.
@@ -36,55 +34,6 @@ export const LOCK_WAIT_MS = 3000;
 const POLL_MS = 150;
 /** A takeover guard older than this belongs to a process that died while taking over. */
 const GUARD_STALE_MS = 10_000;
-
-export interface LockHolder {
-  pid: number;
-  host?: string;
-  command?: string;
-  since?: string;
-  token?: string;
-}
-
-/** The file's text: DVC's ` <pid>` line, then ours. */
-export function formatLockFile(holder: LockHolder): string {
-  const { pid, ...rest } = holder;
-  return ` ${pid}\n${JSON.stringify(rest)}\n`;
-}
-
-/** Our line after DVC's: each field optional, since another tool's lock may carry any JSON there. */
-const LOCK_EXTRA = z.object({ host: z.string().optional(), command: z.string().optional(), since: z.string().optional(), token: z.string().optional() });
-
-/** The holder a lock file names; `token` is absent for DVC's own format. Undefined when unreadable. */
-export function parseLockFile(text: string): LockHolder | undefined {
-  const [first, second] = text.split('\n');
-  const pid = Number(first?.trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  if (!second?.trim()) return { pid };
-  try {
-    const extra = LOCK_EXTRA.safeParse(JSON.parse(second));
-    if (!extra.success) return { pid };
-    return { pid, host: extra.data.host, command: extra.data.command, since: extra.data.since, token: extra.data.token };
-  } catch {
-    return { pid };
-  }
-}
-
-/** The command line of this process for the lock file, without credentials in URLs. */
-function currentCommand(): string {
-  const [, script, ...args] = process.argv;
-  const name = currentShell().name ?? `node ${script ? basename(script) : ''}`.trim();
-  return [name, ...args].join(' ').replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
-}
-
-function isAlive(holder: LockHolder): boolean {
-  if (holder.host !== undefined && holder.host !== hostname()) return true; // Another machine's process: cannot tell, so assume it runs.
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 interface Held {
   token: string;
@@ -134,16 +83,6 @@ export interface LockOptions {
   warn?: (line: string) => void;
 }
 
-async function readHolder(path: string): Promise<{ text: string; holder?: LockHolder } | undefined> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return { text, holder: parseLockFile(text) };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fsError(error, path, 'read');
-  }
-}
-
 /** Creates the lock file whole, or returns false when one is there. */
 async function tryCreate(path: string, text: string): Promise<boolean> {
   const temp = tempPathFor(path);
@@ -174,7 +113,7 @@ async function removeStale(path: string, staleText: string): Promise<void> {
     return;
   }
   try {
-    if ((await readHolder(path))?.text === staleText) await unlink(path).catch(() => undefined);
+    if ((await readLockFile(path))?.text === staleText) await unlink(path).catch(() => undefined);
   } finally {
     await rm(guard, { force: true });
   }
@@ -186,15 +125,6 @@ async function removeLitter(dir: string): Promise<void> {
   await Promise.all(
     names.filter((name) => name.startsWith('lock') && isStaleTemp(name)).map((name) => rm(join(dir, name), { force: true }).catch(() => undefined)),
   );
-}
-
-function describe(holder: LockHolder): string {
-  const parts = [
-    holder.command ? `\`${holder.command}\`` : 'the real DVC or another tool',
-    holder.since ? `since ${holder.since}` : undefined,
-    holder.host && holder.host !== hostname() ? `on ${holder.host}` : undefined,
-  ];
-  return `pid ${holder.pid} (${parts.filter(Boolean).join(', ')})`;
 }
 
 /**
@@ -209,7 +139,7 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
     held.delete(path);
     if (mine.inherited) return;
     setEnvTokens(envTokens().filter((token) => token !== mine.token));
-    if ((await readHolder(path))?.holder?.token === mine.token) await unlink(path).catch(() => undefined);
+    if ((await readLockFile(path))?.holder?.token === mine.token) await unlink(path).catch(() => undefined);
   };
   const already = held.get(path);
   if (already) {
@@ -223,14 +153,14 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
   }
   await removeLitter(dirname(path));
   if (envTokens().length > 0) {
-    const current = (await readHolder(path))?.holder?.token;
+    const current = (await readLockFile(path))?.holder?.token;
     if (current !== undefined && envTokens().includes(current)) {
       held.set(path, { token: current, count: 1, inherited: true });
       return { path, release };
     }
   }
   const token = randomBytes(8).toString('hex');
-  const text = formatLockFile({ pid: process.pid, host: hostname(), command: currentCommand(), since: new Date().toISOString(), token });
+  const text = formatLockFile(currentHolder(token));
   const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const deadline = Date.now() + (options.waitMs ?? LOCK_WAIT_MS);
   for (;;) {
@@ -240,7 +170,7 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
       installExitHook();
       return { path, release };
     }
-    const current = await readHolder(path);
+    const current = await readLockFile(path);
     if (!current) continue;
     const { holder } = current;
     if (holder && holder.token === undefined) {
@@ -249,7 +179,7 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
       continue;
     }
     if (holder && !isAlive(holder)) {
-      warn(`warning: taking over the repository lock ${path} from ${describe(holder)}, which ended without releasing it`);
+      warn(`warning: taking over the repository lock ${path} from ${describeHolder(holder)}, which ended without releasing it`);
       await removeStale(path, current.text);
       continue;
     }
@@ -266,7 +196,7 @@ export async function lockRepo(dvcDir: string, options: LockOptions = {}): Promi
         }
       }
       throw new UserError(
-        `the repository is locked by ${holder ? describe(holder) : 'another process'}: only one command may change the data or run the pipeline at a time (${path}). Wait for it to finish and run the command again; if no such process runs, delete ${path}`,
+        `the repository is locked by ${holder ? describeHolder(holder) : 'another process'}: only one command may change the data or run the pipeline at a time (${path}). Wait for it to finish and run the command again; if no such process runs, delete ${path}`,
       );
     }
     await sleep(POLL_MS);

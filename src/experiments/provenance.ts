@@ -1,19 +1,15 @@
-import { execFile } from 'node:child_process';
 import { arch, cpus, hostname, platform } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { hashPath, readDvcFile } from '../dvc/index.js';
+import { git, hashPath, readDvcFile } from '../dvc/index.js';
 import type { RunManifest } from './bundle.js';
 
 /** Where, on what and from which data a run was made: the facts a bundle's manifest records. */
 
-const run = promisify(execFile);
-
 /** The git commit of `root` and whether tracked files differ from it; nulls outside a git checkout. */
 export async function gitState(root: string): Promise<RunManifest['git']> {
   try {
-    const { stdout: commit } = await run('git', ['rev-parse', 'HEAD'], { cwd: root });
-    const { stdout: changes } = await run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root });
+    const commit = await git(['rev-parse', 'HEAD'], root);
+    const changes = await git(['status', '--porcelain', '--untracked-files=no'], root);
     return { commit: commit.trim(), dirty: changes.trim().length > 0 };
   } catch {
     return { commit: null, dirty: null };

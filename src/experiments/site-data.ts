@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readConfusionJson } from '../evaluate/report-files.js';
-import type { SiteData } from '../report/site.js';
+import type { SiteData } from '../report/site-types.js';
 import { BUNDLE_FILES, type RunBundle } from './bundle.js';
 import { matrixOf, matrixPoints } from './history-views.js';
 import { runRecords, type HardRecord, type HistoryRecord, type RunRecord } from './history.js';

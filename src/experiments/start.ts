@@ -12,16 +12,13 @@ import {
   defaultRemoteName,
   editConfigFile,
   findRepoRoot,
-  hasObject,
-  hasTree,
-  isDirHash,
   listRemotes,
   loadRepo,
   LOCAL_CONFIG_FILE,
   pipelineOutputs,
   type ProgressFactory,
   pushOutputs,
-  type PushResult,
+  type PushOutputsResult,
   readConfigFile,
   type Repo,
   reproduce,
@@ -52,7 +49,7 @@ export interface StartResult {
   data: 'present' | 'pulled' | 'rebuilt' | 'made';
   stages: StageOutcome[];
   /** What went to start's own local remote (the data and the pipeline's cached outputs); absent when the default remote is another one. */
-  pushed?: PushResult;
+  pushed?: PushOutputsResult;
   metrics: MetricsFile;
   /** Report files a person opens next, relative to the root. */
   reports: string[];
@@ -115,7 +112,7 @@ async function bootstrapData(options: StartOptions): Promise<StartResult['data']
   if (!(await exists(join(root, PROJECT_PATHS.partitions, RECIPE_FILE)))) await ensureImages(options);
   const repo = repoRoot === root ? await loadRepo(root) : undefined;
   const remote = repo && defaultRemoteName(repo.config) ? undefined : (options.remote ?? PROJECT_PATHS.startRemote);
-  const versioned = await versionData({ cwd: root, remote, interactive: false, progress: options.progress, log });
+  const versioned = await versionData({ cwd: root, remote, progress: options.progress, log });
   log(`Data versioned (${versioned.versions.join(', ')}) and pushed to ${versioned.remote}; record it with: ${versioned.gitCommand}`);
   return 'made';
 }
@@ -150,21 +147,15 @@ export async function yieldToCommittedRemote(repo: Repo, log: (line: string) => 
  * output dvc.lock records, so the real `dvc pull` (here, or in another clone pointed at the
  * folder) finds all of it. A remote the user configured is left alone: pushing there is theirs to decide.
  */
-async function pushToStartRemote(options: StartOptions): Promise<PushResult | undefined> {
+async function pushToStartRemote(options: StartOptions): Promise<PushOutputsResult | undefined> {
   const repo = await loadRepo(options.root);
   const name = defaultRemoteName(repo.config);
   const remote = listRemotes(repo.config).find((r) => r.name === name);
   if (!remote || remote.url !== configUrlFor(startRemoteUrl(options), options.root, repo.dvcDir)) return undefined;
   const outputs = [...withHash(await collectOutputs(repo, [], options.root)), ...(await pipelineOutputs(options.root))];
-  // An output whose workspace copy is current but whose cache copy was deleted cannot be pushed; say so, push the rest.
-  const cached = await Promise.all(outputs.map((o) => (isDirHash(o.hash.md5) ? hasTree(repo.cacheDir, o.hash.md5) : hasObject(repo.cacheDir, o.hash.md5))));
-  const missing = outputs.filter((_, i) => !cached[i]).map((o) => o.label);
-  if (missing.length > 0) options.log?.(`Not in the DVC cache, so not pushed: ${missing.join(', ')}`);
-  const pushed = await pushOutputs(
-    repo,
-    outputs.filter((_, i) => cached[i]),
-    { cwd: options.root, progress: options.progress },
-  );
+  // An output whose workspace copy is current but whose cache copy was deleted cannot be pushed: pushOutputs names it and pushes the rest.
+  const pushed = await pushOutputs(repo, outputs, { cwd: options.root, progress: options.progress });
+  if (pushed.notInCache.length > 0) options.log?.(`Not in the DVC cache, so not pushed: ${pushed.notInCache.join(', ')}`);
   options.log?.(`Pushed ${pushed.uploaded} object(s) to "${remote.name}" (${remote.url}); ${pushed.present} were already there`);
   return pushed;
 }

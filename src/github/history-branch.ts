@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { git, GitError } from '../dvc/index.js';
 import { formatHistory, HISTORY_FILE, parseHistory, type HistoryRecord } from '../experiments/history.js';
 import { UserError } from '../util/errors.js';
 
@@ -35,7 +35,7 @@ type Git = (args: string[], input?: string) => Promise<string>;
 
 async function scratch<T>(work: (git: Git) => Promise<T>, where: HistoryBranch): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'cifar10-history-'));
-  const auth = where.token ? ['-c', `http.extraHeader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${where.token}`).toString('base64')}`] : [];
+  const auth = where.token ? { 'http.extraHeader': `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${where.token}`).toString('base64')}` } : undefined;
   const bot = { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
   const env = {
     ...process.env,
@@ -45,24 +45,15 @@ async function scratch<T>(work: (git: Git) => Promise<T>, where: HistoryBranch):
     GIT_COMMITTER_NAME: bot.name,
     GIT_COMMITTER_EMAIL: bot.email,
   };
-  const git: Git = (args, input) =>
-    new Promise((resolve, reject) => {
-      const child = execFile('git', [...auth, '--git-dir', dir, ...args], { env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) =>
-        error ? reject(new GitError(`git ${args[0]} failed: ${String(stderr).trim() || error.message}`)) : resolve(String(stdout)),
-      );
-      // A git that exits before reading stdin (most commands take none) must not fail the write.
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(input ?? '');
-    });
+  // Run from the current folder, which a --remote given as a relative path is relative to.
+  const inScratch: Git = (args, input) => git(['--git-dir', dir, ...args], process.cwd(), { env, input, config: auth });
   try {
-    await git(['init', '--quiet', '--bare']);
-    return await work(git);
+    await inScratch(['init', '--quiet', '--bare']);
+    return await work(inScratch);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-class GitError extends Error {}
 
 async function fetchTip(git: Git, where: HistoryBranch): Promise<{ commit?: string; records: HistoryRecord[] }> {
   const listed = await git(['ls-remote', where.remote, `refs/heads/${where.branch}`]).catch((error: Error) => {
@@ -114,7 +105,8 @@ export async function updateHistoryBranch(
         await git(['push', '--quiet', where.remote, `${commit}:refs/heads/${where.branch}`]);
         return { records: next.records, commit, pushed: true };
       } catch (error) {
-        const lostRace = /\b(rejected|non-fast-forward|fetch first|stale info|cannot lock ref)\b/.test((error as Error).message);
+        const said = error instanceof GitError ? error.result.stderr : (error as Error).message;
+        const lostRace = /\b(rejected|non-fast-forward|fetch first|stale info|cannot lock ref)\b/.test(said);
         if (!lostRace || attempt >= attempts)
           throw new UserError(
             `could not push the history to branch ${where.branch} of ${where.remote}: ${(error as Error).message}; the job needs permissions contents: write`,

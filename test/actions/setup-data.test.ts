@@ -19,7 +19,7 @@ describe('the setup-data action, run as the runner runs it', () => {
   it('with no cache service warns, pulls the partitions from the DVC remote and succeeds', async () => {
     await withTempDir('setup-data-', async (root) => {
       const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
-      await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
+      await versionData({ cwd: root, remote: join(root, 'remote') });
       const v1 = join(ws.partitionsDir, 'v1');
       const before = await listTree(v1);
       const manifest = await readFile(join(v1, 'manifest.csv'), 'utf8');
@@ -47,7 +47,7 @@ describe('the setup-data action, run as the runner runs it', () => {
   it('auto falls back from an unreachable remote to a verified rebuild, with a warning', async () => {
     await withTempDir('setup-data-', async (root) => {
       const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
-      await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
+      await versionData({ cwd: root, remote: join(root, 'remote') });
       const v2 = join(ws.partitionsDir, 'v2');
       const before = await listTree(v2);
       await rm(join(root, 'remote'), { recursive: true });
@@ -65,7 +65,7 @@ describe('the setup-data action, run as the runner runs it', () => {
   it('names the partition that is not tracked', async () => {
     await withTempDir('setup-data-', async (root) => {
       await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
-      await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
+      await versionData({ cwd: root, remote: join(root, 'remote') });
       const run = await runActionProcess('setup-data', { eventName: 'push', event: {}, cwd: root, inputs: { versions: 'v1+v7' } });
       assert.equal(run.code, 1);
       assert.match(run.stdout, /::error::.*partitions\/v7\.dvc cannot be read/);
@@ -75,7 +75,7 @@ describe('the setup-data action, run as the runner runs it', () => {
   it("pulls the same from its exported run(), called in this process, in the job's working folder", async () => {
     await withTempDir('setup-data-', async (root) => {
       const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
-      await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
+      await versionData({ cwd: root, remote: join(root, 'remote') });
       const v2 = join(ws.partitionsDir, 'v2');
       const before = await listTree(v2);
       await rm(v2, { recursive: true });

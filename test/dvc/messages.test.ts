@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addRemote, initRepo, invalidYamlError, safeUrl } from '../../src/dvc/index.js';
+import { addRemote, git, GitError, initRepo, invalidYamlError, safeUrl } from '../../src/dvc/index.js';
 import { parseS3Url, S3Remote, s3SettingsFrom } from '../../src/dvc/remote/s3.js';
 import { tempDir } from './helpers.js';
 
@@ -50,4 +50,18 @@ test("a YAML error keeps the parser's message and ends with the fix", () => {
     error.message,
     '/p/params.yaml is not valid YAML: Bad indentation at line 2, column 1:\n\n x: 1\n^\nFix /p/params.yaml at the line shown above and run the command again.',
   );
+});
+
+test("a failing git command's error names the command, the folder and git's stderr, and leaves out its -c settings (an auth header)", async (t) => {
+  const dir = await tempDir(t);
+  const encoded = Buffer.from('alice:s3cret').toString('base64');
+  const header = `AUTHORIZATION: basic ${encoded}`;
+  await assert.rejects(git(['rev-parse', '--verify', 'no-such-ref'], dir, { config: { 'http.extraHeader': header } }), (error: Error) => {
+    assert.ok(error instanceof GitError);
+    assert.equal(error.message, `git rev-parse --verify no-such-ref failed in ${dir}: ${error.result.stderr.trim()}`);
+    assert.match(error.result.stderr, /fatal: /);
+    assert.ok(!error.message.includes(encoded), error.message);
+    return hidesSecret(error);
+  });
+  assert.equal(await git(['config', '--get', 'http.extraHeader'], dir, { config: { 'http.extraHeader': header } }), `${header}\n`, 'git gets the setting');
 });

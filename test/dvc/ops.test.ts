@@ -20,6 +20,7 @@ import {
   objectPath,
   pull,
   push,
+  pushOutputs,
   type RemoteStore,
   type Repo,
   status,
@@ -409,6 +410,32 @@ test('a push to a fresh local remote builds its folders whole; a corrupt cache o
   const expected = entries.filter((e) => e.md5 !== victim).map((e) => objectKey(e.md5).slice('files/md5/'.length));
   assert.deepEqual(stored.sort(), [...new Set(expected)].sort(), 'every other object, and no temp file or folder, and no .dir');
   for (const rel of stored) assert.equal((await stat(join(f.store, 'files', 'md5', rel))).mode & 0o777, 0o444);
+});
+
+test('pushOutputs names the outputs whose cache copy is missing and pushes the rest; push fails on them as before', async (t) => {
+  const f = await fixture(t, partitionLikeTree(2, 4));
+  await writeTree(join(f.repo.root, 'data', 'v2'), partitionLikeTree(1, 3, 2));
+  await writeTree(join(f.repo.root, 'data', 'v3'), partitionLikeTree(1, 2, 3));
+  await writeTree(f.repo.root, { 'data/notes.txt': 'notes\n' });
+  const added = await add(f.repo, ['data/v1', 'data/v2', 'data/v3', 'data/notes.txt'], { cwd: f.repo.root });
+  const [v1, v2, v3] = added;
+  await push(f.repo, { cwd: f.repo.root, targets: ['data/v3'] });
+  const v1Files = JSON.parse(await readFile(objectPath(f.repo.cacheDir, v1!.hash.md5), 'utf8')) as { md5: string }[];
+  // v1 lost one file, v2 its manifest; v3 lost its manifest too, but the remote has all of v3.
+  for (const md5 of [v1Files[0]!.md5, v2!.hash.md5, v3!.hash.md5]) await rm(objectPath(f.repo.cacheDir, md5));
+
+  const result = await pushOutputs(
+    f.repo,
+    added.map(({ label, hash }) => ({ label, hash })),
+    { cwd: f.repo.root },
+  );
+  assert.deepEqual(
+    result,
+    { uploaded: 8, present: 1, notInCache: ['data/v1', 'data/v2'] },
+    "v1's other 7 files and notes.txt went up; v3's manifest was there",
+  );
+  await assert.rejects(stat(join(f.store, objectKey(v1!.hash.md5))), { code: 'ENOENT' }, 'v1 is not marked complete on the remote');
+  await assert.rejects(push(f.repo, { cwd: f.repo.root }), /data\/v2 is not in the cache \(its manifest [0-9a-f]{32}\.dir is missing\)/);
 });
 
 test('an executable file is recorded with isexec: true before hash, and checkout restores the bit', async (t) => {

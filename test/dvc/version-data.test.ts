@@ -15,7 +15,7 @@ test('version-data inits, adds v1..v3, pushes, prints the git command, and a re-
   await mkdir(root);
   const ws = await createSynthWorkspace(root, { imagesPerClass: 15, partitions: 3, partitionSize: 50, seed: 1 });
   const lines: string[] = [];
-  const first = await versionData({ cwd: root, remote: '../store', interactive: false, log: (l) => lines.push(l), partitions: SMALL });
+  const first = await versionData({ cwd: root, remote: '../store', log: (l) => lines.push(l), partitions: SMALL });
   assert.deepEqual(first.versions, ['v1', 'v2', 'v3']);
   assert.equal(first.push.uploaded, 3 * 51 + 3, '50 images + manifest.csv per partition, plus one .dir each');
   assert.match(
@@ -26,7 +26,7 @@ test('version-data inits, adds v1..v3, pushes, prints the git command, and a re-
   assert.equal(await readFile(join(ws.partitionsDir, '.gitignore'), 'utf8'), '/v1\n/v2\n/v3\n');
   assert.ok(lines.some((l) => l.startsWith('Initialized')));
 
-  const again = await versionData({ cwd: root, interactive: false, partitions: SMALL });
+  const again = await versionData({ cwd: root, partitions: SMALL });
   assert.deepEqual(again.push, { uploaded: 0, present: 3 * 51 + 3 });
 
   // The partitions can be restored from the remote alone.
@@ -40,12 +40,12 @@ test('version-data inits, adds v1..v3, pushes, prints the git command, and a re-
 test('version-data rebuilds missing partitions with the same hashes', async (t) => {
   const root = await tempDir(t);
   const ws = await createSynthWorkspace(root, { imagesPerClass: 15, partitions: 3, partitionSize: 50, seed: 1 });
-  await versionData({ cwd: root, remote: join(root, 'store'), interactive: false, partitions: SMALL });
+  await versionData({ cwd: root, remote: join(root, 'store'), partitions: SMALL });
   const hashes = async () => Promise.all(['v1', 'v2', 'v3'].map(async (v) => (await readDvcFile(join(ws.partitionsDir, `${v}.dvc`))).outs[0]!.md5));
   const before = await hashes();
   await rm(ws.partitionsDir + '/v2', { recursive: true });
   const lines: string[] = [];
-  await versionData({ cwd: root, interactive: false, partitions: SMALL, log: (l) => lines.push(l) });
+  await versionData({ cwd: root, partitions: SMALL, log: (l) => lines.push(l) });
   assert.ok(lines.some((l) => l.includes('Partitions missing')));
   assert.deepEqual(await hashes(), before);
 });
@@ -53,11 +53,10 @@ test('version-data rebuilds missing partitions with the same hashes', async (t) 
 test('without a remote, version-data asks on a terminal and fails clearly when there is none', async (t) => {
   const root = await tempDir(t);
   await createSynthWorkspace(root, { imagesPerClass: 15, partitions: 3, partitionSize: 50, seed: 1 });
-  await assert.rejects(versionData({ cwd: root, interactive: false }), /no DVC remote is configured .* no terminal to ask for one; pass --remote/);
+  await assert.rejects(versionData({ cwd: root }), /no DVC remote is configured .* no terminal to ask for one; pass --remote/);
   const asked: string[] = [];
   const result = await versionData({
     cwd: root,
-    interactive: true,
     partitions: SMALL,
     ask: async (q) => {
       asked.push(q);
@@ -76,7 +75,7 @@ test('version-data logs and returns an HTTP remote without the user and password
   await createSynthWorkspace(root, { imagesPerClass: 15, partitions: 3, partitionSize: 50, seed: 1 });
   const url = store.url.replace('http://', 'http://alice:s3cret@');
   const lines: string[] = [];
-  const result = await versionData({ cwd: root, remote: url, interactive: false, partitions: SMALL, log: (l) => lines.push(l) });
+  const result = await versionData({ cwd: root, remote: url, partitions: SMALL, log: (l) => lines.push(l) });
   assert.equal(result.remote, store.url);
   assert.ok(lines.some((l) => l.includes(`(${store.url})`)));
   assert.doesNotMatch([...lines, result.remote].join('\n'), /s3cret|alice/);

@@ -64,8 +64,9 @@ test('repro and status run a dvc.yaml from the command line', async () => {
     await writeFile(join(root, 'dvc.yaml'), 'stages:\n  make:\n    cmd: echo made > out.txt\n    params:\n    - n\n    outs:\n    - out.txt\n');
     assert.match((await cifar10(root, 'status')).stdout, /make:\n +not in dvc\.lock/);
     assert.match((await cifar10(root, 'repro', '--dry')).stdout, /1 stage\(s\) would run/);
-    assert.match((await cifar10(root, 'repro')).stdout, /1 stage\(s\) ran/);
+    assert.match((await cifar10(root, 'repro')).stdout, /1 stage\(s\) ran; dvc\.lock updated\. Record it with: git add dvc\.lock params\.yaml \.gitignore\n/);
     assert.ok(await stat(join(root, 'dvc.lock')));
+    assert.match((await cifar10(root, 'repro', '--force')).stdout, /^1 stage\(s\) ran; dvc\.lock unchanged\n$/m, 'the same output again');
     assert.match((await cifar10(root, 'repro')).stdout, /Data and pipelines are up to date/);
     assert.match((await cifar10(root, 'repro', '-S', 'n=2')).stdout, /1 stage\(s\) ran/);
     assert.equal(await readFile(join(root, 'params.yaml'), 'utf8'), 'n: 2\n');

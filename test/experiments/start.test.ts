@@ -3,6 +3,7 @@ import { copyFile, cp, readFile, rm, symlink, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { pipelineOutputs } from '../../src/dvc/index.js';
 import { start } from '../../src/experiments/start.js';
 import { createSynthWorkspace, withTempDir } from '../fixtures/synth-workspace.js';
 
@@ -49,6 +50,7 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     const again = await start({ root, quiet: true });
     assert.equal(again.data, 'present');
     assert.deepEqual(actions(again.stages), { pull_data: 'ran', prepare: 'unchanged', train: 'unchanged', evaluate: 'unchanged' });
+    assert.equal(again.stages[0]!.lockChanged, false, 'pull_data stamped the same hashes: dvc.lock kept every byte');
     assert.equal(again.metrics.accuracy, first.metrics.accuracy);
 
     // A fresh clone: the .dvc files and dvc.lock are there, the data and the outputs are not.
@@ -80,5 +82,10 @@ test("`start` versions the data, runs the project's dvc.yaml end to end, changes
     const rebuilt = await start({ root, source: ws.tarball, cifarCacheDir: ws.cacheDir, quiet: true });
     assert.equal(rebuilt.data, 'rebuilt');
     assert.deepEqual(actions(rebuilt.stages), { pull_data: 'ran', prepare: 'unchanged', train: 'unchanged', evaluate: 'unchanged' });
+    assert.deepEqual(
+      rebuilt.pushed?.notInCache,
+      (await pipelineOutputs(root)).map((o) => o.label),
+      'the stages did not run, so their outputs are in the workspace only: named, not pushed; the rebuilt partitions went up',
+    );
   });
 });

@@ -35,7 +35,7 @@ describe('setupData', () => {
   it('one job pulls and saves; a later job restores the exact key and needs no remote at all', async () => {
     await withTempDir('setup-data-core-', async (root) => {
       const ws = await createSynthWorkspace(root, { imagesPerClass: 6, partitions: 2, partitionSize: 20 });
-      await versionData({ cwd: root, remote: join(root, 'remote'), interactive: false });
+      await versionData({ cwd: root, remote: join(root, 'remote') });
       const store = join(root, 'actions-cache');
       await mkdir(store);
       const log: string[] = [];

@@ -289,9 +289,27 @@ test('an always_changed stage runs every time, a stage without deps or outs too'
     cmd: echo hello >> runs.log
 `,
   );
-  await repro(root);
-  await repro(root);
+  const first = await repro(root);
+  const lock = await readFile(join(root, 'dvc.lock'), 'utf8');
+  const lines: string[] = [];
+  const second = await repro(root, { log: (line) => lines.push(line) });
   assert.deepEqual(await runs(root), ['poll', 'use', 'hello', 'poll', 'hello'], 'use stays put: poll re-made the same stamp');
+  assert.deepEqual(
+    first.map((o) => o.lockChanged),
+    [true, true, true],
+  );
+  assert.deepEqual(
+    second.map((o) => [o.action, o.lockChanged]),
+    [
+      ['ran', false],
+      ['unchanged', undefined],
+      ['ran', false],
+    ],
+    'the same command and outputs again: dvc.lock kept as it was, and said so',
+  );
+  assert.equal(await readFile(join(root, 'dvc.lock'), 'utf8'), lock);
+  assert.match(lines.join('\n'), /Stage 'poll' done in [\d.]+ s; dvc\.lock unchanged/);
+  assert.doesNotMatch(lines.join('\n'), /dvc\.lock updated/);
   assert.deepEqual(
     (await pipelineStatus(root)).map((s) => s.stale),
     [true, false, true],

@@ -99,7 +99,8 @@ export function evaluateExpression(expression: string, host: ExpressionHost, whe
  */
 export const templateTexts = new WeakMap<TemplateToken, string>();
 
-function substitute(text: string, host: ExpressionHost, where: string): string {
+/** Text with `${{ }}` parts (a `with:` value of an action.yml step, say), each part evaluated as the runner does. */
+export function substitute(text: string, host: ExpressionHost, where: string): string {
   let out = '';
   let i = 0;
   for (;;) {

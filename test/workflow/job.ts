@@ -35,6 +35,9 @@ import { resolveStandIn, type StandInContext } from './standins/index.js';
 
 export type Result = 'success' | 'failure' | 'cancelled' | 'skipped';
 
+/** The `runner` context's machine: every runner here is a GitHub-hosted Linux x64 one. */
+export const RUNNER_PLATFORM = { os: 'Linux', arch: 'X64' };
+
 export interface StepResult {
   name: string;
   id?: string;
@@ -255,7 +258,7 @@ export class JobRunner {
   }
 
   private runnerContext(): Record<string, string> {
-    return { os: 'Linux', arch: 'X64', name: basename(this.root), temp: this.temp, tool_cache: join(this.root, 'tool'), environment: 'github-hosted' };
+    return { ...RUNNER_PLATFORM, name: basename(this.root), temp: this.temp, tool_cache: join(this.root, 'tool'), environment: 'github-hosted' };
   }
 
   /**

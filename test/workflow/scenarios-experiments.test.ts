@@ -18,7 +18,7 @@ describe('experiments.yml, run from its YAML on synthetic data', () => {
   const later: Record<string, Promise<WorkflowRun>> = {};
 
   before(async () => {
-    scenario = await scenarioWorld();
+    scenario = await scenarioWorld({ installed: true });
     world = scenario.world;
     const repo = world.repository.fullName;
     later.dispatch = world.run('experiments.yml', 'workflow_dispatch', dispatchEvent(repo, { seeds: '7', versions: 'v1', epochs: '1' }), { secrets: SECRETS });
@@ -38,6 +38,11 @@ describe('experiments.yml, run from its YAML on synthetic data', () => {
     assert.equal(run.conclusion, 'success', explain(run));
     const plan = jobsNamed(run, 'plan')[0]!;
     assert.equal(plan.outputs.kind, 'manual');
+    const installs = run.jobs.flatMap((j) => j.steps.filter((s) => s.name === 'Run ./actions/install'));
+    assert.ok(
+      installs.length > 0 && installs.every((s) => /Cache restored from key: node-modules-/.test(s.log) && !s.log.includes('✓ npm ci')),
+      'the seeded cache held node_modules: no job ran npm ci',
+    );
     assert.deepEqual(JSON.parse(plan.outputs.matrix!), { include: [{ cell: 's7-v1', seed: 7, versions: 'v1', epochs: 1 }] });
     const aggregate = jobsNamed(run, 'aggregate')[0]!;
     assert.equal(stepOf(aggregate, 'report')!.outputs['best-run'], 's7-v1');

@@ -27,7 +27,7 @@ describe('the pull-request workflows, run from their YAML on synthetic data', ()
   let forkComment: Promise<{ first: WorkflowRun; moved: WorkflowRun; plan: string; commentsAfterPr: number }>;
 
   before(async () => {
-    scenario = await scenarioWorld();
+    scenario = await scenarioWorld({ installed: false });
     world = scenario.world;
     const repo = world.repository.fullName;
     SAME_REPO.sha = FORK.sha = world.origin.sha;

@@ -1,7 +1,7 @@
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
-import { contentMd5, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
+import { contentMd5, CorruptObjectError, MissingObjectError, objectKey, objectPath, READ_ONLY, readDirManifest, verifyObject } from '../object-store.js';
 import { listObjectsSync, ObjectFolderBuilder } from '../object-folders.js';
 import { eachInBatches, readSmallIfExistsSync } from '../small-files.js';
 import { type HashInfo, isDirHash, md5Bytes } from '../hash.js';
@@ -20,6 +20,15 @@ export interface PushResult {
   present: number;
 }
 
+/** What `pushOutputs` did: `push`'s counts, and the outputs it could not push because the cache lacks them. */
+export interface PushOutputsResult extends PushResult {
+  /**
+   * Outputs with an object missing from the cache that the remote lacks too (a manifest, or a file of
+   * it): their other objects went up, but a folder is not marked complete on the remote.
+   */
+  notInCache: string[];
+}
+
 /**
  * `dvc push`: uploads every object of the chosen outputs that the remote lacks. Each cache object
  * is MD5-checked before it is sent. A directory's `.dir` object goes up only after all of its
@@ -27,20 +36,35 @@ export interface PushResult {
  * the next push uploads what is still missing. Nothing on the remote is ever deleted.
  */
 export async function push(repo: Repo, options: TransferOptions = {}): Promise<PushResult> {
-  return locked(repo, async () => pushLocked(repo, withHash(await collectOutputs(repo, options.targets, options.cwd)), options));
+  const { uploaded, present } = await locked(repo, async () =>
+    pushLocked(repo, withHash(await collectOutputs(repo, options.targets, options.cwd)), options, 'fail'),
+  );
+  return { uploaded, present };
 }
 
-/** `push` of outputs the caller chose, e.g. a stage's outputs from dvc.lock (`pipelineOutputs`) beside the `.dvc` files' ones. */
-export async function pushOutputs(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'> = {}): Promise<PushResult> {
-  return locked(repo, () => pushLocked(repo, outputs, options));
+/**
+ * `push` of outputs the caller chose, e.g. a stage's outputs from dvc.lock (`pipelineOutputs`) beside
+ * the `.dvc` files' ones. An output whose cache copy is gone (a workspace kept current while the
+ * cache was cleared) does not fail the push: it is named in `notInCache` and the rest goes up.
+ */
+export async function pushOutputs(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'> = {}): Promise<PushOutputsResult> {
+  return locked(repo, () => pushLocked(repo, outputs, options, 'report'));
 }
 
 /** What push needs of an output: its name for messages and its recorded hash. */
 export type PushedOutput = Pick<TrackedOutput, 'label'> & { hash: HashInfo };
 
-async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'>): Promise<PushResult> {
-  const result: PushResult = { uploaded: 0, present: 0 };
+/** `missing`: what an object absent from the cache is, a failure (`push`) or an output to name in `notInCache` (`pushOutputs`). */
+async function pushLocked(
+  repo: Repo,
+  outputs: readonly PushedOutput[],
+  options: Omit<TransferOptions, 'targets'>,
+  missing: 'fail' | 'report',
+): Promise<PushOutputsResult> {
+  const result: PushOutputsResult = { uploaded: 0, present: 0, notInCache: [] };
   if (outputs.length === 0) return result;
+  /** Objects (manifests included) the cache lacks, when they are reported rather than failed. */
+  const absent = new Set<string>();
   const jobs = options.jobs ?? DEFAULT_JOBS;
   const files = new Set<string>();
   const dirs = new Map<string, string[]>();
@@ -53,6 +77,11 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
     try {
       entries = await readDirManifest(repo.cacheDir, output.hash.md5, output.label);
     } catch (error) {
+      // A corrupt manifest was removed from the cache by the read: it is missing now.
+      if (missing === 'report' && (error instanceof MissingObjectError || error instanceof CorruptObjectError)) {
+        absent.add(output.hash.md5);
+        continue;
+      }
       if (error instanceof MissingObjectError) {
         throw new UserError(
           hinted`${output.label} is not in the cache (its manifest ${output.hash.md5} is missing), so it cannot be pushed; run ${command('add', output.label)} or ${command('fetch')} first`,
@@ -65,8 +94,10 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
     dirs.set(output.hash.md5, md5s);
   }
   const store = await lazyRemote(repo, options)();
-  const keys = [...files, ...dirs.keys()].map(objectKey);
+  // A manifest missing here but on the remote needs nothing: a `.dir` goes up only after its files.
+  const keys = [...files, ...dirs.keys(), ...absent].map(objectKey);
   const onRemote = await store.has(keys);
+  for (const md5 of absent) if (onRemote.has(objectKey(md5))) absent.delete(md5);
   // Sorted, so objects are read and written one `files/md5/xx` folder at a time.
   const toSend = [...files].filter((md5) => !onRemote.has(objectKey(md5))).sort();
   result.present = onRemote.size;
@@ -77,13 +108,17 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
   const fail = (md5: string, error: unknown) => failed.set(md5, error instanceof Error ? error : new Error(String(error)));
   const corruptCache = (md5: string, state: string) =>
     new UserError(hinted`cache object ${objectPath(repo.cacheDir, md5)} is ${state}; run ${command('fetch')} or re-add the data, then push again`);
+  const lack = (md5: string) => (missing === 'report' ? absent.add(md5) : fail(md5, corruptCache(md5, 'missing')));
   /** Sends one object through `upload`; any failure is recorded, not thrown, so the others go on. */
   const sendOne = async (md5: string): Promise<void> => {
     try {
       const state = await verifyObject(repo.cacheDir, md5);
-      if (state !== 'ok') throw corruptCache(md5, state);
-      await store.upload(objectPath(repo.cacheDir, md5), objectKey(md5));
-      result.uploaded++;
+      if (state === 'missing') lack(md5);
+      else {
+        if (state !== 'ok') throw corruptCache(md5, state);
+        await store.upload(objectPath(repo.cacheDir, md5), objectKey(md5));
+        result.uploaded++;
+      }
     } catch (error) {
       fail(md5, error);
     }
@@ -94,14 +129,16 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
     try {
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return false;
-      if (data === null) throw corruptCache(md5, 'missing');
-      if (md5Bytes(data) !== contentMd5(md5)) throw corruptCache(md5, 'corrupt');
-      try {
-        if (!builder?.put(md5, data)) writeFileAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
-      } catch (error) {
-        throw local!.accessError(error);
+      if (data === null) lack(md5);
+      else {
+        if (md5Bytes(data) !== contentMd5(md5)) throw corruptCache(md5, 'corrupt');
+        try {
+          if (!builder?.put(md5, data)) writeFileAtomicSync(local!.localPath(objectKey(md5)), data, READ_ONLY);
+        } catch (error) {
+          throw local!.accessError(error);
+        }
+        result.uploaded++;
       }
-      result.uploaded++;
     } catch (error) {
       fail(md5, error);
     }
@@ -123,7 +160,7 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
   };
   try {
     await send(toSend);
-    await send(dirsToSend.filter((dirMd5) => !dirs.get(dirMd5)!.some((m) => failed.has(m))));
+    await send(dirsToSend.filter((dirMd5) => !dirs.get(dirMd5)!.some((m) => failed.has(m) || absent.has(m))));
   } finally {
     builder?.discard();
     progress.stop();
@@ -134,5 +171,7 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
       hinted`push to ${store.url}: ${failed.size} object(s) failed (first: ${first!}); ${result.uploaded} uploaded. Directories with a failed file were not marked complete; run ${command('push')} again to finish`,
     );
   }
+  const lacking = (output: PushedOutput) => absent.has(output.hash.md5) || (dirs.get(output.hash.md5)?.some((m) => absent.has(m)) ?? false);
+  result.notInCache = outputs.filter(lacking).map((o) => o.label);
   return result;
 }

@@ -148,9 +148,10 @@ export function formatLock(lock: Lock, stageOrder: readonly string[] = []): stri
 
 /**
  * Replaces one stage's entry in `<root>/dvc.lock` atomically, as DVC does: the other stages stay as
- * they were read, a stage already there keeps its place, a new one goes last.
+ * they were read, a stage already there keeps its place, a new one goes last. Returns whether the
+ * file changed; a text that would stay byte for byte the same is not written.
  */
-export async function writeLockStage(root: string, name: string, stage: LockStage): Promise<void> {
+export async function writeLockStage(root: string, name: string, stage: LockStage): Promise<boolean> {
   const file = join(root, LOCK_FILE);
   const text = await readLockText(root);
   const doc = text === undefined ? {} : loadLockDoc(text, file);
@@ -162,5 +163,8 @@ export async function writeLockStage(root: string, name: string, stage: LockStag
   const updated = Object.hasOwn(base, 'stages')
     ? pyMapping(Object.entries(base).map(([key, value]) => [key, key === 'stages' ? newStages : value]))
     : pyMapping([...Object.entries(base), ['stages', newStages]]);
-  await writeFileAtomic(file, dumpYaml(updated));
+  const next = dumpYaml(updated);
+  if (next === text) return false;
+  await writeFileAtomic(file, next);
+  return true;
 }
