@@ -15,6 +15,29 @@ export function errnoOf(error: unknown): string | undefined {
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
+/**
+ * The errno codes of a network failure (reset, refused, unreachable, timed out, no DNS answer):
+ * worth another attempt, and, when attempts run out, a remote that cannot be reached rather than
+ * one that said no. One list for the HTTP client and the S3 remote.
+ */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+/** Whether `code` (an error's `code`, if any) names a network failure. */
+export function isNetworkErrorCode(code: string | undefined): boolean {
+  return code !== undefined && NETWORK_CODES.has(code);
+}
+
 let wordsByCode: Map<string, string> | undefined;
 
 /** The system's own words for an errno code (`ENOSPC` → "no space left on device"). */

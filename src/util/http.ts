@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isNetworkErrorCode } from './errno.js';
 
 /**
  * The project's one HTTP client (the DVC HTTP remote, the CIFAR-10 download), with one retry
@@ -41,23 +42,10 @@ export class RetryableStatusError extends RetryableError {
   }
 }
 
-const RETRYABLE_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-
 /** Whether a request error is a network or parser failure worth another attempt. */
 function isRetryableNetworkError(error: NodeJS.ErrnoException): boolean {
   const code = error.code ?? '';
-  return RETRYABLE_CODES.has(code) || code.startsWith('HPE_');
+  return isNetworkErrorCode(code) || code.startsWith('HPE_');
 }
 
 /** Whether `status` is a failure worth another attempt. */

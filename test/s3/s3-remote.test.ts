@@ -1,6 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   add,
@@ -13,6 +15,7 @@ import {
   openRemote,
   pull,
   push,
+  RemoteError,
   remoteSectionName,
   type Repo,
 } from '../../src/dvc/index.js';
@@ -256,6 +259,26 @@ test('503s beyond the retry bound fail with the number of attempts and how to go
     /checking files\/md5\/ab\/cdef on s3:\/\/dvc-store\/project\/dvc .*failed after 2 attempts \(HTTP 503\).*raise `retries`/,
   );
   assert.equal(proxy.count('HEAD', 503), 2);
+});
+
+test('an endpoint where nothing listens is a network failure: retried, then named with the check to make', async (t) => {
+  // A port that was just free: the connection is refused (ECONNREFUSED), which the SDK passes on as the error's code.
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  const remote = store(`http://127.0.0.1:${port}`, { retries: '1' });
+  t.after(() => remote.close());
+  await assert.rejects(remote.has(['files/md5/ab/cdef']), (error: Error) => {
+    assert.ok(error instanceof RemoteError);
+    assert.equal(error.problem, 'unreachable');
+    assert.match(
+      error.message,
+      /checking files\/md5\/ab\/cdef on s3:\/\/dvc-store\/project\/dvc .*failed after 2 attempts .*check that the endpoint is reachable/,
+    );
+    return true;
+  });
 });
 
 test('a missing object is named with the push that would fix it', async (t) => {

@@ -1,3 +1,4 @@
+import { isNetworkErrorCode } from '../../util/errno.js';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
 import { safeUrl } from '../messages.js';
@@ -21,8 +22,6 @@ export function isNotFound(error: unknown): boolean {
   const name = (error as AwsErrorShape).name;
   return name === 'NotFound' || name === 'NoSuchKey' || (statusOf(error) === 404 && name !== 'NoSuchBucket');
 }
-
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
 
 /** A `UserError` that says what failed on `remote` and how to fix it; never includes credentials. */
 export function explainS3Error(error: unknown, what: string, remote: { url: string; settings: S3RemoteSettings }): unknown {
@@ -60,7 +59,7 @@ export function explainS3Error(error: unknown, what: string, remote: { url: stri
     );
   }
   const attempts = e.$metadata?.attempts;
-  const network = NETWORK_CODES.has(e.code ?? '') || e.name === 'TimeoutError' || /timed? ?out|socket hang up/i.test(e.message ?? '');
+  const network = isNetworkErrorCode(e.code) || e.name === 'TimeoutError' || /timed? ?out|socket hang up/i.test(e.message ?? '');
   if ((status !== undefined && (status >= 500 || status === 429)) || network) {
     return new RemoteError(
       'unreachable',
