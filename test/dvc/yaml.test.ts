@@ -22,6 +22,41 @@ const LONG_COMMANDS = [
   'first\u2028second\u2029\u2029third',
 ];
 
+/**
+ * Strings no file name of the parity matrix carries but a path or command may: every other YAML
+ * line break, control characters, a byte-order mark, characters outside the BMP, tabs, and
+ * non-printable Unicode, each alone and inside text (they decide between plain, single- and
+ * double-quoted styles, and the escapes of the last).
+ */
+const RARE_CHARACTERS = [
+  '\x85',
+  'a\x85b',
+  '\u2028',
+  'a\u2029b',
+  'tab\tinside',
+  '\ttab first',
+  'bell\x07',
+  'del\x7f',
+  'nul\0',
+  'esc\x1b[0m',
+  '\uFEFFbom',
+  'mid\uFEFFbom',
+  '😀 emoji',
+  'a\u00A0nbsp',
+  'zwsp\u200B',
+  'private\uE000',
+  'surrogate-free \u{1F600}\u{10FFFF}',
+  'cr\rinside',
+  'crlf\r\nline',
+  'trailing newline\n',
+  'x'.repeat(70) + '\u2028' + 'y'.repeat(30),
+  'a\u2028\nb',
+  'a\n\u2028b',
+  'a\u2028\u2029\x85b',
+  '\u2028\u2028',
+  'x y\u2028z w',
+];
+
 const PARAMS_TEXT = `lr: 1.0
 eps: 1e-05
 small: 0.0001
@@ -56,9 +91,11 @@ const PARAMS_CASE = '__PARAMS__';
 /** The documents both writers dump: .dvc files for every awkward name, lock entries, params. */
 function cases(): string[] {
   const docs: string[] = [];
-  const quote = (s: string) => JSON.stringify(s);
-  for (const name of AWKWARD_NAMES) docs.push(`{"outs": [{"md5": "0cc175b9c0f1b6a831c399e269772661", "size": 1, "hash": "md5", "path": ${quote(name)}}]}`);
-  for (const cmd of LONG_COMMANDS) {
+  // JSON escapes only C0 controls: the rest a YAML reader refuses raw (DEL, C1, BOM, line separators) become \\u escapes too.
+  const quote = (s: string) => JSON.stringify(s).replace(/[\x7f-\x9f\u2028\u2029\uFEFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  for (const name of [...AWKWARD_NAMES, ...RARE_CHARACTERS])
+    docs.push(`{"outs": [{"md5": "0cc175b9c0f1b6a831c399e269772661", "size": 1, "hash": "md5", "path": ${quote(name)}}]}`);
+  for (const cmd of [...LONG_COMMANDS, ...RARE_CHARACTERS]) {
     docs.push(
       `{"schema": "2.0", "stages": {"train": {"cmd": ${quote(cmd)}, "deps": [{"path": "data/x", "hash": "md5", "md5": "d41d8cd98f00b204e9800998ecf8427e.dir", "size": 0, "nfiles": 0}]}}}`,
     );
@@ -100,7 +137,7 @@ describe('the YAML writer writes what DVC writes', () => {
   });
 
   test('what the writer writes reads back as the same values (strings stay strings)', () => {
-    for (const name of AWKWARD_NAMES) {
+    for (const name of [...AWKWARD_NAMES, ...RARE_CHARACTERS]) {
       const text = dumpYaml({ outs: [{ path: name }] });
       assert.deepEqual(loadYaml(text), { outs: [{ path: name }] }, text);
     }

@@ -100,7 +100,10 @@ function nodeValue(node: Node | Alias | null, describe: (message: string) => Err
       if (!make) throw describe(`the tag ${node.tag} is not supported here`);
       return make(text);
     }
-    return node.type === Scalar.PLAIN ? plainValue(text) : text;
+    if (node.type === Scalar.PLAIN) return plainValue(text);
+    // YAML 1.2 (this parser) reads NEL, LS and PS as text, ruamel as line breaks that a quoted
+    // scalar keeps while dropping the next line's indent: the writers put one after each.
+    return node.type === Scalar.QUOTE_SINGLE ? text.replace(/([\x85\u2028\u2029])[ \t]+/g, '$1') : text;
   }
   if (isSeq(node)) return node.items.map((item) => nodeValue(item as Node, describe));
   if (isMap(node)) {
