@@ -97,6 +97,8 @@ export const AWKWARD_NAMES = [
   '{brace}',
   'a,b',
   'trailing ',
+  'line\u2028separator',
+  'tab\tname',
   ' leading',
   `deep/${'long-folder-name/'.repeat(6)}file with spaces and more words.txt`,
   'x'.repeat(130),

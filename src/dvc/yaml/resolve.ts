@@ -1,4 +1,5 @@
 import { type Alias, isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Node } from 'yaml';
+import { singleQuotedValue } from './single-quoted.js';
 import { PyDate, PyFloat, pyMapping, pyText, type PyValue } from './values.js';
 
 /**
@@ -101,9 +102,8 @@ function nodeValue(node: Node | Alias | null, describe: (message: string) => Err
       return make(text);
     }
     if (node.type === Scalar.PLAIN) return plainValue(text);
-    // YAML 1.2 (this parser) reads NEL, LS and PS as text, ruamel as line breaks that a quoted
-    // scalar keeps while dropping the next line's indent: the writers put one after each.
-    return node.type === Scalar.QUOTE_SINGLE ? text.replace(/([\x85\u2028\u2029])[ \t]+/g, '$1') : text;
+    const source = node.srcToken?.type === 'single-quoted-scalar' ? node.srcToken.source : undefined;
+    return source !== undefined && /[\u2028\u2029]/.test(source) ? singleQuotedValue(source) : text;
   }
   if (isSeq(node)) return node.items.map((item) => nodeValue(item as Node, describe));
   if (isMap(node)) {
@@ -122,8 +122,9 @@ function nodeValue(node: Node | Alias | null, describe: (message: string) => Err
  * message; callers turn it into a message naming the file.
  */
 export function loadYaml(text: string): PyValue {
-  // The failsafe schema keeps every scalar's text; the types come from ruamel's rules above.
-  const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: true, keepSourceTokens: false });
+  // The failsafe schema keeps every scalar's text; the types come from ruamel's rules above. NEL
+  // is a line break read as "\n" in YAML 1.1 (DVC's reader), text in 1.2 (this parser's).
+  const doc = parseDocument(text.replaceAll('\x85', '\n'), { schema: 'failsafe', uniqueKeys: true, keepSourceTokens: true });
   if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message);
   return nodeValue(doc.contents as Node | null, (message) => new Error(message));
 }
