@@ -268,6 +268,12 @@ test('add refuses paths that overlap an already tracked folder and re-adding unc
   await assert.rejects(add(f.repo, ['data/v1/class0'], { cwd: f.repo.root }), /data\/v1\/class0 overlaps data\/v1, which data\/v1\.dvc already tracks/);
   await assert.rejects(add(f.repo, ['data'], { cwd: f.repo.root }), /overlaps data\/v1/);
   await assert.rejects(add(f.repo, ['.dvc/config'], { cwd: f.repo.root }), /inside \.dvc\/ or \.git\//);
+  await writeTree(f.repo.root, { 'data/next\x85line/a.txt': 'a' });
+  await assert.rejects(
+    add(f.repo, ['data/next\x85line'], { cwd: f.repo.root }),
+    /data\/next<NEL>line: its name holds NEL \(U\+0085\), which DVC reads back .* as a line break; rename it/,
+  );
+  await assert.rejects(stat(join(f.repo.root, 'data', 'next\x85line.dvc')), { code: 'ENOENT' });
 });
 
 test('add refuses a folder that a directory pattern in .dvcignore excludes, naming that .dvcignore', async (t) => {

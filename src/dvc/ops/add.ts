@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { basename, isAbsolute, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
 import { saveToCache } from '../save.js';
@@ -36,6 +36,12 @@ function checkInsideRepo(repo: Repo, abs: string, typed: string): void {
     throw new UserError(`${typed} is inside ${DVC_DIR}/ or .git/, which DVC never tracks; add a data file or folder instead`);
   }
   if (abs.endsWith('.dvc')) throw new UserError(`${typed} is a .dvc file; pass the data path it tracks instead`);
+  // DVC's YAML reader (1.1) turns NEL in the .dvc file's `path` into a line break: neither tool would find the data again.
+  if (basename(abs).includes('\x85')) {
+    throw new UserError(
+      `${typed.replaceAll('\x85', '<NEL>')}: its name holds NEL (U+0085), which DVC reads back from a .dvc file as a line break; rename it without that character and add it again`,
+    );
+  }
 }
 
 /**
