@@ -16,9 +16,14 @@ interface CommonFlags {
   remote?: string;
 }
 
+/** As DVC's data verbs: the outputs of dvc.yaml's stages (dvc.lock) count beside the `.dvc` files'. */
+const WITH_PIPELINE = { pipeline: true } as const;
+
 function transferOptions(targets: string[], flags: CommonFlags) {
-  return { targets, jobs: parseJobs(flags.jobs), remote: flags.remote, progress: progressFor(flags.quiet) };
+  return { targets, jobs: parseJobs(flags.jobs), remote: flags.remote, progress: progressFor(flags.quiet), ...WITH_PIPELINE };
 }
+
+const TARGETS_HELP = '.dvc files or tracked paths, stage outputs included (default: all of them)';
 
 const JOBS_HELP = 'files transferred or hashed at once';
 
@@ -53,7 +58,7 @@ export function registerDataCommands(program: Command): void {
   data
     .command('status')
     .description('show tracked data that changed in the workspace, or with --cloud what differs between cache and remote')
-    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .argument('[targets...]', TARGETS_HELP)
     .option('-c, --cloud', 'compare the cache with the remote instead of the workspace')
     .option('-r, --remote <name>', 'remote to compare with (default: core.remote)')
     .option('-j, --jobs <n>', JOBS_HELP)
@@ -69,7 +74,7 @@ export function registerDataCommands(program: Command): void {
           say(`${r.state}: ${r.label} (${r.notOnRemote} not on remote, ${r.notInCache} not in cache, ${r.missing} missing, of ${r.objects} objects)`);
         return;
       }
-      const result = await status(repo, { targets, jobs: parseJobs(flags.jobs) });
+      const result = await status(repo, { targets, jobs: parseJobs(flags.jobs), ...WITH_PIPELINE });
       if (flags.json) return say(JSON.stringify(result, null, 2));
       const changed = result.filter((r) => r.state !== 'up to date');
       if (changed.length === 0) return say('Tracked data is up to date.');
@@ -85,7 +90,7 @@ export function registerDataCommands(program: Command): void {
   data
     .command('push')
     .description('upload the cached data of tracked outputs to a remote (files first, directory manifests last)')
-    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .argument('[targets...]', TARGETS_HELP)
     .option('-r, --remote <name>', 'remote to push to (default: core.remote)')
     .option('-j, --jobs <n>', JOBS_HELP)
     .option('-q, --quiet', 'no progress output')
@@ -98,7 +103,7 @@ export function registerDataCommands(program: Command): void {
   data
     .command('fetch')
     .description('download the data of tracked outputs from a remote into the cache (workspace untouched)')
-    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .argument('[targets...]', TARGETS_HELP)
     .option('-r, --remote <name>', 'remote to fetch from (default: core.remote)')
     .option('-j, --jobs <n>', JOBS_HELP)
     .option('-q, --quiet', 'no progress output')
@@ -110,21 +115,21 @@ export function registerDataCommands(program: Command): void {
 
   data
     .command('checkout')
-    .description('make the workspace match the .dvc files, from the cache')
-    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .description('make the workspace match the .dvc files and dvc.lock, from the cache')
+    .argument('[targets...]', TARGETS_HELP)
     .option('-f, --force', 'overwrite workspace changes that are not in the cache')
     .option('-j, --jobs <n>', JOBS_HELP)
     .option('-q, --quiet', 'no progress output')
     .action(async (targets: string[], flags: CommonFlags & { force?: boolean }) => {
       const repo = await openRepo();
-      const result = await checkout(repo, { targets, jobs: parseJobs(flags.jobs), progress: progressFor(flags.quiet), force: flags.force });
+      const result = await checkout(repo, { targets, jobs: parseJobs(flags.jobs), progress: progressFor(flags.quiet), force: flags.force, ...WITH_PIPELINE });
       for (const r of result) say(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);
     });
 
   data
     .command('pull')
     .description('fetch tracked data from a remote and check it out into the workspace')
-    .argument('[targets...]', '.dvc files or tracked paths (default: all)')
+    .argument('[targets...]', TARGETS_HELP)
     .option('-r, --remote <name>', 'remote to pull from (default: core.remote)')
     .option('-f, --force', 'overwrite workspace changes that are not in the cache')
     .option('-j, --jobs <n>', JOBS_HELP)
@@ -139,8 +144,10 @@ export function registerDataCommands(program: Command): void {
       if (flags.rebuild || flags.source !== undefined) {
         if (!flags.rebuild) throw new UserError('data pull: --source only applies with --rebuild; add --rebuild or drop --source');
         const log = (line: string) => void (flags.quiet || process.stderr.write(`${line}\n`));
+        // The rebuild remakes partitions only: the stages' outputs stay with the pipeline (`cifar10 repro`).
         const result = await pullOrRebuild(repo, {
           ...transferOptions(targets, flags),
+          pipeline: false,
           force: flags.force,
           source: flags.source ?? 'auto',
           quiet: flags.quiet,

@@ -88,7 +88,7 @@ export { fetch, fetchOutputs, type FetchResult, type TransferOptions } from './o
 export { pull, pullOutputs, type PullOptions, type PullResult } from './ops/pull.js';
 export { push, type PushedOutput, pushOutputs, type PushOutputsResult, type PushResult } from './ops/push.js';
 export { cloudStatus, type CloudState, type CloudStatus, type OutputStatus, status, type WorkspaceState } from './ops/status.js';
-export { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './ops/outputs.js';
+export { type CollectOptions, collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './ops/outputs.js';
 
 // Remotes.
 export { openRemote } from './remote/index.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { registerDataCommands } from '../../src/cli/data.js';
+import { reproduce } from '../../src/dvc/index.js';
 import { partitionLikeTree, readTree, tempDir, writeTree } from './helpers.js';
 
 const run = promisify(execFile);
@@ -58,6 +59,22 @@ test('the data commands run end to end: init, add, remote add, push, status, pul
   );
   await assert.rejects(cifar10(root, 'data', 'pull', 'nothing-here'), /nothing-here is neither a .dvc file nor a path tracked by one/);
   await assert.rejects(cifar10(root, 'data', 'push', '--jobs', 'zero'), /--jobs: expected a positive integer/);
+});
+
+test('the data commands take the stage outputs dvc.lock records, as DVC’s do: push, status, pull of a stage output by name', async (t) => {
+  const root = join(await tempDir(t), 'project');
+  const pipeline = 'stages:\n  make:\n    cmd: mkdir -p model && cp data/in.txt model/weights.bin\n    deps:\n    - data/in.txt\n    outs:\n    - model\n';
+  await writeTree(root, { 'dvc.yaml': pipeline, 'data/in.txt': 'weights\n' });
+  await cifar10(root, 'data', 'init');
+  await cifar10(root, 'data', 'remote', 'add', '-d', 'storage', '../store');
+  await reproduce({ root, stdio: 'ignore' });
+  assert.match(await cifar10(root, 'data', 'push', '-q'), /2 object\(s\) pushed, 0 already on the remote/);
+  await rm(join(root, 'model'), { recursive: true });
+  await rm(join(root, '.dvc', 'cache'), { recursive: true });
+  assert.match(await cifar10(root, 'data', 'status'), /^deleted: model$/m);
+  assert.match(await cifar10(root, 'data', 'pull', 'model', '-q'), /model: 1 written/);
+  assert.equal(await readFile(join(root, 'model', 'weights.bin'), 'utf8'), 'weights\n');
+  assert.match(await cifar10(root, 'data', 'status'), /up to date/);
 });
 
 test('the cifar10 program exits 1 with the message and no stack: version-data without a remote off a TTY', async (t) => {

@@ -3,7 +3,7 @@
  * work done by DVC in one repository and by this layer in another gives the same bytes in every
  * file either tool writes, and each tool reads (status, pull, repro, run-cache) what the other
  * wrote. Awkward names, nested folders, .dvcignore rules, long commands, every params type, a
- * param change, repro twice, pull and status each way.
+ * param change, repro twice, pull and status each way, stage outputs pushed and pulled each way.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -247,6 +247,69 @@ train:
     await same('after outputs were deleted');
     const files = await readdir(join(ours, 'report'));
     assert.deepEqual(files, ['copy.txt']);
+  });
+
+  test('stage outputs travel with push and pull, as dvc push and dvc pull take them: each tool pulls what the other pushed', async (t) => {
+    const dir = await tempDir(t, 'parity-stage-outs-');
+    const pipeline = `stages:
+  make:
+    cmd: mkdir -p 'out dir/deep' && cp data/in.txt 'out dir/deep/copy.txt' && echo made > result.txt && printf '{"acc":0.5}' > metrics.json
+    deps:
+    - data/in.txt
+    outs:
+    - out dir
+    - result.txt
+    metrics:
+    - metrics.json:
+        cache: false
+`;
+    const [ours, theirs] = [join(dir, 'ours'), join(dir, 'theirs')];
+    const [remoteOurs, remoteTheirs] = [join(dir, 'remote-ours'), join(dir, 'remote-theirs')];
+    for (const root of [ours, theirs]) {
+      await writeTree(root, { 'dvc.yaml': pipeline, 'data/in.txt': 'input\n' });
+      await gitRepo(root);
+    }
+    const repo = (await initRepo(ours)).repo;
+    await addRemote(repo.dvcDir, 'store', remoteOurs, { makeDefault: true });
+    await reproduce({ root: ours, stdio: 'ignore' });
+    assert.deepEqual(await push(await loadRepo(ours), { pipeline: true }), { uploaded: 3, present: 0 }, "out dir's one file and its .dir, result.txt");
+    await dvc(theirs, ['init', '-q']);
+    await dvc(theirs, ['remote', 'add', '-d', 'store', remoteTheirs]);
+    await dvc(theirs, ['repro', '-q']);
+    await dvc(theirs, ['push', '-q']);
+    assert.deepEqual(await listing(remoteOurs), await listing(remoteTheirs), 'both pushed the same objects');
+
+    for (const root of [ours, theirs]) await commitAll(root, 'pipeline');
+    const clone = async (from: string, name: string) => {
+      await run('git', ['clone', '-q', from, join(dir, name)]);
+      return join(dir, name);
+    };
+    const [dvcPulled, wePulledOurs, wePulledTheirs] = [
+      await clone(ours, 'dvc-pulled'),
+      await clone(ours, 'we-pulled'),
+      await clone(theirs, 'we-pulled-theirs'),
+    ];
+    await dvc(dvcPulled, ['pull', '-q']);
+    await pull(await loadRepo(wePulledOurs), { pipeline: true });
+    await pull(await loadRepo(wePulledTheirs), { pipeline: true });
+    const expected = await workspace(ours);
+    assert.deepEqual(await workspace(dvcPulled), expected, 'dvc pull restores the stage outputs we pushed');
+    assert.deepEqual(await workspace(wePulledOurs), expected, 'our pull restores them as dvc pull does');
+    assert.deepEqual(await workspace(wePulledTheirs), await workspace(theirs), 'our pull restores the stage outputs dvc pushed');
+    assert.match(await dvc(wePulledOurs, ['status']), /Data and pipelines are up to date/, 'dvc sees our pull complete');
+    const seen = await status(await loadRepo(wePulledOurs), { pipeline: true });
+    assert.deepEqual(
+      seen.map((s) => [s.label, s.state]),
+      [
+        ['out dir', 'up to date'],
+        ['result.txt', 'up to date'],
+      ],
+    );
+
+    // A clone that never ran the stage pushes fine while the remote has its outputs (dvc: "Everything is up to date").
+    const bare = await clone(ours, 'bare');
+    assert.deepEqual(await push(await loadRepo(bare), { pipeline: true }), { uploaded: 0, present: 2 });
+    assert.match(await dvc(bare, ['push']), /Everything is up to date/);
   });
 
   test('experiments both ways: dvc exp run is listed by us, ours by dvc exp show (params, metrics), the same dvc.lock and params.yaml for the same -S', async (t) => {

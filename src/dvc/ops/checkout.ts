@@ -13,9 +13,9 @@ import { findLinkOut, UnsafePathError } from '../paths.js';
 import { DEFAULT_JOBS } from '../jobs.js';
 import type { Repo } from '../repo.js';
 import { locked } from './locked.js';
-import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
+import { type CollectOptions, collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
 
-export interface CheckoutOptions {
+export interface CheckoutOptions extends CollectOptions {
   targets?: readonly string[];
   jobs?: number;
   progress?: ProgressFactory;
@@ -122,5 +122,5 @@ export async function checkoutOutputs(repo: Repo, outputs: readonly TrackedOutpu
 
 /** `dvc checkout`: makes the workspace match the `.dvc` files, from the cache only. */
 export async function checkout(repo: Repo, options: CheckoutOptions = {}): Promise<OutputCheckout[]> {
-  return locked(repo, async () => checkoutOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
+  return locked(repo, async () => checkoutOutputs(repo, await collectOutputs(repo, options.targets, options.cwd, options), options));
 }

@@ -14,10 +14,10 @@ import type { RemoteStore } from '../remote/types.js';
 import { RemoteError } from '../remote/errors.js';
 import type { Repo } from '../repo.js';
 import { locked } from './locked.js';
-import { collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
+import { type CollectOptions, collectOutputs, NO_PROGRESS, type ProgressFactory, type TrackedOutput, withHash } from './outputs.js';
 import { lazyRemote, type RemoteChoice, remoteLabel } from './remote-store.js';
 
-export interface TransferOptions extends RemoteChoice {
+export interface TransferOptions extends RemoteChoice, CollectOptions {
   /** `.dvc` files or tracked paths; none means every tracked output. */
   targets?: readonly string[];
   jobs?: number;
@@ -241,5 +241,5 @@ export async function fetchOutputs(repo: Repo, outputs: readonly TrackedOutput[]
 }
 
 export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<FetchResult> {
-  return locked(repo, async () => fetchOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
+  return locked(repo, async () => fetchOutputs(repo, await collectOutputs(repo, options.targets, options.cwd, options), options));
 }

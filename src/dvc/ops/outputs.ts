@@ -1,9 +1,12 @@
 import { access } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { command, hinted } from '../../util/hints.js';
 import { type DvcFile, type DvcOut, dvcFileFor, DVCFILE_SUFFIX, findDvcFiles, hashOf, outputPath, readDvcFile, repoRelative } from '../dvcfile.js';
 import type { HashInfo } from '../hash.js';
+import { PIPELINE_FILE } from '../pipeline/dvcyaml.js';
+import { LOCK_FILE } from '../pipeline/lock.js';
+import { pipelineOutputs } from '../pipeline/outputs.js';
 import type { Repo } from '../repo.js';
 import type { Progress } from '../../util/progress.js';
 
@@ -39,14 +42,35 @@ function outputsOf(repo: Repo, dvc: DvcFile): TrackedOutput[] {
 }
 
 /**
- * The outputs named by `targets` (`.dvc` files, tracked paths, or folders holding tracked paths,
- * relative to `cwd`), or every output of every `.dvc` file in the repository when there are none.
+ * The cached outputs of dvc.yaml's stages that dvc.lock records, as outputs of dvc.lock (none
+ * without a dvc.yaml): what `dvc pull` and `dvc push` take besides the `.dvc` files' outputs.
  */
-export async function collectOutputs(repo: Repo, targets: readonly string[] = [], cwd = process.cwd()): Promise<TrackedOutput[]> {
+async function stageOutputs(repo: Repo): Promise<TrackedOutput[]> {
+  if (!(await exists(join(repo.root, PIPELINE_FILE)))) return [];
+  const lock = join(repo.root, LOCK_FILE);
+  return (await pipelineOutputs(repo.root)).map(({ label, hash }) => {
+    const out: DvcOut = { path: label, ...hash, hash: 'md5', extra: {} };
+    return { dvc: { file: lock, outs: [out], extra: {} }, out, path: resolve(repo.root, label), label, hash };
+  });
+}
+
+/** Which outputs a verb works on when it is given no targets (and which targets name). */
+export interface CollectOptions {
+  /** The stages' outputs in dvc.lock too, as DVC's data verbs take them; else only the `.dvc` files'. */
+  pipeline?: boolean;
+}
+
+/**
+ * The outputs named by `targets` (`.dvc` files, tracked paths, or folders holding tracked paths,
+ * relative to `cwd`), or every output of every `.dvc` file in the repository when there are none
+ * (and of dvc.lock, with `pipeline`).
+ */
+export async function collectOutputs(repo: Repo, targets: readonly string[] = [], cwd = process.cwd(), options: CollectOptions = {}): Promise<TrackedOutput[]> {
   if (targets.length === 0) {
     const files = await findDvcFiles(repo.root);
     const all: TrackedOutput[] = [];
     for (const file of files) all.push(...outputsOf(repo, await readDvcFile(file)));
+    if (options.pipeline) all.push(...(await stageOutputs(repo)));
     return all;
   }
   const chosen: TrackedOutput[] = [];
@@ -65,7 +89,7 @@ export async function collectOutputs(repo: Repo, targets: readonly string[] = []
         continue;
       }
     }
-    everything ??= await collectOutputs(repo, [], cwd);
+    everything ??= await collectOutputs(repo, [], cwd, options);
     let match = everything.filter((o) => o.path === abs);
     // A folder that is not itself tracked stands for every output below it (`pull data` pulls data/v1 and data/v2).
     if (match.length === 0) match = everything.filter((o) => o.path.startsWith(abs + sep));

@@ -21,7 +21,7 @@ export interface PullResult {
  * removed by checkout; it is fetched again once and checkout re-run.
  */
 export async function pull(repo: Repo, options: PullOptions = {}): Promise<PullResult> {
-  return locked(repo, async () => pullOutputs(repo, await collectOutputs(repo, options.targets, options.cwd), options));
+  return locked(repo, async () => pullOutputs(repo, await collectOutputs(repo, options.targets, options.cwd, options), options));
 }
 
 /**

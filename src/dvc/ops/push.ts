@@ -33,12 +33,19 @@ export interface PushOutputsResult extends PushResult {
  * `dvc push`: uploads every object of the chosen outputs that the remote lacks. Each cache object
  * is MD5-checked before it is sent. A directory's `.dir` object goes up only after all of its
  * files are on the remote, so an interrupted push never leaves a manifest naming missing files;
- * the next push uploads what is still missing. Nothing on the remote is ever deleted.
+ * the next push uploads what is still missing. Nothing on the remote is ever deleted. An output
+ * the cache lacks is fine when the remote has it (a clone that never ran a stage); one that
+ * neither has fails the push, after the rest went up (DVC warns and exits 0: data lost is an error).
  */
 export async function push(repo: Repo, options: TransferOptions = {}): Promise<PushResult> {
-  const { uploaded, present } = await locked(repo, async () =>
-    pushLocked(repo, withHash(await collectOutputs(repo, options.targets, options.cwd)), options, 'fail'),
+  const { uploaded, present, notInCache } = await locked(repo, async () =>
+    pushLocked(repo, withHash(await collectOutputs(repo, options.targets, options.cwd, options)), options),
   );
+  if (notInCache.length > 0) {
+    throw new UserError(
+      hinted`cannot push ${notInCache.join(', ')}: not in the cache, and not on the remote either (${uploaded} other object(s) uploaded, ${present} already there); get them back with ${command('fetch', '-r', '<a remote that has them>')}, ${command('add')} or ${command('repro')}, then push again`,
+    );
+  }
   return { uploaded, present };
 }
 
@@ -48,22 +55,17 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
  * cache was cleared) does not fail the push: it is named in `notInCache` and the rest goes up.
  */
 export async function pushOutputs(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'> = {}): Promise<PushOutputsResult> {
-  return locked(repo, () => pushLocked(repo, outputs, options, 'report'));
+  return locked(repo, () => pushLocked(repo, outputs, options));
 }
 
 /** What push needs of an output: its name for messages and its recorded hash. */
 export type PushedOutput = Pick<TrackedOutput, 'label'> & { hash: HashInfo };
 
-/** `missing`: what an object absent from the cache is, a failure (`push`) or an output to name in `notInCache` (`pushOutputs`). */
-async function pushLocked(
-  repo: Repo,
-  outputs: readonly PushedOutput[],
-  options: Omit<TransferOptions, 'targets'>,
-  missing: 'fail' | 'report',
-): Promise<PushOutputsResult> {
+/** Pushes `outputs`; an object absent from both the cache and the remote names its output in `notInCache`. */
+async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'>): Promise<PushOutputsResult> {
   const result: PushOutputsResult = { uploaded: 0, present: 0, notInCache: [] };
   if (outputs.length === 0) return result;
-  /** Objects (manifests included) the cache lacks, when they are reported rather than failed. */
+  /** Objects (manifests included) the cache lacks. */
   const absent = new Set<string>();
   const jobs = options.jobs ?? DEFAULT_JOBS;
   const files = new Set<string>();
@@ -78,16 +80,9 @@ async function pushLocked(
       entries = await readDirManifest(repo.cacheDir, output.hash.md5, output.label);
     } catch (error) {
       // A corrupt manifest was removed from the cache by the read: it is missing now.
-      if (missing === 'report' && (error instanceof MissingObjectError || error instanceof CorruptObjectError)) {
-        absent.add(output.hash.md5);
-        continue;
-      }
-      if (error instanceof MissingObjectError) {
-        throw new UserError(
-          hinted`${output.label} is not in the cache (its manifest ${output.hash.md5} is missing), so it cannot be pushed; run ${command('add', output.label)} or ${command('fetch')} first`,
-        );
-      }
-      throw error;
+      if (!(error instanceof MissingObjectError || error instanceof CorruptObjectError)) throw error;
+      absent.add(output.hash.md5);
+      continue;
     }
     const md5s = [...new Set(entries.map((e) => e.md5))];
     md5s.forEach((m) => files.add(m));
@@ -108,7 +103,7 @@ async function pushLocked(
   const fail = (md5: string, error: unknown) => failed.set(md5, error instanceof Error ? error : new Error(String(error)));
   const corruptCache = (md5: string, state: string) =>
     new UserError(hinted`cache object ${objectPath(repo.cacheDir, md5)} is ${state}; run ${command('fetch')} or re-add the data, then push again`);
-  const lack = (md5: string) => (missing === 'report' ? absent.add(md5) : fail(md5, corruptCache(md5, 'missing')));
+  const lack = (md5: string) => absent.add(md5);
   /** Sends one object through `upload`; any failure is recorded, not thrown, so the others go on. */
   const sendOne = async (md5: string): Promise<void> => {
     try {

@@ -7,7 +7,7 @@ import { DEFAULT_JOBS } from '../jobs.js';
 import { mapLimit } from '../../util/map-limit.js';
 import type { Repo } from '../repo.js';
 import { downloadObject, type TransferOptions } from './fetch.js';
-import { collectOutputs, type TrackedOutput } from './outputs.js';
+import { type CollectOptions, collectOutputs, type TrackedOutput } from './outputs.js';
 import { lazyRemote } from './remote-store.js';
 
 /**
@@ -77,8 +77,8 @@ async function outputStatus(repo: Repo, output: TrackedOutput, rules: IgnoreRule
   return { ...base, state: (await allCached(repo, output.hash, output.label)) ? 'up to date' : 'not in cache' };
 }
 
-export async function status(repo: Repo, options: { targets?: readonly string[]; jobs?: number; cwd?: string } = {}): Promise<OutputStatus[]> {
-  const outputs = await collectOutputs(repo, options.targets, options.cwd);
+export async function status(repo: Repo, options: CollectOptions & { targets?: readonly string[]; jobs?: number; cwd?: string } = {}): Promise<OutputStatus[]> {
+  const outputs = await collectOutputs(repo, options.targets, options.cwd, options);
   const rules = new IgnoreRules(repo.root);
   const results: OutputStatus[] = [];
   for (const output of outputs) results.push(await outputStatus(repo, output, rules, options.jobs ?? DEFAULT_JOBS));
@@ -102,7 +102,7 @@ export interface CloudStatus {
 }
 
 export async function cloudStatus(repo: Repo, options: TransferOptions = {}): Promise<CloudStatus[]> {
-  const outputs = await collectOutputs(repo, options.targets, options.cwd);
+  const outputs = await collectOutputs(repo, options.targets, options.cwd, options);
   const getStore = lazyRemote(repo, options);
   const results: CloudStatus[] = [];
   for (const output of outputs) {
