@@ -35,6 +35,12 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   useShell(CIFAR10_SHELL);
+  // A reader that stops early (`cifar10 data status | head`) closes the pipe: stop quietly, as git
+  // does, instead of dying of an unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,4 +86,20 @@ test('the cifar10 program exits 1 with the message and no stack: version-data wi
     assert.doesNotMatch(error.stderr, /\n\s+at /);
     return true;
   });
+});
+
+test('the cifar10 program stops quietly when its reader closes the pipe early (`| head`), with no EPIPE stack', async (t) => {
+  const root = join(await tempDir(t), 'project');
+  await writeTree(join(root, 'images'), partitionLikeTree(1, 3));
+  await cifar10(root, 'data', 'init');
+  await cifar10(root, 'data', 'add', 'images', '-q');
+  await rm(join(root, 'images'), { recursive: true });
+  const child = spawn(process.execPath, [cli, 'data', 'status'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Closed before node has even started: every line the child writes meets a closed pipe.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
 });
