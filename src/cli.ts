@@ -36,10 +36,11 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   useShell(CIFAR10_SHELL);
   // A reader that stops early (`cifar10 data status | head`) closes the pipe: stop quietly, as git
-  // does, instead of dying of an unhandled EPIPE with a stack trace.
+  // does, instead of dying of an unhandled EPIPE with a stack trace; the status is a SIGPIPE death's
+  // (128 + 13), since what was left of the work did not run.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
-    process.exit(0);
+    process.exit(141);
   });
   try {
     await buildProgram().parseAsync(argv);
