@@ -82,7 +82,7 @@ interface RebuiltPartition {
 function partitionOutput(outputs: readonly TrackedOutput[], dir: string, dvcFile: string): TrackedOutput & { hash: HashInfo } {
   const output = outputs.find((o) => o.path === dir);
   if (!output?.hash || !isDirHash(output.hash.md5)) {
-    throw new UserError(`${dvcFile} does not record a directory hash for ${dir}; track the partition with \`cifar10 data version-data\` (or \`cifar10 data add\`) and commit the .dvc file`);
+    throw new UserError(`${dvcFile} does not record a directory hash for ${dir}; track the partition with \`cifar10 version-data\` (or \`cifar10 data add\`) and commit the .dvc file`);
   }
   return output as TrackedOutput & { hash: HashInfo };
 }
@@ -179,7 +179,7 @@ export async function rebuildVersions(options: RebuildOptions): Promise<RebuildR
   const recipe = await readPartitionRecipe(recipePath);
   const dvcFiles = options.versions.map((v) => join(partitionsDir, `${v}.dvc`));
   const outputs = await collectOutputs(repo, dvcFiles, repo.root).catch((error: unknown) => {
-    throw new UserError(`rebuild: cannot read the .dvc files of ${options.versions.join(', ')} in ${partitionsDir} (${messageOf(error)}); track the partitions with \`cifar10 data version-data\` first`, { cause: error });
+    throw new UserError(`rebuild: cannot read the .dvc files of ${options.versions.join(', ')} in ${partitionsDir} (${messageOf(error)}); track the partitions with \`cifar10 version-data\` first`, { cause: error });
   });
   const targets = options.versions.map((version, i) => {
     if (!recipe.partitions[version]) {

@@ -50,7 +50,7 @@ export async function partitionDvcHashes(partitionsDir: string, partitions: read
   for (const name of partitions) {
     const file = `${partitionsDir}/${name}.dvc`;
     const dvc = await readDvcFile(file).catch((error: unknown) => {
-      throw new UserError(`${file} cannot be read (${messageOf(error)}); the versions input must name partitions tracked with \`cifar10 data version-data\``, {
+      throw new UserError(`${file} cannot be read (${messageOf(error)}); the versions input must name partitions tracked with \`cifar10 version-data\``, {
         cause: error,
       });
     });
