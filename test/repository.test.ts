@@ -1,7 +1,8 @@
 /**
  * The repository as a user clones and installs it: a working DVC repository (its pointer files
  * committed and not git-ignored) whose dvc.yaml the real DVC accepts, and whose package.json
- * `engines` is true of the tree `npm ci` installs.
+ * `engines` is true of the tree `npm ci` installs, and whose messages and docs name only commands
+ * the CLI has.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -161,5 +162,36 @@ describe('package.json engines', () => {
       [],
       `package.json allows node ${ours}, which these installed packages exclude; narrow engines (and the README), or pin an older release with an "overrides" entry`,
     );
+  });
+});
+
+describe('commands named to the user', () => {
+  test('every `cifar10 …` command that src/, docs/, README.md, the actions and the workflows name is one the CLI has', async () => {
+    const cli = join(PROJECT, 'dist', 'src', 'cli.js');
+    /** The command names in the "Commands:" part of a `--help` (`remote add|…` gives `remote`). */
+    const commandsOf = async (...group: string[]) => {
+      const { stdout } = await run(process.execPath, [cli, ...group, '--help']);
+      const listed = stdout.slice(stdout.indexOf('Commands:'));
+      return new Set([...listed.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!));
+    };
+    const top = await commandsOf();
+    const groups = new Map<string, Set<string>>();
+    for (const group of ['data', 'exp', 'history']) groups.set(group, await commandsOf(group));
+    assert.ok(top.has('start') && groups.get('data')!.has('pull'), `the help lists the commands: ${[...top].join(' ')}`);
+
+    const files = [join(PROJECT, 'README.md')];
+    for (const dir of ['src', 'docs', 'actions', '.github']) {
+      for (const rel of await readdir(join(PROJECT, dir), { recursive: true })) {
+        if (/\.(ts|md|ya?ml)$/.test(rel)) files.push(join(PROJECT, dir, rel));
+      }
+    }
+    const unknown: string[] = [];
+    for (const file of files) {
+      for (const [named, first, second] of (await readFile(file, 'utf8')).matchAll(/\bcifar10 ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?/g)) {
+        const sub = groups.get(first!);
+        if (!top.has(first!) || (sub && second !== undefined && !sub.has(second))) unknown.push(`${relative(PROJECT, file)}: ${named}`);
+      }
+    }
+    assert.deepEqual(unknown, [], 'commands the CLI does not have (see `cifar10 --help`)');
   });
 });
