@@ -1,37 +1,8 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { registerCifarCommands } from './cli/cifar.js';
-import { registerDataCommands } from './cli/data.js';
-import { registerReportCommands } from './cli/report.js';
-import { registerStageCommands } from './cli/stages.js';
-import { registerExperimentCommands } from './cli/experiments.js';
-import { registerHistoryCommands } from './cli/history.js';
-import { registerPipelineCommands } from './cli/pipeline.js';
-import { registerStartCommand } from './cli/start.js';
 import { CIFAR10_SHELL } from './cifar10-shell.js';
+import { buildProgram } from './cli/program.js';
 import { errorText, VERBOSE_ENV } from './util/error-text.js';
 import { useShell } from './util/hints.js';
-
-/** The `cifar10` command: a thin shell; every command parses flags and calls one core function. */
-export function buildProgram(): Command {
-  const program = new Command('cifar10')
-    .description('Reproducible CIFAR-10 experiments: data, DVC versioning, training, evaluation, reports')
-    .showHelpAfterError()
-    .configureHelp({ sortSubcommands: false })
-    .option('--verbose', 'on failure, also print the stack trace (for bug reports); stages run by exp/repro inherit it')
-    .hook('preAction', () => {
-      if (program.opts<{ verbose?: boolean }>().verbose) process.env[VERBOSE_ENV] = '1';
-    });
-  registerCifarCommands(program);
-  registerDataCommands(program);
-  registerStageCommands(program);
-  registerReportCommands(program);
-  registerPipelineCommands(program);
-  registerExperimentCommands(program);
-  registerHistoryCommands(program);
-  registerStartCommand(program);
-  return program;
-}
 
 export async function main(argv: string[]): Promise<void> {
   useShell(CIFAR10_SHELL);
