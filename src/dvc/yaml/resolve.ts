@@ -102,8 +102,8 @@ function nodeValue(node: Node | Alias | null, describe: (message: string) => Err
       return make(text);
     }
     if (node.type === Scalar.PLAIN) return plainValue(text);
-    const source = node.srcToken?.type === 'single-quoted-scalar' ? node.srcToken.source : undefined;
-    return source !== undefined && /[\u2028\u2029]/.test(source) ? singleQuotedValue(source) : text;
+    // Only a text with LS/PS keeps its source tokens (`loadYaml`).
+    return node.srcToken?.type === 'single-quoted-scalar' && /[\u2028\u2029]/.test(node.srcToken.source) ? singleQuotedValue(node.srcToken.source) : text;
   }
   if (isSeq(node)) return node.items.map((item) => nodeValue(item as Node, describe));
   if (isMap(node)) {
@@ -123,8 +123,13 @@ function nodeValue(node: Node | Alias | null, describe: (message: string) => Err
  */
 export function loadYaml(text: string): PyValue {
   // The failsafe schema keeps every scalar's text; the types come from ruamel's rules above. NEL
-  // is a line break read as "\n" in YAML 1.1 (DVC's reader), text in 1.2 (this parser's).
-  const doc = parseDocument(text.replaceAll('\x85', '\n'), { schema: 'failsafe', uniqueKeys: true, keepSourceTokens: true });
+  // is a line break read as "\n" in YAML 1.1 (DVC's reader), text in 1.2 (this parser's); a text
+  // with LS/PS keeps its source tokens, which `nodeValue` scans as 1.1 does.
+  const doc = parseDocument(text.includes('\x85') ? text.replaceAll('\x85', '\n') : text, {
+    schema: 'failsafe',
+    uniqueKeys: true,
+    keepSourceTokens: /[\u2028\u2029]/.test(text),
+  });
   if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message);
   return nodeValue(doc.contents as Node | null, (message) => new Error(message));
 }
