@@ -20,7 +20,7 @@ interface CommonFlags {
 const WITH_PIPELINE = { pipeline: true } as const;
 
 function transferOptions(targets: string[], flags: CommonFlags) {
-  return { targets, jobs: parseJobs(flags.jobs), remote: flags.remote, progress: progressFor(flags.quiet), ...WITH_PIPELINE };
+  return { targets, jobs: parseJobs(flags.jobs), remote: flags.remote, progress: progressFor(flags.quiet) };
 }
 
 const TARGETS_HELP = '.dvc files or tracked paths, stage outputs included (default: all of them)';
@@ -66,7 +66,7 @@ export function registerDataCommands(program: Command): void {
     .action(async (targets: string[], flags: CommonFlags & { cloud?: boolean; json?: boolean }) => {
       const repo = await openRepo();
       if (flags.cloud) {
-        const result = await cloudStatus(repo, transferOptions(targets, { ...flags, quiet: true }));
+        const result = await cloudStatus(repo, { ...transferOptions(targets, { ...flags, quiet: true }), ...WITH_PIPELINE });
         if (flags.json) return say(JSON.stringify(result, null, 2));
         const changed = result.filter((r) => r.state !== 'up to date');
         if (changed.length === 0) return say('Cache and remote are in sync.');
@@ -96,7 +96,7 @@ export function registerDataCommands(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (targets: string[], flags: CommonFlags) => {
       const repo = await openRepo();
-      const result = await push(repo, transferOptions(targets, flags));
+      const result = await push(repo, { ...transferOptions(targets, flags), ...WITH_PIPELINE });
       say(`${result.uploaded} object(s) pushed, ${result.present} already on the remote`);
     });
 
@@ -109,7 +109,7 @@ export function registerDataCommands(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (targets: string[], flags: CommonFlags) => {
       const repo = await openRepo();
-      const result = await fetch(repo, transferOptions(targets, flags));
+      const result = await fetch(repo, { ...transferOptions(targets, flags), ...WITH_PIPELINE });
       say(`${result.downloaded} object(s) fetched, ${result.cached} already in the cache`);
     });
 
@@ -144,10 +144,9 @@ export function registerDataCommands(program: Command): void {
       if (flags.rebuild || flags.source !== undefined) {
         if (!flags.rebuild) throw new UserError('data pull: --source only applies with --rebuild; add --rebuild or drop --source');
         const log = (line: string) => void (flags.quiet || process.stderr.write(`${line}\n`));
-        // The rebuild remakes partitions only: the stages' outputs stay with the pipeline (`cifar10 repro`).
+        // The rebuild remakes partitions only, so it takes the `.dvc` files' outputs: the stages' stay with `cifar10 repro`.
         const result = await pullOrRebuild(repo, {
           ...transferOptions(targets, flags),
-          pipeline: false,
           force: flags.force,
           source: flags.source ?? 'auto',
           quiet: flags.quiet,
@@ -163,7 +162,7 @@ export function registerDataCommands(program: Command): void {
         for (const r of result.checkout) say(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);
         return;
       }
-      const result = await pull(repo, { ...transferOptions(targets, flags), force: flags.force });
+      const result = await pull(repo, { ...transferOptions(targets, flags), ...WITH_PIPELINE, force: flags.force });
       say(`${result.fetch.downloaded} object(s) fetched, ${result.fetch.cached} already in the cache`);
       for (const r of result.checkout) say(`${r.label}: ${r.written} written, ${r.unchanged} unchanged, ${r.removed} removed`);
     });

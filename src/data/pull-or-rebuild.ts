@@ -28,7 +28,8 @@ export function remoteCannotServe(error: unknown): error is RemoteError {
   return error instanceof RemoteError;
 }
 
-export interface PullOrRebuildOptions extends Omit<TransferOptions, 'cwd'> {
+/** No `pipeline`: a rebuild remakes partitions, so only the `.dvc` files' outputs are taken. */
+export interface PullOrRebuildOptions extends Omit<TransferOptions, 'cwd' | 'pipeline'> {
   cwd?: string;
   force?: boolean;
   /** Where CIFAR-10 comes from when a rebuild is needed. */
