@@ -15,7 +15,6 @@ import {
   listRemotes,
   loadRepo,
   LOCAL_CONFIG_FILE,
-  pipelineOutputs,
   type ProgressFactory,
   pushOutputs,
   type PushOutputsResult,
@@ -152,7 +151,7 @@ async function pushToStartRemote(options: StartOptions): Promise<PushOutputsResu
   const name = defaultRemoteName(repo.config);
   const remote = listRemotes(repo.config).find((r) => r.name === name);
   if (!remote || remote.url !== configUrlFor(startRemoteUrl(options), options.root, repo.dvcDir)) return undefined;
-  const outputs = [...withHash(await collectOutputs(repo, [], options.root)), ...(await pipelineOutputs(options.root))];
+  const outputs = withHash(await collectOutputs(repo, [], options.root, { pipeline: true }));
   // An output whose workspace copy is current but whose cache copy was deleted cannot be pushed: pushOutputs names it and pushes the rest.
   const pushed = await pushOutputs(repo, outputs, { cwd: options.root, progress: options.progress });
   if (pushed.notInCache.length > 0) options.log?.(`Not in the DVC cache, so not pushed: ${pushed.notInCache.join(', ')}`);

@@ -50,9 +50,9 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
 }
 
 /**
- * `push` of outputs the caller chose, e.g. a stage's outputs from dvc.lock (`pipelineOutputs`) beside
- * the `.dvc` files' ones. An output whose cache copy is gone (a workspace kept current while the
- * cache was cleared) does not fail the push: it is named in `notInCache` and the rest goes up.
+ * `push` of outputs the caller chose, where an output neither the cache nor the remote has (a
+ * workspace kept current while the cache was cleared) does not fail the push: it is named in
+ * `notInCache` and the rest goes up.
  */
 export async function pushOutputs(repo: Repo, outputs: readonly PushedOutput[], options: Omit<TransferOptions, 'targets'> = {}): Promise<PushOutputsResult> {
   return locked(repo, () => pushLocked(repo, outputs, options));
@@ -103,12 +103,11 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
   const fail = (md5: string, error: unknown) => failed.set(md5, error instanceof Error ? error : new Error(String(error)));
   const corruptCache = (md5: string, state: string) =>
     new UserError(hinted`cache object ${objectPath(repo.cacheDir, md5)} is ${state}; run ${command('fetch')} or re-add the data, then push again`);
-  const lack = (md5: string) => absent.add(md5);
   /** Sends one object through `upload`; any failure is recorded, not thrown, so the others go on. */
   const sendOne = async (md5: string): Promise<void> => {
     try {
       const state = await verifyObject(repo.cacheDir, md5);
-      if (state === 'missing') lack(md5);
+      if (state === 'missing') absent.add(md5);
       else {
         if (state !== 'ok') throw corruptCache(md5, state);
         await store.upload(objectPath(repo.cacheDir, md5), objectKey(md5));
@@ -124,7 +123,7 @@ async function pushLocked(repo: Repo, outputs: readonly PushedOutput[], options:
     try {
       const data = readSmallIfExistsSync(objectPath(repo.cacheDir, md5));
       if (data === undefined) return false;
-      if (data === null) lack(md5);
+      if (data === null) absent.add(md5);
       else {
         if (md5Bytes(data) !== contentMd5(md5)) throw corruptCache(md5, 'corrupt');
         try {
